@@ -1,0 +1,5 @@
+"""The ``rustybt`` command."""
+
+from rustybt.cli.main import main
+
+__all__ = ["main"]

@@ -1,0 +1,51 @@
+"""The ``rustybt`` command group: options shared by every verb, and error reporting."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import click
+
+from rustybt import __version__
+from rustybt.exceptions import RustyBTError
+from rustybt.extensions import load_extensions
+
+
+class _Group(click.Group):
+    """Turns rustybt errors into a one-paragraph message and exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except RustyBTError as exc:
+            click.secho(f"Error: {exc}", fg="red", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=_Group)
+@click.option(
+    "-e",
+    "--extension",
+    multiple=True,
+    help="A .py file or module to run first (e.g. one registering bundles).",
+)
+@click.option(
+    "--strict-extensions/--non-strict-extensions",
+    default=True,
+    help="Fail (default) or warn when an extension fails.",
+)
+@click.option(
+    "--default-extension/--no-default-extension",
+    default=True,
+    help="Run $RUSTYBT_ROOT/extension.py (default) or not.",
+)
+@click.version_option(__version__, prog_name="rustybt")
+def main(extension: tuple[str, ...], strict_extensions: bool, default_extension: bool) -> None:
+    """rustybt: zipline-compatible backtesting in pure Python."""
+    load_extensions(default_extension, extension, strict_extensions, os.environ)
+
+
+# Register the verbs (import for the side effect of attaching them to ``main``).
+from rustybt.cli import bundles as _bundles  # noqa: E402,F401

@@ -1,0 +1,479 @@
+"""The bundle registry and its verbs: register, ingest, load, clean.
+
+An ingestion is written into a hidden temporary folder beside the others and
+renamed into place only once every writer has finished: a failed ingest leaves
+nothing behind, and earlier ingestions stay loadable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import shutil
+import warnings
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, TypeVar
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from rustybt.assets import AssetDBWriter, AssetFinder
+from rustybt.calendars import ExchangeCalendar, get_calendar
+from rustybt.data.storage import (
+    ParquetDailyBarReader,
+    ParquetDailyBarWriter,
+    ParquetMinuteBarReader,
+    ParquetMinuteBarWriter,
+    SQLiteAdjustmentReader,
+    SQLiteAdjustmentWriter,
+)
+from rustybt.exceptions import DataNotFoundError, ParameterValidationError
+from rustybt.utils.paths import (
+    bundle_dir,
+    ingestion_dirname,
+    parse_ingestion_dirname,
+    rustybt_root,
+)
+
+ASSETS_FILE = "assets.sqlite"
+DAILY_FILE = "daily_equities.parquet"
+MINUTE_FILE = "minute_equities.parquet"
+ADJUSTMENTS_FILE = "adjustments.sqlite"
+METADATA_FILE = "bundle.json"
+
+IngestFunction = Callable[..., Any]
+F = TypeVar("F", bound=IngestFunction)
+
+
+@dataclass(frozen=True)
+class RegisteredBundle:
+    """A registered bundle: how to ingest it and on which calendar."""
+
+    calendar_name: str
+    start_session: pd.Timestamp | None
+    end_session: pd.Timestamp | None
+    minutes_per_day: int
+    ingest: IngestFunction
+    create_writers: bool
+
+
+@dataclass
+class BundleData:
+    """The readers of one ingestion. Close it (or use ``with``) when done.
+
+    Attributes
+    ----------
+    asset_finder, equity_daily_bar_reader, equity_minute_bar_reader, adjustment_reader
+        zipline's names; the minute reader is None when the bundle has no minute bars.
+    calendar, path, timestamp
+        The bundle's trading calendar, the ingestion's folder and its timestamp.
+    """
+
+    asset_finder: AssetFinder
+    equity_daily_bar_reader: ParquetDailyBarReader
+    equity_minute_bar_reader: ParquetMinuteBarReader | None
+    adjustment_reader: SQLiteAdjustmentReader
+    calendar: ExchangeCalendar
+    path: Path
+    timestamp: pd.Timestamp
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def close(self) -> None:
+        """Release the SQLite connections."""
+        self.adjustment_reader.close()
+
+    def __enter__(self) -> BundleData:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+_registry: dict[str, RegisteredBundle] = {}
+
+#: Read-only view of the registered bundles, by name.
+bundles: Mapping[str, RegisteredBundle] = MappingProxyType(_registry)
+
+
+def register(
+    name: str,
+    f: IngestFunction | None = None,
+    calendar_name: str = "XNYS",
+    start_session: pd.Timestamp | str | None = None,
+    end_session: pd.Timestamp | str | None = None,
+    minutes_per_day: int = 390,
+    create_writers: bool = True,
+) -> Any:
+    """Register an ingest function under ``name``; usable as a decorator.
+
+    Parameters
+    ----------
+    name
+        The bundle's name, as given to ``rustybt ingest -b``.
+    f
+        ``f(environ, asset_db_writer, minute_bar_writer, daily_bar_writer,
+        adjustment_writer, calendar, start_session, end_session, cache,
+        show_progress, output_dir)`` (zipline's ingest signature).
+    calendar_name
+        The exchange_calendars name of the bundle's calendar.
+    start_session, end_session
+        The bundle's first and last session; default: the data's own range.
+    minutes_per_day
+        Minutes in a full session (390 for US equities).
+    create_writers
+        If false, the function gets None writers and writes ``output_dir`` itself.
+
+    Examples
+    --------
+    >>> from rustybt.data import bundles
+    >>> @bundles.register("my-bundle")
+    ... def my_ingest(environ, asset_db_writer, minute_bar_writer, daily_bar_writer,
+    ...               adjustment_writer, calendar, start_session, end_session, cache,
+    ...               show_progress, output_dir):
+    ...     pass
+    >>> "my-bundle" in bundles.bundles
+    True
+    >>> bundles.unregister("my-bundle")
+    """
+    if f is None:
+
+        def decorator(func: F) -> F:
+            register(
+                name,
+                func,
+                calendar_name,
+                start_session,
+                end_session,
+                minutes_per_day,
+                create_writers,
+            )
+            return func
+
+        return decorator
+    if name in _registry:
+        warnings.warn(f"overwriting bundle {name!r}", stacklevel=2)
+    _registry[name] = RegisteredBundle(
+        calendar_name=calendar_name,
+        start_session=_session(start_session),
+        end_session=_session(end_session),
+        minutes_per_day=minutes_per_day,
+        ingest=f,
+        create_writers=create_writers,
+    )
+    return f
+
+
+def unregister(name: str) -> None:
+    """Forget the bundle ``name``.
+
+    Raises
+    ------
+    DataNotFoundError
+        If no bundle has that name.
+    """
+    _get_bundle(name)
+    del _registry[name]
+
+
+def _get_bundle(name: str) -> RegisteredBundle:
+    try:
+        return _registry[name]
+    except KeyError:
+        known = ", ".join(sorted(_registry)) or "none"
+        raise DataNotFoundError(
+            f"no bundle registered as {name!r} (registered: {known}); register it in "
+            "$RUSTYBT_ROOT/extension.py",
+            context={"bundle": name},
+        ) from None
+
+
+def _session(value: pd.Timestamp | str | None) -> pd.Timestamp | None:
+    if value is None:
+        return None
+    ts = pd.Timestamp(value)
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return ts.normalize()
+
+
+class DiskCache(MutableMapping[str, Any]):
+    """A pickle-per-key cache folder handed to ingest functions as ``cache``.
+
+    It survives a failed ingest so that downloads need not be repeated, and is
+    removed after a successful one.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def _file(self, key: str) -> Path:
+        return self.path / f"{key}.pickle"
+
+    def __getitem__(self, key: str) -> Any:
+        try:
+            with self._file(key).open("rb") as fh:
+                return pickle.load(fh)
+        except FileNotFoundError:
+            raise KeyError(key) from None
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        tmp = self._file(key).with_suffix(".tmp")
+        with tmp.open("wb") as fh:
+            pickle.dump(value, fh)
+        os.replace(tmp, self._file(key))
+
+    def __delitem__(self, key: str) -> None:
+        try:
+            self._file(key).unlink()
+        except FileNotFoundError:
+            raise KeyError(key) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return (p.stem for p in self.path.glob("*.pickle"))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self.path.glob("*.pickle"))
+
+
+def ingest(
+    name: str,
+    environ: Mapping[str, str] = os.environ,
+    timestamp: pd.Timestamp | None = None,
+    assets_versions: tuple[int, ...] = (),
+    show_progress: bool = False,
+) -> Path:
+    """Ingest bundle ``name`` into ``$RUSTYBT_ROOT/data/<name>/<timestamp>/``.
+
+    Parameters
+    ----------
+    name
+        A registered bundle.
+    environ
+        The environment (``RUSTYBT_ROOT``, and e.g. ``CSVDIR`` for csvdir).
+    timestamp
+        The ingestion's timestamp; default now (UTC).
+    assets_versions
+        Accepted for zipline compatibility; there is one asset db version.
+    show_progress
+        Show progress bars while writing.
+
+    Returns
+    -------
+    Path
+        The new ingestion's folder.
+
+    Raises
+    ------
+    DataValidationError
+        If the data breaks a validation rule; nothing is written then.
+    """
+    bundle = _get_bundle(name)
+    ts = _utc_naive(timestamp or pd.Timestamp.now(tz="UTC"))
+    parent = bundle_dir(name, environ)
+    target = parent / ingestion_dirname(ts)
+    if target.exists():
+        raise ParameterValidationError(
+            f"bundle {name!r} already has an ingestion at {ts}", context={"path": str(target)}
+        )
+    parent.mkdir(parents=True, exist_ok=True)
+    tmp = parent / f".ingest-{ingestion_dirname(ts)}-{os.getpid()}"
+    # The cache lives outside the data folder: it survives a failed ingest (so
+    # downloads are not repeated) without leaving anything among the ingestions.
+    cache = DiskCache(rustybt_root(environ) / "cache" / "bundles" / name)
+    try:
+        tmp.mkdir()
+        _run_ingest(name, bundle, environ, tmp, cache, show_progress)
+        os.rename(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    shutil.rmtree(cache.path, ignore_errors=True)
+    return target
+
+
+def _run_ingest(
+    name: str,
+    bundle: RegisteredBundle,
+    environ: Mapping[str, str],
+    out: Path,
+    cache: DiskCache,
+    show_progress: bool,
+) -> None:
+    calendar = get_calendar(bundle.calendar_name)
+    start = bundle.start_session or calendar.first_session
+    end = bundle.end_session or calendar.last_session
+    start = calendar.date_to_session(max(start, calendar.first_session), "next")
+    end = calendar.date_to_session(min(end, calendar.last_session), "previous")
+    if not bundle.create_writers:
+        bundle.ingest(
+            environ, None, None, None, None, calendar, start, end, cache, show_progress, str(out)
+        )
+        return
+    asset_writer = AssetDBWriter(out / ASSETS_FILE)
+    daily_writer = ParquetDailyBarWriter(out / DAILY_FILE, calendar, start, end)
+    minute_writer = ParquetMinuteBarWriter(out / MINUTE_FILE, calendar, start, end)
+    adjustment_writer = SQLiteAdjustmentWriter(
+        out / ADJUSTMENTS_FILE, calendar, calendar.sessions_in_range(start, end)
+    )
+    bundle.ingest(
+        environ,
+        asset_writer,
+        minute_writer,
+        daily_writer,
+        adjustment_writer,
+        calendar,
+        start,
+        end,
+        cache,
+        show_progress,
+        str(out),
+    )
+    asset_writer.init_db()
+    daily_writer.finalize()
+    minute_writer.finalize()
+    data_start, data_end = _date_range(out / DAILY_FILE, "date")
+    # The session axis of the readers: the registered range, or the data's own.
+    meta = {
+        "bundle": name,
+        "calendar_name": bundle.calendar_name,
+        "start_session": str((bundle.start_session or data_start or start).date()),
+        "end_session": str((bundle.end_session or data_end or end).date()),
+        "minutes_per_day": bundle.minutes_per_day,
+        "has_minute_bars": pq.read_metadata(out / MINUTE_FILE).num_rows > 0,
+    }
+    daily_reader = ParquetDailyBarReader(
+        out / DAILY_FILE,
+        calendar,
+        pd.Timestamp(meta["start_session"]),
+        pd.Timestamp(meta["end_session"]),
+    )
+    adjustment_writer.finalize(daily_reader)
+    (out / METADATA_FILE).write_text(json.dumps(meta, indent=2))
+
+
+def _date_range(path: Path, column: str) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    table = pq.read_table(path, columns=[column])
+    if table.num_rows == 0:
+        return None, None
+    values = table.column(column).to_pandas()
+    return _session(values.min()), _session(values.max())
+
+
+def _utc_naive(ts: pd.Timestamp) -> pd.Timestamp:
+    ts = pd.Timestamp(ts)
+    return ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo is not None else ts
+
+
+def ingestions_for_bundle(
+    bundle: str, environ: Mapping[str, str] = os.environ
+) -> list[pd.Timestamp]:
+    """Timestamps of the ingestions of ``bundle``, newest first."""
+    parent = bundle_dir(bundle, environ)
+    if not parent.is_dir():
+        return []
+    stamps = [parse_ingestion_dirname(p.name) for p in parent.iterdir() if p.is_dir()]
+    return sorted((s for s in stamps if s is not None), reverse=True)
+
+
+def _ingestion_path(
+    name: str, environ: Mapping[str, str], timestamp: pd.Timestamp | None
+) -> tuple[Path, pd.Timestamp]:
+    stamps = ingestions_for_bundle(name, environ)
+    if timestamp is not None:
+        limit = _utc_naive(pd.Timestamp(timestamp))
+        stamps = [s for s in stamps if s <= limit]
+    if not stamps:
+        when = f" on or before {timestamp}" if timestamp is not None else ""
+        raise DataNotFoundError(
+            f"no ingestion of bundle {name!r}{when} under {bundle_dir(name, environ)}; "
+            f"run `rustybt ingest -b {name}`",
+            context={"bundle": name, "timestamp": str(timestamp)},
+        )
+    return bundle_dir(name, environ) / ingestion_dirname(stamps[0]), stamps[0]
+
+
+def load(
+    name: str, environ: Mapping[str, str] = os.environ, timestamp: pd.Timestamp | None = None
+) -> BundleData:
+    """Open the newest ingestion of ``name`` made at or before ``timestamp``.
+
+    Raises
+    ------
+    DataNotFoundError
+        If the bundle has no such ingestion.
+    """
+    path, stamp = _ingestion_path(name, environ, timestamp)
+    meta = json.loads((path / METADATA_FILE).read_text())
+    calendar = get_calendar(meta["calendar_name"])
+    start, end = pd.Timestamp(meta["start_session"]), pd.Timestamp(meta["end_session"])
+    minute_reader = (
+        ParquetMinuteBarReader(path / MINUTE_FILE, calendar, start, end)
+        if meta.get("has_minute_bars")
+        else None
+    )
+    return BundleData(
+        asset_finder=AssetFinder(path / ASSETS_FILE),
+        equity_daily_bar_reader=ParquetDailyBarReader(path / DAILY_FILE, calendar, start, end),
+        equity_minute_bar_reader=minute_reader,
+        adjustment_reader=SQLiteAdjustmentReader(path / ADJUSTMENTS_FILE),
+        calendar=calendar,
+        path=path,
+        timestamp=stamp,
+        metadata=meta,
+    )
+
+
+def clean(
+    name: str,
+    before: pd.Timestamp | None = None,
+    after: pd.Timestamp | None = None,
+    keep_last: int | None = None,
+    environ: Mapping[str, str] = os.environ,
+) -> set[Path]:
+    """Remove ingestions of ``name``; returns the removed folders.
+
+    Parameters
+    ----------
+    before
+        Remove ingestions made strictly before this time.
+    after
+        Remove ingestions made strictly after this time.
+    keep_last
+        Keep only the newest ``keep_last`` ingestions (not with before/after).
+
+    Raises
+    ------
+    ParameterValidationError
+        If nothing or both kinds of criteria are given, or keep_last < 0.
+    """
+    if keep_last is not None and (before is not None or after is not None):
+        raise ParameterValidationError(
+            "clean takes either keep_last or before/after, not both",
+            context={"bundle": name},
+        )
+    if keep_last is None and before is None and after is None:
+        raise ParameterValidationError(
+            "clean needs before, after or keep_last", context={"bundle": name}
+        )
+    if keep_last is not None and keep_last < 0:
+        raise ParameterValidationError(
+            f"keep_last must be >= 0, got {keep_last}", context={"keep_last": keep_last}
+        )
+    stamps = ingestions_for_bundle(name, environ)  # newest first
+    if keep_last is not None:
+        doomed = stamps[keep_last:]
+    else:
+        lo = None if before is None else _utc_naive(pd.Timestamp(before))
+        hi = None if after is None else _utc_naive(pd.Timestamp(after))
+        doomed = [s for s in stamps if (lo is not None and s < lo) or (hi is not None and s > hi)]
+    removed = set()
+    for stamp in doomed:
+        path = bundle_dir(name, environ) / ingestion_dirname(stamp)
+        shutil.rmtree(path)
+        removed.add(path)
+    return removed

@@ -1,0 +1,1094 @@
+"""DataPortal: point-in-time spot values and history windows over NumPy panels.
+
+The portal answers every market-data question of a simulation: the current
+price of a set of assets, a trailing history window, the adjustments between
+two dates. It follows zipline's semantics and does the work on arrays that the
+bar readers load once:
+
+* A dt is resolved to a *data row* (the last bar at or before dt: a session in
+  daily mode, a minute in minute mode) and a *perspective session* (the
+  session dt belongs to, or the next one when dt falls between sessions).
+  Values come from the data row and are adjusted as seen from the perspective
+  session, so nothing from after dt is ever read.
+* Splits, mergers and dividends are folded, once per portal, into a
+  cumulative multiplier panel ``C`` (sessions x assets): ``C[i, a]`` is the
+  product of the ratios of asset ``a``'s adjustments whose effective session
+  is after ``i``. A price from session ``i`` seen from session ``t`` is
+  ``raw * C[i] / C[t]``: exactly the adjustments effective in ``(i, t]``.
+  Volumes use a second panel built from splits only, inverted.
+* ``price`` is the close of the last bar that has one, at or before the data
+  row, adjusted from *that bar's* session, and NaN outside the asset's life.
+  ``open/high/low/close`` are NaN and ``volume`` 0 where there is no bar.
+
+Internal callers (the engine's ledger, BarData) use the NumPy fast paths:
+:meth:`DataPortal.asset_columns`, :meth:`DataPortal.resolve`,
+:meth:`DataPortal.current_prices`, :meth:`DataPortal.current_array` and
+:meth:`DataPortal.history_array`. The pandas-returning methods are thin
+wrappers over them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, Final, Protocol
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from rustybt.assets import Asset
+from rustybt.calendars import ExchangeCalendar
+from rustybt.exceptions import DataError, DataNotFoundError, ParameterValidationError
+
+__all__ = [
+    "BASE_FIELDS",
+    "HISTORY_FREQUENCIES",
+    "OHLCVP_FIELDS",
+    "DataPortal",
+    "HistoryWindowStartsBeforeData",
+    "UnknownFieldError",
+]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+OHLCV_FIELDS: Final = frozenset({"open", "high", "low", "close", "volume"})
+OHLCVP_FIELDS: Final = OHLCV_FIELDS | {"price"}
+BASE_FIELDS: Final = OHLCVP_FIELDS | {"last_traded"}
+HISTORY_FREQUENCIES: Final = frozenset({"1d", "1m"})
+DATA_FREQUENCIES: Final = frozenset({"daily", "minute"})
+
+_DAY_NS: Final = 86_400_000_000_000
+_NAT: Final = np.iinfo(np.int64).min
+# Life-span bounds of sids the asset finder does not know: alive throughout.
+_NEVER: Final = np.iinfo(np.int64).max // 2
+
+
+class UnknownFieldError(DataError, KeyError, ValueError):
+    """A market-data field that does not exist was requested.
+
+    A ``KeyError`` (zipline's ``get_spot_value``) and a ``ValueError``
+    (zipline's ``get_history_window``), so zipline-era handlers still catch it.
+    """
+
+
+class HistoryWindowStartsBeforeData(DataError):
+    """A history window reaches back before the first trading day of the data."""
+
+
+# --- the reader interfaces the portal consumes ---------------------------------
+
+
+class BarReader(Protocol):
+    """What the portal needs from a daily bar reader (see STORAGE_CONTRACT)."""
+
+    @property
+    def sessions(self) -> pd.DatetimeIndex: ...
+
+    @property
+    def sids(self) -> npt.NDArray[np.int64]: ...
+
+    @property
+    def sid_to_col(self) -> dict[int, int]: ...
+
+    def panel(self, field: str) -> FloatArray: ...
+
+    def last_traded_index(self) -> IntArray: ...
+
+
+class MinuteBarReader(BarReader, Protocol):
+    """A bar reader with a minute axis over some sessions."""
+
+    @property
+    def minutes(self) -> pd.DatetimeIndex: ...
+
+    @property
+    def minute_session(self) -> IntArray: ...
+
+    @property
+    def session_bounds(self) -> IntArray: ...
+
+
+class AdjustmentReader(Protocol):
+    """What the portal needs from the adjustments database."""
+
+    def load_adjustments_frame(self) -> pd.DataFrame: ...
+
+
+class AssetLookup(Protocol):
+    """What the portal needs from an asset finder."""
+
+    def retrieve_all(self, sids: Iterable[int], default_none: bool = False) -> list[Any]: ...
+
+    def retrieve_asset(self, sid: int, default_none: bool = False) -> Any: ...
+
+
+# --- one reader's panels, addressed by portal columns -------------------------
+
+
+class _Bars:
+    """A reader's panels with portal-column and master-session addressing.
+
+    Parameters
+    ----------
+    reader
+        The bar reader.
+    portal_sids
+        The portal's sorted sids; portal column ``len(portal_sids)`` is the
+        "no data" column every unknown sid maps to.
+    labels
+        The label of each reader row (sessions or UTC minutes).
+    row_session
+        The master session index of each reader row.
+    """
+
+    def __init__(
+        self,
+        reader: BarReader,
+        portal_sids: IntArray,
+        labels: pd.DatetimeIndex,
+        row_session: IntArray,
+    ) -> None:
+        self.reader = reader
+        self.labels = labels
+        self.labels_ns: IntArray = labels.as_unit("ns").asi8
+        self.row_session = row_session
+        self.n_rows = len(labels)
+        colmap = np.full(len(portal_sids) + 1, -1, dtype=np.int64)
+        reader_sids = np.fromiter(reader.sid_to_col.keys(), dtype=np.int64)
+        reader_cols = np.fromiter(reader.sid_to_col.values(), dtype=np.int64)
+        colmap[np.searchsorted(portal_sids, reader_sids)] = reader_cols
+        self.colmap = colmap
+        self._panels: dict[str, FloatArray] = {}
+        self._close_index: npt.NDArray[np.signedinteger[Any]] | None = None
+
+    def panel(self, field: str) -> FloatArray:
+        """The reader's (rows x reader columns) panel of an OHLCV field."""
+        try:
+            return self._panels[field]
+        except KeyError:
+            panel = self._panels[field] = self.reader.panel(field)
+            return panel
+
+    def close_index(self) -> npt.NDArray[np.signedinteger[Any]]:
+        """Per row and column, the last row at or before it with a close; -1 if none.
+
+        ``price`` forward-fills from bars that have a close, whatever their
+        volume (index data often has none), so this is built from the close
+        panel rather than taken from the reader's volume-based index.
+        """
+        if self._close_index is None:
+            close = self.panel("close")
+            dtype = np.int32 if close.shape[0] < 2**31 - 1 else np.int64
+            rows = np.arange(close.shape[0], dtype=dtype)[:, None]
+            filled = np.where(np.isnan(close), dtype(-1), rows)
+            self._close_index = np.maximum.accumulate(filled, axis=0)
+        return self._close_index
+
+    def last_traded(self) -> IntArray:
+        """Per row and column, the last row at or before it with volume; -1 if none."""
+        return self.reader.last_traded_index()
+
+
+# --- the portal -------------------------------------------------------------
+
+
+class DataPortal:
+    """Spot values and history windows for a simulation, point-in-time adjusted.
+
+    Parameters
+    ----------
+    asset_finder
+        Resolves sids to assets (their life spans bound ``price``).
+    trading_calendar
+        The simulation's calendar; sessions and minutes come from it.
+    first_trading_day
+        The first session a history window may reach back to (zipline raises
+        :class:`HistoryWindowStartsBeforeData` for windows starting earlier;
+        so does this portal). ``None``: the first session of the data.
+    equity_daily_reader, equity_minute_reader
+        The bar readers (either may be absent).
+    adjustment_reader
+        The adjustments database; ``None`` means no adjustments.
+    last_available_session, last_available_minute
+        Refuse (``DataNotFoundError``) dts after these; default: the data's end.
+
+    Examples
+    --------
+    A one-asset daily bundle with a 2:1 split on the third session:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import pandas as pd
+    >>> from rustybt.assets import AssetDBWriter, AssetFinder
+    >>> from rustybt.calendars import get_calendar
+    >>> from rustybt.data.storage.adjustments import (
+    ...     SQLiteAdjustmentReader, SQLiteAdjustmentWriter)
+    >>> from rustybt.data.storage.daily_bars import (
+    ...     ParquetDailyBarReader, ParquetDailyBarWriter)
+    >>> cal = get_calendar("XNYS")
+    >>> days = cal.sessions_in_range("2024-01-02", "2024-01-05")
+    >>> root = Path(tempfile.mkdtemp())
+    >>> AssetDBWriter(root / "assets.sqlite").write(equities=pd.DataFrame(
+    ...     {"symbol": ["AAA"], "start_date": [days[0]], "end_date": [days[-1]],
+    ...      "exchange": ["NYSE"]}, index=[1]))
+    >>> bars = pd.DataFrame({"open": [10.0, 11, 6, 7], "high": [10.0, 11, 6, 7],
+    ...     "low": [10.0, 11, 6, 7], "close": [10.0, 11, 6, 7],
+    ...     "volume": [100.0, 100, 200, 200]}, index=days)
+    >>> writer = ParquetDailyBarWriter(root / "daily.parquet", cal, days[0], days[-1])
+    >>> writer.write([(1, bars)]); writer.finalize()
+    >>> daily = ParquetDailyBarReader(root / "daily.parquet", cal, days[0], days[-1])
+    >>> adj = SQLiteAdjustmentWriter(root / "adj.sqlite", cal, days)
+    >>> adj.write(splits=pd.DataFrame(
+    ...     {"sid": [1], "ratio": [0.5], "effective_date": [days[2]]}))
+    >>> adj.finalize(daily)
+    >>> finder = AssetFinder(root / "assets.sqlite")
+    >>> portal = DataPortal(finder, cal, days[0], equity_daily_reader=daily,
+    ...                     adjustment_reader=SQLiteAdjustmentReader(root / "adj.sqlite"))
+    >>> aaa = finder.retrieve_asset(1)
+    >>> portal.get_history_window([aaa], days[1], 2, "1d", "price", "daily")[aaa].tolist()
+    [10.0, 11.0]
+    >>> portal.get_history_window([aaa], days[3], 4, "1d", "price", "daily")[aaa].tolist()
+    [5.0, 5.5, 6.0, 7.0]
+    >>> portal.get_spot_value(aaa, "volume", days[3], "daily")
+    200.0
+    """
+
+    def __init__(
+        self,
+        asset_finder: AssetLookup,
+        trading_calendar: ExchangeCalendar,
+        first_trading_day: pd.Timestamp | None,
+        equity_daily_reader: BarReader | None = None,
+        equity_minute_reader: MinuteBarReader | None = None,
+        adjustment_reader: AdjustmentReader | None = None,
+        last_available_session: pd.Timestamp | None = None,
+        last_available_minute: pd.Timestamp | None = None,
+    ) -> None:
+        self.asset_finder = asset_finder
+        self.trading_calendar = trading_calendar
+        self.adjustment_reader = adjustment_reader
+        self.equity_daily_reader = equity_daily_reader
+        self.equity_minute_reader = equity_minute_reader
+        self._daily_reader = _usable(equity_daily_reader)
+        self._minute_reader = _usable(equity_minute_reader)
+        self._build_axes()
+        self._build_columns()
+        self._daily = self._wrap_daily()
+        self._minute = self._wrap_minute()
+        self._build_bounds(first_trading_day, last_available_session, last_available_minute)
+        self._build_lifetimes()
+        self._build_adjustments()
+        self._columns_cache: dict[tuple[int, ...], tuple[IntArray, pd.Index]] = {}
+        self._resolve_key: tuple[int, bool, str] | None = None
+        self._resolve_value: tuple[int, int] = (-1, -1)
+
+    # --- construction ------------------------------------------------------
+
+    def _build_axes(self) -> None:
+        """The master session axis: every calendar session any reader covers."""
+        ranges = [
+            (r.sessions[0], r.sessions[-1])
+            for r in (self._daily_reader, self._minute_reader)
+            if r is not None and len(r.sessions)
+        ]
+        if ranges:
+            first = min(lo for lo, _ in ranges)
+            last = max(hi for _, hi in ranges)
+            sessions = self.trading_calendar.sessions_in_range(first, last)
+        else:
+            sessions = pd.DatetimeIndex([], dtype="datetime64[ns]")
+        self.sessions: pd.DatetimeIndex = pd.DatetimeIndex(sessions).as_unit("ns")
+        self._sessions_ns: IntArray = self.sessions.asi8
+        closes = self.trading_calendar.closes.reindex(self.sessions)
+        self._closes_ns: IntArray = pd.DatetimeIndex(closes).as_unit("ns").asi8
+
+    def _build_columns(self) -> None:
+        """Portal columns: the sorted union of the readers' sids, plus a no-data column."""
+        sids = [r.sids for r in (self._daily_reader, self._minute_reader) if r is not None]
+        merged = np.unique(np.concatenate(sids)) if sids else np.empty(0, dtype=np.int64)
+        self._sids: IntArray = merged.astype(np.int64)
+        self._sid_to_col: dict[int, int] = {int(s): i for i, s in enumerate(self._sids)}
+        self._no_data_col = len(self._sids)
+
+    def _session_offset(self, sessions: pd.DatetimeIndex) -> int:
+        return int(np.searchsorted(self._sessions_ns, pd.Timestamp(sessions[0]).value))
+
+    def _wrap_daily(self) -> _Bars | None:
+        reader = self._daily_reader
+        if reader is None:
+            return None
+        labels = pd.DatetimeIndex(reader.sessions).as_unit("ns")
+        offset = self._session_offset(labels)
+        return _Bars(reader, self._sids, labels, np.arange(len(labels), dtype=np.int64) + offset)
+
+    def _wrap_minute(self) -> _Bars | None:
+        reader = self._minute_reader
+        if reader is None:
+            return None
+        offset = self._session_offset(reader.sessions)
+        row_session = np.asarray(reader.minute_session, dtype=np.int64) + offset
+        bars = _Bars(reader, self._sids, pd.DatetimeIndex(reader.minutes), row_session)
+        self._minute_offset = offset
+        self._minute_bounds: IntArray = np.asarray(reader.session_bounds, dtype=np.int64)
+        return bars
+
+    def _build_bounds(
+        self,
+        first_trading_day: pd.Timestamp | None,
+        last_available_session: pd.Timestamp | None,
+        last_available_minute: pd.Timestamp | None,
+    ) -> None:
+        """Where history may start and where reads must stop."""
+        self.first_trading_day = (
+            None if first_trading_day is None else _session_label(first_trading_day)
+        )
+        ftd = self.first_trading_day
+        self._first_day_index = (
+            0 if ftd is None else max(0, int(np.searchsorted(self._sessions_ns, ftd.value)))
+        )
+        self._last_session_index = len(self.sessions) - 1
+        if last_available_session is not None:
+            ns = _session_label(last_available_session).value
+            stop = int(np.searchsorted(self._sessions_ns, ns, side="right")) - 1
+            self._last_session_index = min(self._last_session_index, stop)
+        self._first_minute_row = 0
+        self._last_minute_row = -1
+        if self._minute is not None:
+            first_session = self._first_day_index - self._minute_offset
+            if 0 <= first_session < len(self._minute_bounds):
+                self._first_minute_row = int(self._minute_bounds[first_session, 0])
+            elif first_session >= len(self._minute_bounds):
+                self._first_minute_row = self._minute.n_rows
+            self._last_minute_row = self._minute.n_rows - 1
+            if last_available_minute is not None:
+                ns = _utc(pd.Timestamp(last_available_minute)).value
+                stop = int(np.searchsorted(self._minute.labels_ns, ns, side="right")) - 1
+                self._last_minute_row = min(self._last_minute_row, stop)
+
+    def _build_lifetimes(self) -> None:
+        """Each portal column's first and last alive session (master indices)."""
+        n = len(self._sids) + 1
+        self._start_index: IntArray = np.full(n, -_NEVER, dtype=np.int64)
+        self._end_index: IntArray = np.full(n, _NEVER, dtype=np.int64)
+        self._auto_close_index: IntArray = np.full(n, _NEVER, dtype=np.int64)
+        assets = self.asset_finder.retrieve_all([int(s) for s in self._sids], default_none=True)
+        for col, asset in enumerate(assets):
+            if asset is None:
+                continue
+            if asset.start_date is not None:
+                ns = pd.Timestamp(asset.start_date).value
+                self._start_index[col] = np.searchsorted(self._sessions_ns, ns, side="left")
+            if asset.end_date is not None:
+                ns = pd.Timestamp(asset.end_date).value
+                self._end_index[col] = np.searchsorted(self._sessions_ns, ns, side="right") - 1
+            if asset.auto_close_date is not None:
+                ns = pd.Timestamp(asset.auto_close_date).value
+                self._auto_close_index[col] = (
+                    np.searchsorted(self._sessions_ns, ns, side="right") - 1
+                )
+
+    def _build_adjustments(self) -> None:
+        """The cumulative multiplier panels (prices: all kinds; volumes: splits)."""
+        self._price_mult: FloatArray | None = None
+        self._volume_mult: FloatArray | None = None
+        self._splits_by_session: dict[int, list[tuple[int, float]]] = {}
+        if self.adjustment_reader is None or not len(self.sessions):
+            return
+        frame = self.adjustment_reader.load_adjustments_frame()
+        if frame is None or not len(frame):
+            return
+        sids = frame["sid"].to_numpy(dtype=np.int64)
+        known = np.isin(sids, self._sids)
+        frame = frame.loc[known]
+        if not len(frame):
+            return
+        cols = np.searchsorted(self._sids, frame["sid"].to_numpy(dtype=np.int64))
+        effective = pd.DatetimeIndex(frame["effective_date"]).as_unit("ns").asi8
+        eff_index = np.searchsorted(self._sessions_ns, effective, side="left")
+        ratios = frame["ratio"].to_numpy(dtype=np.float64)
+        is_split = (frame["kind"] == "split").to_numpy()
+        self._price_mult = self._multiplier_panel(eff_index, cols, ratios)
+        self._volume_mult = self._multiplier_panel(
+            eff_index[is_split], cols[is_split], ratios[is_split]
+        )
+        split_sids = frame["sid"].to_numpy(dtype=np.int64)[is_split]
+        for idx, sid, ratio in zip(eff_index[is_split], split_sids, ratios[is_split], strict=True):
+            self._splits_by_session.setdefault(int(idx), []).append((int(sid), float(ratio)))
+
+    def _multiplier_panel(
+        self, eff_index: IntArray, cols: IntArray, ratios: FloatArray
+    ) -> FloatArray:
+        """``C[i, a]``: product of asset ``a``'s ratios effective after session ``i``.
+
+        An adjustment effective at session ``e`` touches rows ``i < e``, so it
+        is recorded at row ``e - 1`` and a reverse cumulative product spreads
+        it to every earlier row. Adjustments effective before the first
+        session touch nothing; those after the last touch every row of
+        ``C`` alike and so cancel in every ratio (they are dropped).
+        """
+        n = len(self.sessions)
+        factors = np.ones((n, len(self._sids) + 1), dtype=np.float64)
+        inside = (eff_index >= 1) & (eff_index <= n - 1)
+        np.multiply.at(factors, (eff_index[inside] - 1, cols[inside]), ratios[inside])
+        return np.ascontiguousarray(np.cumprod(factors[::-1], axis=0)[::-1], dtype=np.float64)
+
+    # --- public fast paths -------------------------------------------------
+
+    def asset_columns(self, assets: Iterable[Asset | int]) -> IntArray:
+        """Portal columns of ``assets`` (cached per asset tuple).
+
+        Sids without bars map to a column that always reads as no data.
+        """
+        return self.asset_columns_with_index(assets)[0]
+
+    def asset_columns_with_index(self, assets: Iterable[Asset | int]) -> tuple[IntArray, pd.Index]:
+        """Portal columns of ``assets`` and a pandas Index of them, cached together.
+
+        The Index labels DataFrame columns and Series; caching it saves
+        rebuilding an object Index on every ``history`` call.
+        """
+        items = assets if isinstance(assets, list | tuple) else list(assets)
+        key = tuple(int(a) for a in items)
+        try:
+            return self._columns_cache[key]
+        except KeyError:
+            pass
+        get = self._sid_to_col.get
+        cols = np.fromiter((get(s, self._no_data_col) for s in key), np.int64, len(key))
+        cols.setflags(write=False)
+        entry = (cols, pd.Index(list(items), dtype=object))
+        if len(self._columns_cache) > 4096:
+            self._columns_cache.clear()
+        self._columns_cache[key] = entry
+        return entry
+
+    def alive_mask(
+        self, cols: IntArray, session: int, before_auto_close: bool = False
+    ) -> npt.NDArray[np.bool_]:
+        """Whether each column's asset is alive in master session ``session``.
+
+        With ``before_auto_close``, also require the session not to be after
+        the asset's auto-close date (zipline's ``can_trade``).
+        """
+        alive = (self._start_index[cols] <= session) & (self._end_index[cols] >= session)
+        if before_auto_close:
+            alive &= self._auto_close_index[cols] >= session
+        return alive
+
+    def resolve(self, dt: pd.Timestamp | Any, data_frequency: str) -> tuple[int, int]:
+        """Map ``dt`` to ``(data_row, perspective_session)``.
+
+        ``data_row`` is the last bar at or before ``dt``: a master session
+        index in daily mode, a minute-reader row in minute mode (``-1``: none
+        yet). ``perspective_session`` is the master index of the session
+        ``dt`` belongs to, or of the next one when ``dt`` falls between
+        sessions (so a split effective today applies before the open). A
+        tz-naive midnight is a session label: its whole session. The last
+        answer is cached, since the engine asks for one dt many times a bar.
+
+        Raises
+        ------
+        DataNotFoundError
+            ``dt`` is after the last available session (or minute).
+        """
+        ts = dt if isinstance(dt, pd.Timestamp) else pd.Timestamp(dt)
+        key = (ts.value, ts.tzinfo is None, data_frequency)
+        if key == self._resolve_key:
+            return self._resolve_value
+        value = self._resolve_uncached(ts, data_frequency)
+        self._resolve_key, self._resolve_value = key, value
+        return value
+
+    def _resolve_uncached(self, ts: pd.Timestamp, data_frequency: str) -> tuple[int, int]:
+        if data_frequency not in DATA_FREQUENCIES:
+            raise ParameterValidationError(
+                f"data_frequency must be 'daily' or 'minute', got {data_frequency!r}",
+                context={"data_frequency": data_frequency},
+            )
+        ns = self._instant_ns(ts)
+        perspective = int(np.searchsorted(self._closes_ns, ns, side="left"))
+        if perspective > self._last_session_index:
+            raise DataNotFoundError(
+                f"no data at {ts}: the data ends with session "
+                f"{self._session_text(self._last_session_index)}",
+                context={"dt": str(ts)},
+            )
+        if data_frequency == "daily":
+            row = int(np.searchsorted(self._closes_ns, ns, side="right")) - 1
+            return row, perspective
+        minute = self._require_minute()
+        row = int(np.searchsorted(minute.labels_ns, ns, side="right")) - 1
+        if row >= self._last_minute_row and ns > minute.labels_ns[self._last_minute_row]:
+            last = minute.labels[self._last_minute_row]
+            raise DataNotFoundError(
+                f"no minute data at {ts}: the minute bars end at {last}",
+                context={"dt": str(ts), "last_minute": str(last)},
+            )
+        return row, perspective
+
+    def _instant_ns(self, ts: pd.Timestamp) -> int:
+        """UTC nanoseconds of ``ts``; a naive session label means its close."""
+        if ts.tzinfo is not None:
+            return int(ts.value)
+        ns = int(ts.value)
+        if ns % _DAY_NS == 0:
+            i = int(np.searchsorted(self._sessions_ns, ns))
+            if i < len(self._sessions_ns) and self._sessions_ns[i] == ns:
+                return int(self._closes_ns[i])
+        return ns
+
+    def current_prices(
+        self,
+        cols: IntArray,
+        row: int,
+        data_frequency: str = "daily",
+        perspective: int | None = None,
+    ) -> FloatArray:
+        """Forward-filled, adjusted prices of ``cols`` at data row ``row``.
+
+        Parameters
+        ----------
+        cols
+            Portal columns (:meth:`asset_columns`).
+        row, perspective
+            From :meth:`resolve`; ``perspective`` defaults to the row's session.
+        data_frequency
+            ``"daily"`` or ``"minute"``.
+        """
+        bars = self._bars(data_frequency)
+        if row < 0:
+            return np.full(len(cols), np.nan)
+        rows_session = int(bars.row_session[row])
+        persp = rows_session if perspective is None else perspective
+        prices = self._price_block(bars, cols, row, row + 1, persp)[0]
+        return prices
+
+    def current_array(
+        self,
+        cols: IntArray,
+        field: str,
+        row: int,
+        data_frequency: str = "daily",
+        perspective: int | None = None,
+    ) -> FloatArray:
+        """Spot values of an OHLCV field or ``price`` at data row ``row``.
+
+        NaN (volume 0) where there is no bar or the asset is not alive in the
+        row's session. Values from a session before ``perspective`` are
+        adjusted to it.
+        """
+        if field == "price":
+            return self.current_prices(cols, row, data_frequency, perspective)
+        _check_field(field, OHLCV_FIELDS)
+        bars = self._bars(data_frequency)
+        fill = 0.0 if field == "volume" else np.nan
+        if row < 0:
+            return np.full(len(cols), fill)
+        session = int(bars.row_session[row])
+        values = self._raw_block(bars, field, cols, row, row + 1)[0]
+        if perspective is not None and perspective != session:
+            values *= self._factor(field, np.array([session]), cols, perspective)[0]
+        values[~self.alive_mask(cols, session)] = fill
+        return values
+
+    def last_traded_array(
+        self, cols: IntArray, row: int, data_frequency: str = "daily"
+    ) -> IntArray:
+        """UTC nanoseconds (daily: the session label) of each column's last trade.
+
+        ``NaT``'s integer where the asset never traded up to ``row``.
+        """
+        bars = self._bars(data_frequency)
+        if row < 0:
+            return np.full(len(cols), _NAT, dtype=np.int64)
+        rc = bars.colmap[cols]
+        index = bars.last_traded()[row, rc]
+        out = np.where(index >= 0, bars.labels_ns[np.maximum(index, 0)], _NAT)
+        out[rc < 0] = _NAT
+        return out.astype(np.int64)
+
+    def history_array(
+        self,
+        cols: IntArray,
+        field: str,
+        bar_count: int,
+        end_index: int,
+        frequency: str,
+        data_frequency: str = "daily",
+        perspective: int | None = None,
+        ffill: bool = True,
+    ) -> FloatArray:
+        """A (bar_count x len(cols)) adjusted history window.
+
+        Parameters
+        ----------
+        cols
+            Portal columns (:meth:`asset_columns`).
+        field
+            An OHLCV field or ``price``.
+        bar_count
+            Number of bars, >= 1.
+        end_index
+            The data row of the window's last bar, from :meth:`resolve` with
+            ``"minute"`` if ``frequency == "1m"`` or ``data_frequency ==
+            "minute"``, else with ``"daily"``.
+        frequency
+            ``"1d"`` or ``"1m"``. ``"1d"`` in minute mode ends with the
+            current session aggregated from its minutes up to ``end_index``.
+        perspective
+            Session the window is seen from; default the last bar's session.
+        ffill
+            Forward-fill ``price`` (zipline always does).
+
+        Raises
+        ------
+        HistoryWindowStartsBeforeData
+            The window starts before the first trading day.
+        """
+        _check_field(field, OHLCVP_FIELDS)
+        _check_window(bar_count, frequency)
+        if frequency == "1m":
+            return self._minute_window(cols, field, bar_count, end_index, perspective, ffill)
+        if data_frequency == "daily":
+            persp = end_index if perspective is None else perspective
+            return self._daily_window(
+                cols, field, end_index - bar_count + 1, end_index, persp, ffill
+            )
+        return self._daily_window_in_minute_mode(
+            cols, field, bar_count, end_index, perspective, ffill
+        )
+
+    def history_index(
+        self, bar_count: int, end_index: int, frequency: str, data_frequency: str = "daily"
+    ) -> pd.DatetimeIndex:
+        """Labels of the rows :meth:`history_array` returns (sessions or UTC minutes)."""
+        if frequency == "1m":
+            minute = self._require_minute()
+            return minute.labels[end_index - bar_count + 1 : end_index + 1]
+        if data_frequency == "minute":
+            end_index = int(self._require_minute().row_session[end_index])
+        return self.sessions[end_index - bar_count + 1 : end_index + 1]
+
+    # --- zipline API -------------------------------------------------------
+
+    def get_spot_value(
+        self, assets: Asset | Iterable[Asset], field: str, dt: pd.Timestamp, data_frequency: str
+    ) -> Any:
+        """The value of ``field`` at ``dt``: a scalar for one asset, a list for several.
+
+        ``price`` is forward-filled and adjusted; ``open/high/low/close`` are
+        NaN and ``volume`` 0 without a bar or outside the asset's life;
+        ``last_traded`` is a Timestamp (NaT if never traded).
+
+        Raises
+        ------
+        UnknownFieldError
+            ``field`` is not one of open, high, low, close, volume, price,
+            last_traded.
+        """
+        _check_field(field, BASE_FIELDS)
+        single = isinstance(assets, Asset)
+        if not single and not isinstance(assets, Iterable):
+            raise ParameterValidationError(
+                f"assets must be an Asset or an iterable of Assets, got {type(assets).__name__}",
+                context={"assets": repr(assets)},
+            )
+        items: Sequence[Asset] = [assets] if single else list(assets)  # type: ignore[list-item,arg-type]
+        cols = self.asset_columns(items)
+        row, perspective = self.resolve(dt, data_frequency)
+        if field == "last_traded":
+            values: list[Any] = self._timestamps(
+                self.last_traded_array(cols, row, data_frequency), data_frequency
+            )
+        else:
+            values = self.current_array(cols, field, row, data_frequency, perspective).tolist()
+        return values[0] if single else values
+
+    def get_adjustments(
+        self,
+        assets: Asset | Iterable[Asset],
+        field: str,
+        dt: pd.Timestamp,
+        perspective_dt: pd.Timestamp,
+    ) -> list[float]:
+        """Per asset, the product of adjustment ratios effective after ``dt``
+        and on or before ``perspective_dt`` (splits only, inverted, for volume)."""
+        items = [assets] if isinstance(assets, Asset) else list(assets)
+        cols = self.asset_columns(items)
+        start = self._perspective(dt)
+        end = self._perspective(perspective_dt)
+        if end <= start or self._price_mult is None:
+            return [1.0] * len(items)
+        return self._factor(field, np.array([start]), cols, end)[0].tolist()
+
+    def get_adjusted_value(
+        self,
+        asset: Asset,
+        field: str,
+        dt: pd.Timestamp,
+        perspective_dt: pd.Timestamp,
+        data_frequency: str,
+        spot_value: float | None = None,
+    ) -> Any:
+        """The value of ``field`` at ``dt`` adjusted as seen from ``perspective_dt``."""
+        if spot_value is None:
+            spot_value = self.get_spot_value(asset, field, dt, data_frequency)
+        if field == "last_traded":
+            return spot_value
+        return spot_value * self.get_adjustments(asset, field, dt, perspective_dt)[0]
+
+    def get_history_window(
+        self,
+        assets: Sequence[Asset],
+        end_dt: pd.Timestamp,
+        bar_count: int,
+        frequency: str,
+        field: str,
+        data_frequency: str,
+        ffill: bool = True,
+    ) -> pd.DataFrame:
+        """A history window: index the bar labels, columns ``assets``.
+
+        Daily windows are labelled by tz-naive session, minute windows by UTC
+        minute. Values are adjusted as seen from ``end_dt``.
+
+        Raises
+        ------
+        UnknownFieldError
+            ``field`` is not one of open, high, low, close, volume, price.
+        ParameterValidationError
+            ``bar_count < 1`` or ``frequency`` not ``"1d"``/``"1m"``.
+        HistoryWindowStartsBeforeData
+            The window starts before the first trading day.
+        """
+        _check_field(field, OHLCVP_FIELDS)
+        _check_window(bar_count, frequency)
+        cols, columns = self.asset_columns_with_index(assets)
+        axis = "minute" if frequency == "1m" else data_frequency
+        row, perspective = self.resolve(end_dt, axis)
+        values = self.history_array(
+            cols, field, bar_count, row, frequency, data_frequency, perspective, ffill
+        )
+        index = self.history_index(bar_count, row, frequency, data_frequency)
+        return pd.DataFrame(values, index=index, columns=columns, copy=False)
+
+    def get_last_traded_dt(
+        self, asset: Asset, dt: pd.Timestamp, data_frequency: str
+    ) -> pd.Timestamp:
+        """When ``asset`` last traded at or before ``dt`` (NaT if never)."""
+        return self.get_spot_value(asset, "last_traded", dt, data_frequency)
+
+    def get_splits(self, assets: Iterable[Asset], dt: pd.Timestamp) -> list[tuple[Asset, float]]:
+        """``(asset, ratio)`` for each of ``assets`` with a split effective on ``dt``'s session."""
+        if not self._splits_by_session:
+            return []
+        wanted = {int(a) for a in assets}
+        found = self._splits_by_session.get(self._perspective(dt), [])
+        return [
+            (self.asset_finder.retrieve_asset(sid), ratio) for sid, ratio in found if sid in wanted
+        ]
+
+    # --- internals: windows ---------------------------------------------------
+
+    def _daily_window(
+        self, cols: IntArray, field: str, lo: int, hi: int, perspective: int, ffill: bool
+    ) -> FloatArray:
+        """Daily rows for master sessions ``lo..hi`` from the daily reader."""
+        if lo < self._first_day_index:
+            raise self._starts_before_data(lo, hi - lo + 1)
+        daily = self._daily
+        n = hi - lo + 1
+        if daily is None:
+            return self._daily_rows_from_minutes(cols, field, lo, hi, perspective, ffill)
+        offset = int(daily.row_session[0]) if daily.n_rows else 0
+        a, b = lo - offset, hi - offset + 1
+        if a >= 0 and b <= daily.n_rows:
+            return self._field_block(daily, field, cols, a, b, perspective, ffill)
+        # The window runs past the daily data at one end: pad with empty rows.
+        out = np.full((n, len(cols)), 0.0 if field == "volume" else np.nan)
+        va, vb = max(a, 0), min(b, daily.n_rows)
+        if va < vb:
+            out[va - a : vb - a] = self._field_block(daily, field, cols, va, vb, perspective, ffill)
+        return out
+
+    def _daily_window_in_minute_mode(
+        self,
+        cols: IntArray,
+        field: str,
+        bar_count: int,
+        end_minute: int,
+        perspective: int | None,
+        ffill: bool,
+    ) -> FloatArray:
+        """Full sessions from daily bars, then today aggregated from its minutes."""
+        minute = self._require_minute()
+        if end_minute < 0:
+            raise self._starts_before_data(-bar_count, bar_count)
+        today = int(minute.row_session[end_minute])
+        persp = today if perspective is None else perspective
+        out = np.empty((bar_count, len(cols)))
+        if bar_count > 1:
+            out[:-1] = self._daily_window(
+                cols, field, today - bar_count + 1, today - 1, persp, ffill
+            )
+        elif today < self._first_day_index:
+            raise self._starts_before_data(today, 1)
+        out[-1] = self._partial_session(cols, field, end_minute, persp, ffill)
+        return out
+
+    def _partial_session(
+        self, cols: IntArray, field: str, end_minute: int, perspective: int, ffill: bool
+    ) -> FloatArray:
+        """Today's bar so far: first open, max high, min low, last close, summed volume."""
+        minute = self._require_minute()
+        session = int(minute.row_session[end_minute])
+        first = int(self._minute_bounds[session - self._minute_offset, 0])
+        if field == "price" and ffill:
+            values = self._price_block(minute, cols, end_minute, end_minute + 1, perspective)[0]
+            return self._price_from_daily_before(cols, values, session, perspective)
+        block = self._raw_block(
+            minute, "close" if field == "price" else field, cols, first, end_minute + 1
+        )
+        values = _aggregate(block, "close" if field == "price" else field)
+        if perspective != session:
+            values *= self._factor(field, np.array([session]), cols, perspective)[0]
+        return values
+
+    def _price_from_daily_before(
+        self, cols: IntArray, values: FloatArray, session: int, perspective: int
+    ) -> FloatArray:
+        """Fill prices the minute bars cannot give with the last daily price.
+
+        When minute data starts later than daily data, the minute axis may
+        not know an asset's last trade; zipline forward-fills today's row
+        from the previous daily row, and so does this.
+        """
+        missing = np.isnan(values)
+        daily = self._daily
+        if not missing.any() or daily is None or not daily.n_rows:
+            return values
+        alive = self.alive_mask(cols, session)
+        row = session - 1 - int(daily.row_session[0])
+        if row < 0 or row >= daily.n_rows:
+            return values
+        previous = self._price_block(daily, cols, row, row + 1, perspective, mask_life=False)[0]
+        fill = missing & alive
+        values[fill] = previous[fill]
+        return values
+
+    def _daily_rows_from_minutes(
+        self, cols: IntArray, field: str, lo: int, hi: int, perspective: int, ffill: bool
+    ) -> FloatArray:
+        """Whole sessions rolled up from minutes, for portals without daily bars."""
+        out = np.full((hi - lo + 1, len(cols)), 0.0 if field == "volume" else np.nan)
+        for i, session in enumerate(range(lo, hi + 1)):
+            local = session - self._minute_offset
+            if 0 <= local < len(self._minute_bounds):
+                last = int(self._minute_bounds[local, 1]) - 1
+                out[i] = self._partial_session(cols, field, last, perspective, ffill)
+        return out
+
+    def _minute_window(
+        self,
+        cols: IntArray,
+        field: str,
+        bar_count: int,
+        end_minute: int,
+        perspective: int | None,
+        ffill: bool,
+    ) -> FloatArray:
+        minute = self._require_minute()
+        a, b = end_minute - bar_count + 1, end_minute + 1
+        if a < max(self._first_minute_row, 0):
+            first = self._first_day_index
+            raise HistoryWindowStartsBeforeData(
+                f"a {bar_count}-minute history window ending at "
+                f"{minute.labels[end_minute] if end_minute >= 0 else 'the first minute'} starts "
+                f"before the first minute of data ({self._minute_text()}); request fewer bars "
+                f"or start the simulation later (first trading day {self._session_text(first)})",
+                context={"bar_count": bar_count, "frequency": "1m"},
+            )
+        persp = int(minute.row_session[end_minute]) if perspective is None else perspective
+        return self._field_block(minute, field, cols, a, b, persp, ffill)
+
+    def _field_block(
+        self, bars: _Bars, field: str, cols: IntArray, a: int, b: int, persp: int, ffill: bool
+    ) -> FloatArray:
+        """Adjusted rows ``a:b`` of one reader for ``field``."""
+        if field == "price" and ffill:
+            return self._price_block(bars, cols, a, b, persp)
+        values = self._raw_block(bars, "close" if field == "price" else field, cols, a, b)
+        if self._price_mult is not None:
+            values *= self._factor(field, bars.row_session[a:b], cols, persp)
+        return values
+
+    def _raw_block(self, bars: _Bars, field: str, cols: IntArray, a: int, b: int) -> FloatArray:
+        """Unadjusted rows ``a:b``; empty columns NaN (volume 0)."""
+        rc = bars.colmap[cols]
+        values = bars.panel(field)[a:b, rc]
+        missing = rc < 0
+        if missing.any():
+            values[:, missing] = 0.0 if field == "volume" else np.nan
+        return values
+
+    def _price_block(
+        self,
+        bars: _Bars,
+        cols: IntArray,
+        a: int,
+        b: int,
+        persp: int,
+        mask_life: bool = True,
+    ) -> FloatArray:
+        """Forward-filled prices of rows ``a:b``, each adjusted from its own bar's session.
+
+        A price carried forward across a split comes from before the split,
+        so it takes the factor of the session it was traded in, not of the
+        row it fills.
+        """
+        rc = bars.colmap[cols]
+        source = bars.close_index()[a:b, rc]
+        traded = source >= 0
+        source = np.where(traded, source, 0)
+        values = bars.panel("close")[source, rc]
+        if self._price_mult is not None:
+            sessions = bars.row_session[source]
+            values *= self._price_mult[sessions, cols] / self._price_mult[persp, cols]
+        values[~traded] = np.nan
+        missing = rc < 0
+        if missing.any():
+            values[:, missing] = np.nan
+        if mask_life:
+            row_sessions = bars.row_session[a:b, None]
+            dead = (row_sessions < self._start_index[cols]) | (row_sessions > self._end_index[cols])
+            values[dead] = np.nan
+        return values
+
+    def _factor(self, field: str, sessions: IntArray, cols: IntArray, persp: int) -> FloatArray:
+        """Multipliers taking values from ``sessions`` to session ``persp``."""
+        if field == "volume":
+            mult = self._volume_mult
+            if mult is None:
+                return np.ones((len(sessions), len(cols)))
+            return mult[persp, cols] / mult[sessions[:, None], cols]
+        mult = self._price_mult
+        if mult is None:
+            return np.ones((len(sessions), len(cols)))
+        return mult[sessions[:, None], cols] / mult[persp, cols]
+
+    # --- internals: small helpers ----------------------------------------------
+
+    def _bars(self, data_frequency: str) -> _Bars:
+        if data_frequency == "minute":
+            return self._require_minute()
+        if self._daily is None:
+            raise DataNotFoundError(
+                "this DataPortal has no daily bars (equity_daily_reader is None)",
+                context={"data_frequency": data_frequency},
+            )
+        return self._daily
+
+    def _require_minute(self) -> _Bars:
+        if self._minute is None:
+            raise DataNotFoundError(
+                "this DataPortal has no minute bars (equity_minute_reader is None); "
+                "minute data and '1m' history need them",
+                context={"data_frequency": "minute"},
+            )
+        return self._minute
+
+    def _perspective(self, dt: pd.Timestamp) -> int:
+        ts = dt if isinstance(dt, pd.Timestamp) else pd.Timestamp(dt)
+        return int(np.searchsorted(self._closes_ns, self._instant_ns(ts), side="left"))
+
+    def _timestamps(self, ns: IntArray, data_frequency: str) -> list[pd.Timestamp]:
+        tz = "UTC" if data_frequency == "minute" else None
+        return [pd.NaT if v == _NAT else pd.Timestamp(int(v), tz=tz) for v in ns]  # type: ignore[misc]
+
+    def _session_text(self, index: int) -> str:
+        if 0 <= index < len(self.sessions):
+            return str(self.sessions[index].date())
+        return "(none)"
+
+    def _minute_text(self) -> str:
+        minute = self._require_minute()
+        row = max(self._first_minute_row, 0)
+        return str(minute.labels[row]) if row < minute.n_rows else "(none)"
+
+    def _starts_before_data(self, lo: int, bar_count: int) -> HistoryWindowStartsBeforeData:
+        first = self._first_day_index
+        suggested = self._session_text(first + bar_count)
+        return HistoryWindowStartsBeforeData(
+            f"a {bar_count}-session history window starting at session "
+            f"{self._session_text(lo) if lo >= 0 else 'before the data'} reaches back before "
+            f"the first trading day {self._session_text(first)}; request fewer bars or start "
+            f"the simulation on or after {suggested}",
+            context={
+                "bar_count": bar_count,
+                "first_trading_day": self._session_text(first),
+                "suggested_start_day": suggested,
+            },
+        )
+
+
+# --- module helpers -----------------------------------------------------------
+
+
+def _usable(reader: Any) -> Any:
+    """The reader, or None when it holds no sessions or no sids."""
+    if reader is None or not len(reader.sessions) or not len(reader.sids):
+        return None
+    return reader
+
+
+def _session_label(value: Any) -> pd.Timestamp:
+    """A tz-naive midnight Timestamp (an aware one keeps its UTC date)."""
+    ts = pd.Timestamp(value)
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return ts.normalize()
+
+
+def _utc(ts: pd.Timestamp) -> pd.Timestamp:
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def _check_field(field: Any, allowed: frozenset[str]) -> None:
+    if not isinstance(field, str) or field not in allowed:
+        raise UnknownFieldError(
+            f"unknown field {field!r}; valid fields are {', '.join(sorted(allowed))}",
+            context={"field": repr(field), "valid": sorted(allowed)},
+        )
+
+
+def _check_window(bar_count: Any, frequency: Any) -> None:
+    if isinstance(bar_count, bool) or not isinstance(bar_count, int | np.integer) or bar_count < 1:
+        raise ParameterValidationError(
+            f"bar_count must be an integer >= 1, got {bar_count!r}",
+            context={"bar_count": repr(bar_count)},
+        )
+    if frequency not in HISTORY_FREQUENCIES:
+        raise ParameterValidationError(
+            f"frequency must be '1d' or '1m', got {frequency!r}",
+            context={"frequency": repr(frequency)},
+        )
+
+
+def _aggregate(block: FloatArray, field: str) -> FloatArray:
+    """One bar from a block of minute rows (columns kept)."""
+    if field == "volume":
+        return block.sum(axis=0)
+    if field == "high":
+        return np.fmax.reduce(block, axis=0)
+    if field == "low":
+        return np.fmin.reduce(block, axis=0)
+    valid = ~np.isnan(block)
+    any_valid = valid.any(axis=0)
+    if field == "open":
+        pick = valid.argmax(axis=0)
+    else:
+        pick = block.shape[0] - 1 - valid[::-1].argmax(axis=0)
+    values = block[pick, np.arange(block.shape[1])]
+    values[~any_valid] = np.nan
+    return values
