@@ -80,6 +80,22 @@ class LookaheadError(DataError):
     """Data from after the current simulation time was requested."""
 
 
+class UnknownFieldError(DataError, KeyError, ValueError):
+    """A market-data field that does not exist was requested.
+
+    Also a ``KeyError`` and a ``ValueError``, the errors zipline raises for an
+    unknown field in spot values and history, so zipline-era handlers catch it.
+    """
+
+    def __str__(self) -> str:
+        # KeyError would otherwise quote the message.
+        return self.message
+
+
+class HistoryWindowStartsBeforeData(DataError):
+    """A history window reaches back before the first trading day of the data."""
+
+
 # --- orders -----------------------------------------------------------------
 
 

@@ -45,7 +45,9 @@ class ExchangeInfo:
         return get_calendar(self.canonical_name)
 
 
-def exchange_info_for(name: str, canonical_name: str | None = None, country_code: str = "??") -> ExchangeInfo:
+def exchange_info_for(
+    name: str, canonical_name: str | None = None, country_code: str = "??"
+) -> ExchangeInfo:
     """Build an ExchangeInfo, guessing the calendar from well-known names."""
     canonical = canonical_name or _EXCHANGE_CALENDARS.get(name.upper(), name)
     return ExchangeInfo(name, canonical, country_code)

@@ -108,7 +108,8 @@ class AssetDBWriter:
         equity_supplementary_mappings, chunk_size
             Accepted for zipline compatibility; unused.
         """
-        if futures is not None and len(futures) or root_symbols is not None and len(root_symbols):
+        has_futures = futures is not None and len(futures) > 0
+        if has_futures or (root_symbols is not None and len(root_symbols) > 0):
             raise ConfigValidationError(
                 "this asset database stores equities only; futures are not supported yet",
                 context={"path": str(self.path)},
@@ -148,7 +149,8 @@ def _equity_rows(equities: pd.DataFrame | None) -> list[dict[str, Any]]:
         )
     rows = []
     for i, raw in enumerate(frame.to_dict("records")):
-        row = {**_EQUITY_DEFAULTS, **{k: v for k, v in raw.items() if not _missing(v)}}
+        given: dict[str, Any] = {str(k): v for k, v in raw.items() if not _missing(v)}
+        row = {**_EQUITY_DEFAULTS, **given}
         try:
             row["sid"] = int(row["sid"])
         except (TypeError, ValueError) as exc:

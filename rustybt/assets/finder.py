@@ -209,7 +209,9 @@ class AssetFinder:
         return out
 
     def _not_found(self, symbol: str) -> SymbolNotFoundError:
-        matches = difflib.get_close_matches(str(symbol).upper(), list(self._symbols), n=5, cutoff=0.5)
+        matches = difflib.get_close_matches(
+            str(symbol).upper(), list(self._symbols), n=5, cutoff=0.5
+        )
         hint = f"; close matches: {', '.join(matches)}" if matches else ""
         return SymbolNotFoundError(
             f"symbol {symbol!r} not found in {self.db_path.name}{hint}",

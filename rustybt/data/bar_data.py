@@ -18,8 +18,8 @@ import pandas as pd
 
 from rustybt.assets import Asset
 from rustybt.calendars import ExchangeCalendar
-from rustybt.data.portal import BASE_FIELDS, OHLCVP_FIELDS, DataPortal, UnknownFieldError
-from rustybt.exceptions import ParameterValidationError
+from rustybt.data.portal import BASE_FIELDS, OHLCVP_FIELDS, DataPortal
+from rustybt.exceptions import ParameterValidationError, UnknownFieldError
 
 __all__ = ["BarData", "Restrictions"]
 

@@ -38,7 +38,13 @@ import pandas as pd
 
 from rustybt.assets import Asset
 from rustybt.calendars import ExchangeCalendar
-from rustybt.exceptions import DataError, DataNotFoundError, ParameterValidationError
+from rustybt.exceptions import (
+    DataError,
+    DataNotFoundError,
+    HistoryWindowStartsBeforeData,
+    ParameterValidationError,
+    UnknownFieldError,
+)
 
 __all__ = [
     "BASE_FIELDS",
@@ -62,18 +68,6 @@ _DAY_NS: Final = 86_400_000_000_000
 _NAT: Final = np.iinfo(np.int64).min
 # Life-span bounds of sids the asset finder does not know: alive throughout.
 _NEVER: Final = np.iinfo(np.int64).max // 2
-
-
-class UnknownFieldError(DataError, KeyError, ValueError):
-    """A market-data field that does not exist was requested.
-
-    A ``KeyError`` (zipline's ``get_spot_value``) and a ``ValueError``
-    (zipline's ``get_history_window``), so zipline-era handlers still catch it.
-    """
-
-
-class HistoryWindowStartsBeforeData(DataError):
-    """A history window reaches back before the first trading day of the data."""
 
 
 # --- the reader interfaces the portal consumes ---------------------------------
@@ -117,6 +111,9 @@ class AdjustmentReader(Protocol):
 
 class AssetLookup(Protocol):
     """What the portal needs from an asset finder."""
+
+    @property
+    def sids(self) -> Iterable[int]: ...
 
     def retrieve_all(self, sids: Iterable[int], default_none: bool = False) -> list[Any]: ...
 
@@ -271,43 +268,49 @@ class DataPortal:
         self.equity_daily_reader = equity_daily_reader
         self.equity_minute_reader = equity_minute_reader
         self._daily_reader = _usable(equity_daily_reader)
-        self._minute_reader = _usable(equity_minute_reader)
-        self._build_axes()
-        self._build_columns()
+        # Minute panels can be gigabytes: load them on the first minute
+        # request, unless there are no daily bars to take the sessions from.
+        eager_minute = _usable(equity_minute_reader) if self._daily_reader is None else None
+        self._build_axes(self._daily_reader or eager_minute)
+        self._build_columns(eager_minute)
         self._daily = self._wrap_daily()
-        self._minute = self._wrap_minute()
-        self._build_bounds(first_trading_day, last_available_session, last_available_minute)
+        self._build_bounds(first_trading_day, last_available_session)
+        self._last_available_minute = last_available_minute
+        self._minute: _Bars | None = None
+        self._minute_checked = False
         self._build_lifetimes()
         self._build_adjustments()
         self._columns_cache: dict[tuple[int, ...], tuple[IntArray, pd.Index]] = {}
-        self._resolve_key: tuple[int, bool, str] | None = None
-        self._resolve_value: tuple[int, int] = (-1, -1)
+        # One entry, replaced as a whole so concurrent readers never see a
+        # key paired with another key's answer.
+        self._resolved: tuple[tuple[int, bool, str], tuple[int, int]] | None = None
 
     # --- construction ------------------------------------------------------
 
-    def _build_axes(self) -> None:
-        """The master session axis: every calendar session any reader covers."""
-        ranges = [
-            (r.sessions[0], r.sessions[-1])
-            for r in (self._daily_reader, self._minute_reader)
-            if r is not None and len(r.sessions)
-        ]
-        if ranges:
-            first = min(lo for lo, _ in ranges)
-            last = max(hi for _, hi in ranges)
-            sessions = self.trading_calendar.sessions_in_range(first, last)
+    def _build_axes(self, reader: BarReader | None) -> None:
+        """The master session axis: the sessions of the daily bars (else the minute bars).
+
+        Bundle readers share one session range and the minute axis is a
+        part of it, so the daily sessions cover every minute too.
+        """
+        if reader is not None:
+            sessions = pd.DatetimeIndex(reader.sessions)
         else:
             sessions = pd.DatetimeIndex([], dtype="datetime64[ns]")
-        self.sessions: pd.DatetimeIndex = pd.DatetimeIndex(sessions).as_unit("ns")
+        self.sessions: pd.DatetimeIndex = sessions.as_unit("ns")
         self._sessions_ns: IntArray = self.sessions.asi8
         closes = self.trading_calendar.closes.reindex(self.sessions)
         self._closes_ns: IntArray = pd.DatetimeIndex(closes).as_unit("ns").asi8
 
-    def _build_columns(self) -> None:
-        """Portal columns: the sorted union of the readers' sids, plus a no-data column."""
-        sids = [r.sids for r in (self._daily_reader, self._minute_reader) if r is not None]
-        merged = np.unique(np.concatenate(sids)) if sids else np.empty(0, dtype=np.int64)
-        self._sids: IntArray = merged.astype(np.int64)
+    def _build_columns(self, eager_minute: BarReader | None) -> None:
+        """Portal columns: every sid of the asset finder and the loaded readers, sorted.
+
+        The finder's sids stand in for the minute reader's until it loads.
+        One more column, at the end, reads as no data for unknown sids.
+        """
+        sids = [np.asarray(self.asset_finder.sids, dtype=np.int64)]
+        sids += [r.sids for r in (self._daily_reader, eager_minute) if r is not None]
+        self._sids: IntArray = np.unique(np.concatenate(sids)).astype(np.int64)
         self._sid_to_col: dict[int, int] = {int(s): i for i, s in enumerate(self._sids)}
         self._no_data_col = len(self._sids)
 
@@ -323,21 +326,45 @@ class DataPortal:
         return _Bars(reader, self._sids, labels, np.arange(len(labels), dtype=np.int64) + offset)
 
     def _wrap_minute(self) -> _Bars | None:
-        reader = self._minute_reader
+        """Load the minute bars and place them on the master axis (None if empty)."""
+        reader: MinuteBarReader | None = _usable(self.equity_minute_reader)
         if reader is None:
             return None
-        offset = self._session_offset(reader.sessions)
+        sessions = pd.DatetimeIndex(reader.sessions).as_unit("ns")
+        offset = self._session_offset(sessions)
+        inside = offset + len(sessions) <= len(self.sessions)
+        if not inside or self._sessions_ns[offset] != sessions[0].value:
+            raise DataError(
+                f"the minute bars cover sessions {sessions[0].date()}..{sessions[-1].date()}, "
+                f"outside the daily bars' {self._session_text(0)}.."
+                f"{self._session_text(len(self.sessions) - 1)}",
+                context={"minute_sessions": [str(sessions[0]), str(sessions[-1])]},
+            )
         row_session = np.asarray(reader.minute_session, dtype=np.int64) + offset
         bars = _Bars(reader, self._sids, pd.DatetimeIndex(reader.minutes), row_session)
         self._minute_offset = offset
         self._minute_bounds: IntArray = np.asarray(reader.session_bounds, dtype=np.int64)
+        self._minute_rows_bounds(bars)
         return bars
+
+    def _minute_rows_bounds(self, bars: _Bars) -> None:
+        """The first minute history may reach back to, and the last one readable."""
+        first_session = self._first_day_index - self._minute_offset
+        self._first_minute_row = 0
+        if 0 <= first_session < len(self._minute_bounds):
+            self._first_minute_row = int(self._minute_bounds[first_session, 0])
+        elif first_session >= len(self._minute_bounds):
+            self._first_minute_row = bars.n_rows
+        self._last_minute_row = bars.n_rows - 1
+        if self._last_available_minute is not None:
+            ns = _utc(pd.Timestamp(self._last_available_minute)).value
+            stop = int(np.searchsorted(bars.labels_ns, ns, side="right")) - 1
+            self._last_minute_row = min(self._last_minute_row, stop)
 
     def _build_bounds(
         self,
         first_trading_day: pd.Timestamp | None,
         last_available_session: pd.Timestamp | None,
-        last_available_minute: pd.Timestamp | None,
     ) -> None:
         """Where history may start and where reads must stop."""
         self.first_trading_day = (
@@ -352,41 +379,39 @@ class DataPortal:
             ns = _session_label(last_available_session).value
             stop = int(np.searchsorted(self._sessions_ns, ns, side="right")) - 1
             self._last_session_index = min(self._last_session_index, stop)
-        self._first_minute_row = 0
-        self._last_minute_row = -1
-        if self._minute is not None:
-            first_session = self._first_day_index - self._minute_offset
-            if 0 <= first_session < len(self._minute_bounds):
-                self._first_minute_row = int(self._minute_bounds[first_session, 0])
-            elif first_session >= len(self._minute_bounds):
-                self._first_minute_row = self._minute.n_rows
-            self._last_minute_row = self._minute.n_rows - 1
-            if last_available_minute is not None:
-                ns = _utc(pd.Timestamp(last_available_minute)).value
-                stop = int(np.searchsorted(self._minute.labels_ns, ns, side="right")) - 1
-                self._last_minute_row = min(self._last_minute_row, stop)
 
     def _build_lifetimes(self) -> None:
-        """Each portal column's first and last alive session (master indices)."""
-        n = len(self._sids) + 1
-        self._start_index: IntArray = np.full(n, -_NEVER, dtype=np.int64)
-        self._end_index: IntArray = np.full(n, _NEVER, dtype=np.int64)
-        self._auto_close_index: IntArray = np.full(n, _NEVER, dtype=np.int64)
+        """Each portal column's first and last alive session, and auto-close session.
+
+        Master session indices; sids the finder does not know live forever
+        (their bars, if any, decide).
+        """
         assets = self.asset_finder.retrieve_all([int(s) for s in self._sids], default_none=True)
-        for col, asset in enumerate(assets):
-            if asset is None:
-                continue
-            if asset.start_date is not None:
-                ns = pd.Timestamp(asset.start_date).value
-                self._start_index[col] = np.searchsorted(self._sessions_ns, ns, side="left")
-            if asset.end_date is not None:
-                ns = pd.Timestamp(asset.end_date).value
-                self._end_index[col] = np.searchsorted(self._sessions_ns, ns, side="right") - 1
-            if asset.auto_close_date is not None:
-                ns = pd.Timestamp(asset.auto_close_date).value
-                self._auto_close_index[col] = (
-                    np.searchsorted(self._sessions_ns, ns, side="right") - 1
-                )
+        self._start_index = self._session_bounds(assets, "start_date", -_NEVER, side="left")
+        self._end_index = self._session_bounds(assets, "end_date", _NEVER, side="right")
+        self._auto_close_index = self._session_bounds(
+            assets, "auto_close_date", _NEVER, side="right"
+        )
+
+    def _session_bounds(self, assets: list[Any], attr: str, default: int, side: str) -> IntArray:
+        """Per column, the session index of each asset's ``attr`` date.
+
+        ``side="left"``: the first session on or after it; ``"right"``: the
+        last session on or before it. The no-data column and unknown sids or
+        dates get ``default``.
+        """
+        out = np.full(len(self._sids) + 1, default, dtype=np.int64)
+        dates = [None if a is None else getattr(a, attr) for a in assets]
+        known = np.array([d is not None for d in dates], dtype=bool)
+        if not known.any():
+            return out
+        ns = pd.DatetimeIndex([d for d in dates if d is not None]).as_unit("ns").asi8
+        if side == "left":
+            index = np.searchsorted(self._sessions_ns, ns, side="left")
+        else:
+            index = np.searchsorted(self._sessions_ns, ns, side="right") - 1
+        out[: len(assets)][known] = index
+        return out
 
     def _build_adjustments(self) -> None:
         """The cumulative multiplier panels (prices: all kinds; volumes: splits)."""
@@ -431,7 +456,10 @@ class DataPortal:
         factors = np.ones((n, len(self._sids) + 1), dtype=np.float64)
         inside = (eff_index >= 1) & (eff_index <= n - 1)
         np.multiply.at(factors, (eff_index[inside] - 1, cols[inside]), ratios[inside])
-        return np.ascontiguousarray(np.cumprod(factors[::-1], axis=0)[::-1], dtype=np.float64)
+        # Accumulate from the last row up, in place: C stays C-contiguous.
+        backwards = factors[::-1]
+        np.multiply.accumulate(backwards, axis=0, out=backwards)
+        return factors
 
     # --- public fast paths -------------------------------------------------
 
@@ -494,10 +522,11 @@ class DataPortal:
         """
         ts = dt if isinstance(dt, pd.Timestamp) else pd.Timestamp(dt)
         key = (ts.value, ts.tzinfo is None, data_frequency)
-        if key == self._resolve_key:
-            return self._resolve_value
+        cached = self._resolved
+        if cached is not None and cached[0] == key:
+            return cached[1]
         value = self._resolve_uncached(ts, data_frequency)
-        self._resolve_key, self._resolve_value = key, value
+        self._resolved = (key, value)
         return value
 
     def _resolve_uncached(self, ts: pd.Timestamp, data_frequency: str) -> tuple[int, int]:
@@ -881,6 +910,7 @@ class DataPortal:
         self, cols: IntArray, field: str, lo: int, hi: int, perspective: int, ffill: bool
     ) -> FloatArray:
         """Whole sessions rolled up from minutes, for portals without daily bars."""
+        self._require_minute()
         out = np.full((hi - lo + 1, len(cols)), 0.0 if field == "volume" else np.nan)
         for i, session in enumerate(range(lo, hi + 1)):
             local = session - self._minute_offset
@@ -919,8 +949,9 @@ class DataPortal:
         if field == "price" and ffill:
             return self._price_block(bars, cols, a, b, persp)
         values = self._raw_block(bars, "close" if field == "price" else field, cols, a, b)
-        if self._price_mult is not None:
-            values *= self._factor(field, bars.row_session[a:b], cols, persp)
+        factor = self._window_factor(field, bars.row_session[a:b], cols, persp)
+        if factor is not None:
+            values *= factor
         return values
 
     def _raw_block(self, bars: _Bars, field: str, cols: IntArray, a: int, b: int) -> FloatArray:
@@ -943,27 +974,75 @@ class DataPortal:
     ) -> FloatArray:
         """Forward-filled prices of rows ``a:b``, each adjusted from its own bar's session.
 
-        A price carried forward across a split comes from before the split,
-        so it takes the factor of the session it was traded in, not of the
-        row it fills.
+        Most cells have a bar, so the window starts as the adjusted closes
+        (two slices); only the cells without one are looked up in the
+        last-close index. A price carried forward across a split comes from
+        before the split, so it takes the factor of the session it traded
+        in, not of the row it fills.
         """
+        values = self._field_block(bars, "close", cols, a, b, persp, ffill=False)
+        holes = np.isnan(values)
+        if holes.any():
+            self._fill_from_last_close(bars, values, holes, cols, a, persp)
+        if mask_life:
+            self._mask_outside_life(values, bars.row_session[a:b], cols)
+        return values
+
+    def _fill_from_last_close(
+        self,
+        bars: _Bars,
+        values: FloatArray,
+        holes: npt.NDArray[np.bool_],
+        cols: IntArray,
+        a: int,
+        persp: int,
+    ) -> None:
+        """Write into ``values``' holes the adjusted close of each cell's last bar."""
         rc = bars.colmap[cols]
-        source = bars.close_index()[a:b, rc]
+        holes &= (rc >= 0)[None, :]
+        r, c = np.nonzero(holes)
+        if not r.size:
+            return
+        source = bars.close_index()[a + r, rc[c]].astype(np.int64)
         traded = source >= 0
         source = np.where(traded, source, 0)
-        values = bars.panel("close")[source, rc]
-        if self._price_mult is not None:
-            sessions = bars.row_session[source]
-            values *= self._price_mult[sessions, cols] / self._price_mult[persp, cols]
-        values[~traded] = np.nan
-        missing = rc < 0
-        if missing.any():
-            values[:, missing] = np.nan
-        if mask_life:
-            row_sessions = bars.row_session[a:b, None]
-            dead = (row_sessions < self._start_index[cols]) | (row_sessions > self._end_index[cols])
-            values[dead] = np.nan
-        return values
+        filled = bars.panel("close")[source, rc[c]]
+        mult = self._price_mult
+        if mult is not None:
+            filled *= mult[bars.row_session[source], cols[c]] / mult[persp, cols[c]]
+        filled[~traded] = np.nan
+        values[r, c] = filled
+
+    def _mask_outside_life(
+        self, values: FloatArray, row_sessions: IntArray, cols: IntArray
+    ) -> None:
+        """NaN where a row's session is outside its column's asset's life."""
+        start, end = self._start_index[cols], self._end_index[cols]
+        if (start <= row_sessions[0]).all() and (end >= row_sessions[-1]).all():
+            return
+        sessions = row_sessions[:, None]
+        values[(sessions < start) | (sessions > end)] = np.nan
+
+    def _window_factor(
+        self, field: str, row_sessions: IntArray, cols: IntArray, persp: int
+    ) -> FloatArray | None:
+        """Multipliers taking rows of ``row_sessions`` to session ``persp``; None if all 1.
+
+        Rows are time-ordered, so their sessions span ``s0..s1``: the
+        factors are computed for that short range of sessions and, when
+        several rows share a session (minutes), spread by a row gather.
+        """
+        mult = self._volume_mult if field == "volume" else self._price_mult
+        if mult is None or not len(row_sessions):
+            return None
+        s0, s1 = int(row_sessions[0]), int(row_sessions[-1])
+        if field == "volume":
+            per_session = mult[persp, cols] / mult[s0 : s1 + 1][:, cols]
+        else:
+            per_session = mult[s0 : s1 + 1][:, cols] / mult[persp, cols]
+        if s1 - s0 + 1 == len(row_sessions):
+            return per_session
+        return per_session[row_sessions - s0]
 
     def _factor(self, field: str, sessions: IntArray, cols: IntArray, persp: int) -> FloatArray:
         """Multipliers taking values from ``sessions`` to session ``persp``."""
@@ -990,10 +1069,13 @@ class DataPortal:
         return self._daily
 
     def _require_minute(self) -> _Bars:
+        if not self._minute_checked:
+            self._minute = self._wrap_minute()
+            self._minute_checked = True
         if self._minute is None:
             raise DataNotFoundError(
-                "this DataPortal has no minute bars (equity_minute_reader is None); "
-                "minute data and '1m' history need them",
+                "this DataPortal has no minute bars (no equity_minute_reader, or it holds "
+                "no bars); minute data and '1m' history need them",
                 context={"data_frequency": "minute"},
             )
         return self._minute

@@ -409,8 +409,12 @@ def load(
     """
     path, stamp = _ingestion_path(name, environ, timestamp)
     meta = json.loads((path / METADATA_FILE).read_text())
-    calendar = get_calendar(meta["calendar_name"])
     start, end = pd.Timestamp(meta["start_session"]), pd.Timestamp(meta["end_session"])
+    # Building a calendar costs time in proportion to its span: start it in the
+    # bundle's first year rather than in 1990.
+    calendar = get_calendar(
+        meta["calendar_name"], start=pd.Timestamp(year=start.year, month=1, day=1)
+    )
     minute_reader = (
         ParquetMinuteBarReader(path / MINUTE_FILE, calendar, start, end)
         if meta.get("has_minute_bars")

@@ -245,14 +245,14 @@ def _daily_paths(
     gap_m, move_m = _market_returns(sessions, market_rng)
     gap = np.empty((n, k))
     move = np.empty((n, k))
-    noise = np.empty((4, n, k))
+    noise = np.empty((3, n, k))
     for j, (spec, rng) in enumerate(zip(specs, asset_rngs, strict=True)):
         g, d = _asset_returns(spec, gap_m, move_m, rng)
         gap[:, j], move[:, j] = g, d
         # Drawn here, in a fixed order, so each asset's stream is its own.
-        noise[:, :, j] = rng.standard_normal((4, n))
+        noise[:, :, j] = rng.standard_normal((3, n))
     dividends = _dividend_schedule(specs, sessions, alive)
-    for j, t, _ in dividends:
+    for j, t in dividends:
         # The price drops by the dividend at the open of the ex date.
         gap[t, j] += np.log1p(-specs[j].dividend_yield / 4.0)
     first = alive.argmax(axis=0)
@@ -265,7 +265,7 @@ def _daily_paths(
     high, low = _daily_range(open_, close, specs, noise[0], noise[1])
     volume = _daily_volume(specs, factor, log_ret, noise[2])
     amounts = [
-        (j, t, _cents(specs[j].dividend_yield / 4.0 * close[t - 1, j])) for j, t, _ in dividends
+        (j, t, float(_cents(specs[j].dividend_yield / 4.0 * close[t - 1, j]))) for j, t in dividends
     ]
     return _Paths(
         open=_cents(open_),
@@ -375,9 +375,9 @@ def _daily_volume(
 
 def _dividend_schedule(
     specs: Sequence[_Spec], sessions: pd.DatetimeIndex, alive: npt.NDArray[np.bool_]
-) -> list[tuple[int, int, float]]:
-    """Quarterly ex dates: ``(asset, session position, 0.0)``, amounts filled in later."""
-    out: list[tuple[int, int, float]] = []
+) -> list[tuple[int, int]]:
+    """Quarterly ex dates as ``(asset, session position)``; amounts come with the prices."""
+    out: list[tuple[int, int]] = []
     years = range(DEMO_START.year, DEMO_END.year + 1)
     for j, spec in enumerate(specs):
         if spec.dividend_yield <= 0.0:
@@ -388,7 +388,7 @@ def _dividend_schedule(
                 t = int(sessions.searchsorted(pd.Timestamp(year, month, day)))
                 # The day before the ex date must have a bar to price the dividend.
                 if 0 < t < len(sessions) and alive[t, j] and alive[t - 1, j]:
-                    out.append((j, t, 0.0))
+                    out.append((j, t))
     return out
 
 

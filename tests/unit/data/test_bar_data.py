@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 from rustybt.assets import Asset
 from rustybt.data.bar_data import BarData
-from rustybt.data.portal import DataPortal, UnknownFieldError
-from rustybt.exceptions import ParameterValidationError
+from rustybt.data.portal import DataPortal
+from rustybt.exceptions import ParameterValidationError, UnknownFieldError
 from tests.unit.data._bundle_kit import Bundle, write_bundle
 
 

@@ -18,8 +18,15 @@ import pytest
 
 from rustybt.assets import Asset
 from rustybt.calendars import get_calendar
-from rustybt.data.portal import DataPortal, HistoryWindowStartsBeforeData, UnknownFieldError
-from rustybt.exceptions import DataError, DataNotFoundError, ParameterValidationError
+from rustybt.data.portal import DataPortal
+from rustybt.data.storage import ParquetMinuteBarReader
+from rustybt.exceptions import (
+    DataError,
+    DataNotFoundError,
+    HistoryWindowStartsBeforeData,
+    ParameterValidationError,
+    UnknownFieldError,
+)
 from tests.unit.data._bundle_kit import AssetSpec, Bundle, BundleSpec, daily_frame, write_bundle
 
 IDX = np.arange(15, dtype=np.float64)
@@ -123,8 +130,10 @@ def test_price_forward_fills_missing_session(portal: DataPortal, bundle: Bundle)
 
 
 def test_ffilled_price_across_split_takes_the_earlier_sessions_factor(tmp_path: Path) -> None:
-    # One asset with no bar on its split day: the price carried into the split
-    # session comes from the session before it, so it must be halved.
+    # One asset with no bar on its split day (session 2): the price carried
+    # into the split session comes from session 1, so it must be halved. A
+    # 1.10 dividend goes ex on session 3; its prior close is session 1's 11.00
+    # (the last bar before it), so its ratio is 1 - 1.1/11 = 0.9.
     sessions = pd.DatetimeIndex(get_calendar("XNYS").sessions_in_range("2024-01-02", "2024-01-05"))
     frame = daily_frame(sessions, np.array([10.0, 11.0, 0.0, 6.0]), np.full(4, 100.0))
     frame = frame.drop(sessions[2])
@@ -134,14 +143,30 @@ def test_ffilled_price_across_split_takes_the_earlier_sessions_factor(tmp_path: 
         [AssetSpec(1, "SPL", 0, 3)],
         {1: frame},
         splits=pd.DataFrame({"sid": [1], "ratio": [0.5], "effective_date": [sessions[2]]}),
+        dividends=pd.DataFrame(
+            {
+                "sid": [1],
+                "amount": [1.1],
+                "ex_date": [sessions[3]],
+                "record_date": [sessions[3]],
+                "declared_date": [sessions[0]],
+                "pay_date": [sessions[3]],
+            }
+        ),
     )
     small = write_bundle(tmp_path / "split", spec)
     portal, spl = small.portal(), small.asset(1)
     np.testing.assert_allclose(history(portal, spl, sessions[1], 2, "price"), [10.0, 11.0])
     np.testing.assert_allclose(history(portal, spl, sessions[2], 3, "price"), [5.0, 5.5, 5.5])
-    np.testing.assert_allclose(history(portal, spl, sessions[3], 4, "price"), [5.0, 5.5, 5.5, 6.0])
     assert portal.get_spot_value(spl, "price", sessions[2], "daily") == pytest.approx(5.5)
     assert np.isnan(portal.get_spot_value(spl, "close", sessions[2], "daily"))
+    # Both adjustments compound for rows before both: 0.5 * 0.9 = 0.45.
+    np.testing.assert_allclose(
+        history(portal, spl, sessions[3], 4, "price"), [4.5, 4.95, 4.95, 6.0], rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        history(portal, spl, sessions[3], 4, "volume"), [200.0, 200.0, 0.0, 100.0]
+    )
     small.close()
 
 
@@ -397,3 +422,58 @@ def test_fast_paths_match_the_wrappers(
     np.testing.assert_array_equal(
         portal.alive_mask(cols, 12, before_auto_close=True), [True, True, True, True]
     )
+
+
+# --- other reader combinations ------------------------------------------------------
+
+
+def test_without_adjustments_history_is_raw(bundle: Bundle) -> None:
+    portal = bundle.portal(adjustment_reader=None)
+    aaa, s = bundle.asset(1), bundle.sessions
+    np.testing.assert_array_equal(history(portal, aaa, s[9], 10, "close"), AAA_CLOSE[:10])
+    np.testing.assert_array_equal(
+        history(portal, aaa, s[9], 10, "volume"), [3900.0] * 8 + [7800.0] * 2
+    )
+    assert portal.get_adjustments([aaa], "close", s[0], s[14]) == [1.0]
+    assert portal.get_splits([aaa], s[8]) == []
+
+
+def test_last_available_session_bounds_reads(bundle: Bundle) -> None:
+    s = bundle.sessions
+    portal = bundle.portal(last_available_session=s[10])
+    assert portal.get_spot_value(bundle.asset(1), "close", s[10], "daily") == 60.0
+    with pytest.raises(DataNotFoundError, match="2024-01-17"):
+        portal.get_spot_value(bundle.asset(1), "close", s[11], "daily")
+
+
+def test_minute_only_portal_rolls_up_daily_history(bundle: Bundle) -> None:
+    portal = bundle.portal(equity_daily_reader=None)
+    aaa = bundle.asset(1)
+    now = bundle.minutes(9)[35]
+    np.testing.assert_allclose(
+        history(portal, aaa, now, 3, "close", "1d", "minute"), [53.5, 58.0, minute_close(59.0, 35)]
+    )
+    np.testing.assert_allclose(
+        history(portal, aaa, now, 3, "price", "1d", "minute"), [53.5, 58.0, minute_close(59.0, 35)]
+    )
+    np.testing.assert_array_equal(
+        history(portal, aaa, now, 3, "volume", "1d", "minute"), [7800.0, 7800.0, 720.0]
+    )
+    with pytest.raises(DataNotFoundError, match="daily bars"):
+        portal.get_spot_value(aaa, "close", now, "daily")
+
+
+def test_minute_bars_load_only_when_first_needed(bundle: Bundle) -> None:
+    # Minute panels can be gigabytes; a daily simulation must not pay for them.
+    minute_reader = ParquetMinuteBarReader(
+        bundle.root / "minute_equities.parquet",
+        bundle.calendar,
+        bundle.sessions[0],
+        bundle.sessions[-1],
+    )
+    portal = bundle.portal(equity_minute_reader=minute_reader)
+    aaa, s = bundle.asset(1), bundle.sessions
+    assert history(portal, aaa, s[9], 3, "close")[-1] == 59.0
+    assert not portal._minute_checked
+    assert portal.get_spot_value(aaa, "volume", bundle.minutes(9)[0], "minute") == 20.0
+    assert portal._minute_checked
