@@ -1,5 +1,27 @@
-"""rustybt: zipline-compatible, event-driven backtesting in pure Python."""
+"""rustybt: zipline-compatible, event-driven backtesting in pure Python.
+
+Examples
+--------
+>>> import rustybt
+>>> callable(rustybt.run_algorithm), rustybt.TradingAlgorithm.__name__
+(True, 'TradingAlgorithm')
+"""
+
+from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = ["TradingAlgorithm", "__version__", "run_algorithm"]
+
+
+def __getattr__(name: str) -> Any:
+    # Imported lazily so that `import rustybt` (and the CLI's start-up) stays cheap.
+    if name == "run_algorithm":
+        from rustybt.utils.run_algo import run_algorithm
+
+        return run_algorithm
+    if name == "TradingAlgorithm":
+        from rustybt.algorithm import TradingAlgorithm
+
+        return TradingAlgorithm
+    raise AttributeError(f"module 'rustybt' has no attribute {name!r}")

@@ -185,3 +185,11 @@ class CircuitBreakerError(RustyBTError):
 SymbolNotFound = SymbolNotFoundError
 SidsNotFound = SidNotFoundError
 MultipleSymbolsFound = MultipleSymbolsFoundError
+
+
+class TradingControlViolation(OrderRejectedError):
+    """An order broke a trading control (max order size, long only, ...)."""
+
+
+class AccountControlViolation(TradingControlViolation):
+    """The account broke an account control (max or min leverage)."""

@@ -458,6 +458,7 @@ class SQLiteAdjustmentReader:
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
         self._date_sets: dict[tuple[str, str], frozenset[str]] = {}
+        self._empty_frames: dict[str, pd.DataFrame] = {}
 
     # -- connection ------------------------------------------------------------
 
@@ -586,6 +587,14 @@ class SQLiteAdjustmentReader:
                 (day,),
             )
             rows = [row for row in found if row[0] in wanted]
+        if not rows:
+            # The common case, asked every session: building a typed frame costs
+            # milliseconds, copying a ready empty one microseconds.
+            empty = self._empty_frames.get(table)
+            if empty is None:
+                empty = _typed_frame(pd.DataFrame.from_records([], columns=list(columns)))
+                self._empty_frames[table] = empty
+            return empty.copy()
         return _typed_frame(pd.DataFrame.from_records(rows, columns=list(columns)))
 
     def unpack_db_to_component_dfs(self) -> dict[str, pd.DataFrame]:

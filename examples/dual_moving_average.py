@@ -1,0 +1,55 @@
+"""Dual moving-average crossover on AAPL.
+
+Hold 100 shares while the 100-session average price is above the 300-session
+average, none otherwise: the classic trend-following toy of the zipline
+tutorials, written for rustybt.
+
+Run it:  rustybt run -f examples/dual_moving_average.py -b demo -s 2015-01-02 -e 2024-12-31
+"""
+
+from rustybt.api import order_target, record, symbol
+
+SHORT_WINDOW = 100
+LONG_WINDOW = 300
+
+
+def initialize(context):
+    context.sessions_seen = 0
+    context.asset = symbol("AAPL")
+
+
+def handle_data(context, data):
+    context.sessions_seen += 1
+    # Wait until the long window has filled up.
+    if context.sessions_seen < LONG_WINDOW:
+        return
+    prices = data.history(context.asset, "price", bar_count=LONG_WINDOW, frequency="1d")
+    short_mavg = prices.iloc[-SHORT_WINDOW:].mean()
+    long_mavg = prices.mean()
+    if short_mavg > long_mavg:
+        order_target(context.asset, 100)
+    elif short_mavg < long_mavg:
+        order_target(context.asset, 0)
+    record(
+        AAPL=data.current(context.asset, "price"),
+        short_mavg=short_mavg,
+        long_mavg=long_mavg,
+    )
+
+
+def analyze(context, perf):
+    last = perf.iloc[-1]
+    print(
+        f"dual moving average: {len(perf)} sessions, "
+        f"total return {last.algorithm_period_return:.2%}, final value {last.portfolio_value:,.2f}"
+    )
+
+
+def _test_args():
+    import pandas as pd
+
+    return {
+        "start": pd.Timestamp("2015-01-02"),
+        "end": pd.Timestamp("2024-12-31"),
+        "capital_base": 100_000,
+    }

@@ -1,0 +1,60 @@
+"""Attributing errors to the user's algorithm: file, line, function, simulation time."""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from rustybt.exceptions import RustyBTError, StrategyError
+
+_PACKAGE_DIR = str(Path(__file__).resolve().parent)
+
+
+def _user_frame(exc: BaseException, user_files: set[str]) -> traceback.FrameSummary | None:
+    """The innermost traceback frame in the user's files (else outside rustybt)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    for frame in reversed(frames):
+        if frame.filename in user_files:
+            return frame
+    for frame in reversed(frames):
+        if not str(Path(frame.filename).resolve()).startswith(_PACKAGE_DIR):
+            return frame
+    return None
+
+
+@contextmanager
+def user_code(phase: str, user_files: set[str], now: Callable[[], Any]) -> Iterator[None]:
+    """Run user code; re-raise its errors naming file, line and simulation time.
+
+    rustybt's own errors (bad orders and the like) keep their type and gain the
+    location; anything else becomes a :class:`StrategyError` chained to it.
+    """
+    try:
+        yield
+    except RustyBTError as exc:
+        if "user_file" not in exc.context:
+            frame = _user_frame(exc, user_files)
+            if frame is not None:
+                exc.context.update(
+                    user_file=frame.filename, user_line=frame.lineno, sim_time=str(now())
+                )
+                exc.message = f"{exc.message} (in {phase}, {frame.filename}:{frame.lineno})"
+                exc.args = (exc.message,)
+        raise
+    except Exception as exc:
+        frame = _user_frame(exc, user_files)
+        where = f"{frame.filename}, line {frame.lineno}, in {frame.name}" if frame else "?"
+        raise StrategyError(
+            f"{type(exc).__name__}: {exc} -- raised in {phase} at {where}, "
+            f"simulation time {now()}",
+            context={
+                "phase": phase,
+                "user_file": frame.filename if frame else None,
+                "user_line": frame.lineno if frame else None,
+                "sim_time": str(now()),
+                "error": type(exc).__name__,
+            },
+        ) from exc

@@ -1,0 +1,921 @@
+"""The one ledger: Decimal cash, positions, cost basis, dividends and returns.
+
+Every money movement -- fills, commissions, split cash, dividends, futures
+settlement, capital changes -- goes through :meth:`Ledger._move_cash`, which
+quantizes it to the asset class's cash places and records it in a journal, so
+that ``cash == capital_base + sum(journal)`` and
+``portfolio_value == cash + sum(position values)`` hold exactly, in Decimal.
+The algorithm sees float views of this state (:mod:`rustybt.protocol`); the
+metrics read the same state and convert to float only when writing a packet.
+
+Semantics follow zipline's ``Ledger``/``PositionTracker``: cash leaves at the
+fill price, commissions arrive separately and fold into the cost basis,
+dividends are earned by positions held at the open of the ex-date and paid on
+the pay-date, splits act at the open of their effective session, futures
+settle price changes in cash. Two deliberate differences: the fractional unit
+a split cuts off is paid at the (split-adjusted) last sale price rather than
+at the cost basis, and the last sale price is split-adjusted at once, so the
+portfolio value does not jump between the split and the next mark.
+
+Examples
+--------
+>>> from decimal import Decimal
+>>> import pandas as pd
+>>> from rustybt.assets import Equity
+>>> from rustybt.assets._assets import exchange_info_for
+>>> from rustybt.finance.transaction import Transaction
+>>> aaa = Equity(1, exchange_info_for("NYSE"), symbol="AAA")
+>>> day = pd.Timestamp("2024-01-02")
+>>> ledger = Ledger(pd.DatetimeIndex([day]), 10_000, "daily")
+>>> ledger.start_of_session(day)
+>>> ledger.process_transaction(Transaction(aaa, Decimal(100), day, Decimal("10.015"), "o1"))
+>>> ledger.process_commission({"asset": aaa, "order": None, "cost": Decimal("1")})
+>>> ledger.cash, ledger.positions[aaa].cost_basis
+(Decimal('8997.50'), Decimal('10.025'))
+>>> ledger.portfolio_value, ledger.portfolio.portfolio_value
+(Decimal('9999.000'), 9999.0)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, NamedTuple, TypedDict, cast
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from rustybt.finance.position import Position, is_future, price_multiplier
+from rustybt.finance.precision import DEFAULT_PRECISION, ZERO, PrecisionConfig, to_decimal
+from rustybt.finance.transaction import Transaction
+from rustybt.protocol import Account, Portfolio, Positions
+from rustybt.protocol import Position as PositionView
+
+__all__ = [
+    "CashEntry",
+    "Ledger",
+    "LedgerExport",
+    "PositionStats",
+    "PositionTracker",
+]
+
+_ONE = Decimal(1)
+
+
+def _session_key(value: Any) -> pd.Timestamp:
+    """A session label as a tz-naive midnight Timestamp (dates from any source compare equal)."""
+    ts = pd.Timestamp(value)
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return ts.normalize()
+
+
+@dataclass(frozen=True, slots=True)
+class PositionStats:
+    """Aggregates over the open positions, in Decimal.
+
+    Values use ``amount * last_sale_price``; exposures also apply the
+    contract multiplier. Futures carry exposure but no value (their price
+    changes settle in cash), as in zipline.
+    """
+
+    long_value: Decimal = ZERO
+    short_value: Decimal = ZERO
+    long_exposure: Decimal = ZERO
+    short_exposure: Decimal = ZERO
+    longs_count: int = 0
+    shorts_count: int = 0
+
+    @property
+    def net_value(self) -> Decimal:
+        """Long plus short value (shorts are negative)."""
+        return self.long_value + self.short_value
+
+    @property
+    def gross_value(self) -> Decimal:
+        """Long minus short value."""
+        return self.long_value - self.short_value
+
+    @property
+    def net_exposure(self) -> Decimal:
+        """Long plus short exposure."""
+        return self.long_exposure + self.short_exposure
+
+    @property
+    def gross_exposure(self) -> Decimal:
+        """Long minus short exposure."""
+        return self.long_exposure - self.short_exposure
+
+
+class CashEntry(NamedTuple):
+    """One line of the cash journal: what moved cash, when, and by how much."""
+
+    session: pd.Timestamp | None
+    kind: str
+    asset: Any
+    amount: Decimal
+    reference: str | None
+
+
+class _Unpaid(NamedTuple):
+    pay_date: pd.Timestamp
+    asset: Any
+    amount: Decimal
+
+
+def _object_frame(
+    items: list[Any], attributes: list[str], **computed: Callable[[Any], Any]
+) -> pd.DataFrame:
+    """A DataFrame of object columns (Decimals stay Decimals), one row per item."""
+    columns: dict[str, pd.Series] = {
+        name: pd.Series([getattr(item, name) for item in items], dtype=object)
+        for name in attributes
+    }
+    for name, get in computed.items():
+        columns[name] = pd.Series([get(item) for item in items], dtype=object)
+    return pd.DataFrame(columns)
+
+
+class LedgerExport(TypedDict):
+    """The exact state of a :class:`Ledger` (see :meth:`Ledger.export`).
+
+    Scalars are Decimal; every DataFrame money/quantity column has object
+    dtype holding Decimal values.
+    """
+
+    capital_base: Decimal
+    cash: Decimal
+    cash_flow: Decimal
+    positions_value: Decimal
+    portfolio_value: Decimal
+    pnl: Decimal
+    returns: Decimal
+    positions: pd.DataFrame
+    transactions: pd.DataFrame
+    cash_journal: pd.DataFrame
+    unpaid_dividends: pd.DataFrame
+
+
+class PositionTracker:
+    """The open positions and the dividends they have earned but not yet received.
+
+    Parameters
+    ----------
+    data_frequency
+        ``"daily"`` or ``"minute"``: how prices are read from the DataPortal.
+    precision
+        Rounding rules for quantities and cash.
+    """
+
+    def __init__(self, data_frequency: str, precision: PrecisionConfig = DEFAULT_PRECISION) -> None:
+        self.data_frequency = data_frequency
+        self.precision = precision
+        self.positions: dict[Any, Position] = {}
+        # pay session -> [(asset, cash)] and [(asset, payment_asset, units)]
+        self._unpaid_dividends: dict[pd.Timestamp, list[tuple[Any, Decimal]]] = {}
+        self._unpaid_stock_dividends: dict[pd.Timestamp, list[tuple[Any, Any, Decimal]]] = {}
+        self._views: dict[Any, PositionView] = {}
+        self._stats: PositionStats | None = None
+        # The float each position was last marked from: an unchanged price
+        # needs no new Decimal.
+        self._marks: dict[Any, float] = {}
+
+    # --- changes -----------------------------------------------------------------
+
+    def _position(self, asset: Any) -> Position:
+        position = self.positions.get(asset)
+        if position is None:
+            position = self.positions[asset] = Position(asset)
+        return position
+
+    def _drop_if_flat(self, asset: Any) -> None:
+        position = self.positions.get(asset)
+        if position is not None and position.amount == 0:
+            del self.positions[asset]
+            self._views.pop(asset, None)
+            self._marks.pop(asset, None)
+
+    def update_position(
+        self,
+        asset: Any,
+        amount: Any = None,
+        last_sale_price: Any = None,
+        last_sale_date: Any = None,
+        cost_basis: Any = None,
+    ) -> None:
+        """Overwrite fields of a position (live reconciliation with a broker)."""
+        self._stats = None
+        position = self._position(asset)
+        if amount is not None:
+            position.amount = self.precision.quantity(asset, amount)
+        if last_sale_price is not None:
+            position.last_sale_price = self.precision.price(asset, last_sale_price)
+            self._marks.pop(asset, None)
+        if last_sale_date is not None:
+            position.last_sale_date = last_sale_date
+        if cost_basis is not None:
+            position.cost_basis = to_decimal(cost_basis)
+
+    def execute_transaction(self, txn: Transaction) -> None:
+        """Apply a fill to its position (opening or closing it as needed)."""
+        self._stats = None
+        asset = txn.asset
+        self._position(asset).update(txn)
+        self._marks.pop(asset, None)
+        self._drop_if_flat(asset)
+
+    def handle_commission(self, asset: Any, cost: Decimal) -> None:
+        """Fold a commission into the cost basis of the position, if still open."""
+        position = self.positions.get(asset)
+        if position is not None:
+            self._stats = None
+            position.adjust_commission_cost_basis(asset, cost)
+
+    def handle_splits(self, splits: Iterable[tuple[Any, Any]]) -> list[tuple[Any, Decimal]]:
+        """Apply ``(asset, ratio)`` splits to held positions.
+
+        Returns
+        -------
+        list of (asset, Decimal)
+            Cash in lieu of fractional units, per split asset that produced any.
+        """
+        cash: list[tuple[Any, Decimal]] = []
+        for asset, ratio in splits:
+            position = self.positions.get(asset)
+            if position is None:
+                continue
+            self._stats = None
+            self._marks.pop(asset, None)
+            leftover = position.handle_split(asset, ratio, self.precision)
+            if leftover:
+                cash.append((asset, leftover))
+            # A split that leaves less than one unit closes the position.
+            self._drop_if_flat(asset)
+        return cash
+
+    def earn_dividends(
+        self,
+        cash_dividends: Iterable[tuple[Any, Any, Any]],
+        stock_dividends: Iterable[tuple[Any, Any, Any, Any]] = (),
+    ) -> None:
+        """Record what held positions are owed, to be paid on each pay date.
+
+        Parameters
+        ----------
+        cash_dividends
+            ``(asset, amount_per_unit, pay_date)`` for dividends going ex now.
+        stock_dividends
+            ``(asset, payment_asset, ratio, pay_date)`` likewise.
+        """
+        for asset, amount, pay_date in cash_dividends:
+            owed = self.positions[asset].earn_dividend(amount, self.precision)
+            self._unpaid_dividends.setdefault(_session_key(pay_date), []).append((asset, owed))
+        for asset, payment_asset, ratio, pay_date in stock_dividends:
+            units = self.positions[asset].earn_stock_dividend(ratio, payment_asset, self.precision)
+            if units:
+                key = _session_key(pay_date)
+                self._unpaid_stock_dividends.setdefault(key, []).append(
+                    (asset, payment_asset, units)
+                )
+
+    def pay_dividends(self, session: Any) -> list[tuple[Any, Decimal]]:
+        """Settle what is due on ``session``: add stock payouts, return the cash payouts.
+
+        Each pay date is settled once.
+        """
+        key = _session_key(session)
+        payments = self._unpaid_dividends.pop(key, [])
+        for _asset, payment_asset, units in self._unpaid_stock_dividends.pop(key, []):
+            # zipline adds the units to (or opens) a position at zero cost.
+            self._stats = None
+            position = self._position(payment_asset)
+            position.amount += units
+            self._drop_if_flat(payment_asset)
+        return payments
+
+    def maybe_create_close_position_transaction(
+        self, asset: Any, dt: Any, data_portal: Any
+    ) -> Transaction | None:
+        """The fill that closes ``asset`` at ``dt``'s price (last sale if none), or None."""
+        position = self.positions.get(asset)
+        if position is None or position.amount == 0:
+            return None
+        raw = data_portal.get_spot_value(asset, "price", dt, self.data_frequency)
+        price = position.last_sale_price
+        if raw is not None and not math.isnan(raw):
+            price = self.precision.price(asset, raw)
+        # zipline's auto-close fills belong to no order.
+        return Transaction(asset, -position.amount, dt, price, cast(str, None))
+
+    def sync_last_sale_prices(
+        self, dt: Any, data_portal: Any, handle_non_market_minutes: bool = False
+    ) -> None:
+        """Mark every position to the DataPortal's price at ``dt`` (NaN keeps the old mark).
+
+        One NumPy read for all held assets. Outside market hours the portal
+        resolves ``dt`` to the previous bar, adjusted to the coming session,
+        which is zipline's ``handle_non_market_minutes`` rule; the flag is
+        accepted for compatibility.
+        """
+        positions = self.positions
+        if not positions:
+            return
+        self._stats = None
+        assets = list(positions)
+        prices = _current_prices(data_portal, assets, dt, self.data_frequency)
+        marks = self._marks
+        price = self.precision.price
+        for asset, p in zip(assets, prices.tolist(), strict=True):
+            if p != p:  # NaN: no price yet, keep the previous mark
+                continue
+            position = positions[asset]
+            if marks.get(asset) != p:
+                position.last_sale_price = price(asset, p)
+                marks[asset] = p
+            position.last_sale_date = dt
+
+    # --- views ---------------------------------------------------------------------
+
+    @property
+    def stats(self) -> PositionStats:
+        """Aggregates over the open positions (cached until a position changes)."""
+        if self._stats is None:
+            self._stats = self._compute_stats()
+        return self._stats
+
+    def _compute_stats(self) -> PositionStats:
+        long_value = short_value = long_exposure = short_exposure = ZERO
+        longs = shorts = 0
+        for asset, position in self.positions.items():
+            exposure = position.amount * position.last_sale_price
+            if is_future(asset):
+                value = ZERO
+                exposure *= price_multiplier(asset)
+            else:
+                value = exposure
+            if exposure > 0:
+                longs += 1
+                long_value += value
+                long_exposure += exposure
+            elif exposure < 0:
+                shorts += 1
+                short_value += value
+                short_exposure += exposure
+        return PositionStats(long_value, short_value, long_exposure, short_exposure, longs, shorts)
+
+    def get_positions(self) -> Positions:
+        """The algorithm's :class:`~rustybt.protocol.Positions` of live float views."""
+        out = Positions()
+        views = self._views
+        for asset, position in self.positions.items():
+            view = views.get(asset)
+            if view is None:
+                view = views[asset] = PositionView(position)
+            out[asset] = view
+        return out
+
+    def get_position_list(self) -> list[dict[str, Any]]:
+        """zipline's position dicts (``sid``, ``amount``, ``cost_basis``, ``last_sale_price``)."""
+        return [p.to_dict() for p in self.positions.values() if p.amount != 0]
+
+    def unpaid_dividends(self) -> list[tuple[pd.Timestamp, Any, Decimal]]:
+        """Cash dividends earned but not yet paid: ``(pay_date, asset, amount)``."""
+        return [
+            (day, asset, amount)
+            for day, items in sorted(self._unpaid_dividends.items())
+            for asset, amount in items
+        ]
+
+
+def _current_prices(
+    data_portal: Any, assets: list[Any], dt: Any, data_frequency: str
+) -> npt.NDArray[np.float64]:
+    """Prices of ``assets`` at ``dt`` through the portal's array fast path."""
+    if hasattr(data_portal, "current_prices"):
+        cols = data_portal.asset_columns(assets)
+        row, perspective = data_portal.resolve(dt, data_frequency)
+        return np.asarray(
+            data_portal.current_prices(cols, row, data_frequency, perspective), dtype=np.float64
+        )
+    # Any other portal: zipline's per-asset spot values.
+    values = data_portal.get_spot_value(assets, "price", dt, data_frequency)
+    return np.asarray(values, dtype=np.float64)
+
+
+class Ledger:
+    """Cash, positions, orders, transactions and returns of one simulation, in Decimal.
+
+    Parameters
+    ----------
+    trading_sessions
+        The simulation's sessions (index of the daily returns).
+    capital_base
+        Starting cash.
+    data_frequency
+        ``"daily"`` or ``"minute"``.
+    precision
+        Per-asset-class rounding of cash and quantities.
+
+    Attributes
+    ----------
+    position_tracker : PositionTracker
+        The open positions.
+    daily_returns_array : numpy.ndarray
+        float64 returns per session; NaN until a session has been recorded,
+        the partial day's return while it runs (see :meth:`end_of_bar`).
+
+    Notes
+    -----
+    ``portfolio_value == cash + positions_value`` exactly, where
+    ``positions_value`` is the sum of ``amount * last_sale_price`` over
+    non-futures positions; ``cash == capital_base + sum(cash journal)``.
+
+    Examples
+    --------
+    A 2:1 reverse split (ratio 2) of 101 shares pays the half share in cash
+    at the adjusted last sale price:
+
+    >>> from decimal import Decimal
+    >>> import pandas as pd
+    >>> from rustybt.assets import Equity
+    >>> from rustybt.assets._assets import exchange_info_for
+    >>> from rustybt.finance.transaction import Transaction
+    >>> aaa = Equity(1, exchange_info_for("NYSE"), symbol="AAA")
+    >>> days = pd.DatetimeIndex(["2024-01-02", "2024-01-03"])
+    >>> ledger = Ledger(days, 1000, "daily")
+    >>> ledger.process_transaction(Transaction(aaa, Decimal(101), days[0], Decimal("5"), "o"))
+    >>> ledger.process_splits([(aaa, 2.0)])
+    >>> ledger.positions[aaa].amount, ledger.positions[aaa].cost_basis, ledger.cash
+    (Decimal('50'), Decimal('10.00'), Decimal('500.00'))
+    """
+
+    def __init__(
+        self,
+        trading_sessions: Any,
+        capital_base: Any,
+        data_frequency: str,
+        precision: PrecisionConfig = DEFAULT_PRECISION,
+    ) -> None:
+        self.trading_sessions = pd.DatetimeIndex(trading_sessions)
+        self.data_frequency = data_frequency
+        self.precision = precision
+        self.capital_base = to_decimal(capital_base)
+        self.start_date = self.trading_sessions[0] if len(self.trading_sessions) else None
+
+        self.position_tracker = PositionTracker(data_frequency, precision)
+        self.daily_returns_array = np.full(len(self.trading_sessions), np.nan)
+
+        self._cash = self.capital_base
+        self._cash_flow = ZERO
+        # capital_base plus capital changes: pnl is what the portfolio made beyond it.
+        self._capital_in = self.capital_base
+        # Returns compound across capital changes: growth up to the last change
+        # times the value's growth since then.
+        self._growth = _ONE
+        self._growth_base = self.capital_base
+        self._previous_total_returns = ZERO
+        self._session: pd.Timestamp | None = None
+
+        # Decimal aggregates (valid while not self._dirty)
+        self._dirty = True
+        self._positions_value = ZERO
+        self._positions_exposure = ZERO
+        self._portfolio_value = self.capital_base
+
+        self._portfolio = Portfolio(self.start_date, float(self.capital_base))
+        self._portfolio_stale = True
+        self._account = Account()
+        self._account_stale = True
+        self._account_overrides: dict[str, Any] = {}
+
+        self._journal: list[CashEntry] = []
+        self._all_transactions: list[Transaction] = []
+        self._processed_transactions: dict[Any, list[Transaction]] = {}
+        self._orders_by_modified: dict[Any, dict[str, Any]] = {}
+        self._orders_by_id: dict[str, Any] = {}
+        # futures: the price their open position last settled at
+        self._payout_last_sale_prices: dict[Any, Decimal] = {}
+
+    # --- bookkeeping helpers ------------------------------------------------------
+
+    def _mark_dirty(self) -> None:
+        self._dirty = True
+        self._portfolio_stale = True
+        self._account_stale = True
+
+    def _move_cash(
+        self,
+        amount: Decimal,
+        kind: str,
+        asset: Any = None,
+        reference: str | None = None,
+        counts_as_flow: bool = True,
+    ) -> None:
+        """Add ``amount`` (already quantized) to cash and journal it."""
+        self._mark_dirty()
+        self._cash += amount
+        if counts_as_flow:
+            self._cash_flow += amount
+        self._journal.append(CashEntry(self._session, kind, asset, amount, reference))
+
+    def _refresh(self) -> None:
+        """Recompute the Decimal aggregates after a change (settling futures first)."""
+        if not self._dirty:
+            return
+        tracker = self.position_tracker
+        for asset, old_price in list(self._payout_last_sale_prices.items()):
+            position = tracker.positions.get(asset)
+            if position is None:
+                continue
+            price = position.last_sale_price
+            self._payout_last_sale_prices[asset] = price
+            payout = self.precision.cash(
+                asset, (price - old_price) * price_multiplier(asset) * position.amount
+            )
+            if payout:
+                self._move_cash(payout, "futures_settlement", asset)
+        stats = tracker.stats
+        self._positions_value = stats.net_value
+        self._positions_exposure = stats.net_exposure
+        self._portfolio_value = self._cash + stats.net_value
+        self._dirty = False
+
+    # --- exact state ------------------------------------------------------------------
+
+    @property
+    def cash(self) -> Decimal:
+        """Cash on hand."""
+        self._refresh()
+        return self._cash
+
+    @property
+    def cash_flow(self) -> Decimal:
+        """Net cash from fills, commissions, dividends and split cash (zipline's capital_used)."""
+        self._refresh()
+        return self._cash_flow
+
+    @property
+    def positions_value(self) -> Decimal:
+        """Sum of ``amount * last_sale_price`` over non-futures positions."""
+        self._refresh()
+        return self._positions_value
+
+    @property
+    def positions_exposure(self) -> Decimal:
+        """Net exposure (futures at their multiplier)."""
+        self._refresh()
+        return self._positions_exposure
+
+    @property
+    def portfolio_value(self) -> Decimal:
+        """``cash + positions_value``."""
+        self._refresh()
+        return self._portfolio_value
+
+    @property
+    def pnl(self) -> Decimal:
+        """Profit since the start, excluding capital changes."""
+        return self.portfolio_value - self._capital_in
+
+    @property
+    def returns(self) -> Decimal:
+        """Cumulative time-weighted return since the start."""
+        value = self.portfolio_value
+        growth = self._growth
+        if self._growth_base != 0:
+            growth *= value / self._growth_base
+        return growth - _ONE
+
+    @property
+    def unrealized_pnl(self) -> Decimal:
+        """Gain of the open positions against their cost basis at the last sale prices."""
+        return sum((p.unrealized_pnl for p in self.position_tracker.positions.values()), ZERO)
+
+    @property
+    def realized_pnl(self) -> Decimal:
+        """``pnl - unrealized_pnl``: closed trades, dividends, split cash, net of commissions."""
+        return self.pnl - self.unrealized_pnl
+
+    @property
+    def todays_returns(self) -> float:
+        """The return since the end of the previous session (the partial day's while it runs)."""
+        previous = _ONE + self._previous_total_returns
+        if previous == 0:
+            return math.nan
+        return float((_ONE + self.returns) / previous - _ONE)
+
+    @property
+    def positions(self) -> dict[Any, Position]:
+        """The open Decimal positions by asset (the ledger's own objects: do not mutate)."""
+        return self.position_tracker.positions
+
+    def position_list(self) -> list[dict[str, Any]]:
+        """zipline's list of position dicts for the performance packet."""
+        return self.position_tracker.get_position_list()
+
+    @property
+    def daily_returns_series(self) -> pd.Series:
+        """A copy of the daily returns, indexed by session."""
+        return pd.Series(self.daily_returns_array.copy(), index=self.trading_sessions)
+
+    # --- events ---------------------------------------------------------------------
+
+    def process_transaction(self, transaction: Transaction) -> None:
+        """Book a fill: cash moves at the fill price, the position updates."""
+        asset = transaction.asset
+        if is_future(asset):
+            self._settle_future_fill(transaction)
+        else:
+            flow = self.precision.cash(asset, -(transaction.price * transaction.amount))
+            self._move_cash(flow, "transaction", asset, transaction.order_id)
+        self.position_tracker.execute_transaction(transaction)
+        self._mark_dirty()
+        self._all_transactions.append(transaction)
+        self._processed_transactions.setdefault(transaction.dt, []).append(transaction)
+
+    def _settle_future_fill(self, transaction: Transaction) -> None:
+        """Futures: settle the open position from its last settlement price to the fill."""
+        asset = transaction.asset
+        old_price = self._payout_last_sale_prices.get(asset)
+        if old_price is None:
+            self._payout_last_sale_prices[asset] = transaction.price
+            return
+        position = self.position_tracker.positions.get(asset)
+        held = position.amount if position is not None else ZERO
+        payout = self.precision.cash(
+            asset, (transaction.price - old_price) * price_multiplier(asset) * held
+        )
+        if payout:
+            self._move_cash(payout, "futures_settlement", asset, transaction.order_id)
+        if held + transaction.amount == 0:
+            del self._payout_last_sale_prices[asset]
+        else:
+            self._payout_last_sale_prices[asset] = transaction.price
+
+    def process_commission(self, commission: Mapping[str, Any]) -> None:
+        """Pay a commission ``{"asset", "order", "cost"}`` and fold it into the cost basis."""
+        asset = commission["asset"]
+        cost = self.precision.cash(asset, commission["cost"])
+        order = commission.get("order")
+        self.position_tracker.handle_commission(asset, cost)
+        self._move_cash(-cost, "commission", asset, getattr(order, "id", None))
+
+    def process_order(self, order: Any) -> None:
+        """Record an order placed or modified in the current session."""
+        by_dt = self._orders_by_modified.setdefault(order.dt, {})
+        # Re-inserting moves the order to the end: the latest change comes last.
+        by_dt.pop(order.id, None)
+        by_dt[order.id] = order
+        self._orders_by_id.pop(order.id, None)
+        self._orders_by_id[order.id] = order
+
+    def process_splits(self, splits: Iterable[tuple[Any, Any]]) -> None:
+        """Apply ``(asset, ratio)`` splits; fractional units come back as cash."""
+        for asset, cash in self.position_tracker.handle_splits(splits):
+            self._move_cash(cash, "split_cash", asset)
+        self._mark_dirty()
+
+    def process_dividends(self, session: Any, asset_finder: Any, adjustment_reader: Any) -> None:
+        """Earn dividends going ex on ``session``; receive those paid on it.
+
+        Positions held at the open of the ex-date earn; the cash (or stock)
+        arrives at the open of the pay date. Call at each session's open,
+        before any fill of that session.
+        """
+        tracker = self.position_tracker
+        held = {int(asset): asset for asset in tracker.positions}
+        if held and adjustment_reader is not None:
+            cash_frame = adjustment_reader.get_dividends_with_ex_date(list(held), session)
+            cash = [
+                (held[int(sid)], amount, pay)
+                for sid, amount, pay in zip(
+                    cash_frame["sid"], cash_frame["amount"], cash_frame["pay_date"], strict=True
+                )
+            ]
+            stock: list[tuple[Any, Any, Any, Any]] = []
+            get_stock = getattr(adjustment_reader, "get_stock_dividends_with_ex_date", None)
+            if get_stock is not None:
+                frame = get_stock(list(held), session)
+                stock = [
+                    (held[int(sid)], asset_finder.retrieve_asset(int(psid)), ratio, pay)
+                    for sid, psid, ratio, pay in zip(
+                        frame["sid"],
+                        frame["payment_sid"],
+                        frame["ratio"],
+                        frame["pay_date"],
+                        strict=True,
+                    )
+                ]
+            tracker.earn_dividends(cash, stock)
+        for asset, amount in tracker.pay_dividends(session):
+            if amount:
+                self._move_cash(amount, "dividend", asset)
+        self._mark_dirty()
+
+    def close_position(self, asset: Any, dt: Any, data_portal: Any) -> None:
+        """Close ``asset``'s position at ``dt``'s price (auto-close date reached)."""
+        txn = self.position_tracker.maybe_create_close_position_transaction(asset, dt, data_portal)
+        if txn is not None:
+            self.process_transaction(txn)
+
+    def sync_last_sale_prices(
+        self, dt: Any, data_portal: Any, handle_non_market_minutes: bool = False
+    ) -> None:
+        """Mark all positions to market at ``dt`` (one array read through the portal)."""
+        self.position_tracker.sync_last_sale_prices(dt, data_portal, handle_non_market_minutes)
+        self._mark_dirty()
+
+    def capital_change(self, change_amount: Any) -> None:
+        """Add (or withdraw) capital: cash and value move, pnl and returns do not."""
+        amount = to_decimal(change_amount)
+        value = self.portfolio_value
+        if self._growth_base != 0:
+            self._growth *= value / self._growth_base
+        self._move_cash(amount, "capital_change", counts_as_flow=False)
+        self._capital_in += amount
+        self._growth_base = value + amount
+
+    def update_position(
+        self,
+        asset: Any,
+        amount: Any = None,
+        last_sale_price: Any = None,
+        last_sale_date: Any = None,
+        cost_basis: Any = None,
+    ) -> None:
+        """Overwrite a position's fields (live trading reconciliation)."""
+        self.position_tracker.update_position(
+            asset, amount, last_sale_price, last_sale_date, cost_basis
+        )
+        self.position_tracker._drop_if_flat(asset)
+        self._mark_dirty()
+
+    # --- session boundaries ---------------------------------------------------------
+
+    def start_of_session(self, session_label: Any) -> None:
+        """Start a session: forget the previous session's orders and fills, fix its returns."""
+        self._session = _session_key(session_label)
+        self._processed_transactions.clear()
+        self._orders_by_modified.clear()
+        self._orders_by_id.clear()
+        # Saved here rather than at the session's end so that metrics reading
+        # ``todays_returns`` at the end still see today's return.
+        self._previous_total_returns = self.returns
+
+    def end_of_bar(self, session_ix: int) -> None:
+        """Store the partial day's return (minute emission), so metrics need no concat."""
+        self.daily_returns_array[session_ix] = self.todays_returns
+
+    def end_of_session(self, session_ix: int) -> None:
+        """Store the session's return."""
+        self.daily_returns_array[session_ix] = self.todays_returns
+
+    # --- queries --------------------------------------------------------------------
+
+    def transactions(self, dt: Any = None) -> list[dict[str, Any]]:
+        """zipline's transaction dicts of the bar ``dt``, or of the whole current session."""
+        if dt is None:
+            return [t.to_dict() for day in self._processed_transactions.values() for t in day]
+        return [t.to_dict() for t in self._processed_transactions.get(dt, [])]
+
+    def orders(self, dt: Any = None) -> list[dict[str, Any]]:
+        """zipline's order dicts modified at ``dt``, or in the whole current session."""
+        if dt is None:
+            return [o.to_dict() for o in self._orders_by_id.values()]
+        return [o.to_dict() for o in self._orders_by_modified.get(dt, {}).values()]
+
+    @property
+    def portfolio(self) -> Portfolio:
+        """The algorithm's float view of the portfolio (refreshed on access after changes)."""
+        if self._portfolio_stale:
+            self._refresh()
+            self._portfolio._set(
+                cash=float(self._cash),
+                cash_flow=float(self._cash_flow),
+                portfolio_value=float(self._portfolio_value),
+                positions_value=float(self._positions_value),
+                positions_exposure=float(self._positions_exposure),
+                pnl=float(self.pnl),
+                returns=float(self.returns),
+                positions=self.position_tracker.get_positions(),
+            )
+            self._portfolio_stale = False
+        return self._portfolio
+
+    def calculate_period_stats(self) -> tuple[float, float, float]:
+        """``(net_liquidation, gross_leverage, net_leverage)``; leverage is inf at zero value."""
+        value = self.portfolio_value
+        stats = self.position_tracker.stats
+        if value == 0:
+            return 0.0, math.inf, math.inf
+        return (
+            float(value),
+            float(stats.gross_exposure / value),
+            float(stats.net_exposure / value),
+        )
+
+    def override_account_fields(self, **fields: Any) -> None:
+        """Let a broker override fields of :attr:`account` (kept until replaced)."""
+        unknown = set(fields) - set(Account.__slots__)
+        if unknown:
+            raise AttributeError(f"Account has no field(s) {sorted(unknown)}")
+        self._account_overrides = dict(fields)
+        self._account_stale = True
+
+    @property
+    def account(self) -> Account:
+        """The algorithm's float view of the account (zipline's defaults, then overrides)."""
+        if self._account_stale:
+            portfolio = self.portfolio
+            cash = portfolio.cash
+            value = portfolio.portfolio_value
+            net_liquidation, gross_leverage, net_leverage = self.calculate_period_stats()
+            fields: dict[str, Any] = {
+                "settled_cash": cash,
+                "accrued_interest": 0.0,
+                "buying_power": math.inf,
+                "equity_with_loan": value,
+                "total_positions_value": float(self._positions_value),
+                "total_positions_exposure": portfolio.positions_exposure,
+                "regt_equity": cash,
+                "regt_margin": math.inf,
+                "initial_margin_requirement": 0.0,
+                "maintenance_margin_requirement": 0.0,
+                "available_funds": cash,
+                "excess_liquidity": cash,
+                "cushion": float(self._cash / self._portfolio_value) if value else math.nan,
+                "day_trades_remaining": math.inf,
+                "net_liquidation": net_liquidation,
+                "gross_leverage": gross_leverage,
+                "net_leverage": net_leverage,
+                "leverage": gross_leverage,
+            }
+            fields.update(self._account_overrides)
+            self._account._set(**fields)
+            self._account_stale = False
+        return self._account
+
+    def export(self) -> LedgerExport:
+        """The exact ledger state, every amount a Decimal.
+
+        Returns
+        -------
+        LedgerExport
+            A dict with Decimal scalars ``capital_base``, ``cash``,
+            ``cash_flow``, ``positions_value``, ``portfolio_value``, ``pnl``,
+            ``returns`` and four DataFrames (Decimal columns have object dtype):
+
+            ``positions``
+                index ``sid``; ``asset``, ``amount``, ``cost_basis``,
+                ``last_sale_price``, ``last_sale_date``, ``unrealized_pnl``.
+            ``transactions``
+                every fill of the simulation in order: ``dt``, ``asset``,
+                ``sid``, ``amount``, ``price``, ``commission`` (Decimal or
+                None), ``order_id``.
+            ``cash_journal``
+                every cash movement: ``session``, ``kind`` (transaction,
+                commission, dividend, split_cash, futures_settlement,
+                capital_change), ``asset``, ``amount``, ``reference`` (order
+                id). ``capital_base + amount.sum() == cash``.
+            ``unpaid_dividends``
+                dividends earned but not yet paid: ``pay_date``, ``asset``,
+                ``amount``.
+        """
+        positions = list(self.position_tracker.positions.values())
+        position_frame = _object_frame(
+            positions,
+            ["asset", "amount", "cost_basis", "last_sale_price", "last_sale_date"],
+            unrealized_pnl=lambda p: p.unrealized_pnl,
+        )
+        position_frame.index = pd.Index(
+            [int(p.asset) for p in positions], name="sid", dtype=np.int64
+        )
+        transaction_frame = _object_frame(
+            self._all_transactions,
+            ["dt", "asset", "amount", "price", "commission", "order_id"],
+        )
+        transaction_frame.insert(
+            2, "sid", pd.Series([int(t.asset) for t in self._all_transactions], dtype=np.int64)
+        )
+        journal_frame = _object_frame(self._journal, list(CashEntry._fields))
+        unpaid = [
+            _Unpaid(day, asset, amount)
+            for day, asset, amount in self.position_tracker.unpaid_dividends()
+        ]
+        unpaid_frame = _object_frame(unpaid, list(_Unpaid._fields))
+        return LedgerExport(
+            capital_base=self.capital_base,
+            cash=self.cash,
+            cash_flow=self.cash_flow,
+            positions_value=self.positions_value,
+            portfolio_value=self.portfolio_value,
+            pnl=self.pnl,
+            returns=self.returns,
+            positions=position_frame,
+            transactions=transaction_frame,
+            cash_journal=journal_frame,
+            unpaid_dividends=unpaid_frame,
+        )

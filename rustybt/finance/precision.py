@@ -1,0 +1,210 @@
+"""Decimal precision per asset class: where float market data becomes money.
+
+Market data stays float64; it turns into :class:`~decimal.Decimal` once, at a
+fill or a mark, through the helpers here. Every place that needs a price,
+a quantity or a cash amount as Decimal goes through one
+:class:`PrecisionConfig`, so equities round cash to cents, crypto keeps eight
+places of quantity, and nobody rounds twice.
+
+Examples
+--------
+>>> from decimal import Decimal
+>>> from rustybt.finance.precision import DEFAULT_PRECISION as P
+>>> P.price(None, 0.1 + 0.2)
+Decimal('0.30000000000000004')
+>>> P.quantity(None, -10.7)
+Decimal('-10')
+>>> P.cash(None, Decimal("1.005"))
+Decimal('1.00')
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, InvalidOperation
+from typing import Any
+
+from rustybt.exceptions import ValidationError
+
+__all__ = [
+    "DEFAULT_PRECISION",
+    "ZERO",
+    "AssetClassPrecision",
+    "PrecisionConfig",
+    "to_decimal",
+]
+
+ZERO = Decimal(0)
+
+
+def to_decimal(x: Any) -> Decimal:
+    """Convert a number to Decimal without float noise.
+
+    Floats (including NumPy floats) go through ``repr`` -- the shortest
+    string that round-trips -- so ``0.1`` becomes ``Decimal('0.1')`` rather
+    than its 55-digit binary expansion.
+
+    Parameters
+    ----------
+    x
+        A Decimal, int, float, NumPy scalar or numeric string.
+
+    Returns
+    -------
+    Decimal
+
+    Raises
+    ------
+    ValidationError
+        If ``x`` is NaN, infinite or not a number.
+
+    Examples
+    --------
+    >>> to_decimal(0.1), to_decimal(3), to_decimal("2.50")
+    (Decimal('0.1'), Decimal('3'), Decimal('2.50'))
+    """
+    if isinstance(x, Decimal):
+        value = x
+    elif isinstance(x, bool):
+        value = Decimal(int(x))
+    elif isinstance(x, int):
+        value = Decimal(x)
+    else:
+        try:
+            if isinstance(x, str):
+                value = Decimal(x)
+            else:
+                f = float(x)
+                if not math.isfinite(f):
+                    raise ValidationError(
+                        f"cannot convert non-finite value {x!r} to Decimal", context={"value": x}
+                    )
+                # Plain float first: repr(np.float64) is "np.float64(...)" under NumPy 2.
+                value = Decimal(repr(f))
+        except (TypeError, ValueError, InvalidOperation) as exc:
+            raise ValidationError(f"cannot convert {x!r} to Decimal", context={"value": x}) from exc
+    if not value.is_finite():
+        raise ValidationError(
+            f"cannot convert non-finite value {x!r} to Decimal", context={"value": x}
+        )
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class AssetClassPrecision:
+    """How one asset class rounds cash, quantities and prices.
+
+    Parameters
+    ----------
+    cash_places
+        Decimal places of cash amounts (trade values, commissions, dividends).
+    quantity_places
+        Decimal places of position and order quantities (0: whole units).
+    price_places
+        Decimal places prices are quantized to, or None to keep the price
+        exactly as the float's shortest representation gives it.
+    rounding
+        The :mod:`decimal` rounding mode for cash and prices. Quantities always
+        round toward zero, like zipline's order amounts.
+
+    Examples
+    --------
+    >>> AssetClassPrecision(2, 0, None).cash_quantum
+    Decimal('0.01')
+    """
+
+    cash_places: int
+    quantity_places: int
+    price_places: int | None = None
+    rounding: str = ROUND_HALF_EVEN
+
+    @property
+    def cash_quantum(self) -> Decimal:
+        """The smallest cash step, e.g. ``Decimal('0.01')``."""
+        return Decimal(1).scaleb(-self.cash_places)
+
+    @property
+    def quantity_quantum(self) -> Decimal:
+        """The smallest quantity step, e.g. ``Decimal('1')``."""
+        return Decimal(1).scaleb(-self.quantity_places)
+
+
+_EQUITY = AssetClassPrecision(cash_places=2, quantity_places=0, price_places=None)
+_CRYPTO = AssetClassPrecision(cash_places=8, quantity_places=8, price_places=None)
+_FUTURE = AssetClassPrecision(cash_places=2, quantity_places=0, price_places=None)
+
+
+@dataclass(frozen=True, slots=True)
+class PrecisionConfig:
+    """Precision and rounding for every asset class.
+
+    Parameters
+    ----------
+    equity, crypto, future
+        The rules for assets whose ``asset_type`` is ``"equity"``,
+        ``"crypto"`` or ``"future"``.
+    default
+        The rules for any other asset type, and for cash not tied to an asset
+        (``asset=None``).
+
+    Examples
+    --------
+    >>> from decimal import Decimal
+    >>> from rustybt.assets import Equity
+    >>> from rustybt.assets._assets import exchange_info_for
+    >>> aapl = Equity(1, exchange_info_for("NYSE"), symbol="AAPL")
+    >>> cfg = PrecisionConfig()
+    >>> cfg.for_asset(aapl).cash_places
+    2
+    >>> cfg.quantity(aapl, 10.9), cfg.price(aapl, 101.25), cfg.cash(aapl, Decimal("3.14159"))
+    (Decimal('10'), Decimal('101.25'), Decimal('3.14'))
+    """
+
+    equity: AssetClassPrecision = field(default=_EQUITY)
+    crypto: AssetClassPrecision = field(default=_CRYPTO)
+    future: AssetClassPrecision = field(default=_FUTURE)
+    default: AssetClassPrecision = field(default=_EQUITY)
+
+    def for_asset(self, asset: Any) -> AssetClassPrecision:
+        """The rules for ``asset`` (by its ``asset_type``); ``None`` -> default."""
+        kind = getattr(asset, "asset_type", None)
+        if kind == "equity":
+            return self.equity
+        if kind == "crypto":
+            return self.crypto
+        if kind == "future":
+            return self.future
+        return self.default
+
+    def price(self, asset: Any, x: Any) -> Decimal:
+        """A market price as Decimal (shortest float repr, then quantized if configured).
+
+        Raises
+        ------
+        ValidationError
+            If ``x`` is NaN or infinite: a missing price is the caller's case
+            to handle, never a Decimal NaN in the ledger.
+        """
+        value = to_decimal(x)
+        rules = self.for_asset(asset)
+        if rules.price_places is None:
+            return value
+        return value.quantize(Decimal(1).scaleb(-rules.price_places), rounding=rules.rounding)
+
+    def quantity(self, asset: Any, x: Any) -> Decimal:
+        """A quantity as Decimal, rounded toward zero to the class's quantity places."""
+        value = to_decimal(x)
+        quantum = self.for_asset(asset).quantity_quantum
+        # Normalize -0 so that a flat position prints and compares as plain 0.
+        return value.quantize(quantum, rounding=ROUND_DOWN) + 0
+
+    def cash(self, asset: Any, x: Any) -> Decimal:
+        """A cash amount quantized to the class's cash places with its rounding."""
+        value = to_decimal(x)
+        rules = self.for_asset(asset)
+        return value.quantize(rules.cash_quantum, rounding=rules.rounding) + 0
+
+
+#: The precision every component uses unless configured otherwise.
+DEFAULT_PRECISION = PrecisionConfig()

@@ -1,0 +1,218 @@
+"""The simulation loop: walk the clock, fill orders, call the algorithm, report.
+
+The order of work within a bar and a session is zipline's (its
+``AlgorithmSimulator``), so fills land on the same bars:
+
+* SESSION_START: the ledger opens the session (dividends earned and paid),
+  splits adjust positions and open orders;
+* BEFORE_TRADING_START_BAR: ``before_trading_start`` (ordering is refused);
+* BAR: orders placed at earlier bars fill against this bar, then
+  ``handle_data`` and the scheduled functions run (their orders fill at the
+  next bar);
+* SESSION_END: expired assets are closed out, the cancel policy runs, account
+  controls are checked and the session's performance row is produced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from rustybt._user_code import user_code
+from rustybt.algorithm import algorithm_context
+from rustybt.data.bar_data import BarData
+from rustybt.finance.metrics.tracker import MetricsTracker, daily_stats_frame
+from rustybt.finance.order import OrderStatus
+from rustybt.sim.clock import (
+    BAR,
+    BEFORE_TRADING_START_BAR,
+    MINUTE_END,
+    SESSION_END,
+    SESSION_START,
+    make_clock,
+)
+from rustybt.sources.benchmark import BenchmarkSource
+
+if TYPE_CHECKING:
+    from rustybt.algorithm import TradingAlgorithm
+
+ProgressCallback = Callable[[int, int], None]
+
+
+def run_simulation(
+    algo: TradingAlgorithm, progress: ProgressCallback | None = None
+) -> pd.DataFrame:
+    """Run ``algo`` from initialize to analyze; return the daily performance DataFrame.
+
+    Parameters
+    ----------
+    algo
+        A TradingAlgorithm with a data portal.
+    progress
+        Called as ``progress(sessions_done, sessions_total)`` after each session.
+    """
+    simulator = AlgorithmSimulator(algo)
+    with algorithm_context(algo):
+        simulator.initialize()
+        packets = []
+        recorded = []
+        total = len(algo.sim_params.sessions)
+        for packet in simulator.transform():
+            if "daily_perf" in packet:
+                packets.append(packet)
+                recorded.append(algo.recorded_vars)
+                if progress is not None:
+                    progress(len(packets), total)
+        perf = daily_stats_frame(packets, recorded)
+        with user_code("analyze", algo.user_files, lambda: algo.datetime):
+            algo.analyze(perf)
+    return perf
+
+
+class AlgorithmSimulator:
+    """Drives one algorithm over its clock (zipline's event order)."""
+
+    def __init__(self, algo: TradingAlgorithm) -> None:
+        self.algo = algo
+        params = algo.sim_params
+        portal = algo.data_portal
+        assert portal is not None
+        self.portal = portal
+        self.simulation_dt: pd.Timestamp = pd.Timestamp(params.first_session, tz="UTC")
+        self.bar_data = BarData(
+            portal,
+            lambda: self.simulation_dt,
+            params.data_frequency,
+            algo.trading_calendar,
+            restrictions=algo.restrictions,
+        )
+        algo.current_data = self.bar_data
+        algo.metrics_tracker = MetricsTracker(
+            algo.trading_calendar,
+            params.first_session,
+            params.last_session,
+            params.capital_base,
+            params.emission_rate,
+            params.data_frequency,
+            algo.asset_finder,
+            algo.metrics_set,
+            precision=algo.precision,
+        )
+        self.clock = make_clock(
+            algo.trading_calendar, params.sessions, params.data_frequency, params.emission_rate
+        )
+
+    def _now(self) -> pd.Timestamp:
+        return self.simulation_dt
+
+    def initialize(self) -> None:
+        """Call the algorithm's initialize (once, before the first session)."""
+        algo = self.algo
+        with user_code("initialize", algo.user_files, self._now):
+            algo.initialize(**algo._initialize_kwargs)
+        algo.initialized = True
+        # Controls and restrictions set in initialize apply to the bar data too.
+        self.bar_data.restrictions = algo.restrictions
+
+    def _benchmark_source(self) -> BenchmarkSource:
+        algo = self.algo
+        asset = None
+        if algo.benchmark_sid is not None:
+            asset = algo.asset_finder.retrieve_asset(algo.benchmark_sid)
+        return BenchmarkSource(
+            asset,
+            algo.benchmark_returns,
+            algo.trading_calendar,
+            algo.sim_params.sessions,
+            self.portal,
+            emission_rate=algo.sim_params.emission_rate,
+        )
+
+    def transform(self) -> Iterator[dict[str, Any]]:
+        """Walk the clock; yield a packet at each session end (and minute end)."""
+        algo = self.algo
+        tracker = algo.metrics_tracker
+        tracker.handle_start_of_simulation(self._benchmark_source())
+        daily = algo.data_frequency == "daily"
+        for dt, action in self.clock:
+            if action == BAR:
+                self._every_bar(dt)
+            elif action == SESSION_START:
+                self._once_a_day(dt)
+            elif action == SESSION_END:
+                self._cleanup_expired_assets(dt)
+                if daily:
+                    algo.blotter.execute_daily_cancel_policy(SESSION_END)
+                else:
+                    algo.blotter.execute_cancel_policy(SESSION_END)
+                self._record_cancelled_orders()
+                algo.validate_account_controls()
+                yield tracker.handle_market_close(dt, self.portal)
+            elif action == BEFORE_TRADING_START_BAR:
+                self._set_dt(dt)
+                algo._in_before_trading_start = True
+                try:
+                    with user_code("before_trading_start", algo.user_files, self._now):
+                        algo.before_trading_start(self.bar_data)
+                finally:
+                    algo._in_before_trading_start = False
+            elif action == MINUTE_END:
+                yield tracker.handle_minute_close(dt, self.portal)
+        yield tracker.handle_simulation_end(self.portal)
+
+    def _set_dt(self, dt: pd.Timestamp) -> None:
+        self.simulation_dt = dt
+        self.algo.on_dt_changed(dt)
+
+    def _every_bar(self, dt: pd.Timestamp) -> None:
+        algo = self.algo
+        tracker = algo.metrics_tracker
+        blotter = algo.blotter
+        self._set_dt(dt)
+        transactions, commissions, closed = blotter.get_transactions(self.bar_data)
+        blotter.prune_orders(closed)
+        for txn in transactions:
+            tracker.process_transaction(txn)
+            tracker.process_order(blotter.orders[txn.order_id])
+        for commission in commissions:
+            tracker.process_commission(commission)
+        with user_code("handle_data", algo.user_files, self._now):
+            algo.event_manager.handle_data(algo, self.bar_data, dt)
+        new_orders, blotter.new_orders = blotter.new_orders, []
+        for order in new_orders:
+            tracker.process_order(order)
+
+    def _once_a_day(self, midnight: pd.Timestamp) -> None:
+        algo = self.algo
+        tracker = algo.metrics_tracker
+        self._set_dt(midnight)
+        tracker.handle_market_open(midnight, self.portal)
+        assets = set(tracker.positions) | set(algo.blotter.open_orders)
+        if assets:
+            splits = self.portal.get_splits(assets, midnight)
+            if splits:
+                algo.blotter.process_splits(splits)
+                tracker.handle_splits(splits)
+
+    def _cleanup_expired_assets(self, dt: pd.Timestamp) -> None:
+        """Close positions and cancel orders of assets past their auto-close date."""
+        algo = self.algo
+        session = dt.tz_convert("UTC").tz_localize(None).normalize()
+
+        def expired(asset: Any) -> bool:
+            acd = asset.auto_close_date
+            return acd is not None and acd <= session
+
+        for asset in [a for a in algo.metrics_tracker.positions if expired(a)]:
+            algo.metrics_tracker.process_close_position(asset, dt, self.portal)
+        for asset in [a for a in algo.blotter.open_orders if expired(a)]:
+            algo.blotter.cancel_all_orders_for_asset(asset)
+
+    def _record_cancelled_orders(self) -> None:
+        blotter = self.algo.blotter
+        for order in list(blotter.new_orders):
+            if order.status == OrderStatus.CANCELLED:
+                self.algo.metrics_tracker.process_order(order)
+                blotter.new_orders.remove(order)

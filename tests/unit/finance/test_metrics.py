@@ -1,0 +1,394 @@
+"""MetricsTracker packets, the metrics registry and BenchmarkSource, on the ``_bundle_kit`` bundle.
+
+Statistics are checked against empyrical called directly on the ledger's
+daily returns, as zipline's metrics call it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import empyrical as ep
+import numpy as np
+import pandas as pd
+import pytest
+
+from rustybt.data.portal import DataPortal
+from rustybt.exceptions import AssetValidationError
+from rustybt.finance import metrics
+from rustybt.finance.metrics import MetricsTracker, daily_stats_frame
+from rustybt.finance.metrics.metric import minute_annual_volatility
+from rustybt.finance.order import Order
+from rustybt.finance.transaction import Transaction
+from rustybt.sources import BenchmarkSource
+from tests.unit.data._bundle_kit import Bundle, write_bundle
+
+D = Decimal
+
+COLUMNS = {
+    "algo_volatility",
+    "algorithm_period_return",
+    "alpha",
+    "benchmark_period_return",
+    "benchmark_volatility",
+    "beta",
+    "capital_used",
+    "ending_cash",
+    "ending_exposure",
+    "ending_value",
+    "excess_return",
+    "gross_leverage",
+    "long_exposure",
+    "long_value",
+    "longs_count",
+    "max_drawdown",
+    "max_leverage",
+    "net_leverage",
+    "orders",
+    "period_close",
+    "period_label",
+    "period_open",
+    "pnl",
+    "portfolio_value",
+    "positions",
+    "returns",
+    "sharpe",
+    "short_exposure",
+    "short_value",
+    "shorts_count",
+    "sortino",
+    "starting_cash",
+    "starting_exposure",
+    "starting_value",
+    "trading_days",
+    "transactions",
+    "treasury_period_return",
+}
+
+# session index -> [(sid, amount, price, commission)], filled at the session's close
+TRADES = {
+    0: [(1, 10, "100", "1.00")],
+    1: [(2, -20, "42", "0.50")],
+    3: [(1, 5, "103", "0.25")],
+    6: [(2, 20, "47", "0.50")],
+}
+BENCH = [0.001 * ((i % 5) - 2) for i in range(15)]
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bundle]:
+    b = write_bundle(tmp_path_factory.mktemp("metrics-bundle"))
+    yield b
+    b.close()
+
+
+@pytest.fixture(scope="module")
+def portal(bundle: Bundle) -> DataPortal:
+    return bundle.portal()
+
+
+def run_daily(
+    bundle: Bundle, portal: DataPortal, metrics_set: str = "default"
+) -> tuple[MetricsTracker, list[dict[str, Any]]]:
+    """Drive a tracker through every session the way the simulation loop does."""
+    cal, sessions = bundle.calendar, bundle.sessions
+    bench = BenchmarkSource(None, pd.Series(BENCH, index=sessions), cal, sessions, portal)
+    tracker = MetricsTracker(
+        cal,
+        sessions[0],
+        sessions[-1],
+        10_000.0,
+        "daily",
+        "daily",
+        bundle.asset_finder,
+        metrics.load(metrics_set),
+    )
+    tracker.handle_start_of_simulation(bench)
+    packets = []
+    for i, session in enumerate(sessions):
+        tracker.handle_market_open(session, portal)
+        splits = portal.get_splits(list(tracker.positions), session)
+        if splits:
+            tracker.handle_splits(splits)
+        close = cal.session_close(session)
+        for sid, amount, price, cost in TRADES.get(i, []):
+            asset = bundle.asset(sid)
+            order = Order(dt=close, asset=asset, amount=amount)
+            tracker.process_order(order)
+            txn = Transaction(asset, D(amount), close, D(price), order.id)
+            tracker.process_transaction(txn)
+            order.filled = D(amount)
+            tracker.process_order(order)
+            tracker.process_commission({"asset": asset, "order": order, "cost": D(cost)})
+        packets.append(tracker.handle_market_close(close, portal))
+    assert tracker.handle_simulation_end(portal) == {}
+    return tracker, packets
+
+
+@pytest.fixture(scope="module")
+def daily_run(bundle: Bundle, portal: DataPortal) -> tuple[MetricsTracker, list[dict[str, Any]]]:
+    return run_daily(bundle, portal)
+
+
+def rows(packets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for p in packets:
+        row = dict(p["daily_perf"])
+        row.update(p["cumulative_risk_metrics"])
+        out.append(row)
+    return out
+
+
+def test_every_default_column_every_session(daily_run: Any, bundle: Bundle) -> None:
+    _, packets = daily_run
+    assert len(packets) == 15
+    for i, packet in enumerate(packets):
+        assert set(packet) == {
+            "period_start",
+            "period_end",
+            "capital_base",
+            "daily_perf",
+            "cumulative_perf",
+            "progress",
+            "cumulative_risk_metrics",
+        }
+        assert packet["progress"] == (i + 1) / 15
+    for row in rows(packets):
+        assert set(row) == COLUMNS
+    first = rows(packets)[0]
+    assert first["period_open"] == pd.Timestamp("2024-01-02 14:31", tz="UTC")
+    assert first["period_close"] == pd.Timestamp("2024-01-02 21:00", tz="UTC")
+
+
+def test_first_day_conventions(daily_run: Any) -> None:
+    first = rows(daily_run[1])[0]
+    for field in ("algo_volatility", "sharpe", "sortino", "alpha", "beta", "benchmark_volatility"):
+        assert first[field] is None, field
+    assert first["max_drawdown"] == pytest.approx(-0.0001)  # day one lost 1.00 of 10000
+    assert first["excess_return"] == first["treasury_period_return"] == 0.0
+    assert first["trading_days"] == 1
+    assert first["period_label"] == "2024-01"
+    assert first["benchmark_period_return"] == pytest.approx(BENCH[0])
+
+
+def test_hand_computed_money_fields(daily_run: Any) -> None:
+    r = rows(daily_run[1])
+    # day 0: buy 10 AAA at 100, commission 1; AAA closes 100
+    assert r[0]["capital_used"] == -1001.0
+    assert (r[0]["starting_cash"], r[0]["ending_cash"]) == (10_000.0, 8999.0)
+    assert (r[0]["starting_value"], r[0]["ending_value"]) == (0.0, 1000.0)
+    assert r[0]["portfolio_value"] == 9999.0
+    assert r[0]["pnl"] == -1.0
+    assert r[0]["returns"] == pytest.approx(-0.0001, rel=1e-12)
+    assert r[0]["positions"] == [
+        {
+            "sid": r[0]["positions"][0]["sid"],
+            "amount": 10,
+            "cost_basis": 100.1,
+            "last_sale_price": 100.0,
+        }
+    ]
+    assert int(r[0]["positions"][0]["sid"]) == 1
+    assert [t["amount"] for t in r[0]["transactions"]] == [10]
+    assert [(o["amount"], o["filled"]) for o in r[0]["orders"]] == [(10, 10)]
+    # day 1: short 20 BBB at 42 (close 42), commission 0.50; AAA 101
+    assert r[1]["capital_used"] == 839.5
+    assert r[1]["ending_cash"] == 9838.5
+    assert r[1]["starting_value"] == 1000.0
+    assert r[1]["ending_value"] == 1010.0 - 840.0
+    assert (r[1]["long_value"], r[1]["short_value"]) == (1010.0, -840.0)
+    assert (r[1]["longs_count"], r[1]["shorts_count"]) == (1, 1)
+    assert r[1]["portfolio_value"] == 10_008.5
+    assert r[1]["pnl"] == 9.5
+    assert r[1]["returns"] == pytest.approx(10_008.5 / 9999 - 1, rel=1e-12)
+    assert r[1]["gross_leverage"] == pytest.approx(1850 / 10_008.5, rel=1e-12)
+    assert r[1]["net_leverage"] == pytest.approx(170 / 10_008.5, rel=1e-12)
+    assert r[1]["algorithm_period_return"] == pytest.approx(0.00085, rel=1e-12)
+    # no trades on day 2: nothing listed
+    assert r[2]["orders"] == [] and r[2]["transactions"] == [] and r[2]["capital_used"] == 0.0
+    # money fields are floats in the packet
+    assert all(type(r[1][k]) is float for k in ("ending_cash", "pnl", "long_value", "returns"))
+
+
+def test_statistics_match_empyrical(daily_run: Any) -> None:
+    tracker, packets = daily_run
+    returns = tracker.ledger.daily_returns_array
+    values = [row["portfolio_value"] for row in rows(packets)]
+    expected_returns = np.array(values) / np.r_[10_000.0, values[:-1]] - 1
+    np.testing.assert_allclose(returns, expected_returns, rtol=1e-9, atol=1e-15)
+    bench = np.array(BENCH)
+    bench_vol = pd.Series(bench).expanding(2).std(ddof=1) * np.sqrt(252)
+    max_lev = 0.0
+    for ix, row in enumerate(rows(packets)):
+        r = returns[: ix + 1]
+
+        def same(value: Any, expected: Any) -> None:
+            if not np.isfinite(expected):
+                assert value is None
+            else:
+                assert value == pytest.approx(float(expected), rel=1e-12, abs=1e-15)
+
+        same(row["algo_volatility"], ep.annual_volatility(r))
+        same(row["sharpe"], ep.sharpe_ratio(r))
+        same(row["sortino"], ep.sortino_ratio(r))
+        same(row["max_drawdown"], ep.max_drawdown(r))
+        alpha, beta = ep.alpha_beta_aligned(r, bench[: ix + 1])
+        same(row["alpha"], alpha)
+        same(row["beta"], beta)
+        same(row["benchmark_volatility"], bench_vol[ix])
+        same(row["benchmark_period_return"], np.prod(1 + bench[: ix + 1]) - 1)
+        assert row["algorithm_period_return"] == pytest.approx(
+            np.prod(1 + r) - 1, rel=1e-9, abs=1e-15
+        )
+        max_lev = max(max_lev, row["gross_leverage"])
+        assert row["max_leverage"] == max_lev
+        assert row["trading_days"] == ix + 1
+
+
+def test_daily_stats_frame(daily_run: Any) -> None:
+    frame = daily_stats_frame(daily_run[1] + [{}])
+    assert set(frame.columns) == COLUMNS
+    assert len(frame) == 15
+    assert str(pd.DatetimeIndex(frame.index).tz) == "UTC"
+    assert frame["portfolio_value"].dtype == np.float64
+    packet = dict(daily_run[1][0])
+    packet["daily_perf"] = dict(packet["daily_perf"], recorded_vars={"x": 1.5})
+    one = daily_stats_frame([packet], [{"y": 2}])
+    assert set(one.columns) == COLUMNS | {"x", "y"}
+    assert "recorded_vars" in packet["daily_perf"]  # not modified
+
+
+def test_none_metrics_set_has_only_period_fields(bundle: Bundle, portal: DataPortal) -> None:
+    tracker, packets = run_daily(bundle, portal, "none")
+    for packet in packets:
+        assert set(packet["daily_perf"]) == {"period_open", "period_close"}
+        assert packet["cumulative_risk_metrics"] == {}
+    # the ledger still keeps the books
+    assert tracker.portfolio.portfolio_value == float(tracker.ledger.portfolio_value)
+    assert not np.isnan(tracker.ledger.daily_returns_array).any()
+
+
+def test_registry() -> None:
+    assert {"default", "none"} <= set(metrics.metrics_sets)
+    assert metrics.load("none") == set()
+    with pytest.raises(ValueError, match="already registered"):
+        metrics.register("default", set)
+    with pytest.raises(ValueError, match="not already registered"):
+        metrics.unregister("no-such-set")
+    with pytest.raises(ValueError, match="options are"):
+        metrics.load("no-such-set")
+
+    @metrics.register("test-returns-only")
+    def returns_only() -> set[Any]:
+        return {metrics.Returns()}
+
+    try:
+        assert [type(m) for m in metrics.load("test-returns-only")] == [metrics.Returns]
+    finally:
+        metrics.unregister("test-returns-only")
+    assert "test-returns-only" not in metrics.metrics_sets
+    with pytest.raises(TypeError):
+        metrics.metrics_sets["x"] = set  # type: ignore[index]
+
+
+# --- the benchmark -----------------------------------------------------------------------
+
+
+def test_benchmark_from_an_asset(bundle: Bundle, portal: DataPortal) -> None:
+    cal, sessions = bundle.calendar, bundle.sessions
+    aaa = bundle.asset(1)
+    src = BenchmarkSource(aaa, None, cal, sessions, portal)
+    returns = src.daily_returns(sessions[0], sessions[-1])
+    assert returns.index.equals(sessions)
+    # starts on the first session: open-to-close (close 100, open 99.5)
+    assert returns.iloc[0] == pytest.approx(0.5 / 99.5)
+    assert returns.iloc[1] == pytest.approx(101 / 100 - 1)
+    # across the 2:1 split, prices are adjusted as of the last session
+    assert returns.iloc[8] == pytest.approx(58 / 53.5 - 1)
+    assert src.daily_returns(sessions[8]) == pytest.approx(58 / 53.5 - 1)
+    # an asset that traded before the first session: close-to-close
+    later = BenchmarkSource(aaa, None, cal, sessions[2:], portal)
+    assert later.daily_returns(sessions[2]) == pytest.approx(102 / 101 - 1)
+
+
+def test_benchmark_asset_must_cover_the_simulation(bundle: Bundle, portal: DataPortal) -> None:
+    cal, sessions = bundle.calendar, bundle.sessions
+    ccc = bundle.asset(3)  # sessions 4..12
+    with pytest.raises(AssetValidationError, match="starts trading"):
+        BenchmarkSource(ccc, None, cal, sessions, portal)
+    with pytest.raises(AssetValidationError, match="stops trading"):
+        BenchmarkSource(ccc, None, cal, sessions[4:], portal)
+
+
+def test_benchmark_returns_series_and_zeros(bundle: Bundle) -> None:
+    cal, sessions = bundle.calendar, bundle.sessions
+    given = pd.Series([0.01, 0.02], index=sessions[[1, 3]].tz_localize("UTC"))
+    src = BenchmarkSource(None, given, cal, sessions)
+    out = src.daily_returns(sessions[0], sessions[4])
+    assert out.tolist() == [0.0, 0.01, 0.0, 0.02, 0.0]
+    zeros = BenchmarkSource(None, None, cal, sessions)
+    assert (zeros.daily_returns(sessions[0], sessions[-1]) == 0).all()
+    assert zeros.get_value(sessions[3]) == 0.0
+
+
+# --- minute emission -------------------------------------------------------------------
+
+
+def test_minute_annual_volatility_matches_its_definition() -> None:
+    rng = np.random.default_rng(3)
+    labels = np.repeat(np.arange(3, dtype=np.int64), 4)
+    minute = rng.normal(0, 0.01, 12)
+    daily = np.array([np.prod(1 + minute[4 * d : 4 * d + 4]) - 1 for d in range(3)])
+    out = minute_annual_volatility(labels, minute, daily)
+    assert np.isnan(out[:4]).all()
+    for ix in range(4, 12):
+        day, start = ix // 4, (ix // 4) * 4
+        today = np.prod(1 + minute[start : ix + 1]) - 1
+        expected = np.std(np.r_[daily[:day], today], ddof=1) * math.sqrt(252)
+        assert out[ix] == pytest.approx(expected, rel=1e-10)
+
+
+def test_minute_emission(bundle: Bundle) -> None:
+    cal = bundle.calendar
+    sessions = bundle.sessions[7:9]  # minute bars exist for sessions 7..10
+    portal = bundle.portal()
+    aaa = bundle.asset(1)
+    bench = BenchmarkSource(
+        None, pd.Series([0.01, -0.02], index=sessions), cal, sessions, portal, "minute"
+    )
+    tracker = MetricsTracker(
+        cal,
+        sessions[0],
+        sessions[-1],
+        10_000.0,
+        "minute",
+        "minute",
+        bundle.asset_finder,
+        "default",
+    )
+    tracker.handle_start_of_simulation(bench)
+    daily = []
+    for i, session in enumerate(sessions):
+        tracker.handle_market_open(session, portal)
+        splits = portal.get_splits(list(tracker.positions), session)
+        if splits:
+            tracker.handle_splits(splits)
+        minutes = cal.session_minutes(session)
+        for j, minute in enumerate(minutes):
+            if i == 0 and j == 0:
+                tracker.process_transaction(Transaction(aaa, D(10), minute, D("106.6"), "o"))
+            packet = tracker.handle_minute_close(minute, portal)
+            assert packet["minute_perf"]["period_close"] == minute
+        assert set(packet["minute_perf"]) | set(packet["cumulative_risk_metrics"]) == COLUMNS
+        daily.append(tracker.handle_market_close(minutes[-1], portal))
+    last = daily[-1]["daily_perf"]
+    # session 8: AAA split 2:1 at the open; minute closes end at the daily close 58
+    assert last["positions"][0]["amount"] == 20
+    assert last["positions"][0]["last_sale_price"] == 58.0
+    assert last["portfolio_value"] == pytest.approx(10_000 - 1066 + 20 * 58)
+    risk = daily[-1]["cumulative_risk_metrics"]
+    assert risk["benchmark_period_return"] == pytest.approx(1.01 * 0.98 - 1)
+    assert risk["trading_days"] == 2
