@@ -41,15 +41,17 @@ def user_code(phase: str, user_files: set[str], now: Callable[[], Any]) -> Itera
                 exc.context.update(
                     user_file=frame.filename, user_line=frame.lineno, sim_time=str(now())
                 )
-                exc.message = f"{exc.message} (in {phase}, {frame.filename}:{frame.lineno})"
+                exc.message = (
+                    f"{exc.message} (in {phase} at {frame.filename}:{frame.lineno}, "
+                    f"simulation time {now()})"
+                )
                 exc.args = (exc.message,)
         raise
     except Exception as exc:
         frame = _user_frame(exc, user_files)
         where = f"{frame.filename}, line {frame.lineno}, in {frame.name}" if frame else "?"
         raise StrategyError(
-            f"{type(exc).__name__}: {exc} -- raised in {phase} at {where}, "
-            f"simulation time {now()}",
+            f"{type(exc).__name__}: {exc} -- raised in {phase} at {where}, simulation time {now()}",
             context={
                 "phase": phase,
                 "user_file": frame.filename if frame else None,

@@ -33,6 +33,7 @@ from rustybt.finance import controls as _controls
 from rustybt.finance.asset_restrictions import Restrictions, StaticRestrictions
 from rustybt.finance.blotter import SimulationBlotter
 from rustybt.finance.cancel_policy import CancelPolicy
+from rustybt.finance.controls import OnError
 from rustybt.finance.execution import (
     ExecutionStyle,
     LimitOrder,
@@ -43,8 +44,8 @@ from rustybt.finance.execution import (
 from rustybt.finance.order import Order
 from rustybt.finance.precision import DEFAULT_PRECISION, PrecisionConfig, to_decimal
 from rustybt.sim.events import Event, EventManager, scheduled_event
-from rustybt.sim.rules import Always
 from rustybt.sim.params import SimulationParameters
+from rustybt.sim.rules import Always
 
 log = logging.getLogger("rustybt.algorithm")
 
@@ -169,7 +170,7 @@ class TradingAlgorithm:
         self.sim_params = sim_params
         self.trading_calendar = trading_calendar or sim_params.calendar
         self.data_portal = data_portal
-        self.asset_finder = asset_finder or (data_portal.asset_finder if data_portal else None)
+        self.asset_finder: Any = asset_finder or (data_portal.asset_finder if data_portal else None)
         self.precision = precision or DEFAULT_PRECISION
         self.blotter = blotter or SimulationBlotter(self.precision, cancel_policy=cancel_policy)
         self.metrics_set = metrics_set if metrics_set is not None else "default"
@@ -302,14 +303,22 @@ class TradingAlgorithm:
             self._last_sync = self.datetime
 
     @property
+    def ledger(self) -> Any:
+        """The exact Decimal ledger (``ledger.cash``, ``ledger.positions``, ``ledger.export()``)."""
+        if self.metrics_tracker is None:
+            raise StrategyError("the ledger exists once the simulation has started")
+        self._sync_last_sale_prices()
+        return self.metrics_tracker.ledger
+
+    @property
     def portfolio(self) -> Any:
-        """The current portfolio (zipline's fields; Decimal money)."""
+        """The current portfolio: zipline's fields as floats (``context.ledger`` is exact)."""
         self._sync_last_sale_prices()
         return self.metrics_tracker.portfolio
 
     @property
     def account(self) -> Any:
-        """The current account (zipline's fields)."""
+        """The current account: zipline's fields as floats."""
         self._sync_last_sale_prices()
         return self.metrics_tracker.account
 
@@ -317,7 +326,7 @@ class TradingAlgorithm:
 
     @api_method
     def get_environment(self, field: str = "platform") -> Any:
-        """Query the environment: arena, data_frequency, start, end, capital_base, platform, or '*'."""
+        """Query the environment: arena, data_frequency, start, end, capital_base, platform, '*'."""
         env = {
             "arena": self.sim_params.arena,
             "data_frequency": self.sim_params.data_frequency,
@@ -345,7 +354,9 @@ class TradingAlgorithm:
     def symbol(self, symbol_str: str, country_code: str | None = None) -> Asset:
         """The asset with ``symbol_str`` as of the symbol lookup date (default: the end)."""
         when = self._symbol_lookup_date or self.sim_params.last_session
-        return self.asset_finder.lookup_symbol(symbol_str, as_of_date=when, country_code=country_code)
+        return self.asset_finder.lookup_symbol(
+            symbol_str, as_of_date=when, country_code=country_code
+        )
 
     @api_method
     def symbols(self, *args: str, **kwargs: Any) -> list[Asset]:
@@ -475,7 +486,9 @@ class TradingAlgorithm:
     def set_min_leverage(self, min_leverage: float, grace_period: pd.Timedelta) -> None:
         """Fail if leverage is below ``min_leverage`` after ``grace_period``."""
         self.register_account_control(
-            _controls.MinLeverage(min_leverage, grace_period, self.sim_params.first_session)
+            _controls.MinLeverage(
+                min_leverage, self.sim_params.first_session + pd.Timedelta(grace_period)
+            )
         )
 
     @api_method
@@ -484,11 +497,11 @@ class TradingAlgorithm:
         asset: Asset | None = None,
         max_shares: float | None = None,
         max_notional: float | None = None,
-        on_error: str = "fail",
+        on_error: OnError = "fail",
     ) -> None:
         """Limit the absolute size of positions (shares and/or notional)."""
         self.register_trading_control(
-            _controls.MaxPositionSize(asset, max_shares, max_notional, on_error)
+            _controls.MaxPositionSize(on_error, asset, max_shares, max_notional)
         )
 
     @api_method
@@ -497,31 +510,35 @@ class TradingAlgorithm:
         asset: Asset | None = None,
         max_shares: float | None = None,
         max_notional: float | None = None,
-        on_error: str = "fail",
+        on_error: OnError = "fail",
     ) -> None:
         """Limit the absolute size of single orders (shares and/or notional)."""
         self.register_trading_control(
-            _controls.MaxOrderSize(asset, max_shares, max_notional, on_error)
+            _controls.MaxOrderSize(on_error, asset, max_shares, max_notional)
         )
 
     @api_method
-    def set_max_order_count(self, max_count: int, on_error: str = "fail") -> None:
+    def set_max_order_count(self, max_count: int, on_error: OnError = "fail") -> None:
         """Limit the number of orders placed in one session."""
-        self.register_trading_control(_controls.MaxOrderCount(max_count, on_error))
+        self.register_trading_control(_controls.MaxOrderCount(on_error, max_count))
 
     @api_method
-    def set_do_not_order_list(self, restricted_list: Iterable[Asset], on_error: str = "fail") -> None:
+    def set_do_not_order_list(
+        self, restricted_list: Iterable[Asset], on_error: OnError = "fail"
+    ) -> None:
         """Refuse orders for the assets in ``restricted_list``."""
         self.set_asset_restrictions(StaticRestrictions(list(restricted_list)), on_error)
 
     @api_method
-    def set_asset_restrictions(self, restrictions: Restrictions, on_error: str = "fail") -> None:
+    def set_asset_restrictions(
+        self, restrictions: Restrictions, on_error: OnError = "fail"
+    ) -> None:
         """Refuse orders for assets that ``restrictions`` marks as restricted."""
-        self.register_trading_control(_controls.RestrictedListOrder(restrictions, on_error))
+        self.register_trading_control(_controls.RestrictedListOrder(on_error, restrictions))
         self.restrictions = restrictions
 
     @api_method
-    def set_long_only(self, on_error: str = "fail") -> None:
+    def set_long_only(self, on_error: OnError = "fail") -> None:
         """Refuse orders that would leave a short position."""
         self.register_trading_control(_controls.LongOnly(on_error))
 
@@ -680,7 +697,7 @@ class TradingAlgorithm:
         """Order ``percent`` (a fraction) of the portfolio value in ``asset``."""
         self._check_can_order("order_percent")
         self._check_asset(asset, "order_percent")
-        value = self.portfolio.portfolio_value * to_decimal(percent)
+        value = self.ledger.portfolio_value * to_decimal(percent)
         amount = self._value_to_amount(asset, value, "order_percent")
         return self._place("order_percent", asset, amount, limit_price, stop_price, style)
 
@@ -727,7 +744,7 @@ class TradingAlgorithm:
         """Order so ``asset`` is ``target`` (a fraction) of the portfolio value."""
         self._check_can_order("order_target_percent")
         self._check_asset(asset, "order_target_percent")
-        value = self.portfolio.portfolio_value * to_decimal(target)
+        value = self.ledger.portfolio_value * to_decimal(target)
         shares = self._value_to_amount(asset, value, "order_target_percent")
         amount = shares - self._held(asset)
         return self._place("order_target_percent", asset, amount, limit_price, stop_price, style)
@@ -769,7 +786,8 @@ class TradingAlgorithm:
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(capital_base={self.sim_params.capital_base}, "
-            f"sessions={self.sim_params.first_session.date()}..{self.sim_params.last_session.date()}, "
+            f"sessions={self.sim_params.first_session.date()}.."
+            f"{self.sim_params.last_session.date()}, "
             f"data_frequency={self.data_frequency!r})"
         )
 

@@ -15,3 +15,20 @@ def rustybt_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     root.mkdir()
     monkeypatch.setenv("RUSTYBT_ROOT", str(root))
     yield root
+
+
+@pytest.fixture(scope="session")
+def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A RUSTYBT_ROOT holding one ingestion of the demo bundle (made once per worker)."""
+    from rustybt.data import bundles
+
+    root = tmp_path_factory.mktemp("demo-root")
+    bundles.ingest("demo", {"RUSTYBT_ROOT": str(root)})
+    return root
+
+
+@pytest.fixture
+def demo(demo_root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point RUSTYBT_ROOT at the shared demo ingestion for this test."""
+    monkeypatch.setenv("RUSTYBT_ROOT", str(demo_root))
+    return demo_root

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ def _define(values: tuple[str, ...]) -> dict[str, Any]:
                 f"-D/--define takes name=value, got {item!r}", context={"define": item}
             )
         try:
-            namespace[name.strip()] = eval(expr, dict(namespace))  # noqa: S307 - user's own CLI input
+            namespace[name.strip()] = eval(expr, dict(namespace))  # the user's own CLI input
         except Exception as exc:
             raise ParameterValidationError(
                 f"-D {item}: cannot evaluate {expr!r}: {exc}", context={"define": item}
@@ -157,7 +158,12 @@ def print_summary(perf: pd.DataFrame, title: str) -> None:
 )
 @click.option("--capital-base", type=float, default=10_000_000.0, show_default=True)
 @click.option("-b", "--bundle", default="demo", show_default=True, metavar="NAME")
-@click.option("--bundle-timestamp", type=pd.Timestamp, default=None, help="Use the ingestion made at or before this time.")
+@click.option(
+    "--bundle-timestamp",
+    type=pd.Timestamp,
+    default=None,
+    help="Use the ingestion made at or before this time.",
+)
 @click.option("--benchmark-symbol", default=None, help="Symbol of the benchmark asset.")
 @click.option("--no-benchmark", is_flag=True, default=False, help="Zero benchmark returns.")
 @click.option("-s", "--start", type=pd.Timestamp, required=True, help="First session.")
@@ -173,6 +179,12 @@ def print_summary(perf: pd.DataFrame, title: str) -> None:
 @click.option("--trading-calendar", default=None, metavar="NAME", help="Default: the bundle's.")
 @click.option("--print-algo/--no-print-algo", default=False, help="Print the algorithm first.")
 @click.option("--metrics-set", default="default", show_default=True)
+@click.option(
+    "--ledger-output",
+    default=None,
+    metavar="FILENAME",
+    help="Also write the exact Decimal ledger (cash, positions, fills, cash journal) as JSON.",
+)
 @click.option(
     "--progress/--no-progress",
     default=None,
@@ -194,11 +206,12 @@ def run(
     trading_calendar: str | None,
     print_algo: bool,
     metrics_set: str,
+    ledger_output: str | None,
     progress: bool | None,
 ) -> None:
     """Run a backtest and write its daily performance."""
     from rustybt.calendars import get_calendar
-    from rustybt.utils.run_algo import run_algorithm
+    from rustybt.utils.run_algo import run_and_keep_algorithm
 
     if (algofile is None) == (algotext is None):
         raise click.UsageError("give exactly one of -f/--algofile and -t/--algotext")
@@ -209,9 +222,9 @@ def run(
     if print_algo:
         _print_algo(text)
     show_progress = sys.stderr.isatty() if progress is None else progress
-    perf = _run_with_progress(
+    perf, algo = _run_with_progress(
         show_progress,
-        lambda callback: run_algorithm(
+        lambda callback: run_and_keep_algorithm(
             start,
             end,
             capital_base=capital_base,
@@ -229,12 +242,41 @@ def run(
         ),
     )
     write_output(perf, output)
+    if ledger_output:
+        write_ledger(algo.ledger.export(), ledger_output)
     if output != "-":
         print_summary(perf, f"{Path(filename).name} on {bundle}")
         click.echo(f"Wrote {len(perf)} sessions of performance to {output}", err=True)
 
 
-def _run_with_progress(show: bool, run_fn: Any) -> pd.DataFrame:
+def write_ledger(export: dict[str, Any], output: str) -> None:
+    """The ledger export as JSON: Decimals as exact strings, frames as lists of records."""
+
+    def plain(x: Any) -> Any:
+        if isinstance(x, pd.DataFrame):
+            return [{k: plain(v) for k, v in row.items()} for row in x.to_dict("records")]
+        if isinstance(x, Decimal):
+            return str(x)
+        if hasattr(x, "sid") and hasattr(x, "symbol"):
+            return x.symbol or int(x.sid)
+        if isinstance(x, pd.Timestamp):
+            return x.isoformat()
+        if isinstance(x, dict):
+            return {str(k): plain(v) for k, v in x.items()}
+        if isinstance(x, np.generic):
+            return x.item()
+        if x is None or isinstance(x, int | float | str | bool):
+            return None if isinstance(x, float) and np.isnan(x) else x
+        return str(x)
+
+    path = Path(output)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(plain(export), indent=1))
+    os.replace(tmp, path)
+
+
+def _run_with_progress(show: bool, run_fn: Any) -> Any:
     if not show:
         return run_fn(None)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn

@@ -1,0 +1,379 @@
+"""run_algorithm end to end on the demo bundle: examples, fills, errors, the API surface."""
+
+from __future__ import annotations
+
+import runpy
+import threading
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import rustybt
+from rustybt import api
+from rustybt.algorithm import API_METHODS, TradingAlgorithm
+from rustybt.api import (
+    order,
+    order_target_percent,
+    record,
+    schedule_function,
+    set_commission,
+    set_max_order_size,
+    set_slippage,
+    set_symbol_lookup_date,
+    symbol,
+)
+from rustybt.data import bundles
+from rustybt.exceptions import (
+    ConfigValidationError,
+    InvalidOrderError,
+    OrderRejectedError,
+    StrategyError,
+    TradingControlViolation,
+)
+from rustybt.finance import commission, slippage
+from rustybt.sim.events import date_rules
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+ZIPLINE_COLUMNS = {
+    "algo_volatility",
+    "algorithm_period_return",
+    "alpha",
+    "benchmark_period_return",
+    "benchmark_volatility",
+    "beta",
+    "capital_used",
+    "ending_cash",
+    "ending_exposure",
+    "ending_value",
+    "excess_return",
+    "gross_leverage",
+    "long_exposure",
+    "long_value",
+    "longs_count",
+    "max_drawdown",
+    "max_leverage",
+    "net_leverage",
+    "orders",
+    "period_close",
+    "period_label",
+    "period_open",
+    "pnl",
+    "portfolio_value",
+    "positions",
+    "returns",
+    "sharpe",
+    "short_exposure",
+    "short_value",
+    "shorts_count",
+    "sortino",
+    "starting_cash",
+    "starting_exposure",
+    "starting_value",
+    "trading_days",
+    "transactions",
+    "treasury_period_return",
+}
+
+
+def _example(name: str) -> dict[str, Any]:
+    return runpy.run_path(str(EXAMPLES / name))
+
+
+@pytest.mark.parametrize(
+    ("name", "start", "end", "recorded"),
+    [
+        ("buyapple.py", "2016-01-04", "2016-06-30", {"AAPL"}),
+        ("buy_and_hold.py", "2019-01-02", "2019-12-31", {"cash", "positions"}),
+        ("dual_moving_average.py", "2016-01-04", "2018-12-31", {"AAPL", "short_mavg"}),
+        ("olmar.py", "2020-01-02", "2020-06-30", {"max_weight"}),
+    ],
+)
+def test_examples_daily(demo: Path, name: str, start: str, end: str, recorded: set[str]) -> None:
+    ns = _example(name)
+    perf = rustybt.run_algorithm(
+        start,
+        end,
+        ns["initialize"],
+        100_000,
+        handle_data=ns["handle_data"],
+        analyze=ns.get("analyze"),
+        benchmark_symbol="SPY",
+    )
+    with bundles.load("demo") as data:
+        sessions = data.calendar.sessions_in_range(start, end)
+    assert len(perf) == len(sessions)
+    assert set(perf.columns) >= ZIPLINE_COLUMNS
+    assert recorded <= set(perf.columns)
+    assert perf["transactions"].map(len).sum() > 0
+    assert np.isfinite(perf["portfolio_value"].to_numpy(dtype=float)).all()
+    assert perf.index.tz is not None and str(perf.index.tz) == "UTC"
+    # the benchmark was SPY: its returns are not all zero
+    assert perf["benchmark_period_return"].abs().sum() > 0
+    # accounting identity of every row
+    np.testing.assert_allclose(
+        perf["portfolio_value"], perf["ending_cash"] + perf["ending_value"], rtol=1e-12
+    )
+
+
+@pytest.mark.parametrize("name", ["buyapple.py", "buy_and_hold.py", "olmar.py"])
+def test_examples_minute(demo: Path, name: str) -> None:
+    ns = _example(name)
+    perf = rustybt.run_algorithm(
+        "2024-03-04",
+        "2024-03-06",
+        ns["initialize"],
+        1_000_000,
+        handle_data=ns["handle_data"],
+        data_frequency="minute",
+    )
+    assert len(perf) == 3
+    txns = [t for day in perf["transactions"] for t in day]
+    assert txns
+    # minute fills happen at minute bars inside the sessions, not at midnight
+    assert all(t["dt"].hour != 0 for t in txns)
+
+
+def test_buyapple_fills_at_next_close_with_default_costs(demo: Path) -> None:
+    """Orders placed at bar t fill at bar t+1's close + 5 bp, PerShare(0.001) commission."""
+    ns = _example("buyapple.py")
+    perf, algo = rustybt.utils.run_algo.run_and_keep_algorithm(
+        "2016-01-04", "2016-01-08", ns["initialize"], 10_000, handle_data=ns["handle_data"]
+    )
+    with bundles.load("demo") as data:
+        aapl = data.asset_finder.lookup_symbol("AAPL")
+        reader = data.equity_daily_bar_reader
+        sessions = list(perf.index.tz_convert(None).normalize())
+        closes = [reader.get_value(aapl.sid, s, "close") for s in sessions]
+    assert perf["transactions"].iloc[0] == []  # nothing fills on the first bar
+    for day in range(1, 5):
+        [txn] = perf["transactions"].iloc[day]
+        assert txn["amount"] == 10
+        assert txn["price"] == pytest.approx(closes[day] * 1.0005, rel=1e-12)
+    ledger = algo.ledger
+    export = ledger.export()
+    fills = export["transactions"]
+    assert len(fills) == 4
+    cash = Decimal(10_000)
+    for price in fills["price"]:
+        notional = (Decimal(10) * price).quantize(Decimal("0.01"))
+        cash -= notional + Decimal("0.01")  # 10 shares x 0.001, rounded to the cent
+    assert ledger.cash == cash
+    assert isinstance(ledger.cash, Decimal)
+    assert ledger.positions[aapl].amount == Decimal(40)
+    assert (
+        export["portfolio_value"]
+        == ledger.cash + Decimal(40) * ledger.positions[aapl].last_sale_price
+    )
+
+
+def test_class_based_algorithm(demo: Path) -> None:
+    class Momentum(TradingAlgorithm):
+        def initialize(self) -> None:
+            self.asset = self.symbol("MSFT")
+            self.calls = 0
+
+        def handle_data(self, data: Any) -> None:
+            self.calls += 1
+            if self.calls == 2:
+                self.order_target_percent(self.asset, 0.5)
+            self.record(weight=self.portfolio.current_portfolio_weights.get(self.asset, 0.0))
+
+    perf = rustybt.run_algorithm(
+        "2018-01-02", "2018-01-31", capital_base=50_000, algorithm_class=Momentum
+    )
+    assert perf["weight"].iloc[0] == 0.0
+    assert perf["weight"].iloc[-1] == pytest.approx(0.5, abs=0.05)
+
+
+def test_scheduled_function_and_commission_models(demo: Path) -> None:
+    fired: list[pd.Timestamp] = []
+
+    def initialize(context: Any) -> None:
+        context.asset = symbol("KO")
+        set_commission(us_equities=commission.PerTrade(cost=1.0))
+        set_slippage(us_equities=slippage.NoSlippage())
+        schedule_function(rebalance, date_rules.week_start())
+
+    def rebalance(context: Any, data: Any) -> None:
+        fired.append(context.get_datetime())
+        order(context.asset, 5)
+
+    perf = rustybt.run_algorithm("2019-01-07", "2019-01-25", initialize, 10_000)
+    assert [d.day_name() for d in fired] == ["Monday", "Monday", "Tuesday"]  # MLK day 01-21
+    txns = [t for day in perf["transactions"] for t in day]
+    assert len(txns) == 3  # each fills at the next session's close
+    with bundles.load("demo") as data:
+        ko = data.asset_finder.lookup_symbol("KO")
+        for t in txns:
+            close = data.equity_daily_bar_reader.get_value(
+                ko.sid, t["dt"].tz_convert(None).normalize(), "close"
+            )
+            assert t["price"] == pytest.approx(close)  # NoSlippage: the close itself
+    orders = [o for day in perf["orders"] for o in day if o["filled"]]
+    assert {o["commission"] for o in orders} == {1.0}
+
+
+def _run_with(handle_data: Any, initialize: Any = None, **kwargs: Any) -> pd.DataFrame:
+    def init(context: Any) -> None:
+        context.asset = symbol("AAPL")
+        if initialize is not None:
+            initialize(context)
+
+    return rustybt.run_algorithm(
+        "2018-01-02", "2018-01-10", init, 10_000, handle_data=handle_data, **kwargs
+    )
+
+
+def test_user_exception_names_file_line_and_time(demo: Path) -> None:
+    def handle_data(context: Any, data: Any) -> None:
+        if context.get_datetime().day == 4:
+            raise ZeroDivisionError("boom")
+
+    with pytest.raises(StrategyError) as info:
+        _run_with(handle_data)
+    message = str(info.value)
+    assert "ZeroDivisionError: boom" in message
+    assert __file__ in message
+    assert "2018-01-04 21:00:00+00:00" in message
+    assert info.value.context["user_line"] > 0
+    assert isinstance(info.value.__cause__, ZeroDivisionError)
+
+
+@pytest.mark.parametrize(
+    ("body", "error", "words"),
+    [
+        (lambda c, d: order(c.asset, float("nan")), InvalidOrderError, ["nan", "AAPL"]),
+        (lambda c, d: order(c.asset, 10, limit_price=0), InvalidOrderError, ["limit"]),
+        (lambda c, d: order("AAPL", 10), InvalidOrderError, ["not an Asset"]),
+    ],
+)
+def test_bad_orders_are_clear_errors(
+    demo: Path, body: Any, error: type[Exception], words: list[str]
+) -> None:
+    with pytest.raises(error) as info:
+        _run_with(body)
+    message = str(info.value)
+    for word in words:
+        assert word in message
+    assert "2018-01-02" in message  # the simulation time
+    assert __file__ in message  # and where in the algorithm
+
+
+@pytest.mark.parametrize(
+    ("ticker", "lookup", "start", "words"),
+    [
+        ("MON", "2018-01-02", "2019-01-02", ["MON", "delisted"]),
+        ("UBER", "2020-01-02", "2018-01-02", ["UBER", "starts trading on 2019-05-10"]),
+    ],
+)
+def test_ordering_outside_an_assets_life(
+    demo: Path, ticker: str, lookup: str, start: str, words: list[str]
+) -> None:
+    def initialize(context: Any) -> None:
+        set_symbol_lookup_date(lookup)
+        context.asset = symbol(ticker)
+
+    def handle_data(context: Any, data: Any) -> None:
+        order(context.asset, 10)
+
+    with pytest.raises(OrderRejectedError) as info:
+        rustybt.run_algorithm(start, pd.Timestamp(start) + pd.Timedelta(days=5), initialize,
+                              10_000, handle_data=handle_data)  # fmt: skip
+    message = str(info.value)
+    for word in words:
+        assert word in message
+    assert start in message
+
+
+def test_unknown_asset_object(demo: Path) -> None:
+    from rustybt.assets import Equity
+    from rustybt.assets._assets import exchange_info_for
+
+    ghost = Equity(9999, exchange_info_for("NYSE"), "GHOST")
+    with pytest.raises(InvalidOrderError, match="unknown asset Equity\\(9999 \\[GHOST\\]\\)"):
+        _run_with(lambda c, d: order(ghost, 1))
+
+
+def test_trading_control_fail_and_log(demo: Path, caplog: pytest.LogCaptureFixture) -> None:
+    def init_fail(context: Any) -> None:
+        set_max_order_size(max_shares=5)
+
+    with pytest.raises(TradingControlViolation) as info:
+        _run_with(lambda c, d: order(c.asset, 10), init_fail)
+    assert "AAPL" in str(info.value) and "10" in str(info.value)
+
+    def init_log(context: Any) -> None:
+        set_max_order_size(max_shares=5, on_error="log")
+
+    with caplog.at_level("WARNING"):
+        perf = _run_with(lambda c, d: order(c.asset, 10), init_log)
+    assert any("MaxOrderSize" in r.getMessage() for r in caplog.records)
+    assert perf["transactions"].map(len).sum() > 0
+
+
+def test_configuration_only_in_initialize(demo: Path) -> None:
+    with pytest.raises(
+        ConfigValidationError, match="set_commission can only be called in initialize"
+    ):
+        _run_with(lambda c, d: set_commission(us_equities=commission.NoCommission()))
+
+
+def test_no_ordering_in_before_trading_start(demo: Path) -> None:
+    def before(context: Any, data: Any) -> None:
+        order(context.asset, 1)
+
+    def init(context: Any) -> None:
+        context.asset = symbol("AAPL")
+
+    with pytest.raises(OrderRejectedError, match="before_trading_start"):
+        rustybt.run_algorithm("2018-01-02", "2018-01-05", init, 10_000, before_trading_start=before)
+
+
+def test_api_outside_an_algorithm() -> None:
+    with pytest.raises(StrategyError, match="only be called while an algorithm runs"):
+        record(x=1)
+
+
+def test_api_covers_every_api_method() -> None:
+    for name in API_METHODS:
+        assert callable(getattr(api, name)), name
+        assert name in api.__all__
+    # pipeline functions arrive with the pipeline issue, not before
+    assert not hasattr(api, "attach_pipeline") and not hasattr(api, "pipeline_output")
+
+
+def test_two_simulations_in_threads_do_not_mix(demo: Path) -> None:
+    def make(weight: float) -> Any:
+        def initialize(context: Any) -> None:
+            context.asset = symbol("JPM")
+
+        def handle_data(context: Any, data: Any) -> None:
+            order_target_percent(context.asset, weight)
+            record(weight=weight)
+
+        return initialize, handle_data
+
+    results: dict[float, pd.DataFrame] = {}
+
+    def run(weight: float) -> None:
+        init, hd = make(weight)
+        results[weight] = rustybt.run_algorithm(
+            "2019-03-01", "2019-04-30", init, 100_000, handle_data=hd
+        )
+
+    threads = [threading.Thread(target=run, args=(w,)) for w in (0.25, 0.75)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    sequential = rustybt.run_algorithm(
+        "2019-03-01", "2019-04-30", *make(0.25)[:1], 100_000, handle_data=make(0.25)[1]
+    )
+    assert set(results[0.25]["weight"]) == {0.25}
+    assert set(results[0.75]["weight"]) == {0.75}
+    pd.testing.assert_series_equal(results[0.25]["portfolio_value"], sequential["portfolio_value"])
