@@ -377,3 +377,66 @@ def test_two_simulations_in_threads_do_not_mix(demo: Path) -> None:
     assert set(results[0.25]["weight"]) == {0.25}
     assert set(results[0.75]["weight"]) == {0.75}
     pd.testing.assert_series_equal(results[0.25]["portfolio_value"], sequential["portfolio_value"])
+
+
+def test_bracket_order_through_the_api(demo: Path) -> None:
+    """A bracket entry fills, then exactly one of its exits closes the position."""
+    from rustybt.finance.execution import BracketOrder
+
+    def initialize(context: Any) -> None:
+        context.asset = symbol("TSLA")
+        context.placed = False
+
+    def handle_data(context: Any, data: Any) -> None:
+        if not context.placed:
+            price = data.current(context.asset, "price")
+            order(context.asset, 100, style=BracketOrder(price * 1.03, price * 0.97))
+            context.placed = True
+        record(held=context.portfolio.positions[context.asset].amount)
+
+    perf = rustybt.run_algorithm("2021-03-01", "2021-06-30", initialize, 1_000_000,
+                                 handle_data=handle_data)  # fmt: skip
+    txns = [t for day in perf["transactions"] for t in day]
+    assert [t["amount"] for t in txns] == [100, -100]  # entry, then one exit
+    assert perf["held"].iloc[-1] == 0
+    entry, exit_ = txns
+    ratio = exit_["price"] / entry["price"]
+    assert ratio > 1.02 or ratio < 0.98  # the take-profit or the stop-loss, not a random sale
+
+
+def test_risk_metrics_match_empyrical(demo: Path) -> None:
+    import empyrical as ep
+
+    ns = _example("buy_and_hold.py")
+    perf = rustybt.run_algorithm(
+        "2017-01-03", "2018-12-31", ns["initialize"], 100_000,
+        handle_data=ns["handle_data"], benchmark_symbol="SPY",
+    )  # fmt: skip
+    returns = perf["returns"].to_numpy(dtype=float)
+    with bundles.load("demo") as data:
+        spy = data.asset_finder.lookup_symbol("SPY")
+        sessions = perf.index.tz_convert(None).normalize()
+        reader = data.equity_daily_bar_reader
+        before = data.calendar.previous_session(sessions[0])
+        first_close = reader.get_value(spy.sid, before, "close")
+        last_close = reader.get_value(spy.sid, sessions[-1], "close")
+        ratios = [
+            r
+            for when, r in data.adjustment_reader.get_adjustments_for_sid("dividends", spy.sid)
+            if before < when <= sessions[-1]
+        ]
+    last = perf.iloc[-1]
+    assert last["sharpe"] == pytest.approx(ep.sharpe_ratio(returns), rel=1e-9)
+    assert last["sortino"] == pytest.approx(ep.sortino_ratio(returns), rel=1e-9)
+    assert last["max_drawdown"] == pytest.approx(ep.max_drawdown(returns), rel=1e-9)
+    assert last["algo_volatility"] == pytest.approx(ep.annual_volatility(returns), rel=1e-9)
+    # The benchmark is SPY's dividend-adjusted daily return, as zipline's: its
+    # total is the close ratio (from the session before the start, since the
+    # first day's return counts) times 1/ratio of each dividend in the span.
+    expected = last_close / first_close / float(np.prod(ratios)) - 1
+    assert ratios and last["benchmark_period_return"] == pytest.approx(expected, rel=1e-9)
+    cumulative = perf["benchmark_period_return"].to_numpy(dtype=float) + 1
+    bench = np.concatenate([[cumulative[0] - 1], cumulative[1:] / cumulative[:-1] - 1])
+    alpha, beta = ep.alpha_beta_aligned(returns, bench)
+    assert last["beta"] == pytest.approx(beta, rel=1e-6)
+    assert last["alpha"] == pytest.approx(alpha, rel=1e-6)
