@@ -211,7 +211,7 @@ def run(
 ) -> None:
     """Run a backtest and write its daily performance."""
     from rustybt.calendars import get_calendar
-    from rustybt.utils.run_algo import run_and_keep_algorithm
+    from rustybt.utils.run_algo import run_algorithm
 
     if (algofile is None) == (algotext is None):
         raise click.UsageError("give exactly one of -f/--algofile and -t/--algotext")
@@ -224,7 +224,7 @@ def run(
     show_progress = sys.stderr.isatty() if progress is None else progress
     perf, algo = _run_with_progress(
         show_progress,
-        lambda callback: run_and_keep_algorithm(
+        lambda callback: run_algorithm(
             start,
             end,
             capital_base=capital_base,
@@ -239,6 +239,7 @@ def run(
             benchmark_symbol=benchmark_symbol,
             default_extension=False,  # the CLI group has loaded extensions already
             progress=callback,
+            return_algorithm=True,
         ),
     )
     write_output(perf, output)

@@ -48,8 +48,9 @@ def run_algorithm(
     precision: PrecisionConfig | None = None,
     algorithm_class: type[TradingAlgorithm] = TradingAlgorithm,
     progress: Callable[[int, int], None] | None = None,
+    return_algorithm: bool = False,
     **initialize_kwargs: Any,
-) -> pd.DataFrame:
+) -> Any:
     """Run a trading algorithm over an ingested bundle (zipline's signature).
 
     Parameters
@@ -87,10 +88,13 @@ def run_algorithm(
         A TradingAlgorithm subclass to instantiate.
     progress
         Called as ``progress(sessions_done, sessions_total)`` after each session.
+    return_algorithm
+        Return ``(perf, algorithm)``: the algorithm holds the Decimal ledger
+        (``algorithm.ledger.export()``), its orders and recorded variables.
 
     Returns
     -------
-    pd.DataFrame
+    pd.DataFrame or tuple[pd.DataFrame, TradingAlgorithm]
         One row per session, indexed by session close (UTC), with zipline's
         columns plus one per recorded variable.
 
@@ -107,69 +111,6 @@ def run_algorithm(
     ...                      handle_data=handle_data)  # doctest: +SKIP
     >>> perf.portfolio_value.iloc[-1]  # doctest: +SKIP
     """
-    perf, _ = run_and_keep_algorithm(
-        start,
-        end,
-        initialize,
-        capital_base,
-        handle_data,
-        before_trading_start,
-        analyze,
-        data_frequency,
-        bundle,
-        bundle_timestamp,
-        trading_calendar,
-        metrics_set,
-        benchmark_returns,
-        default_extension,
-        extensions,
-        strict_extensions,
-        environ,
-        blotter,
-        script=script,
-        algo_filename=algo_filename,
-        namespace=namespace,
-        benchmark_symbol=benchmark_symbol,
-        emission_rate=emission_rate,
-        precision=precision,
-        algorithm_class=algorithm_class,
-        progress=progress,
-        **initialize_kwargs,
-    )
-    return perf
-
-
-def run_and_keep_algorithm(
-    start: pd.Timestamp | str,
-    end: pd.Timestamp | str,
-    initialize: Callable[..., Any] | None = None,
-    capital_base: float = 100_000,
-    handle_data: Callable[..., Any] | None = None,
-    before_trading_start: Callable[..., Any] | None = None,
-    analyze: Callable[..., Any] | None = None,
-    data_frequency: str = "daily",
-    bundle: str = "demo",
-    bundle_timestamp: pd.Timestamp | None = None,
-    trading_calendar: Any = None,
-    metrics_set: Any = "default",
-    benchmark_returns: pd.Series | None = None,
-    default_extension: bool = True,
-    extensions: Iterable[str] = (),
-    strict_extensions: bool = True,
-    environ: Mapping[str, str] = os.environ,
-    blotter: Any = "default",
-    *,
-    script: str | None = None,
-    algo_filename: str | None = None,
-    namespace: dict[str, Any] | None = None,
-    benchmark_symbol: str | None = None,
-    emission_rate: str = "daily",
-    precision: PrecisionConfig | None = None,
-    algorithm_class: type[TradingAlgorithm] = TradingAlgorithm,
-    progress: Callable[[int, int], None] | None = None,
-    **initialize_kwargs: Any,
-) -> tuple[pd.DataFrame, TradingAlgorithm]:
-    """:func:`run_algorithm`, also returning the algorithm (its Decimal ledger, orders, ...)."""
     load_extensions(default_extension, extensions, strict_extensions, environ)
     data = bundles.load(bundle, environ, bundle_timestamp)
     try:
@@ -217,6 +158,7 @@ def run_and_keep_algorithm(
             precision=precision,
             **initialize_kwargs,
         )
-        return algo.run(progress=progress), algo
+        perf = algo.run(progress=progress)
+        return (perf, algo) if return_algorithm else perf
     finally:
         data.close()

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from rustybt.algorithm import TradingAlgorithm
 from rustybt.api import order, order_target_percent, symbols
 from rustybt.finance.execution import LimitOrder, StopOrder
-from rustybt.utils.run_algo import run_and_keep_algorithm
+from rustybt.utils.run_algo import run_algorithm
 
 SYMBOLS = ("AAPL", "TSLA", "INTC", "NKE", "DIS", "JNJ")
 START, END = "2020-08-12", "2020-09-25"
@@ -83,12 +83,13 @@ class _Checked(TradingAlgorithm):
 )
 @given(plan=st.lists(_ORDER, min_size=1, max_size=25))
 def test_ledger_identity_at_every_session_end(demo_root: Path, plan: list[Any]) -> None:
-    perf, algo = run_and_keep_algorithm(
+    perf, algo = run_algorithm(
         START,
         END,
         capital_base=1_000_000,
         environ={"RUSTYBT_ROOT": str(demo_root)},
         algorithm_class=_Checked,
+        return_algorithm=True,
         plan=plan,
     )
     assert algo.checks == len(perf)  # checked at every session end

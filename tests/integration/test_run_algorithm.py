@@ -36,48 +36,9 @@ from rustybt.exceptions import (
 )
 from rustybt.finance import commission, slippage
 from rustybt.sim.events import date_rules
+from tests.unit.finance.test_metrics import COLUMNS as ZIPLINE_COLUMNS
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-
-ZIPLINE_COLUMNS = {
-    "algo_volatility",
-    "algorithm_period_return",
-    "alpha",
-    "benchmark_period_return",
-    "benchmark_volatility",
-    "beta",
-    "capital_used",
-    "ending_cash",
-    "ending_exposure",
-    "ending_value",
-    "excess_return",
-    "gross_leverage",
-    "long_exposure",
-    "long_value",
-    "longs_count",
-    "max_drawdown",
-    "max_leverage",
-    "net_leverage",
-    "orders",
-    "period_close",
-    "period_label",
-    "period_open",
-    "pnl",
-    "portfolio_value",
-    "positions",
-    "returns",
-    "sharpe",
-    "short_exposure",
-    "short_value",
-    "shorts_count",
-    "sortino",
-    "starting_cash",
-    "starting_exposure",
-    "starting_value",
-    "trading_days",
-    "transactions",
-    "treasury_period_return",
-}
 
 
 def _example(name: str) -> dict[str, Any]:
@@ -141,8 +102,13 @@ def test_examples_minute(demo: Path, name: str) -> None:
 def test_buyapple_fills_at_next_close_with_default_costs(demo: Path) -> None:
     """Orders placed at bar t fill at bar t+1's close + 5 bp, PerShare(0.001) commission."""
     ns = _example("buyapple.py")
-    perf, algo = rustybt.utils.run_algo.run_and_keep_algorithm(
-        "2016-01-04", "2016-01-08", ns["initialize"], 10_000, handle_data=ns["handle_data"]
+    perf, algo = rustybt.run_algorithm(
+        "2016-01-04",
+        "2016-01-08",
+        ns["initialize"],
+        10_000,
+        handle_data=ns["handle_data"],
+        return_algorithm=True,
     )
     with bundles.load("demo") as data:
         aapl = data.asset_finder.lookup_symbol("AAPL")
