@@ -22,10 +22,11 @@ BUNDLE_END = "2024-12-31"
 
 # name -> (example file, start, end, capital_base).
 # Spans and capital follow each example's _test_args(), except:
-#  * buyapple buys 10 AAPL (~$100-$200 a share here) every session whatever its
-#    cash, so with _test_args()' $10,000 it ends with about -$300k of cash and a
-#    portfolio value that can approach zero, where a relative difference means
-#    nothing; it runs with $1,000,000 instead.
+#  * buyapple buys 10 AAPL ($190-$830 a share in these spans) every session
+#    whatever its cash, so with _test_args()' $10,000 it would spend $640k-$1.2M
+#    it does not have, and its portfolio value (capital + P&L) can approach or
+#    cross zero, where a relative difference means nothing; it runs with
+#    $1,000,000 instead.
 #  * buyapple_2020 adds a span that crosses AAPL's 4:1 split (2020-08-31), which
 #    buyapple's own 2016 span does not.
 CASES: dict[str, tuple[str, str, str, float]] = {
@@ -51,7 +52,7 @@ def load_example(filename: str, framework: str) -> dict[str, object]:
     """Execute the example's source and return its namespace (initialize, handle_data, ...)."""
     namespace: dict[str, object] = {"__name__": f"parity_{Path(filename).stem}"}
     code = compile(example_source(filename, framework), str(EXAMPLES / filename), "exec")
-    exec(code, namespace)  # noqa: S102 - our own example files
+    exec(code, namespace)
     return namespace
 
 

@@ -22,10 +22,10 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cases import BUNDLE_END, BUNDLE_START, SYMBOLS  # noqa: E402
+from cases import BUNDLE_END, BUNDLE_START, SYMBOLS
 
-from rustybt.calendars import get_calendar  # noqa: E402
-from rustybt.data.bundles.demo import generate_demo_data  # noqa: E402
+from rustybt.calendars import get_calendar
+from rustybt.data.bundles.demo import generate_demo_data
 
 
 def write_csvdir(out: Path, *, dividends: bool) -> None:
@@ -42,7 +42,8 @@ def write_csvdir(out: Path, *, dividends: bool) -> None:
         frame["split"] = 1.0
         splits = data.splits[data.splits["sid"] == sid]
         for ratio, day in zip(splits["ratio"], splits["effective_date"], strict=True):
-            # The demo's ratio is old/new price (0.25 for 4:1); csvdir's split is new shares per old.
+            # The demo's ratio is old/new price (0.25 for 4:1); csvdir's split is
+            # new shares per old share (4.0).
             frame.loc[pd.Timestamp(day), "split"] = float(round(1.0 / ratio, 10))
         if dividends:
             divs = data.dividends[data.dividends["sid"] == sid]

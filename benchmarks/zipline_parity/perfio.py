@@ -6,17 +6,18 @@ significant digits (exact round trip); Decimals as their exact text.
 Files, under ``out/``:
 ``<case>.perf.csv``          one row per session: ``session`` + ``cases.PERF_COLUMNS``
 ``<case>.transactions.csv``  ``session, symbol, amount, price, commission``
-``<case>.positions.csv``     end-of-session positions: ``session, symbol, amount, cost_basis, last_sale_price``
+``<case>.positions.csv``     end-of-session positions:
+                             ``session, symbol, amount, cost_basis, last_sale_price``
 """
 
 from __future__ import annotations
 
 import time
+import traceback
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-
 from cases import CASES, PERF_COLUMNS, load_example
 
 
@@ -86,13 +87,24 @@ def write_perf(perf: pd.DataFrame, out: Path, case: str) -> None:
 
 
 def run_cases(framework: str, run_one: Any, out: Path, only: list[str] | None = None) -> None:
-    """Run every case through ``run_one(namespace, start, end, capital)`` and write its perf."""
+    """Run every case through ``run_one(namespace, start, end, capital)`` and write its perf.
+
+    A case that raises leaves ``<case>.error.txt`` (the traceback) instead of its CSVs.
+    """
     for case, (filename, start, end, capital) in CASES.items():
         if only and case not in only:
             continue
-        namespace = load_example(filename, framework)
+        out.mkdir(parents=True, exist_ok=True)
+        error_file = out / f"{case}.error.txt"
+        error_file.unlink(missing_ok=True)
         began = time.perf_counter()
-        perf = run_one(namespace, pd.Timestamp(start), pd.Timestamp(end), capital)
+        try:
+            namespace = load_example(filename, framework)
+            perf = run_one(namespace, pd.Timestamp(start), pd.Timestamp(end), capital)
+        except Exception as exc:
+            error_file.write_text(traceback.format_exc())
+            print(f"  {framework:8s} {case:22s} ERROR {type(exc).__name__}: {exc}", flush=True)
+            continue
         took = time.perf_counter() - began
         write_perf(perf, out, case)
         print(f"  {framework:8s} {case:22s} {len(perf):5d} sessions  {took:6.1f}s", flush=True)

@@ -21,14 +21,14 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cases import BUNDLE_END, BUNDLE_START  # noqa: E402
-from perfio import run_cases  # noqa: E402
+from cases import BUNDLE_END, BUNDLE_START
+from perfio import run_cases
 
-import rustybt  # noqa: E402
-from rustybt.calendars import get_calendar  # noqa: E402
-from rustybt.data import bundles  # noqa: E402
-from rustybt.data.bundles.csvdir import csvdir_equities  # noqa: E402
-from rustybt.finance.precision import AssetClassPrecision, PrecisionConfig  # noqa: E402
+import rustybt
+from rustybt.calendars import get_calendar
+from rustybt.data import bundles
+from rustybt.data.bundles.csvdir import csvdir_equities
+from rustybt.finance.precision import AssetClassPrecision, PrecisionConfig
 
 BUNDLE = "parity-csvdir"
 

@@ -21,13 +21,12 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cases import BUNDLE_END, BUNDLE_START  # noqa: E402
-from perfio import run_cases  # noqa: E402
-
-import zipline  # noqa: E402
-from zipline.data import bundles  # noqa: E402
-from zipline.data.bundles.csvdir import csvdir_equities  # noqa: E402
-from zipline.utils.calendar_utils import get_calendar  # noqa: E402
+import zipline
+from cases import BUNDLE_END, BUNDLE_START
+from perfio import run_cases
+from zipline.data import bundles
+from zipline.data.bundles.csvdir import csvdir_equities
+from zipline.utils.calendar_utils import get_calendar
 
 BUNDLE = "parity-csvdir"
 
