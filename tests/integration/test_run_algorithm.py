@@ -81,7 +81,9 @@ def test_examples_daily(demo: Path, name: str, start: str, end: str, recorded: s
     )
 
 
-@pytest.mark.parametrize("name", ["buyapple.py", "buy_and_hold.py", "olmar.py"])
+@pytest.mark.parametrize(
+    "name", ["buyapple.py", "buy_and_hold.py", "dual_moving_average.py", "olmar.py"]
+)
 def test_examples_minute(demo: Path, name: str) -> None:
     ns = _example(name)
     perf = rustybt.run_algorithm(
