@@ -196,6 +196,7 @@ class TradingAlgorithm:
         self.metrics_tracker: Any = None
         self.current_data: BarData | None = None
         self._last_sync: pd.Timestamp | None = None
+        self._session_cache: tuple[pd.Timestamp, pd.Timestamp] | None = None
 
     # --- user functions -----------------------------------------------------
 
@@ -574,7 +575,7 @@ class TradingAlgorithm:
                 f"{call}(): unknown asset {asset!r} (not in the bundle) {self._where()}",
                 context={"asset": repr(asset), "dt": str(self.datetime)},
             )
-        session = self.trading_calendar.minute_to_session(self.datetime, direction="next")
+        session = self._current_session()
         if asset.start_date is not None and session < asset.start_date:
             raise OrderRejectedError(
                 f"{call}(): cannot order {asset!r} {self._where()}: it starts trading on "
@@ -591,6 +592,15 @@ class TradingAlgorithm:
                 context={"asset": repr(asset), "dt": str(self.datetime)},
             )
         return asset
+
+    def _current_session(self) -> pd.Timestamp:
+        """The session of the current time (cached: orders ask for it per asset)."""
+        cached = self._session_cache
+        if cached is not None and cached[0] is self.datetime:
+            return cached[1]
+        session = self.trading_calendar.minute_to_session(self.datetime, direction="next")
+        self._session_cache = (self.datetime, session)
+        return session
 
     def _round_order(self, asset: Asset, amount: Any) -> Decimal:
         try:

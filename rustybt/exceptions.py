@@ -193,3 +193,11 @@ class TradingControlViolation(OrderRejectedError):
 
 class AccountControlViolation(TradingControlViolation):
     """The account broke an account control (max or min leverage)."""
+
+
+class FunctionalEquivalenceError(ValidationError):
+    """An optimized function's result differs from its baseline's.
+
+    ``context`` holds ``case_index``, ``case``, ``difference`` (the size of the
+    difference, as a string) and ``location`` (where in the result it is).
+    """

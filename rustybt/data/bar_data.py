@@ -154,9 +154,14 @@ class BarData:
             Series indexed by field. Several assets, one field: a Series
             indexed by asset. Both several: a DataFrame (assets x fields).
         """
+        portal = self.data_portal
+        if isinstance(assets, Asset) and isinstance(fields, str) and fields in _SPOT_FIELDS:
+            # The common case (one asset, one field) without arrays or pandas.
+            row, perspective = portal.resolve(self.simulation_dt_func(), self.data_frequency)
+            col = portal.column(assets)
+            return portal.spot(col, fields, row, self.data_frequency, perspective)
         single_asset, asset_list = _assets_argument(assets)
         single_field, field_list = _fields_argument(fields, BASE_FIELDS, "current")
-        portal = self.data_portal
         cols, index = portal.asset_columns_with_index(asset_list)
         row, perspective = portal.resolve(self.simulation_dt_func(), self.data_frequency)
         columns = {f: self._current_values(cols, f, row, perspective) for f in field_list}
@@ -373,6 +378,9 @@ def _fields_argument(fields: Any, allowed: frozenset[str], method: str) -> tuple
                 context={"fields": repr(name), "valid": sorted(allowed)},
             )
     return single, names
+
+
+_SPOT_FIELDS = frozenset(("price", "open", "high", "low", "close", "volume"))
 
 
 def _scalar(value: Any) -> Any:

@@ -29,6 +29,7 @@ wrappers over them.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from typing import Any, Final, Protocol
 
@@ -592,6 +593,49 @@ class DataPortal:
         persp = rows_session if perspective is None else perspective
         prices = self._price_block(bars, cols, row, row + 1, persp)[0]
         return prices
+
+    def column(self, asset: Asset | int) -> int:
+        """The portal column of one asset (the no-data column for unknown sids)."""
+        return self._sid_to_col.get(int(asset), self._no_data_col)
+
+    def spot(self, col: int, field: str, row: int, data_frequency: str, perspective: int) -> float:
+        """One asset's spot value: the scalar twin of :meth:`current_array`.
+
+        Same rules, without building arrays: ``handle_data`` and the fill
+        simulation ask for one asset's price or volume many times a bar.
+        ``field`` is an OHLCV field or ``price``; ``row`` and ``perspective``
+        come from :meth:`resolve`.
+        """
+        fill = 0.0 if field == "volume" else math.nan
+        if row < 0:
+            return fill
+        bars = self._bars(data_frequency)
+        session = int(bars.row_session[row])
+        if not self._start_index[col] <= session <= self._end_index[col]:
+            return fill
+        rc = int(bars.colmap[col])
+        if rc < 0:
+            return fill
+        if field == "price":
+            source = int(bars.close_index()[row, rc])
+            if source < 0:
+                return math.nan
+            value = float(bars.panel("close")[source, rc])
+            session = int(bars.row_session[source])
+        else:
+            if field not in OHLCV_FIELDS:
+                _check_field(field, OHLCV_FIELDS)
+            value = float(bars.panel(field)[row, rc])
+        if session != perspective:
+            if field == "volume":
+                mult = self._volume_mult
+                if mult is not None:
+                    value *= mult[perspective, col] / mult[session, col]
+            else:
+                mult = self._price_mult
+                if mult is not None:
+                    value *= mult[session, col] / mult[perspective, col]
+        return value
 
     def current_array(
         self,

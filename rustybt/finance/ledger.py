@@ -687,7 +687,8 @@ class Ledger:
         """
         tracker = self.position_tracker
         held = {int(asset): asset for asset in tracker.positions}
-        if held and adjustment_reader is not None:
+        has_ex = getattr(adjustment_reader, "has_ex_dividends", None)
+        if held and adjustment_reader is not None and (has_ex is None or has_ex(session)):
             cash_frame = adjustment_reader.get_dividends_with_ex_date(list(held), session)
             cash = [
                 (held[int(sid)], amount, pay)

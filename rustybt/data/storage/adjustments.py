@@ -543,6 +543,13 @@ class SQLiteAdjustmentReader:
 
     # -- payouts ---------------------------------------------------------------
 
+    def has_ex_dividends(self, date: Any) -> bool:
+        """Whether any cash or stock dividend goes ex on ``date`` (cached; cheap)."""
+        day = iso_date(date)
+        return day in self._dates_in("dividend_payouts", "ex_date") or day in self._dates_in(
+            "stock_dividend_payouts", "ex_date"
+        )
+
     def get_dividends_with_ex_date(self, sids: Iterable[Any], date: Any) -> pd.DataFrame:
         """Cash dividends of ``sids`` going ex on ``date``.
 
