@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from rustybt.exceptions import ValidationError
@@ -36,6 +37,12 @@ __all__ = [
 ]
 
 ZERO = Decimal(0)
+
+
+@lru_cache(maxsize=64)
+def _quantum(places: int) -> Decimal:
+    """``10 ** -places`` as a Decimal (cached: asked for at every fill)."""
+    return Decimal(1).scaleb(-places)
 
 
 def to_decimal(x: Any) -> Decimal:
@@ -64,6 +71,16 @@ def to_decimal(x: Any) -> Decimal:
     >>> to_decimal(0.1), to_decimal(3), to_decimal("2.50")
     (Decimal('0.1'), Decimal('3'), Decimal('2.50'))
     """
+    kind = type(x)
+    # Fast paths for the exact types the engine passes in its hot loop.
+    if kind is float:
+        if x - x == 0.0:  # finite (inf - inf and nan - nan are nan)
+            return Decimal(repr(x))
+    elif kind is Decimal:
+        if x.is_finite():
+            return x
+    elif kind is int:
+        return Decimal(x)
     if isinstance(x, Decimal):
         value = x
     elif isinstance(x, bool):
@@ -122,12 +139,12 @@ class AssetClassPrecision:
     @property
     def cash_quantum(self) -> Decimal:
         """The smallest cash step, e.g. ``Decimal('0.01')``."""
-        return Decimal(1).scaleb(-self.cash_places)
+        return _quantum(self.cash_places)
 
     @property
     def quantity_quantum(self) -> Decimal:
         """The smallest quantity step, e.g. ``Decimal('1')``."""
-        return Decimal(1).scaleb(-self.quantity_places)
+        return _quantum(self.quantity_places)
 
 
 _EQUITY = AssetClassPrecision(cash_places=2, quantity_places=0, price_places=None)
