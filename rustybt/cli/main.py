@@ -48,5 +48,6 @@ def main(extension: tuple[str, ...], strict_extensions: bool, default_extension:
 
 
 # Register the verbs (import for the side effect of attaching them to ``main``).
+from rustybt.cli import benchmark as _benchmark  # noqa: E402,F401
 from rustybt.cli import bundles as _bundles  # noqa: E402,F401
 from rustybt.cli import run as _run  # noqa: E402,F401

@@ -1,0 +1,83 @@
+"""The benchmark strategy: a dual moving-average crossover over a whole universe.
+
+The rules, exactly, so that peer implementations (zipline-reloaded,
+backtrader, vectorbt) can mirror them bar for bar:
+
+1. The universe is a fixed list of N assets (``universe``, passed to
+   ``initialize``); N is its length. Commission and slippage are off:
+   ``set_commission(NoCommission())`` and ``set_slippage(NoSlippage())``.
+2. Every bar, ``handle_data`` first counts the bar. Until ``SLOW`` (50) bars
+   have been seen, including the current one, it does nothing else: the slow
+   window is not yet full.
+3. From the 50th bar on it makes ONE history call for the whole universe,
+   ``data.history(universe, "close", 50, frequency)`` (``"1d"`` on daily
+   bars, ``"1m"`` on minute bars), and for each asset computes
+   ``fast`` = the mean of the last ``FAST`` (20) closes and ``slow`` = the
+   mean of all 50, both including the current bar.
+4. For each asset, in universe order: ``order_target_percent(asset, 1 / N)``
+   if ``fast > slow`` (strictly), else ``order_target_percent(asset, 0.0)``.
+   Portfolio value is the engine's (cash plus positions at the last price).
+   Orders fill at the next bar's close (daily) or the next minute's close.
+
+Nothing is recorded, nothing is scheduled; ``context.bars_seen`` counts bars.
+
+Examples
+--------
+>>> import numpy as np
+>>> closes = np.vstack([np.arange(50.0), np.arange(50.0, 0.0, -1.0)]).T
+>>> targets(closes, n_assets=2).tolist()
+[0.5, 0.0]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+
+from rustybt.api import order_target_percent, set_commission, set_slippage, symbols
+from rustybt.finance.commission import NoCommission
+from rustybt.finance.slippage import NoSlippage
+
+__all__ = ["FAST", "SLOW", "handle_data", "initialize", "targets"]
+
+#: Bars in the fast and the slow moving average.
+FAST: Final[int] = 20
+SLOW: Final[int] = 50
+
+
+def initialize(context: Any, universe: Sequence[str]) -> None:
+    """Look up the universe by symbol and switch costs off.
+
+    Parameters
+    ----------
+    context
+        The algorithm.
+    universe
+        The symbols to trade (pass ``universe=...`` to ``run_algorithm``).
+    """
+    context.assets = symbols(*universe)
+    context.bars_seen = 0
+    context.frequency = "1m" if context.get_environment("data_frequency") == "minute" else "1d"
+    set_commission(NoCommission())
+    set_slippage(NoSlippage())
+
+
+def targets(closes: npt.NDArray[np.float64], n_assets: int) -> npt.NDArray[np.float64]:
+    """Target weights from a ``(SLOW, assets)`` window of closes: 1/N where fast > slow."""
+    fast = closes[-FAST:].mean(axis=0)
+    slow = closes.mean(axis=0)
+    return np.where(fast > slow, 1.0 / n_assets, 0.0)
+
+
+def handle_data(context: Any, data: Any) -> None:
+    """Once the slow window is full, target 1/N per asset while fast > slow, else 0."""
+    context.bars_seen += 1
+    if context.bars_seen < SLOW:
+        return
+    window = data.history(context.assets, "close", SLOW, context.frequency)
+    weights = targets(window.to_numpy(dtype=np.float64), len(context.assets))
+    for asset, weight in zip(context.assets, weights.tolist(), strict=True):
+        order_target_percent(asset, weight)
