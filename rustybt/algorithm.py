@@ -648,7 +648,7 @@ class TradingAlgorithm:
 
     def _last_price(self, asset: Asset, call: str) -> Decimal:
         assert self.current_data is not None
-        price = self.current_data.current(asset, "price")
+        price = self.current_data.spot(asset, "price")
         if price is None or not math.isfinite(price):
             raise OrderRejectedError(
                 f"{call}(): no price for {asset!r} {self._where()}; cannot size the order",

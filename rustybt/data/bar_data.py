@@ -110,6 +110,10 @@ class BarData:
         self.restrictions = restrictions
         self._calendar = trading_calendar
         self._daily_mode = data_frequency == "daily"
+        # The portal position of the current time, kept while the clock stands
+        # still (it is asked for per asset, many times a bar).
+        self._position_dt: Any = None
+        self._position: tuple[int, int] = (-1, -1)
 
     # --- time ------------------------------------------------------------------
 
@@ -156,10 +160,7 @@ class BarData:
         """
         portal = self.data_portal
         if isinstance(assets, Asset) and isinstance(fields, str) and fields in _SPOT_FIELDS:
-            # The common case (one asset, one field) without arrays or pandas.
-            row, perspective = portal.resolve(self.simulation_dt_func(), self.data_frequency)
-            col = portal.column(assets)
-            return portal.spot(col, fields, row, self.data_frequency, perspective)
+            return self.spot(assets, fields)
         single_asset, asset_list = _assets_argument(assets)
         single_field, field_list = _fields_argument(fields, BASE_FIELDS, "current")
         cols, index = portal.asset_columns_with_index(asset_list)
@@ -173,6 +174,20 @@ class BarData:
         if single_field:
             return pd.Series(columns[field_list[0]], index=index, name=field_list[0], copy=False)
         return pd.DataFrame(columns, index=index, columns=pd.Index(field_list))
+
+    def spot(self, asset: Asset, field: str) -> float:
+        """``current(asset, field)`` for one asset and an OHLCV field or ``price``.
+
+        The engine's fast path (no argument checks, no pandas): order sizing
+        and fill simulation ask for one asset's price or volume per order.
+        """
+        dt = self.simulation_dt_func()
+        if dt is not self._position_dt:
+            self._position = self.data_portal.resolve(dt, self.data_frequency)
+            self._position_dt = dt
+        row, perspective = self._position
+        portal = self.data_portal
+        return portal.spot(portal.column(asset), field, row, self.data_frequency, perspective)
 
     def _current_values(
         self, cols: npt.NDArray[np.int64], field: str, row: int, perspective: int

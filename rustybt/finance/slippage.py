@@ -119,10 +119,12 @@ class SlippageModel(abc.ABC):
         (say, an OCO sibling) between yields.
         """
         self._volume_for_bar = Decimal(0)
-        volume = data.current(asset, "volume")
+        # BarData.spot is current(asset, field) without the argument checks.
+        spot = getattr(data, "spot", None) or data.current
+        volume = spot(asset, "volume")
         if not volume or math.isnan(volume):
             return
-        price = data.current(asset, "close")
+        price = spot(asset, "close")
         if math.isnan(price):
             return
         precision = DEFAULT_PRECISION if precision is None else precision
