@@ -315,9 +315,14 @@ class PanelState:
     sid_to_col
         ``sids`` inverted.
     panels
-        Read-only float64 ``(len(axis), len(sids))`` arrays per field.
+        Read-only float64 ``(len(axis), len(sids))`` arrays per field, each
+        read from the file on first use (most simulations need only close
+        and volume).
     first_row
         Axis index of the earliest bar, -1 if there is none.
+    flat, keep
+        Where each kept file row lands in a flattened panel, and which file
+        rows are kept (None: all).
     """
 
     axis: IntArray
@@ -325,13 +330,16 @@ class PanelState:
     sid_to_col: dict[int, int]
     panels: dict[str, FloatArray]
     first_row: int
+    flat: IntArray
+    keep: npt.NDArray[np.bool_] | None
 
 
 class BarReader(ABC):
     """Lazily load a bar file into NumPy panels and answer zipline's queries.
 
-    Construction reads nothing; the first use reads the whole file (every
-    field) under a lock, so one reader may be shared between threads.
+    Construction reads nothing; the first use reads the layout (sids and
+    times), and each field's panel is read on its first use, under a lock, so
+    one reader may be shared between threads.
 
     Parameters
     ----------
@@ -395,25 +403,37 @@ class BarReader(ABC):
             return self._state
 
     def _load(self) -> PanelState:
-        table = read_bar_table(self.path, self.time_column)
+        table = read_bar_table(self.path, self.time_column, ["sid", self.time_column])
         file_sids = table.column("sid").to_numpy().astype(np.int64, copy=False)
         times = _time_values(table.column(self.time_column))
         axis = self._build_axis(times)
         rows, keep = self._rows_on_axis(axis, times, file_sids)
         sids, cols = _sid_columns(file_sids, table.schema.metadata)
-        flat = rows * sids.size + (cols if keep is None else cols[keep])
-        shape = (axis.size, sids.size)
-        panels = {
-            name: _scatter(_column(table, name, keep), flat, shape, fill_value(name))
-            for name in FIELDS
-        }
         return PanelState(
             axis=axis,
             sids=sids,
             sid_to_col={sid: col for col, sid in enumerate(sids.tolist())},
-            panels=panels,
+            panels={},
             first_row=int(rows.min()) if rows.size else -1,
+            flat=rows * sids.size + (cols if keep is None else cols[keep]),
+            keep=keep,
         )
+
+    def _panel(self, state: PanelState, field: str) -> FloatArray:
+        """``field``'s panel, read from the file the first time it is asked for."""
+        panel = state.panels.get(field)
+        if panel is not None:
+            return panel
+        with self._lock:
+            panel = state.panels.get(field)
+            if panel is None:
+                table = read_bar_table(self.path, self.time_column, [field])
+                shape = (state.axis.size, state.sids.size)
+                panel = _scatter(
+                    _column(table, field, state.keep), state.flat, shape, fill_value(field)
+                )
+                state.panels[field] = panel
+            return panel
 
     def _rows_on_axis(
         self, axis: IntArray, times: IntArray, file_sids: IntArray
@@ -471,7 +491,7 @@ class BarReader(ABC):
         NaN where there is no bar for open/high/low/close, 0.0 for volume.
         """
         check_field(field)
-        return self._loaded().panels[field]
+        return self._panel(self._loaded(), field)
 
     def last_traded_index(self) -> IntArray:
         """Per (row, sid): the last row <= it with non-zero volume, -1 if none."""
@@ -530,7 +550,7 @@ class BarReader(ABC):
         for name in columns:
             check_field(name)
             if state.sids.size:
-                block = state.panels[name][start:stop, cols]
+                block = self._panel(state, name)[start:stop, cols]
             else:
                 block = np.empty((stop - start, cols.size), dtype=np.float64)
             block[:, ~known] = fill_value(name)
@@ -573,7 +593,7 @@ class BarReader(ABC):
         row = int(state.axis.searchsorted(value))
         if row == state.axis.size or state.axis[row] != value:
             raise self._no_row_error(state, sid, dt)
-        return float(state.panels[field][row, col])
+        return float(self._panel(state, field)[row, col])
 
     def get_last_traded_dt(self, asset: Any, dt: Any) -> pd.Timestamp | NaTType:
         """The last session / minute at or before ``dt`` with volume, else NaT.
@@ -613,23 +633,26 @@ class BarReader(ABC):
         )
 
 
-def read_bar_table(path: Path, time_column: str) -> pa.Table:
-    """Read the columns of a bar file, with clear errors for a bad file."""
+def read_bar_table(path: Path, time_column: str, columns: list[str] | None = None) -> pa.Table:
+    """Read ``columns`` (default: all) of a bar file, with clear errors for a bad file.
+
+    Every expected column must exist, whichever are read.
+    """
     if not path.exists():
         raise DataNotFoundError(f"bar file {path} does not exist", context={"file": str(path)})
-    wanted = ["sid", time_column, *FIELDS]
+    expected = ["sid", time_column, *FIELDS]
     try:
         names = pq.read_schema(path).names
     except (pa.ArrowException, OSError) as exc:
         raise DataError(f"cannot read bar file {path}: {exc}", context={"file": str(path)}) from exc
-    missing = [name for name in wanted if name not in names]
+    missing = [name for name in expected if name not in names]
     if missing:
         raise DataValidationError(
             f"bar file {path} lacks column(s) {', '.join(missing)}",
             context={"file": str(path), "missing_columns": missing},
         )
     try:
-        return pq.read_table(path, columns=wanted)
+        return pq.read_table(path, columns=expected if columns is None else columns)
     except (pa.ArrowException, OSError) as exc:
         raise DataError(f"cannot read bar file {path}: {exc}", context={"file": str(path)}) from exc
 
