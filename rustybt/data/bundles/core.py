@@ -354,6 +354,17 @@ def _run_ingest(
     )
     adjustment_writer.finalize(daily_reader)
     (out / METADATA_FILE).write_text(json.dumps(meta, indent=2))
+    # Build (and cache on disk) the calendar `load` will want, now rather than
+    # at the first load.
+    _load_calendar(bundle.calendar_name, pd.Timestamp(meta["start_session"]))
+
+
+def _load_calendar(name: str, first_session: pd.Timestamp) -> ExchangeCalendar:
+    """The calendar of a loaded bundle: it starts in the bundle's first year.
+
+    Building a calendar costs time in proportion to its span, so not from 1990.
+    """
+    return get_calendar(name, start=pd.Timestamp(year=first_session.year, month=1, day=1))
 
 
 def _date_range(path: Path, column: str) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
@@ -410,11 +421,7 @@ def load(
     path, stamp = _ingestion_path(name, environ, timestamp)
     meta = json.loads((path / METADATA_FILE).read_text())
     start, end = pd.Timestamp(meta["start_session"]), pd.Timestamp(meta["end_session"])
-    # Building a calendar costs time in proportion to its span: start it in the
-    # bundle's first year rather than in 1990.
-    calendar = get_calendar(
-        meta["calendar_name"], start=pd.Timestamp(year=start.year, month=1, day=1)
-    )
+    calendar = _load_calendar(meta["calendar_name"], start)
     minute_reader = (
         ParquetMinuteBarReader(path / MINUTE_FILE, calendar, start, end)
         if meta.get("has_minute_bars")
