@@ -39,6 +39,8 @@ from typing import Any, Final, Literal, cast
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from rustybt.calendars import ExchangeCalendar
 from rustybt.data.validation import invalid_rows_error
@@ -344,23 +346,38 @@ class _FrameReader:
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
+    """A csvdir file as a DataFrame, in file order, with lower-cased headers.
+
+    Arrow's CSV reader parses a file about ten times faster than pandas'
+    (ISO dates included), which is most of an ingest's time; pandas reads
+    the files Arrow refuses, so that their problem is reported the same way.
+    """
+    try:
+        table = pacsv.read_csv(path)
+        raw = table.to_pandas(date_as_object=False)
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        raw = _read_csv_with_pandas(path)
+    if raw.shape[1] == 0:
+        raise DataValidationError(f"{path}: the file has no columns", context={"source": str(path)})
+    # zipline reads the first column as the date whatever its name; headers
+    # are matched without regard to case or stray spaces.
+    raw.columns = [str(c).strip().lower() for c in raw.columns]
+    return raw
+
+
+def _read_csv_with_pandas(path: Path) -> pd.DataFrame:
     try:
         raw = pd.read_csv(path)
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise DataValidationError(
             f"{path}: not a readable CSV file ({exc})", context={"source": str(path)}
         ) from exc
-    if raw.shape[1] == 0:
-        raise DataValidationError(f"{path}: the file has no columns", context={"source": str(path)})
     if not isinstance(raw.index, pd.RangeIndex):
         # pandas turns the leading fields into an index when rows are longer than the header.
         raise DataValidationError(
             f"{path}: rows have more fields than the header ({', '.join(map(str, raw.columns))})",
             context={"source": str(path)},
         )
-    # zipline reads the first column as the date whatever its name; headers
-    # are matched without regard to case or stray spaces.
-    raw.columns = [str(c).strip().lower() for c in raw.columns]
     return raw
 
 
