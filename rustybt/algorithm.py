@@ -641,6 +641,12 @@ class TradingAlgorithm:
         style: ExecutionStyle | None,
     ) -> str | None:
         quantity = self._round_order(asset, amount)
+        plain = style is None and limit_price is None and stop_price is None
+        if not quantity and plain and not self.trading_controls:
+            # Nothing to trade, nothing to validate (controls count zero orders,
+            # as zipline's do, so they still see them): the blotter would
+            # place nothing. order_target_* on a flat position ends here.
+            return None
         execution = self._style(asset, limit_price, stop_price, style)
         for control in self.trading_controls:
             control.validate(asset, quantity, self.portfolio, self.datetime, self.current_data)
