@@ -77,6 +77,35 @@ def _field_name(ledger_field: str, packet_field: str | None) -> str:
     return ledger_field.rsplit(".", 1)[-1] if packet_field is None else packet_field
 
 
+class _PeriodMetric:
+    """A metric that fills the same fields at the end of a bar and of a session.
+
+    Subclasses write ``_end_of_period(section, packet, ledger, dt)``; ``section``
+    is ``"minute_perf"`` or ``"daily_perf"`` and ``dt`` the bar's time (None at
+    a session's end).
+    """
+
+    def _end_of_period(
+        self, section: str, packet: Packet, ledger: Ledger, dt: pd.Timestamp | None
+    ) -> None:
+        raise NotImplementedError
+
+    def end_of_bar(
+        self, packet: Packet, ledger: Ledger, dt: pd.Timestamp, session_ix: int, data_portal: Any
+    ) -> None:
+        self._end_of_period("minute_perf", packet, ledger, dt)
+
+    def end_of_session(
+        self,
+        packet: Packet,
+        ledger: Ledger,
+        session: pd.Timestamp,
+        session_ix: int,
+        data_portal: Any,
+    ) -> None:
+        self._end_of_period("daily_perf", packet, ledger, None)
+
+
 class SimpleLedgerField:
     """Write a ledger attribute (dotted path) into the period section each bar/session.
 
@@ -131,7 +160,7 @@ class DailyLedgerField(SimpleLedgerField):
         packet["daily_perf"][self._packet_field] = value
 
 
-class StartOfPeriodLedgerField:
+class StartOfPeriodLedgerField(_PeriodMetric):
     """A ledger attribute's value at the start of the session (and of the simulation)."""
 
     def __init__(self, ledger_field: str, packet_field: str | None = None) -> None:
@@ -153,50 +182,23 @@ class StartOfPeriodLedgerField:
     def start_of_session(self, ledger: Ledger, session: pd.Timestamp, data_portal: Any) -> None:
         self._previous_day = packet_value(self._get(ledger))
 
-    def _end_of_period(self, section: str, packet: Packet) -> None:
+    def _end_of_period(
+        self, section: str, packet: Packet, ledger: Ledger, dt: pd.Timestamp | None
+    ) -> None:
         packet["cumulative_perf"][self._packet_field] = self._start_of_simulation
         packet[section][self._packet_field] = self._previous_day
 
-    def end_of_bar(
-        self, packet: Packet, ledger: Ledger, dt: pd.Timestamp, session_ix: int, data_portal: Any
-    ) -> None:
-        self._end_of_period("minute_perf", packet)
 
-    def end_of_session(
-        self,
-        packet: Packet,
-        ledger: Ledger,
-        session: pd.Timestamp,
-        session_ix: int,
-        data_portal: Any,
-    ) -> None:
-        self._end_of_period("daily_perf", packet)
-
-
-class Returns:
+class Returns(_PeriodMetric):
     """The period's and the cumulative return (``returns``, ``algorithm_period_return``)."""
 
-    @staticmethod
-    def _end_of_period(section: str, packet: Packet, ledger: Ledger) -> None:
+    def _end_of_period(
+        self, section: str, packet: Packet, ledger: Ledger, dt: pd.Timestamp | None
+    ) -> None:
         packet[section]["returns"] = ledger.todays_returns
         cumulative = float(ledger.returns)
         packet["cumulative_perf"]["returns"] = cumulative
         packet["cumulative_risk_metrics"]["algorithm_period_return"] = cumulative
-
-    def end_of_bar(
-        self, packet: Packet, ledger: Ledger, dt: pd.Timestamp, session_ix: int, data_portal: Any
-    ) -> None:
-        self._end_of_period("minute_perf", packet, ledger)
-
-    def end_of_session(
-        self,
-        packet: Packet,
-        ledger: Ledger,
-        session: pd.Timestamp,
-        session_ix: int,
-        data_portal: Any,
-    ) -> None:
-        self._end_of_period("daily_perf", packet, ledger)
 
 
 def minute_annual_volatility(
@@ -282,7 +284,7 @@ class BenchmarkReturnsAndVolatility:
         risk["benchmark_volatility"] = None if np.isnan(v) else float(v)
 
 
-class PNL:
+class PNL(_PeriodMetric):
     """The period's and the cumulative profit (``pnl``)."""
 
     def __init__(self) -> None:
@@ -294,28 +296,15 @@ class PNL:
     def start_of_session(self, ledger: Ledger, session: pd.Timestamp, data_portal: Any) -> None:
         self._previous_pnl = ledger.pnl
 
-    def _end_of_period(self, section: str, packet: Packet, ledger: Ledger) -> None:
+    def _end_of_period(
+        self, section: str, packet: Packet, ledger: Ledger, dt: pd.Timestamp | None
+    ) -> None:
         pnl = ledger.pnl
         packet[section]["pnl"] = float(pnl - self._previous_pnl)
         packet["cumulative_perf"]["pnl"] = float(pnl)
 
-    def end_of_bar(
-        self, packet: Packet, ledger: Ledger, dt: pd.Timestamp, session_ix: int, data_portal: Any
-    ) -> None:
-        self._end_of_period("minute_perf", packet, ledger)
 
-    def end_of_session(
-        self,
-        packet: Packet,
-        ledger: Ledger,
-        session: pd.Timestamp,
-        session_ix: int,
-        data_portal: Any,
-    ) -> None:
-        self._end_of_period("daily_perf", packet, ledger)
-
-
-class CashFlow:
+class CashFlow(_PeriodMetric):
     """The period's and the cumulative cash flow, named ``capital_used`` in packets."""
 
     def __init__(self) -> None:
@@ -324,82 +313,41 @@ class CashFlow:
     def start_of_simulation(self, ledger: Ledger, *args: Any) -> None:
         self._previous_cash_flow = Decimal(0)
 
-    def end_of_bar(
-        self, packet: Packet, ledger: Ledger, dt: pd.Timestamp, session_ix: int, data_portal: Any
+    def _end_of_period(
+        self, section: str, packet: Packet, ledger: Ledger, dt: pd.Timestamp | None
     ) -> None:
         flow = ledger.cash_flow
-        packet["minute_perf"]["capital_used"] = float(flow - self._previous_cash_flow)
+        packet[section]["capital_used"] = float(flow - self._previous_cash_flow)
         packet["cumulative_perf"]["capital_used"] = float(flow)
-
-    def end_of_session(
-        self,
-        packet: Packet,
-        ledger: Ledger,
-        session: pd.Timestamp,
-        session_ix: int,
-        data_portal: Any,
-    ) -> None:
-        flow = ledger.cash_flow
-        packet["daily_perf"]["capital_used"] = float(flow - self._previous_cash_flow)
-        packet["cumulative_perf"]["capital_used"] = float(flow)
-        self._previous_cash_flow = flow
+        if section == "daily_perf":
+            self._previous_cash_flow = flow
 
 
-class Orders:
+class Orders(_PeriodMetric):
     """The orders placed or changed in the bar / session (zipline's order dicts)."""
 
-    def end_of_bar(
-        self, packet: Packet, ledger: Ledger, dt: pd.Timestamp, session_ix: int, data_portal: Any
+    def _end_of_period(
+        self, section: str, packet: Packet, ledger: Ledger, dt: pd.Timestamp | None
     ) -> None:
-        packet["minute_perf"]["orders"] = ledger.orders(dt)
-
-    def end_of_session(
-        self,
-        packet: Packet,
-        ledger: Ledger,
-        session: pd.Timestamp,
-        session_ix: int,
-        data_portal: Any,
-    ) -> None:
-        packet["daily_perf"]["orders"] = ledger.orders()
+        packet[section]["orders"] = ledger.orders(dt)
 
 
-class Transactions:
+class Transactions(_PeriodMetric):
     """The fills of the bar / session (zipline's transaction dicts)."""
 
-    def end_of_bar(
-        self, packet: Packet, ledger: Ledger, dt: pd.Timestamp, session_ix: int, data_portal: Any
+    def _end_of_period(
+        self, section: str, packet: Packet, ledger: Ledger, dt: pd.Timestamp | None
     ) -> None:
-        packet["minute_perf"]["transactions"] = ledger.transactions(dt)
-
-    def end_of_session(
-        self,
-        packet: Packet,
-        ledger: Ledger,
-        session: pd.Timestamp,
-        session_ix: int,
-        data_portal: Any,
-    ) -> None:
-        packet["daily_perf"]["transactions"] = ledger.transactions()
+        packet[section]["transactions"] = ledger.transactions(dt)
 
 
-class Positions:
+class Positions(_PeriodMetric):
     """The open positions (zipline's position dicts)."""
 
-    def end_of_bar(
-        self, packet: Packet, ledger: Ledger, dt: pd.Timestamp, session_ix: int, data_portal: Any
+    def _end_of_period(
+        self, section: str, packet: Packet, ledger: Ledger, dt: pd.Timestamp | None
     ) -> None:
-        packet["minute_perf"]["positions"] = ledger.position_list()
-
-    def end_of_session(
-        self,
-        packet: Packet,
-        ledger: Ledger,
-        session: pd.Timestamp,
-        session_ix: int,
-        data_portal: Any,
-    ) -> None:
-        packet["daily_perf"]["positions"] = ledger.position_list()
+        packet[section]["positions"] = ledger.position_list()
 
 
 class ReturnsStatistic:
