@@ -1,0 +1,357 @@
+"""Run rustybt and its peers side by side; print and save one table.
+
+Called by ``benchmarks/peers/run`` (which makes the peer venvs first); see
+README.md. Each measurement is a fresh process; its peak RSS is the child's
+``ru_maxrss`` as ``os.wait4`` reports it. Jobs run one after another, never two
+at a time, so that they do not share the two cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import os
+import platform
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+PEERS = ("zipline", "backtrader", "vectorbt")
+README_START = "<!-- peers-table:start -->"
+README_END = "<!-- peers-table:end -->"
+
+
+@dataclass
+class Row:
+    workload: str
+    size: str
+    framework: str
+    key: str
+    seconds: float | None = None
+    final_value: float | None = None
+    fills: int | None = None
+    peak_rss_mb: float | None = None
+    status: str = "ok"
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+class Runner:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.work = Path(args.work).resolve()
+        self.logs = self.work / "logs"
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self.rows: list[Row] = []
+        self.loads: dict[str, float] = {}
+        self.pythons = {
+            "rustybt": args.rustybt_python,
+            "zipline": str(HERE / ".venv-zipline" / "bin" / "python"),
+            "backtrader": str(HERE / ".venv-backtrader" / "bin" / "python"),
+            "vectorbt": str(HERE / ".venv-vectorbt" / "bin" / "python"),
+        }
+
+    # -- helpers ---------------------------------------------------------------
+    def wanted(self, key: str) -> bool:
+        framework = key.split("-")[0].rstrip("0123456789")
+        if framework != "rustybt" and framework not in self.args.peers:
+            return False
+        return not any(fnmatch.fnmatch(key, pat) for pat in self.args.skip)
+
+    def spawn(
+        self, framework: str, argv: list[str], key: str, env: dict[str, str] | None = None
+    ) -> tuple[dict[str, Any] | None, float, str]:
+        """Run one worker in a fresh process: (result, peak RSS MB, status)."""
+        result_path = self.work / "results" / f"{key}.json"
+        result_path.parent.mkdir(parents=True, exist_ok=True)
+        result_path.unlink(missing_ok=True)
+        full_env = {
+            **os.environ,
+            "PEERS_CAPITAL": str(self.args.capital),
+            "PYTHONPATH": str(REPO) if framework == "rustybt" else "",
+            **(env or {}),
+        }
+        log = self.logs / f"{key}.log"
+        cmd = [self.pythons[framework], *argv[:-1], str(result_path)] if argv[-1] == "RESULT" else [
+            self.pythons[framework], *argv]  # fmt: skip
+        started = time.perf_counter()
+        with open(log, "w") as fh:
+            fh.write("$ " + shlex.join(cmd) + "\n")
+            fh.flush()
+            proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=full_env,
+                                    cwd=str(HERE))  # fmt: skip
+            status = "ok"
+            while True:
+                pid, code, usage = os.wait4(proc.pid, os.WNOHANG)
+                if pid:
+                    break
+                if self.args.timeout and time.perf_counter() - started > self.args.timeout:
+                    proc.kill()
+                    pid, code, usage = os.wait4(proc.pid, 0)
+                    status = f"timeout after {self.args.timeout:.0f} s"
+                    break
+                time.sleep(0.05)
+            proc.returncode = os.waitstatus_to_exitcode(code)
+        rss_mb = usage.ru_maxrss / 1024.0  # Linux: kilobytes
+        # Other processes on the machine skew the times: keep the 1-minute load
+        # average seen at the job's end (about 1 = this job alone on 2 cores).
+        self.loads[key] = os.getloadavg()[0]
+        if status == "ok" and proc.returncode != 0:
+            status = f"failed (exit {proc.returncode}; see {log})"
+        result = json.loads(result_path.read_text()) if result_path.exists() else None
+        if status == "ok" and result is None:
+            status = f"failed (no result; see {log})"
+        return result, rss_mb, status
+
+    def measure(
+        self, workload: str, size: str, framework: str, key: str, argv: list[str],
+        env: dict[str, str] | None = None, report: bool = True,
+    ) -> Row:  # fmt: skip
+        """Run a job ``--repeat`` times; keep the fastest run's numbers."""
+        row = Row(workload, size, framework, key)
+        best: tuple[dict[str, Any], float] | None = None
+        for i in range(self.args.repeat):
+            print(f"  {key}{f' #{i + 1}' if self.args.repeat > 1 else ''} ...", end="", flush=True)
+            result, rss, status = self.spawn(framework, argv, key, env)
+            if status != "ok" or result is None:
+                print(f" {status}")
+                row.status = status
+                break
+            print(f" {result['seconds']:.3f} s, {rss:.0f} MB")
+            if best is None or result["seconds"] < best[0]["seconds"]:
+                best = (result, rss)
+        if best is not None and row.status == "ok":
+            result, rss = best
+            row.seconds = result["seconds"]
+            row.final_value = result.get("final_value")
+            row.fills = result.get("fills")
+            row.peak_rss_mb = rss
+            row.detail = {**result, "load_1min_at_end": self.loads.get(key)}
+        if report:
+            self.rows.append(row)
+        return row
+
+    # -- steps -----------------------------------------------------------------
+    def dataset(self, frequency: str, assets: int, sessions: int = 0) -> Path:
+        name = f"{frequency}-{assets}" + (f"-{sessions}s" if sessions else "")
+        out = self.work / "data" / name
+        if (out / "manifest.json").exists():
+            print(f"== data: {out} (reused)")
+            return out
+        print(f"== data: {out}")
+        shutil.rmtree(out, ignore_errors=True)
+        argv = [str(HERE / "gen_data.py"), frequency, str(out), "--assets", str(assets)]
+        if sessions:
+            argv += ["--sessions", str(sessions)]
+        subprocess.run([self.pythons["rustybt"], *argv], check=True,
+                       env={**os.environ, "PYTHONPATH": ""})  # fmt: skip
+        return out
+
+    def root_env(self, framework: str, data: Path) -> dict[str, str]:
+        var = "RUSTYBT_ROOT" if framework == "rustybt" else "ZIPLINE_ROOT"
+        return {var: str(self.work / "roots" / f"{framework}-{data.name}")}
+
+    def ingest(self, framework: str, data: Path, workload: str, size: str, report: bool) -> bool:
+        """A fresh root, then the timed ingest; True if the bundle is there."""
+        env = self.root_env(framework, data)
+        root = Path(next(iter(env.values())))
+        shutil.rmtree(root, ignore_errors=True)
+        root.mkdir(parents=True)
+        key = f"{framework}-ingest-{data.name}"
+        row = self.measure(workload, size, framework, key,
+                           ["zipline_like.py", framework, "ingest", str(data), "RESULT"],
+                           env, report)  # fmt: skip
+        return row.status == "ok"
+
+    def run_backtest(self, framework: str, data: Path, workload: str, size: str, key: str) -> None:
+        if framework in ("rustybt", "zipline"):
+            argv = ["zipline_like.py", framework, "run", str(data), "RESULT"]
+            env = self.root_env(framework, data)
+        else:
+            argv = [f"{framework}_worker.py", str(data), "RESULT"]
+            env = None
+        self.measure(workload, size, framework, key, argv, env)
+
+    def run(self) -> None:
+        a = self.args
+        t0 = time.perf_counter()
+        engines = ["rustybt", *[p for p in PEERS if p in a.peers]]
+        if "vectorbt" in a.peers:
+            # numba compiles vectorbt's kernels on first use and caches them on
+            # disk; do that once here so no timed process pays for it.
+            warm = self.dataset("daily", min(a.assets))
+            print("== vectorbt: numba cache warm-up (untimed)")
+            self.spawn("vectorbt", ["vectorbt_worker.py", str(warm), "RESULT"], "vectorbt-warmup")
+
+        ingest_n = a.ingest_assets or max(a.assets)
+        opens = "W3" in a.workloads or "W4" in a.workloads
+        daily_sizes = sorted(set(a.assets) | ({ingest_n} if opens else set()))
+        for n in daily_sizes:
+            data = self.dataset("daily", n)
+            is_w3 = n == ingest_n and "W3" in a.workloads
+            w1 = "W1" in a.workloads and n in a.assets
+            for fw in ("rustybt", "zipline"):
+                need = (w1 and self.wanted(f"{fw}{n}")) or (is_w3 and self.wanted(f"{fw}-w3")) or (
+                    n == ingest_n and "W4" in a.workloads and self.wanted(f"{fw}-w4"))  # fmt: skip
+                if fw not in engines or not need:
+                    continue
+                print(f"== ingest: {fw}, daily {n} assets")
+                ok = self.ingest(fw, data, "W3 csvdir ingest" if is_w3 else "csvdir ingest (setup)",
+                                 f"{n} x daily", report=is_w3)  # fmt: skip
+                if ok and n == ingest_n and "W4" in a.workloads and self.wanted(f"{fw}-w4"):
+                    print(f"== W4 open: {fw}, {n} assets")
+                    self.measure("W4 open + first history", f"{n} x daily", fw, f"{fw}-w4-{n}",
+                                 ["zipline_like.py", fw, "open", str(data), "RESULT"],
+                                 self.root_env(fw, data))  # fmt: skip
+            if not w1:
+                continue
+            print(f"== W1 daily: {n} assets")
+            for fw in engines:
+                if self.wanted(f"{fw}{n}"):
+                    self.run_backtest(fw, data, "W1 daily", f"{n} x daily", f"{fw}-w1-{n}")
+
+        if "W2" in a.workloads:
+            data = self.dataset("minute", a.minute_assets, a.minute_sessions)
+            size = f"{a.minute_assets} x minute" + (
+                f" ({a.minute_sessions} sessions)" if a.minute_sessions else " (1 year)"
+            )
+            for fw in ("rustybt", "zipline"):
+                if fw in engines and self.wanted(f"{fw}-w2"):
+                    print(f"== ingest: {fw}, minute")
+                    self.ingest(fw, data, "csvdir ingest (setup)", size, report=True)
+            print(f"== W2 minute: {size}")
+            for fw in engines:
+                if self.wanted(f"{fw}-w2"):
+                    self.run_backtest(fw, data, "W2 minute", size, f"{fw}-w2")
+        self.elapsed = time.perf_counter() - t0
+
+    # -- output ----------------------------------------------------------------
+    def table(self) -> list[dict[str, Any]]:
+        base = {(r.workload, r.size): r.seconds for r in self.rows
+                if r.framework == "rustybt" and r.seconds}  # fmt: skip
+        out = []
+        order = {"rustybt": 0, "zipline": 1, "backtrader": 2, "vectorbt": 3}
+
+        def sort_key(r: Row) -> tuple[int, str, int, int]:
+            n = int(r.size.split()[0]) if r.size.split()[0].isdigit() else 0
+            setup = r.workload.startswith("csvdir ingest")
+            return (int(setup), r.workload, n, order.get(r.framework, 9))
+
+        for r in sorted(self.rows, key=sort_key):
+            ref = base.get((r.workload, r.size))
+            out.append({
+                "workload": r.workload,
+                "size": r.size,
+                "framework": r.framework,
+                "version": r.detail.get("version"),
+                "seconds": r.seconds,
+                "vs_rustybt": (r.seconds / ref) if (ref and r.seconds) else None,
+                "final_value": r.final_value,
+                "fills": r.fills,
+                "peak_rss_mb": r.peak_rss_mb,
+                "status": r.status,
+                "timed": r.detail.get("timed"),
+                "detail": r.detail,
+            })  # fmt: skip
+        return out
+
+    def markdown(self, rows: list[dict[str, Any]], command: str) -> str:
+        versions = {}
+        for r in rows:
+            if r["version"]:
+                versions[r["framework"]] = r["version"]
+        lines = [
+            f"Command: `{command}`  ",
+            f"Date: {time.strftime('%Y-%m-%d %H:%M %Z')}; machine: {os.cpu_count()} cores, "
+            f"{platform.processor() or platform.machine()}, Python {platform.python_version()}; "
+            f"total {self.elapsed / 60:.1f} min  ",
+            "Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()) + "  ",
+            "Highest 1-minute load average seen at a job's end: "
+            f"{max(self.loads.values(), default=0):.2f} (about 1 = a job alone on the machine; "
+            "more means another process shared the cores and the times are inflated)  ",
+            f"Capital {self.args.capital:,.0f}; seconds = the timed call only (see README); "
+            "x rustybt = seconds / rustybt's seconds on the same row group "
+            "(above 1: slower than rustybt).",
+            "",
+            "| workload | size | framework | seconds | x rustybt | final portfolio value | fills "
+            "| peak RSS MB |",
+            "|---|---|---|---:|---:|---:|---:|---:|",
+        ]
+        for r in rows:
+            if r["status"] != "ok":
+                lines.append(
+                    f"| {r['workload']} | {r['size']} | {r['framework']} | {r['status']} | | | | |"
+                )
+                continue
+            v = r["vs_rustybt"]
+            ratio = "" if v is None else (f"{v:.2f}" if v >= 0.095 else f"{v:.3f}")
+            value = f"{r['final_value']:,.2f}" if r["final_value"] is not None else ""
+            fills = f"{r['fills']:,}" if r["fills"] is not None else ""
+            lines.append(
+                f"| {r['workload']} | {r['size']} | {r['framework']} | {r['seconds']:.3f} | "
+                f"{ratio} | {value} | {fills} | {r['peak_rss_mb']:.0f} |"
+            )
+        return "\n".join(lines) + "\n"
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ints = lambda s: [int(x) for x in s.split(",") if x]  # noqa: E731
+    words = lambda s: [x.strip() for x in s.split(",") if x.strip()]  # noqa: E731
+    p.add_argument("--assets", type=ints, default=[50, 500], help="W1 universe sizes (50,500)")
+    p.add_argument("--workloads", type=lambda s: [w.upper() for w in words(s)],
+                   default=["W1", "W2", "W3", "W4"], help="subset of W1,W2,W3,W4")  # fmt: skip
+    p.add_argument("--peers", type=words, default=list(PEERS), help="zipline,backtrader,vectorbt")
+    p.add_argument("--skip", type=words, default=[],
+                   help="job keys or globs: zipline500 (W1, 500 assets), backtrader-w2, "
+                   "zipline-w3, zipline-w4, '*-w2'")  # fmt: skip
+    p.add_argument(
+        "--ingest-assets", type=int, default=0, help="W3/W4 size (default: the largest --assets)"
+    )
+    p.add_argument("--minute-assets", type=int, default=50)
+    p.add_argument("--minute-sessions", type=int, default=0, help="W2 span (0: 2023, 250 sessions)")
+    p.add_argument("--capital", type=float, default=10_000_000.0)
+    p.add_argument("--repeat", type=int, default=1, help="runs per job; the fastest is kept")
+    p.add_argument("--timeout", type=float, default=0, help="seconds before a job is killed")
+    p.add_argument("--work", default=os.environ.get("PEERS_WORK", "/tmp/rustybt-peers"),
+                   help="data, bundles and logs (data is reused between runs)")  # fmt: skip
+    p.add_argument("--results", default=str(HERE / "results"))
+    p.add_argument("--update-readme", action="store_true", help="put the table in README.md")
+    p.add_argument("--rustybt-python", default=str(REPO / ".venv" / "bin" / "python"))
+    p.add_argument("--command", default="benchmarks/peers/run " + shlex.join(argv))
+    return p.parse_args(argv)
+
+
+def main() -> None:
+    args = parse_args(sys.argv[1:])
+    runner = Runner(args)
+    runner.run()
+    rows = runner.table()
+    md = runner.markdown(rows, args.command)
+    results = Path(args.results)
+    results.mkdir(parents=True, exist_ok=True)
+    (results / "latest.md").write_text(md)
+    (results / "latest.json").write_text(json.dumps(
+        {"command": args.command, "capital": args.capital, "elapsed_s": runner.elapsed,
+         "cores": os.cpu_count(), "rows": rows}, indent=1, default=str))  # fmt: skip
+    if args.update_readme:
+        readme = HERE / "README.md"
+        text = readme.read_text()
+        start, end = text.index(README_START) + len(README_START), text.index(README_END)
+        readme.write_text(text[:start] + "\n" + md + text[end:])
+    print()
+    print(md)
+    print(f"written: {results / 'latest.md'}, {results / 'latest.json'}; logs: {runner.logs}")
+    if any(r["status"] != "ok" for r in rows):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

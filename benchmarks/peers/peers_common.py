@@ -1,0 +1,64 @@
+"""Constants and helpers shared by every peer worker (standard library only).
+
+Each worker runs in its own venv (rustybt, zipline-reloaded, backtrader,
+vectorbt), so this module must import nothing but the standard library.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+# The strategy (W1 daily, W2 minute): dual moving-average crossover on close.
+FAST = 20  # bars in the fast simple mean (today's close included)
+SLOW = 50  # bars in the slow simple mean; the strategy acts once SLOW bars exist
+# Starting cash; the runner passes --capital through PEERS_CAPITAL.
+CAPITAL = float(os.environ.get("PEERS_CAPITAL", "10000000"))
+
+# The data (made by gen_data.py; every worker reads the manifest it writes).
+SEED = 20240611
+DAILY_START, DAILY_END = "2014-01-02", "2023-12-29"
+MINUTE_START, MINUTE_END = "2023-01-03", "2023-12-29"  # the simulated span
+MINUTE_WARMUP_SESSIONS = 1  # minute bars also cover the session before MINUTE_START
+CALENDAR = "XNYS"
+
+
+def symbols(n_assets: int) -> list[str]:
+    """``S0000 .. S{n-1}``: zero padded so that sorted order is sid order."""
+    return [f"S{i:04d}" for i in range(n_assets)]
+
+
+def load_manifest(data_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    """What gen_data.py wrote about a csvdir: sessions, symbols, frequency."""
+    return json.loads((Path(data_dir) / "manifest.json").read_text())
+
+
+class Timer:
+    """``with Timer() as t: ...``; then ``t.seconds``."""
+
+    def __enter__(self) -> Timer:
+        self._t0 = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.seconds = time.perf_counter() - self._t0
+
+
+def write_result(path: str, **fields: Any) -> None:
+    """Write one job's result as JSON (the runner adds the peak RSS)."""
+    fields.setdefault("python", sys.version.split()[0])
+    Path(path).write_text(json.dumps(fields, indent=2, default=str))
+
+
+def quiet() -> None:
+    """Silence warnings and chatty loggers in a worker."""
+    import logging
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    logging.basicConfig(level=logging.ERROR)
+    logging.getLogger().setLevel(logging.ERROR)
