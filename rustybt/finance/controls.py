@@ -254,7 +254,7 @@ class MaxOrderSize(TradingControl):
     ) -> None:
         if self.asset is not None and self.asset != asset:
             return
-        qty = _quantity(amount)
+        qty = self._checked_quantity(asset, amount, portfolio)
         if self.max_shares is not None and abs(qty) > self.max_shares:
             self.handle_violation(asset, amount, algo_datetime)
         if self.max_notional is not None:
@@ -262,8 +262,12 @@ class MaxOrderSize(TradingControl):
             if price is not None and abs(qty * price) > self.max_notional:
                 self.handle_violation(asset, amount, algo_datetime)
 
+    def _checked_quantity(self, asset: Any, amount: Any, portfolio: Any) -> Any:
+        """The quantity the limits apply to: the order's own."""
+        return _quantity(amount)
 
-class MaxPositionSize(TradingControl):
+
+class MaxPositionSize(MaxOrderSize):
     """Cap the position an order would leave, in shares and/or notional value.
 
     Parameters are as for :class:`MaxOrderSize`; the check is on
@@ -275,34 +279,9 @@ class MaxPositionSize(TradingControl):
     Decimal('500')
     """
 
-    def __init__(
-        self,
-        on_error: OnError,
-        asset: Any = None,
-        max_shares: float | None = None,
-        max_notional: float | None = None,
-    ) -> None:
-        super().__init__(on_error, asset=asset, max_shares=max_shares, max_notional=max_notional)
-        self.asset = asset
-        self.max_shares, self.max_notional = _check_limits(max_shares, max_notional)
-
-    def validate(
-        self,
-        asset: Any,
-        amount: Any,
-        portfolio: Any,
-        algo_datetime: pd.Timestamp,
-        algo_current_data: Any,
-    ) -> None:
-        if self.asset is not None and self.asset != asset:
-            return
-        after = _position_amount(portfolio, asset) + _quantity(amount)
-        if self.max_shares is not None and abs(after) > self.max_shares:
-            self.handle_violation(asset, amount, algo_datetime)
-        if self.max_notional is not None:
-            price = _price(algo_current_data, asset)
-            if price is not None and abs(after * price) > self.max_notional:
-                self.handle_violation(asset, amount, algo_datetime)
+    def _checked_quantity(self, asset: Any, amount: Any, portfolio: Any) -> Any:
+        """The quantity the limits apply to: the position the order would leave."""
+        return _position_amount(portfolio, asset) + _quantity(amount)
 
 
 class LongOnly(TradingControl):
