@@ -173,6 +173,13 @@ class TradingAlgorithm:
         self.asset_finder: Any = asset_finder or (data_portal.asset_finder if data_portal else None)
         self.precision = precision or DEFAULT_PRECISION
         self.blotter = blotter or SimulationBlotter(self.precision, cancel_policy=cancel_policy)
+        # Plain market orders skip the blotter's re-validation when it rounds as we do.
+        same_rounding = getattr(self.blotter, "precision", None) is self.precision
+        self._order_market = (
+            self.blotter.order_market
+            if isinstance(self.blotter, SimulationBlotter) and same_rounding
+            else None
+        )
         self.metrics_set = metrics_set if metrics_set is not None else "default"
         self.benchmark_sid = benchmark_sid
         self.benchmark_returns = benchmark_returns
@@ -197,6 +204,8 @@ class TradingAlgorithm:
         self.current_data: BarData | None = None
         self._last_sync: pd.Timestamp | None = None
         self._session_cache: tuple[pd.Timestamp, pd.Timestamp] | None = None
+        # sid -> (asset, first, last tradeable session in ns) once it passed _check_asset
+        self._tradeable: dict[int, tuple[Asset, int, int]] = {}
 
     # --- user functions -----------------------------------------------------
 
@@ -299,9 +308,11 @@ class TradingAlgorithm:
     def _sync_last_sale_prices(self) -> None:
         if self.metrics_tracker is None or self.data_portal is None:
             return
-        if self._last_sync != self.datetime:
-            self.metrics_tracker.sync_last_sale_prices(self.datetime, self.data_portal)
-            self._last_sync = self.datetime
+        dt = self.datetime
+        # Identity first: orders ask for the portfolio once per asset per bar.
+        if self._last_sync is not dt and self._last_sync != dt:
+            self.metrics_tracker.sync_last_sale_prices(dt, self.data_portal)
+            self._last_sync = dt
 
     @property
     def ledger(self) -> Any:
@@ -563,14 +574,23 @@ class TradingAlgorithm:
             )
 
     def _check_asset(self, asset: Any, call: str) -> Asset:
+        # Orders check one asset per call, many calls a bar: an asset seen
+        # before is checked against its cached tradeable span of sessions.
+        known = self._tradeable.get(getattr(asset, "sid", None))
+        if known is not None and known[0] is asset:
+            ns = self._current_session().value
+            if known[1] <= ns <= known[2]:
+                return asset
+        return self._check_new_asset(asset, call)
+
+    def _check_new_asset(self, asset: Any, call: str) -> Asset:
         if not isinstance(asset, Asset):
             raise InvalidOrderError(
                 f"{call}(): {asset!r} is not an Asset; look one up with symbol() or sid() "
                 f"({self._where()})",
                 context={"asset": repr(asset), "dt": str(self.datetime)},
             )
-        known = self.asset_finder.retrieve_asset(asset.sid, default_none=True)
-        if known is None:
+        if self.asset_finder.retrieve_asset(asset.sid, default_none=True) is None:
             raise InvalidOrderError(
                 f"{call}(): unknown asset {asset!r} (not in the bundle) {self._where()}",
                 context={"asset": repr(asset), "dt": str(self.datetime)},
@@ -591,6 +611,9 @@ class TradingAlgorithm:
                 f"(last traded {asset.end_date.date() if asset.end_date else '?'})",
                 context={"asset": repr(asset), "dt": str(self.datetime)},
             )
+        first = -(2**63) if asset.start_date is None else asset.start_date.value
+        last = 2**63 if end is None else end.value
+        self._tradeable[asset.sid] = (asset, first, last)
         return asset
 
     def _current_session(self) -> pd.Timestamp:
@@ -599,6 +622,9 @@ class TradingAlgorithm:
         if cached is not None and cached[0] is self.datetime:
             return cached[1]
         session = self.trading_calendar.minute_to_session(self.datetime, direction="next")
+        if cached is not None and cached[1] == session:
+            # Keep one object per session: callers cache by identity.
+            session = cached[1]
         self._session_cache = (self.datetime, session)
         return session
 
@@ -642,11 +668,14 @@ class TradingAlgorithm:
     ) -> str | None:
         quantity = self._round_order(asset, amount)
         plain = style is None and limit_price is None and stop_price is None
-        if not quantity and plain and not self.trading_controls:
+        if plain and not self.trading_controls:
             # Nothing to trade, nothing to validate (controls count zero orders,
             # as zipline's do, so they still see them): the blotter would
             # place nothing. order_target_* on a flat position ends here.
-            return None
+            if not quantity:
+                return None
+            if self._order_market is not None:
+                return self._order_market(asset, quantity)
         execution = self._style(asset, limit_price, stop_price, style)
         for control in self.trading_controls:
             control.validate(asset, quantity, self.portfolio, self.datetime, self.current_data)
@@ -666,7 +695,10 @@ class TradingAlgorithm:
         price = self._last_price(asset, call)
         if price == 0:
             return Decimal(0)
-        return value / (price * to_decimal(asset.multiplier))
+        multiplier = asset.multiplier
+        if multiplier == 1:
+            return value / price
+        return value / (price * to_decimal(multiplier))
 
     def _held(self, asset: Asset) -> Decimal:
         position = self.metrics_tracker.positions.get(asset)

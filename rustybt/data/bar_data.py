@@ -26,6 +26,8 @@ __all__ = ["BarData", "Restrictions"]
 _FREQUENCIES: Final = ("1d", "1m")
 # The int64 of NaT: what the portal's last-traded arrays hold for "never".
 _NAT: Final = np.iinfo(np.int64).min
+# Scalar spot reads of one bar before BarData.spot reads the field's whole row.
+_SPOT_READS_BEFORE_ROW: Final = 16
 
 
 class Restrictions(Protocol):
@@ -113,6 +115,9 @@ class BarData:
         # The portal position of the current time, kept while the clock stands
         # still (it is asked for per asset, many times a bar).
         self._position_dt: Any = None
+        # Per bar: whole rows of spot values by field, once many assets are asked for.
+        self._spot_rows: dict[str, list[float]] = {}
+        self._spot_reads = 0
         self._position: tuple[int, int] = (-1, -1)
 
     # --- time ------------------------------------------------------------------
@@ -185,8 +190,19 @@ class BarData:
         if dt is not self._position_dt:
             self._position = self.data_portal.resolve(dt, self.data_frequency)
             self._position_dt = dt
-        row, perspective = self._position
+            self._spot_rows = {}
+            self._spot_reads = 0
         portal = self.data_portal
+        values = self._spot_rows.get(field)
+        if values is not None:
+            return values[portal.column(asset)]
+        row, perspective = self._position
+        self._spot_reads += 1
+        if self._spot_reads > _SPOT_READS_BEFORE_ROW:
+            # Many assets asked for on this bar: read the whole row once.
+            values = portal.spot_row(field, row, self.data_frequency, perspective)
+            self._spot_rows[field] = values
+            return values[portal.column(asset)]
         return portal.spot(portal.column(asset), field, row, self.data_frequency, perspective)
 
     def _current_values(

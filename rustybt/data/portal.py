@@ -203,7 +203,9 @@ class DataPortal:
     first_trading_day
         The first session a history window may reach back to (zipline raises
         :class:`HistoryWindowStartsBeforeData` for windows starting earlier;
-        so does this portal). ``None``: the first session of the data.
+        so does this portal). ``None`` (or NaT, what a reader without bars
+        reports): the first session of the data, which is the minute bars'
+        first session when there are no daily bars.
     equity_daily_reader, equity_minute_reader
         The bar readers (either may be absent).
     adjustment_reader
@@ -314,6 +316,7 @@ class DataPortal:
         self._sids: IntArray = np.unique(np.concatenate(sids)).astype(np.int64)
         self._sid_to_col: dict[int, int] = {int(s): i for i, s in enumerate(self._sids)}
         self._no_data_col = len(self._sids)
+        self._all_columns: IntArray | None = None
 
     def _session_offset(self, sessions: pd.DatetimeIndex) -> int:
         return int(np.searchsorted(self._sessions_ns, pd.Timestamp(sessions[0]).value))
@@ -368,8 +371,9 @@ class DataPortal:
         last_available_session: pd.Timestamp | None,
     ) -> None:
         """Where history may start and where reads must stop."""
+        # NaT (an empty reader's first trading day) means unknown, like None.
         self.first_trading_day = (
-            None if first_trading_day is None else _session_label(first_trading_day)
+            None if pd.isna(first_trading_day) else _session_label(first_trading_day)
         )
         ftd = self.first_trading_day
         self._first_day_index = (
@@ -597,6 +601,21 @@ class DataPortal:
     def column(self, asset: Asset | int) -> int:
         """The portal column of one asset (the no-data column for unknown sids)."""
         return self._sid_to_col.get(int(asset), self._no_data_col)
+
+    def spot_row(self, field: str, row: int, data_frequency: str, perspective: int) -> list[float]:
+        """Every column's :meth:`spot` value at ``row``, as a list indexed by column.
+
+        One array read instead of many scalar ones, for callers that ask for
+        most assets' values on the same bar (order sizing, fills). The last
+        entry is the no-data column.
+        """
+        cols = self._all_columns
+        if cols is None:
+            cols = self._all_columns = np.arange(self._no_data_col + 1, dtype=np.int64)
+        values: list[float] = self.current_array(
+            cols, field, row, data_frequency, perspective
+        ).tolist()
+        return values
 
     def spot(self, col: int, field: str, row: int, data_frequency: str, perspective: int) -> float:
         """One asset's spot value: the scalar twin of :meth:`current_array`.

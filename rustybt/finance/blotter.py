@@ -227,6 +227,26 @@ class SimulationBlotter:
             style.validate_direction(is_buy, asset)
         return self._place(asset, qty, style, order_id, when, reference_price).id
 
+    def order_market(self, asset: Asset, qty: Decimal) -> str:
+        """Place a market order for a validated ``asset`` and quantized, non-zero ``qty``.
+
+        The engine's fast path for plain orders (the algorithm has already
+        checked the asset and rounded the amount); the same as
+        ``order(asset, qty)``.
+
+        Raises
+        ------
+        OverflowError
+            For more than ``max_shares`` units.
+        """
+        if abs(qty) > self.max_shares:
+            raise OverflowError(f"Can't order more than {self.max_shares} shares of {asset!r}")
+        order = Order.market(self.current_dt, asset, qty)
+        self.open_orders[asset].append(order)
+        self.orders[order.id] = order
+        self.new_orders.append(order)
+        return order.id
+
     def _place(
         self,
         asset: Asset,

@@ -26,13 +26,14 @@ True
 from __future__ import annotations
 
 import math
-import uuid
+import os
+import random
 from decimal import ROUND_DOWN, Decimal
 from enum import IntEnum
 from typing import Any
 
 from rustybt.exceptions import InvalidOrderError
-from rustybt.finance.execution import ExecutionStyle, TrailingStopOrder
+from rustybt.finance.execution import ExecutionStyle, MarketOrder, TrailingStopOrder
 
 __all__ = ["ORDER_STATUS", "Order", "OrderStatus", "as_order_amount"]
 
@@ -95,7 +96,22 @@ def as_order_amount(amount: Any, asset: Any = None) -> Decimal:
 
 def _plain_number(x: Decimal) -> int | float:
     """Integral Decimals as int, others as float (zipline's order dicts hold numbers)."""
-    return int(x) if x == x.to_integral_value() else float(x)
+    whole = int(x)
+    return whole if whole == x else float(x)
+
+
+# Order ids: 128 random bits as 32 hex digits, the shape of zipline's uuid4().hex,
+# from a generator seeded by the OS (uuid4 reads os.urandom on every call).
+_ids = random.Random(os.urandom(32))
+
+
+def _new_id() -> str:
+    return f"{_ids.getrandbits(128):032x}"
+
+
+_ZERO = Decimal(0)
+_MARKET = MarketOrder()  # stateless: one instance serves every plain market order
+_LIVE = frozenset({0, 4})  # OrderStatus.OPEN, OrderStatus.HELD
 
 
 class Order:
@@ -173,7 +189,7 @@ class Order:
         parent_id: str | None = None,
         linked_ids: tuple[str, ...] = (),
     ) -> None:
-        self.id: str = uuid.uuid4().hex if id is None else id
+        self.id: str = _new_id() if id is None else id
         self.dt = dt
         self.created = dt
         self.asset = asset
@@ -203,7 +219,29 @@ class Order:
     @staticmethod
     def make_id() -> str:
         """A fresh order id."""
-        return uuid.uuid4().hex
+        return _new_id()
+
+    @classmethod
+    def market(cls, dt: Any, asset: Any, amount: Decimal) -> Order:
+        """A new market order for an already validated, non-zero Decimal ``amount``.
+
+        The blotter's fast path: the same order ``Order(dt, asset, amount,
+        style=MarketOrder())`` builds, without re-checking the amount.
+        """
+        order = cls.__new__(cls)
+        order.id = _new_id()
+        order.dt = order.created = dt
+        order.asset = asset
+        order.amount = amount
+        order.filled = order.commission = _ZERO
+        order.reason = order.stop = order.limit = None
+        order._status = OrderStatus.OPEN
+        order.stop_reached = order.limit_reached = order.rested = False
+        order.direction = 1 if amount >= 0 else -1
+        order.style = _MARKET
+        order.parent_id = order.broker_order_id = order.trail_extreme = None
+        order.linked_ids = ()
+        return order
 
     @property
     def sid(self) -> Any:
@@ -238,7 +276,8 @@ class Order:
     @property
     def open(self) -> bool:
         """Whether the order can still fill (OPEN or HELD)."""
-        return self.status in (OrderStatus.OPEN, OrderStatus.HELD)
+        # status in (OPEN, HELD), spelled out: asked for every order at every bar.
+        return self.amount != self.filled and self._status in _LIVE
 
     @property
     def triggered(self) -> bool:

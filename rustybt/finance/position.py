@@ -100,7 +100,14 @@ class Position:
     (10, 6.0)
     """
 
-    __slots__ = ("amount", "asset", "cost_basis", "last_sale_date", "last_sale_price")
+    __slots__ = (
+        "_floats",
+        "amount",
+        "asset",
+        "cost_basis",
+        "last_sale_date",
+        "last_sale_price",
+    )
 
     def __init__(
         self,
@@ -115,6 +122,9 @@ class Position:
         self.cost_basis = cost_basis
         self.last_sale_price = last_sale_price
         self.last_sale_date = last_sale_date
+        # (cost_basis, its float, last_sale_price, its float): to_dict runs every
+        # session for every position, and the Decimals change less often.
+        self._floats: tuple[Decimal, float, Decimal, float] | None = None
 
     # --- values ---------------------------------------------------------------
 
@@ -135,7 +145,7 @@ class Position:
 
     def update(self, txn: Any) -> None:
         """Apply a fill: amount, cost basis and (if newer) the last sale price."""
-        if txn.asset != self.asset:
+        if txn.asset is not self.asset and txn.asset != self.asset:
             raise ValueError(
                 f"transaction for {txn.asset!r} applied to a position in {self.asset!r}"
             )
@@ -218,11 +228,16 @@ class Position:
     def to_dict(self) -> dict[str, Any]:
         """zipline's position dict: ``sid`` the asset, numbers as int/float."""
         amount = self.amount
+        whole = int(amount)
+        basis, price = self.cost_basis, self.last_sale_price
+        floats = self._floats
+        if floats is None or floats[0] is not basis or floats[2] is not price:
+            floats = self._floats = (basis, float(basis), price, float(price))
         return {
             "sid": self.asset,
-            "amount": int(amount) if amount == amount.to_integral_value() else float(amount),
-            "cost_basis": float(self.cost_basis),
-            "last_sale_price": float(self.last_sale_price),
+            "amount": whole if whole == amount else float(amount),
+            "cost_basis": floats[1],
+            "last_sale_price": floats[3],
         }
 
     def __repr__(self) -> str:

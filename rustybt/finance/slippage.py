@@ -93,6 +93,23 @@ class SlippageModel(abc.ABC):
 
     def __init__(self) -> None:
         self._volume_for_bar: Decimal = Decimal(0)
+        # The asset being simulated and its bar's close and volume, read once
+        # per asset and bar by simulate (the built-in models reuse them).
+        self._bar_asset: Any = None
+        self._bar_close = math.nan
+        self._bar_volume = 0.0
+
+    def _close(self, data: Any, asset: Any) -> float:
+        """The bar's close of ``asset`` (read once per bar by :meth:`simulate`)."""
+        if asset is self._bar_asset:
+            return self._bar_close
+        return float(data.current(asset, "close"))
+
+    def _volume(self, data: Any, asset: Any) -> float:
+        """The bar's volume of ``asset`` (read once per bar by :meth:`simulate`)."""
+        if asset is self._bar_asset:
+            return self._bar_volume
+        return float(data.current(asset, "volume"))
 
     @property
     def volume_for_bar(self) -> Decimal:
@@ -127,14 +144,17 @@ class SlippageModel(abc.ABC):
         price = spot(asset, "close")
         if math.isnan(price):
             return
+        self._bar_asset, self._bar_close, self._bar_volume = asset, float(price), float(volume)
         precision = DEFAULT_PRECISION if precision is None else precision
         dt = data.current_dt
         for order in orders_for_asset:
-            if order.open_amount == 0 or not order.open:
+            if not order.open:
                 continue
-            order.check_triggers(price, dt)
-            if not order.triggered:
-                continue
+            if order.stop is not None or order.limit is not None or order.is_trailing:
+                # A market order has no trigger to check: it is always triggered.
+                order.check_triggers(price, dt)
+                if not order.triggered:
+                    continue
             try:
                 fill_price, fill_amount = self.process_order(data, order)
             except LiquidityExceeded:
@@ -169,7 +189,7 @@ class NoSlippage(SlippageModel):
     """
 
     def process_order(self, data: Any, order: Order) -> tuple[float | None, Any]:
-        return data.current(order.asset, "close"), order.open_amount
+        return self._close(data, order.asset), order.open_amount
 
 
 class FixedSlippage(SlippageModel):
@@ -193,7 +213,7 @@ class FixedSlippage(SlippageModel):
         self.spread = _positive("spread", spread, allow_zero=True)
 
     def process_order(self, data: Any, order: Order) -> tuple[float | None, Any]:
-        close = float(data.current(order.asset, "close"))
+        close = self._close(data, order.asset)
         half = to_decimal(self.spread) / 2 * order.direction
         price = float(Decimal(repr(close)) + half)
         return price, order.open_amount
@@ -233,12 +253,12 @@ class FixedBasisPointsSlippage(SlippageModel):
         }
 
     def process_order(self, data: Any, order: Order) -> tuple[float | None, Any]:
-        volume = data.current(order.asset, "volume")
+        volume = self._volume(data, order.asset)
         max_volume = int(self.volume_limit * volume)
         shares = min(abs(order.open_amount), max_volume - self.volume_for_bar)
         if shares <= 0:
             raise LiquidityExceeded()
-        close = data.current(order.asset, "close")
+        close = self._close(data, order.asset)
         return _decimal_price(close, self._factor[order.direction]), shares * order.direction
 
 
@@ -274,7 +294,7 @@ class VolumeShareSlippage(SlippageModel):
         self.price_impact = _positive("price_impact", price_impact, allow_zero=True)
 
     def process_order(self, data: Any, order: Order) -> tuple[float | None, Any]:
-        volume = float(data.current(order.asset, "volume"))
+        volume = self._volume(data, order.asset)
         max_volume = self.volume_limit * volume
         taken = float(self.volume_for_bar)
         remaining = max_volume - taken
@@ -284,7 +304,7 @@ class VolumeShareSlippage(SlippageModel):
         if units < 1:
             return None, None
         share = min((taken + units) / volume, self.volume_limit)
-        close = float(data.current(order.asset, "close"))
+        close = self._close(data, order.asset)
         if math.isnan(close):
             return None, None
         price = close + share**2 * math.copysign(self.price_impact, order.direction) * close

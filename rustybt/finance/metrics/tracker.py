@@ -106,6 +106,7 @@ class MetricsTracker:
         self._last_session = _naive_session(last_session)
         self._capital_base = float(capital_base)
         self._asset_finder = asset_finder
+        self._session_bounds: dict[pd.Timestamp, tuple[pd.Timestamp, pd.Timestamp]] | None = None
         self.sessions = pd.DatetimeIndex(
             trading_calendar.sessions_in_range(self._first_session, self._last_session)
         )
@@ -125,6 +126,22 @@ class MetricsTracker:
         }
 
     def _open_and_close(self, session: pd.Timestamp) -> tuple[pd.Timestamp, pd.Timestamp]:
+        bounds = self._session_bounds
+        if bounds is None:
+            # One vectorized read for the whole simulation instead of two
+            # calendar lookups per session.
+            cal = self._trading_calendar
+            sessions = self.sessions
+            bounds = self._session_bounds = dict(
+                zip(
+                    sessions,
+                    zip(cal.first_minutes.loc[sessions], cal.closes.loc[sessions], strict=True),
+                    strict=True,
+                )
+            )
+        found = bounds.get(session)
+        if found is not None:
+            return found
         cal = self._trading_calendar
         return cal.session_first_minute(session), cal.session_close(session)
 
