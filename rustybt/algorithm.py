@@ -205,7 +205,7 @@ class TradingAlgorithm:
         self._last_sync: pd.Timestamp | None = None
         self._session_cache: tuple[pd.Timestamp, pd.Timestamp] | None = None
         # sid -> (asset, first, last tradeable session in ns) once it passed _check_asset
-        self._tradeable: dict[int, tuple[Asset, int, int]] = {}
+        self._tradeable: dict[Any, tuple[Asset, int, int]] = {}
 
     # --- user functions -----------------------------------------------------
 
