@@ -175,8 +175,16 @@ class BenchmarkSource:
         if starts_before:
             returns = returns.iloc[1:]
         else:
-            first_open = portal.get_spot_value(asset, "open", sessions[0], "daily")
-            first_close = portal.get_spot_value(asset, "close", sessions[0], "daily")
+            # A one-session window rather than a daily spot value: a portal
+            # without daily bars (a minute-only bundle) rolls it up from minutes.
+            first_open, first_close = (
+                float(
+                    portal.get_history_window([asset], sessions[0], 1, "1d", field, "daily")[
+                        asset
+                    ].iloc[0]
+                )
+                for field in ("open", "close")
+            )
             returns.iloc[0] = (first_close - first_open) / first_open
         return pd.Series(returns.to_numpy(dtype=np.float64), index=sessions)
 

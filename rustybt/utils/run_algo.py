@@ -62,7 +62,9 @@ def run_algorithm(
     capital_base
         Starting cash.
     data_frequency
-        ``"daily"`` or ``"minute"``.
+        ``"daily"`` or ``"minute"``. A bundle with only minute bars runs in
+        minute mode only; its daily bars (``data.history(..., "1d")``, the
+        benchmark) are rolled up from the minutes.
     bundle, bundle_timestamp
         The bundle to read, and the ingestion (newest at or before the timestamp).
     trading_calendar
@@ -123,15 +125,11 @@ def run_algorithm(
             data_frequency=data_frequency,
             emission_rate=emission_rate,
         )
-        if data_frequency == "minute" and data.equity_minute_bar_reader is None:
-            raise ConfigValidationError(
-                f"bundle {bundle!r} has no minute bars; run with data_frequency='daily'",
-                context={"bundle": bundle},
-            )
+        _check_bars_for_frequency(data, bundle, data_frequency)
         portal = DataPortal(
             data.asset_finder,
             calendar,
-            data.equity_daily_bar_reader.first_trading_day,  # type: ignore[arg-type]
+            _first_trading_day(data),
             equity_daily_reader=data.equity_daily_bar_reader,
             equity_minute_reader=data.equity_minute_bar_reader,
             adjustment_reader=data.adjustment_reader,
@@ -162,3 +160,70 @@ def run_algorithm(
         return (perf, algo) if return_algorithm else perf
     finally:
         data.close()
+
+
+def _first_trading_day(data: bundles.BundleData) -> pd.Timestamp | None:
+    """The first session with bars: the daily bars', else the minute bars'.
+
+    A minute-only bundle (its ingest never wrote daily bars) has an empty
+    daily reader whose first trading day is NaT; zipline then takes the day
+    from the minute reader, and so does this.
+
+    Parameters
+    ----------
+    data
+        The loaded bundle.
+
+    Returns
+    -------
+    pd.Timestamp or None
+        The session, or None when the bundle holds no bars at all (the
+        portal then starts history at the first session of its data).
+    """
+    for reader in (data.equity_daily_bar_reader, data.equity_minute_bar_reader):
+        day = None if reader is None else reader.first_trading_day
+        if isinstance(day, pd.Timestamp):  # NaT is not a Timestamp
+            return day
+    return None
+
+
+def _check_bars_for_frequency(data: bundles.BundleData, bundle: str, data_frequency: str) -> None:
+    """Refuse a data frequency the bundle has no bars for.
+
+    Parameters
+    ----------
+    data
+        The loaded bundle.
+    bundle
+        Its name, for the message.
+    data_frequency
+        ``"daily"`` or ``"minute"``.
+
+    Raises
+    ------
+    ConfigValidationError
+        Minute mode on a bundle without minute bars, or daily mode on one
+        without daily bars (a minute-only bundle).
+    """
+    has_minute = data.equity_minute_bar_reader is not None
+    if data_frequency == "minute" and not has_minute:
+        raise ConfigValidationError(
+            f"bundle {bundle!r} has no minute bars; run with data_frequency='daily'",
+            context={"bundle": bundle, "data_frequency": data_frequency},
+        )
+    if data_frequency == "daily" and pd.isna(data.equity_daily_bar_reader.first_trading_day):
+        advice = (
+            "it holds only minute bars; run with data_frequency='minute' "
+            "(--data-frequency minute on the command line)"
+            if has_minute
+            else "it holds no bars at all; check its ingest function"
+        )
+        raise ConfigValidationError(
+            f"bundle {bundle!r} has no daily bars: {advice}",
+            context={
+                "bundle": bundle,
+                "data_frequency": data_frequency,
+                "has_daily_bars": False,
+                "has_minute_bars": has_minute,
+            },
+        )
