@@ -15,6 +15,7 @@ import pandas as pd
 
 from rustybt.cli.main import main
 from rustybt.exceptions import ConfigValidationError, ParameterValidationError
+from rustybt.finance.records import Records
 
 
 def _define(values: tuple[str, ...]) -> dict[str, Any]:
@@ -47,7 +48,7 @@ def _flatten(value: Any) -> Any:
             return x.item()
         if isinstance(x, dict):
             return {k: plain(v) for k, v in x.items()}
-        if isinstance(x, list | tuple):
+        if isinstance(x, list | tuple | Records):
             return [plain(v) for v in x]
         if isinstance(x, int | float | str | bool) or x is None:
             return x
@@ -61,7 +62,7 @@ def _for_files(perf: pd.DataFrame) -> pd.DataFrame:
     for column in out.columns:
         if out[column].dtype == object:
             sample = out[column].dropna()
-            if len(sample) and isinstance(sample.iloc[0], list | dict | tuple):
+            if len(sample) and isinstance(sample.iloc[0], list | dict | tuple | Records):
                 out[column] = out[column].map(_flatten)
             else:
                 out[column] = out[column].map(lambda v: v if v is None else _scalar(v))

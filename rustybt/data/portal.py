@@ -600,7 +600,11 @@ class DataPortal:
 
     def column(self, asset: Asset | int) -> int:
         """The portal column of one asset (the no-data column for unknown sids)."""
-        return self._sid_to_col.get(int(asset), self._no_data_col)
+        try:
+            sid = asset.sid  # type: ignore[union-attr]
+        except AttributeError:
+            sid = int(asset)
+        return self._sid_to_col.get(sid, self._no_data_col)
 
     def spot_row(self, field: str, row: int, data_frequency: str, perspective: int) -> list[float]:
         """Every column's :meth:`spot` value at ``row``, as a list indexed by column.

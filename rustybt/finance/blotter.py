@@ -429,8 +429,11 @@ class SimulationBlotter:
                 cost = commission_model.calculate(order, txn)
                 if cost:
                     commissions.append({"asset": order.asset, "order": order, "cost": cost})
-                order.filled += txn.amount
-                order.commission += cost
+                # No new Decimal where the sum is one of its terms (an order
+                # keeps them for the whole run).
+                order.filled = order.filled + txn.amount if order.filled else txn.amount
+                if cost:
+                    order.commission += cost
                 order.dt = txn.dt
                 transactions.append(txn)
                 if not order.open:

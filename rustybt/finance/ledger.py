@@ -50,6 +50,12 @@ import pandas as pd
 
 from rustybt.finance.position import Position, is_future, price_multiplier
 from rustybt.finance.precision import DEFAULT_PRECISION, ZERO, PrecisionConfig, to_decimal
+from rustybt.finance.records import (
+    Records,
+    order_records,
+    position_records,
+    transaction_records,
+)
 from rustybt.finance.transaction import Transaction
 from rustybt.protocol import Account, Portfolio, Positions
 from rustybt.protocol import Position as PositionView
@@ -491,7 +497,7 @@ class Ledger:
         self._account_stale = True
         self._account_overrides: dict[str, Any] = {}
 
-        self._journal: list[CashEntry] = []
+        self._journal: list[CashEntry | tuple[pd.Timestamp | None, Transaction]] = []
         self._all_transactions: list[Transaction] = []
         self._processed_transactions: dict[Any, list[Transaction]] = {}
         self._orders_by_modified: dict[Any, dict[str, Any]] = {}
@@ -630,7 +636,11 @@ class Ledger:
             self._settle_future_fill(transaction)
         else:
             flow = self.precision.cash(asset, -(transaction.price * transaction.amount))
-            self._move_cash(flow, "transaction", asset, transaction.order_id)
+            self._cash += flow
+            self._cash_flow += flow
+            # The journal keeps the fill itself; export() recomputes its cash line
+            # (a fill is the commonest entry by far, and this one costs one tuple).
+            self._journal.append((self._session, transaction))
         self.position_tracker.execute_transaction(transaction)
         self._mark_dirty()
         self._all_transactions.append(transaction)
@@ -782,6 +792,24 @@ class Ledger:
             return [t.to_dict() for day in self._processed_transactions.values() for t in day]
         return [t.to_dict() for t in self._processed_transactions.get(dt, [])]
 
+    def transaction_records(self, dt: Any = None) -> Records:
+        """:meth:`transactions` stored compactly (what the performance frame keeps)."""
+        if dt is None:
+            return transaction_records(
+                t for day in self._processed_transactions.values() for t in day
+            )
+        return transaction_records(self._processed_transactions.get(dt, []))
+
+    def order_records(self, dt: Any = None) -> Records | list[dict[str, Any]]:
+        """:meth:`orders` stored compactly (what the performance frame keeps)."""
+        if dt is None:
+            return order_records(self._orders_by_id.values())
+        return order_records(self._orders_by_modified.get(dt, {}).values())
+
+    def position_records(self) -> Records:
+        """:meth:`position_list` stored compactly (what the performance frame keeps)."""
+        return position_records(self.position_tracker.positions.values())
+
     def orders(self, dt: Any = None) -> list[dict[str, Any]]:
         """zipline's order dicts modified at ``dt``, or in the whole current session."""
         if dt is None:
@@ -859,6 +887,22 @@ class Ledger:
             self._account_stale = False
         return self._account
 
+    def _cash_journal(self) -> list[CashEntry]:
+        """The cash journal, fills' lines rebuilt from the fills."""
+        cash = self.precision.cash
+        return [
+            entry
+            if isinstance(entry, CashEntry)
+            else CashEntry(
+                entry[0],
+                "transaction",
+                entry[1].asset,
+                cash(entry[1].asset, -(entry[1].price * entry[1].amount)),
+                entry[1].order_id,
+            )
+            for entry in self._journal
+        ]
+
     def export(self) -> LedgerExport:
         """The exact ledger state, every amount a Decimal.
 
@@ -901,7 +945,7 @@ class Ledger:
         transaction_frame.insert(
             2, "sid", pd.Series([int(t.asset) for t in self._all_transactions], dtype=np.int64)
         )
-        journal_frame = _object_frame(self._journal, list(CashEntry._fields))
+        journal_frame = _object_frame(self._cash_journal(), list(CashEntry._fields))
         unpaid = [
             _Unpaid(day, asset, amount)
             for day, asset, amount in self.position_tracker.unpaid_dividends()

@@ -225,19 +225,22 @@ class Position:
 
     # --- export ------------------------------------------------------------------
 
-    def to_dict(self) -> dict[str, Any]:
-        """zipline's position dict: ``sid`` the asset, numbers as int/float."""
-        amount = self.amount
-        whole = int(amount)
+    def float_values(self) -> tuple[float, float, float]:
+        """``(amount, cost_basis, last_sale_price)`` as floats (cached per Decimal)."""
         basis, price = self.cost_basis, self.last_sale_price
         floats = self._floats
         if floats is None or floats[0] is not basis or floats[2] is not price:
             floats = self._floats = (basis, float(basis), price, float(price))
+        return float(self.amount), floats[1], floats[3]
+
+    def to_dict(self) -> dict[str, Any]:
+        """zipline's position dict: ``sid`` the asset, numbers as int/float."""
+        amount, basis, price = self.float_values()
         return {
             "sid": self.asset,
-            "amount": whole if whole == amount else float(amount),
-            "cost_basis": floats[1],
-            "last_sale_price": floats[3],
+            "amount": int(amount) if amount.is_integer() else amount,
+            "cost_basis": basis,
+            "last_sale_price": price,
         }
 
     def __repr__(self) -> str:

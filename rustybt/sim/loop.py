@@ -15,7 +15,9 @@ The order of work within a bar and a session is zipline's (its
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -41,6 +43,22 @@ if TYPE_CHECKING:
 ProgressCallback = Callable[[int, int], None]
 
 
+@contextmanager
+def _frozen_heap() -> Iterator[None]:
+    """Keep the objects that exist before the loop out of the garbage collector's scans.
+
+    A run allocates millions of objects, so the collector makes full passes
+    over the heap; without this each pass also walks every object of the
+    imported libraries (pandas, SciPy, ...), which never become garbage.
+    Objects created during the run are collected as usual.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def run_simulation(
     algo: TradingAlgorithm, progress: ProgressCallback | None = None
 ) -> pd.DataFrame:
@@ -59,12 +77,13 @@ def run_simulation(
         packets = []
         recorded = []
         total = len(algo.sim_params.sessions)
-        for packet in simulator.transform():
-            if "daily_perf" in packet:
-                packets.append(packet)
-                recorded.append(algo.recorded_vars)
-                if progress is not None:
-                    progress(len(packets), total)
+        with _frozen_heap():
+            for packet in simulator.transform():
+                if "daily_perf" in packet:
+                    packets.append(packet)
+                    recorded.append(algo.recorded_vars)
+                    if progress is not None:
+                        progress(len(packets), total)
         perf = daily_stats_frame(packets, recorded)
         with user_code("analyze", algo.user_files, lambda: algo.datetime):
             algo.analyze(perf)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import runpy
 import threading
 from decimal import Decimal
@@ -56,6 +57,7 @@ def _example(name: str) -> dict[str, Any]:
 )
 def test_examples_daily(demo: Path, name: str, start: str, end: str, recorded: set[str]) -> None:
     ns = _example(name)
+    frozen_before = gc.get_freeze_count()
     perf = rustybt.run_algorithm(
         start,
         end,
@@ -68,6 +70,8 @@ def test_examples_daily(demo: Path, name: str, start: str, end: str, recorded: s
     with bundles.load("demo") as data:
         sessions = data.calendar.sessions_in_range(start, end)
     assert len(perf) == len(sessions)
+    # The loop freezes the heap it starts with, and unfreezes it at the end.
+    assert gc.get_freeze_count() == frozen_before
     assert set(perf.columns) >= ZIPLINE_COLUMNS
     assert recorded <= set(perf.columns)
     assert perf["transactions"].map(len).sum() > 0

@@ -329,7 +329,7 @@ class Orders(_PeriodMetric):
     def _end_of_period(
         self, section: str, packet: Packet, ledger: Ledger, dt: pd.Timestamp | None
     ) -> None:
-        packet[section]["orders"] = ledger.orders(dt)
+        packet[section]["orders"] = ledger.order_records(dt)
 
 
 class Transactions(_PeriodMetric):
@@ -338,7 +338,7 @@ class Transactions(_PeriodMetric):
     def _end_of_period(
         self, section: str, packet: Packet, ledger: Ledger, dt: pd.Timestamp | None
     ) -> None:
-        packet[section]["transactions"] = ledger.transactions(dt)
+        packet[section]["transactions"] = ledger.transaction_records(dt)
 
 
 class Positions(_PeriodMetric):
@@ -347,7 +347,7 @@ class Positions(_PeriodMetric):
     def _end_of_period(
         self, section: str, packet: Packet, ledger: Ledger, dt: pd.Timestamp | None
     ) -> None:
-        packet[section]["positions"] = ledger.position_list()
+        packet[section]["positions"] = ledger.position_records()
 
 
 class ReturnsStatistic:

@@ -1,0 +1,115 @@
+"""Records: the performance frame's compact order/transaction/position lists."""
+
+from __future__ import annotations
+
+import pickle
+from decimal import Decimal
+
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from rustybt.assets import Equity
+from rustybt.assets._assets import exchange_info_for
+from rustybt.finance.execution import LimitOrder, StopLimitOrder
+from rustybt.finance.order import Order
+from rustybt.finance.position import Position
+from rustybt.finance.records import (
+    Records,
+    order_records,
+    position_records,
+    transaction_records,
+)
+from rustybt.finance.transaction import Transaction
+
+AAA = Equity(1, exchange_info_for("NYSE"), symbol="AAA")
+BBB = Equity(2, exchange_info_for("NYSE"), symbol="BBB")
+T0 = pd.Timestamp("2024-01-02 21:00", tz="UTC")
+T1 = pd.Timestamp("2024-01-03 21:00", tz="UTC")
+
+
+def _orders() -> list[Order]:
+    plain = Order(T0, AAA, 100)
+    limit = Order(T0, BBB, -7, limit=LimitOrder(9.5).get_limit_price(False))
+    stop_limit = Order(T0, AAA, 3, stop=11.0, limit=12.0, style=StopLimitOrder(12.0, 11.0))
+    partly = Order(T0, BBB, 10)
+    partly.filled = Decimal(4)
+    partly.commission = Decimal("1.25")
+    partly.dt = T1
+    cancelled = Order(T0, AAA, 5)
+    cancelled.cancel()
+    rejected = Order(T0, AAA, Decimal("2.5"))
+    rejected.reject("too big")
+    stop_limit.check_triggers(11.5, T1)
+    return [plain, limit, stop_limit, partly, cancelled, rejected]
+
+
+def test_order_records_equal_to_dict() -> None:
+    orders = _orders()
+    records = order_records(orders)
+    assert isinstance(records, Records)
+    expected = [o.to_dict() for o in orders]
+    assert records == expected
+    assert list(records) == expected
+    # Value types survive, not only equality: whole amounts are ints.
+    assert [type(r["amount"]) for r in records] == [type(e["amount"]) for e in expected]
+    assert records[-1]["amount"] == 2.5 and records[-1]["reason"] == "too big"
+    assert [r["status"] for r in records] == [e["status"] for e in expected]
+
+
+def test_order_records_with_broker_ids_are_plain_dicts() -> None:
+    order = Order(T0, AAA, 1)
+    order.broker_order_id = "B-1"
+    records = order_records([order])
+    assert records == [order.to_dict()] and records[0]["broker_order_id"] == "B-1"
+
+
+@given(
+    amounts=st.lists(
+        st.integers(-(10**9), 10**9).filter(bool).map(Decimal)
+        | st.decimals(min_value=-1000, max_value=1000, places=8, allow_nan=False).filter(bool),
+        max_size=20,
+    ),
+    prices=st.decimals(min_value="0.0001", max_value="100000", places=4),
+    commission=st.none() | st.decimals(min_value=0, max_value=100, places=2),
+)
+def test_transaction_records_equal_to_dict(
+    amounts: list[Decimal], prices: Decimal, commission: Decimal | None
+) -> None:
+    txns = [
+        Transaction(AAA if i % 2 else BBB, a, T0, prices, f"o{i}", commission)
+        for i, a in enumerate(amounts)
+    ]
+    records = transaction_records(txns)
+    assert len(records) == len(txns)
+    assert records == [t.to_dict() for t in txns]
+
+
+def test_position_records_skip_flat_and_match_to_dict() -> None:
+    held = Position(AAA, Decimal(10), Decimal("5.123456789"), Decimal("6.5"))
+    short = Position(BBB, Decimal("-0.5"), Decimal("7"), Decimal("8.25"))
+    flat = Position(AAA, Decimal(0), Decimal(0), Decimal(3))
+    records = position_records([held, flat, short])
+    assert records == [held.to_dict(), short.to_dict()]
+    # A changed Decimal is picked up (to_dict caches floats per Decimal object).
+    held.last_sale_price = Decimal("7.75")
+    assert position_records([held])[0]["last_sale_price"] == 7.75
+
+
+def test_records_behave_as_a_list() -> None:
+    orders = _orders()
+    records = order_records(orders)
+    expected = [o.to_dict() for o in orders]
+    assert records[1:3] == expected[1:3]
+    assert records[-1] == expected[-1]
+    with pytest.raises(IndexError):
+        records[len(expected)]
+    assert repr(records) == repr(expected)
+    # Pickles as the plain list of dicts (perf.to_pickle, multiprocessing).
+    assert pickle.loads(pickle.dumps(records)) == expected
+    assert type(pickle.loads(pickle.dumps(records))) is list
+    empty = transaction_records([])
+    assert empty == [] and len(empty) == 0 and list(empty) == []
+    assert empty != [{"amount": 1}]
+    assert records != expected[:-1]
