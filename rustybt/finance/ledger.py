@@ -126,6 +126,10 @@ class CashEntry(NamedTuple):
     reference: str | None
 
 
+# No session mark written yet (None is a session: fills before the first one).
+_NO_SESSION = object()
+
+
 class _Unpaid(NamedTuple):
     pay_date: pd.Timestamp
     asset: Any
@@ -497,7 +501,10 @@ class Ledger:
         self._account_stale = True
         self._account_overrides: dict[str, Any] = {}
 
-        self._journal: list[CashEntry | tuple[pd.Timestamp | None, Transaction]] = []
+        # CashEntry lines, fills (Transaction) and the session marks (Timestamp)
+        # the fills after them belong to.
+        self._journal: list[CashEntry | Transaction | pd.Timestamp | None] = []
+        self._journal_session: Any = _NO_SESSION
         self._all_transactions: list[Transaction] = []
         self._processed_transactions: dict[Any, list[Transaction]] = {}
         self._orders_by_modified: dict[Any, dict[str, Any]] = {}
@@ -638,9 +645,11 @@ class Ledger:
             flow = self.precision.cash(asset, -(transaction.price * transaction.amount))
             self._cash += flow
             self._cash_flow += flow
-            # The journal keeps the fill itself; export() recomputes its cash line
-            # (a fill is the commonest entry by far, and this one costs one tuple).
-            self._journal.append((self._session, transaction))
+            # The journal keeps the fill itself, in the session its session mark
+            # opened; export() recomputes its cash line (fills are the commonest
+            # entries by far).
+            self._journal_session_mark()
+            self._journal.append(transaction)
         self.position_tracker.execute_transaction(transaction)
         self._mark_dirty()
         self._all_transactions.append(transaction)
@@ -887,21 +896,25 @@ class Ledger:
             self._account_stale = False
         return self._account
 
+    def _journal_session_mark(self) -> None:
+        if self._journal_session is not self._session:
+            self._journal.append(self._session)
+            self._journal_session = self._session
+
     def _cash_journal(self) -> list[CashEntry]:
         """The cash journal, fills' lines rebuilt from the fills."""
         cash = self.precision.cash
-        return [
-            entry
-            if isinstance(entry, CashEntry)
-            else CashEntry(
-                entry[0],
-                "transaction",
-                entry[1].asset,
-                cash(entry[1].asset, -(entry[1].price * entry[1].amount)),
-                entry[1].order_id,
-            )
-            for entry in self._journal
-        ]
+        lines: list[CashEntry] = []
+        session: pd.Timestamp | None = None
+        for entry in self._journal:
+            if isinstance(entry, CashEntry):
+                lines.append(entry)
+            elif isinstance(entry, Transaction):
+                flow = cash(entry.asset, -(entry.price * entry.amount))
+                lines.append(CashEntry(session, "transaction", entry.asset, flow, entry.order_id))
+            else:
+                session = entry
+        return lines
 
     def export(self) -> LedgerExport:
         """The exact ledger state, every amount a Decimal.

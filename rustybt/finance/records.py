@@ -29,7 +29,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, overload
 
 import numpy as np
-import numpy.typing as npt
 
 from rustybt.finance.order import Order, OrderStatus
 from rustybt.finance.position import Position
@@ -76,47 +75,38 @@ class Records(Sequence[dict[str, Any]]):
     ----------
     keys
         The dicts' keys, in order.
-    objects
-        For keys holding objects (ids, timestamps, assets): one tuple per key.
-    numbers
-        For the other keys: a ``(len, n_numeric)`` float64 block, and
-        ``kinds`` saying how each column decodes (``number``: int when
-        whole, ``float``, ``optional``: NaN is None, ``flag``: bool,
-        ``status``: :class:`~rustybt.finance.order.OrderStatus`).
+    columns
+        Per key, in ``keys`` order, how its values are stored:
+        ``("same", value)`` when every dict has that value, ``("objects",
+        tuple)`` for object references, ``("numbers", float64 array,
+        decoder)`` for numbers, turned back into the dict's value by
+        ``decoder``.
+    length
+        The number of dicts.
     """
 
-    __slots__ = ("_keys", "_len", "_numbers", "_objects", "_plan")
+    __slots__ = ("_columns", "_keys", "_len")
 
     def __init__(
-        self,
-        keys: tuple[str, ...],
-        objects: dict[str, tuple[Any, ...]],
-        numbers: npt.NDArray[np.float64],
-        kinds: dict[str, str],
+        self, keys: tuple[str, ...], columns: tuple[tuple[Any, ...], ...], length: int
     ) -> None:
         self._keys = keys
-        self._objects = objects
-        self._numbers = numbers
-        self._len = len(numbers)
-        numeric = [k for k in keys if k not in objects]
-        column = {k: i for i, k in enumerate(numeric)}
-        # Per key: (key, True, its tuple) or (key, False, (column, decoder)).
-        self._plan: tuple[tuple[str, bool, Any], ...] = tuple(
-            (k, True, objects[k]) if k in objects else (k, False, (column[k], _DECODE[kinds[k]]))
-            for k in keys
-        )
+        self._columns = columns
+        self._len = length
 
     def __len__(self) -> int:
         return self._len
 
     def _row(self, i: int) -> dict[str, Any]:
-        values = self._numbers[i].tolist()
         out: dict[str, Any] = {}
-        for key, is_object, source in self._plan:
-            if is_object:
-                out[key] = source[i]
+        for key, column in zip(self._keys, self._columns, strict=True):
+            kind = column[0]
+            if kind == "same":
+                out[key] = column[1]
+            elif kind == "objects":
+                out[key] = column[1][i]
             else:
-                out[key] = source[1](values[source[0]])
+                out[key] = column[2](column[1][i].item())
         return out
 
     @overload
@@ -156,7 +146,19 @@ class Records(Sequence[dict[str, Any]]):
         return (list, (list(self),))
 
 
-_EMPTY = np.empty((0, 0), dtype=np.float64)
+def _object_column(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    first = values[0]
+    if all(v is first for v in values):
+        return ("same", first)
+    return ("objects", values)
+
+
+def _number_column(values: tuple[float, ...], decoder: Callable[[float], Any]) -> tuple[Any, ...]:
+    array = np.array(values, dtype=np.float64)
+    first = array[0]
+    if (array == first).all() or (first != first and np.isnan(array).all()):
+        return ("same", decoder(float(first)))
+    return ("numbers", array, decoder)
 
 
 def _build(
@@ -166,15 +168,20 @@ def _build(
     rows_objects: Sequence[tuple[Any, ...]],
     rows_numbers: Sequence[tuple[float, ...]],
 ) -> Records:
-    n_numeric = len(keys) - len(object_keys)
-    if rows_objects:
-        columns = list(zip(*rows_objects, strict=True))
-        numbers = np.array(rows_numbers, dtype=np.float64).reshape(len(rows_numbers), n_numeric)
-    else:
-        columns = [() for _ in object_keys]
-        numbers = _EMPTY.reshape(0, n_numeric)
-    objects = dict(zip(object_keys, (tuple(c) for c in columns), strict=True))
-    return Records(keys, objects, numbers, kinds)
+    """Records of the rows; columns where every row has the same value keep one."""
+    n = len(rows_objects)
+    if not n:
+        return Records(keys, tuple(("same", None) for _ in keys), 0)
+    objects = dict(zip(object_keys, zip(*rows_objects, strict=True), strict=True))
+    numeric = [k for k in keys if k not in objects]
+    numbers = dict(zip(numeric, zip(*rows_numbers, strict=True), strict=True))
+    columns = tuple(
+        _object_column(objects[k])
+        if k in objects
+        else _number_column(numbers[k], _DECODE[kinds[k]])
+        for k in keys
+    )
+    return Records(keys, columns, n)
 
 
 _ORDER_KEYS = (

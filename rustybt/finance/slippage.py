@@ -166,6 +166,9 @@ class SlippageModel(abc.ABC):
             amount = precision.quantity(asset, fill_amount)
             if not amount:
                 continue
+            if not order.filled and amount == order.amount:
+                # A whole fill shares the order's Decimal (both live all run).
+                amount = order.amount
             txn = Transaction(asset, amount, dt, precision.price(asset, fill_price), order.id)
             self._volume_for_bar += abs(amount)
             yield order, txn

@@ -313,6 +313,25 @@ def test_futures_settle_price_changes_in_cash() -> None:
     assert kinds == ["commission", "futures_settlement", "futures_settlement"]
 
 
+def test_cash_journal_lines_in_order_with_their_sessions(bundle: Bundle) -> None:
+    aaa, bbb = bundle.asset(1), bundle.asset(2)
+    ledger = new_ledger(bundle)
+    day0, day1 = bundle.sessions[0], bundle.sessions[1]
+    ledger.start_of_session(day0)
+    ledger.process_transaction(fill(aaa, 10, "100.005", close_of(bundle, 0), "o1"))
+    commission(ledger, aaa, "1.25")
+    ledger.process_transaction(fill(bbb, -3, "41.5", close_of(bundle, 0), "o2"))
+    ledger.start_of_session(day1)
+    ledger.process_transaction(fill(aaa, -4, "101", close_of(bundle, 1), "o3"))
+    journal = ledger.export()["cash_journal"]
+    assert journal["kind"].tolist() == ["transaction", "commission", "transaction", "transaction"]
+    assert journal["session"].tolist() == [day0, day0, day0, day1]
+    # A fill's line is its trade value rounded to cents (half even), sign of cash.
+    assert journal["amount"].tolist() == [D("-1000.05"), D("-1.25"), D("124.50"), D("404.00")]
+    assert journal["reference"].tolist() == ["o1", None, "o2", "o3"]
+    assert D(10_000) + sum(journal["amount"], D(0)) == ledger.cash
+
+
 # --- marks, returns, leverage ---------------------------------------------------------------
 
 
