@@ -233,8 +233,21 @@ class PositionTracker:
         """Apply a fill to its position (opening or closing it as needed)."""
         self._stats = None
         asset = txn.asset
-        self._position(asset).update(txn)
-        self._marks.pop(asset, None)
+        position = self._position(asset)
+        position.update(txn)
+        marks = self._marks
+        price = txn.price
+        if position.last_sale_price is price:
+            # Marked from the fill: when the bar's price later marks it again
+            # (a fill at the close), the position keeps the fill's Decimal
+            # instead of holding a second, equal one.
+            mark = float(price)
+            if self.precision.price(asset, mark) == price:
+                marks[asset] = mark
+            else:
+                marks.pop(asset, None)
+        else:
+            marks.pop(asset, None)
         self._drop_if_flat(asset)
 
     def handle_commission(self, asset: Any, cost: Decimal) -> None:

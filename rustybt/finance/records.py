@@ -77,7 +77,8 @@ class Records(Sequence[dict[str, Any]]):
         The dicts' keys, in order.
     columns
         Per key, in ``keys`` order, how its values are stored:
-        ``("same", value)`` when every dict has that value, ``("objects",
+        ``("same", value)`` when every dict has that value, ``("coded",
+        uint8 codes, values)`` for a few values repeated, ``("objects",
         tuple)`` for object references, ``("numbers", float64 array,
         decoder)`` for numbers, turned back into the dict's value by
         ``decoder``.
@@ -105,6 +106,8 @@ class Records(Sequence[dict[str, Any]]):
                 out[key] = column[1]
             elif kind == "objects":
                 out[key] = column[1][i]
+            elif kind == "coded":
+                out[key] = column[2][column[1][i]]
             else:
                 out[key] = column[2](column[1][i].item())
         return out
@@ -150,6 +153,12 @@ def _object_column(values: tuple[Any, ...]) -> tuple[Any, ...]:
     first = values[0]
     if all(v is first for v in values):
         return ("same", first)
+    distinct = {id(v): v for v in values}
+    if len(distinct) <= 255 and len(distinct) * 4 < len(values):
+        # A few objects repeated (a bar's timestamp): one byte per row.
+        position = {key: i for i, key in enumerate(distinct)}
+        codes = np.fromiter((position[id(v)] for v in values), np.uint8, len(values))
+        return ("coded", codes, tuple(distinct.values()))
     return ("objects", values)
 
 
@@ -158,6 +167,10 @@ def _number_column(values: tuple[float, ...], decoder: Callable[[float], Any]) -
     first = array[0]
     if (array == first).all() or (first != first and np.isnan(array).all()):
         return ("same", decoder(float(first)))
+    distinct, codes = np.unique(array, return_inverse=True)
+    if len(distinct) <= 255 and not np.isnan(distinct).any() and len(distinct) * 4 < len(array):
+        decoded = tuple(decoder(v) for v in distinct.tolist())
+        return ("coded", codes.astype(np.uint8), decoded)
     return ("numbers", array, decoder)
 
 

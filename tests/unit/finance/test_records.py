@@ -113,3 +113,22 @@ def test_records_behave_as_a_list() -> None:
     assert empty == [] and len(empty) == 0 and list(empty) == []
     assert empty != [{"amount": 1}]
     assert records != expected[:-1]
+
+
+def test_repeated_values_are_coded_and_decode_exactly() -> None:
+    orders = []
+    for i in range(120):
+        order = Order(T0 if i % 3 else T1, AAA if i % 2 else BBB, (i % 5) + 1)
+        if i % 4 == 0:
+            order.filled = order.amount
+        elif i % 4 == 1:
+            order.cancel()
+        orders.append(order)
+    records = order_records(orders)
+    assert isinstance(records, Records)
+    kinds = {key: column[0] for key, column in zip(records._keys, records._columns, strict=True)}
+    # Two timestamps, two assets, five amounts and three statuses over 120 rows: coded.
+    assert kinds["dt"] == kinds["sid"] == kinds["amount"] == kinds["status"] == "coded"
+    assert kinds["id"] == "objects" and kinds["reason"] == "same"
+    assert records == [o.to_dict() for o in orders]
+    assert records[7]["dt"] is orders[7].dt and records[7]["sid"] is orders[7].asset
