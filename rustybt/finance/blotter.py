@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, MutableMapping
 from decimal import Decimal
 from typing import Any
 
@@ -46,12 +46,12 @@ from rustybt.finance.execution import (
     MarketOrder,
     OCOOrder,
 )
-from rustybt.finance.order import Order, as_order_amount
+from rustybt.finance.order import Order, OrderStatus, as_order_amount
 from rustybt.finance.precision import DEFAULT_PRECISION, PrecisionConfig
 from rustybt.finance.slippage import FixedBasisPointsSlippage, SlippageModel
 from rustybt.finance.transaction import Transaction
 
-__all__ = ["SimulationBlotter"]
+__all__ = ["OrderBook", "SimulationBlotter"]
 
 log = logging.getLogger("rustybt.finance.blotter")
 warning_logger = logging.getLogger("rustybt.AlgoWarning")
@@ -97,6 +97,94 @@ def _warn_cancelled(order: Order) -> None:
             order.amount,
             symbol,
         )
+
+
+class OrderBook(MutableMapping[str, Order]):
+    """Every order by id: live ones as :class:`Order` objects, old fills by column.
+
+    A backtest places an order or two per asset and bar, and zipline's API
+    keeps them all reachable by id. Plain market orders that filled
+    completely are moved by :meth:`archive` into per-field lists (their
+    Decimals and timestamps are shared with the fills, so a row costs a few
+    references) and rebuilt as a new :class:`Order` when asked for.
+    """
+
+    def __init__(self) -> None:
+        self._live: dict[str, Order] = {}
+        self._row: dict[str, int] = {}
+        self._ids: list[str] = []
+        self._dt: list[Any] = []
+        self._created: list[Any] = []
+        self._asset: list[Any] = []
+        self._amount: list[Decimal] = []
+        self._commission: list[Decimal] = []
+
+    def __getitem__(self, order_id: str) -> Order:
+        order = self._live.get(order_id)
+        if order is not None:
+            return order
+        return self._rebuild(self._row[order_id])
+
+    def __setitem__(self, order_id: str, order: Order) -> None:
+        if order_id in self._row:
+            raise InvalidOrderError(
+                f"order id {order_id!r} is already used by a filled order",
+                context={"order_id": order_id},
+            )
+        self._live[order_id] = order
+
+    def __delitem__(self, order_id: str) -> None:
+        if order_id in self._live:
+            del self._live[order_id]
+            return
+        raise KeyError(order_id)
+
+    def __contains__(self, order_id: object) -> bool:
+        return order_id in self._live or order_id in self._row
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._ids
+        yield from self._live
+
+    def __len__(self) -> int:
+        return len(self._live) + len(self._ids)
+
+    def _rebuild(self, row: int) -> Order:
+        amount = self._amount[row]
+        order = Order.market(self._dt[row], self._asset[row], amount)
+        order.id = self._ids[row]
+        order.created = self._created[row]
+        order.filled = amount
+        order.commission = self._commission[row]
+        return order
+
+    @staticmethod
+    def archivable(order: Order) -> bool:
+        """Whether ``order`` is a completely filled plain market order."""
+        return (
+            order.filled == order.amount
+            and type(order.style) is MarketOrder
+            and order._status == OrderStatus.OPEN
+            and order.reason is None
+            and order.broker_order_id is None
+            and order.parent_id is None
+            and not order.linked_ids
+        )
+
+    def archive(self, orders: Iterable[Order]) -> None:
+        """Move the archivable ``orders`` from the live dict into the columns."""
+        live = self._live
+        for order in orders:
+            if live.get(order.id) is not order or not self.archivable(order):
+                continue
+            del live[order.id]
+            self._row[order.id] = len(self._ids)
+            self._ids.append(order.id)
+            self._dt.append(order.dt)
+            self._created.append(order.created)
+            self._asset.append(order.asset)
+            self._amount.append(order.amount)
+            self._commission.append(order.commission)
 
 
 class SimulationBlotter:
@@ -148,7 +236,10 @@ class SimulationBlotter:
             Equity: equity_commission or PerShare()
         }
         self.open_orders: dict[Asset, list[Order]] = defaultdict(list)
-        self.orders: dict[str, Order] = {}
+        self.orders: OrderBook = OrderBook()
+        # Orders closed by the last get_transactions: archived at the next one,
+        # once the loop has recorded them.
+        self._closed: list[Order] = []
         self.new_orders: list[Order] = []
         self.current_dt: Any = None
         self.max_shares = int(1e11)
@@ -504,7 +595,15 @@ class SimulationBlotter:
         parent.linked_ids = (*parent.linked_ids, tp_id, sl_id)
 
     def prune_orders(self, closed_orders: Iterable[Order]) -> None:
-        """Drop closed orders from :attr:`open_orders` (and assets left without orders)."""
+        """Drop closed orders from :attr:`open_orders` (and assets left without orders).
+
+        Plain market orders closed by the previous call's batch move into the
+        order book's columns (:meth:`OrderBook.archive`); this batch stays
+        live until the next call, so the caller can still record them.
+        """
+        self.orders.archive(self._closed)
+        closed_orders = list(closed_orders)
+        self._closed = closed_orders
         for order in closed_orders:
             orders = self.open_orders.get(order.asset)
             if orders is not None and order in orders:

@@ -36,6 +36,7 @@ from rustybt.exceptions import (
     TradingControlViolation,
 )
 from rustybt.finance import commission, slippage
+from rustybt.finance.order import OrderStatus
 from rustybt.sim.events import date_rules
 from tests.unit.finance.test_metrics import COLUMNS as ZIPLINE_COLUMNS
 
@@ -141,6 +142,32 @@ def test_buyapple_fills_at_next_close_with_default_costs(demo: Path) -> None:
         export["portfolio_value"]
         == ledger.cash + Decimal(40) * ledger.positions[aapl].last_sale_price
     )
+
+
+def test_get_order_finds_old_filled_orders(demo: Path) -> None:
+    """Filled orders leave the live book but get_order still answers for them."""
+    seen: dict[str, Any] = {}
+
+    def initialize(context: Any) -> None:
+        context.aapl = api.symbol("AAPL")
+        context.ids = []
+
+    def handle_data(context: Any, data: Any) -> None:
+        if len(context.ids) < 3:
+            context.ids.append(api.order(context.aapl, 5))
+        else:
+            for oid in context.ids:
+                o = api.get_order(oid)
+                seen[oid] = (o.id, o.status, o.amount, o.filled, o.asset)
+
+    perf = rustybt.run_algorithm(
+        "2016-01-04", "2016-01-12", initialize, 10_000, handle_data=handle_data
+    )
+    fills = {t["order_id"]: t for day in perf["transactions"] for t in day}
+    assert set(seen) == set(fills) and len(seen) == 3
+    for oid, (id_, status, amount, filled, asset) in seen.items():
+        assert id_ == oid and status == OrderStatus.FILLED
+        assert amount == filled == Decimal(5) and asset.symbol == "AAPL"
 
 
 def test_class_based_algorithm(demo: Path) -> None:

@@ -443,3 +443,43 @@ def test_maker_taker_through_the_blotter(bundle: Bundle, mov: Asset) -> None:
     assert [(c["order"].id, c["cost"]) for c in commissions] == [(taker, D("0.5102550000"))]
     _, commissions, _ = sim.bar(2)  # 104 >= 103: the resting sell fills as maker
     assert [(c["order"].id, c["cost"]) for c in commissions] == [(maker, D("0.1039480000"))]
+
+
+# --- the order book: filled plain orders archived by column -------------------------------
+
+
+def test_filled_market_orders_are_archived_and_rebuilt(sim: Sim, mov: Asset, thn: Asset) -> None:
+    plain = sim.order(0, mov, 10)
+    limit = sim.order(0, mov, 5, LimitOrder(1.0))  # never fills at these prices
+    partial = sim.order(0, thn, 150)  # 100 shares a bar: two bars to fill
+    sim.bar(1)
+    book = sim.blotter.orders
+    snapshot = book[plain].to_dict()
+    assert book[plain] is book[plain]  # still live: recorded after this bar
+    sim.bar(2)
+    sim.bar(3)  # the third bar archives what the first and second bar filled
+    assert plain not in book._live and partial not in book._live
+    assert limit in book._live  # open orders stay live
+    rebuilt = book[plain]
+    assert rebuilt.to_dict() == snapshot and rebuilt.status == OrderStatus.FILLED
+    assert book[partial].filled == D(150) and book[partial].status == OrderStatus.FILLED
+    assert plain in book and "nope" not in book
+    assert set(book) == {plain, limit, partial} and len(book) == 3
+    # Closed orders stay closed: cancelling an archived one changes nothing.
+    sim.blotter.cancel(plain)
+    assert book[plain].status == OrderStatus.FILLED
+    with pytest.raises(InvalidOrderError, match="already used"):
+        book[plain] = rebuilt
+    with pytest.raises(KeyError):
+        del book[plain]
+
+
+def test_only_plain_whole_fills_are_archivable(sim: Sim, mov: Asset) -> None:
+    oco = sim.order(0, mov, 10, OCOOrder(LimitOrder(1000.0), StopOrder(1.0)))
+    sim.bar(1)
+    sim.bar(2)
+    sim.bar(3)
+    book = sim.blotter.orders
+    first = book[oco]
+    assert first.status == OrderStatus.FILLED  # the limit leg filled at once
+    assert not book.archivable(first) and oco in book._live  # it has a linked leg
