@@ -99,34 +99,72 @@ def _warn_cancelled(order: Order) -> None:
         )
 
 
+class _Filled:
+    """One batch of archived orders: their fields by column (one value if uniform)."""
+
+    __slots__ = ("amount", "asset", "commission", "created", "dt", "ids")
+
+    def __init__(self, orders: list[Order]) -> None:
+        self.ids = tuple(o.id for o in orders)
+        self.asset = tuple(o.asset for o in orders)
+        self.amount = tuple(o.amount for o in orders)
+        self.dt = _column([o.dt for o in orders])
+        self.created = _column([o.created for o in orders])
+        self.commission = _column([o.commission for o in orders])
+
+    def rebuild(self, order_id: str) -> Order:
+        i = self.ids.index(order_id)
+        amount = self.amount[i]
+        order = Order.market(_at(self.dt, i), self.asset[i], amount)
+        order.id = order_id
+        order.created = _at(self.created, i)
+        order.filled = amount
+        order.commission = _at(self.commission, i)
+        return order
+
+
+class _Same:
+    """A column whose rows all hold ``value``."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+def _column(values: list[Any]) -> tuple[Any, ...] | _Same:
+    first = values[0]
+    if all(v is first for v in values):
+        return _Same(first)
+    return tuple(values)
+
+
+def _at(column: tuple[Any, ...] | _Same, i: int) -> Any:
+    return column.value if isinstance(column, _Same) else column[i]
+
+
 class OrderBook(MutableMapping[str, Order]):
     """Every order by id: live ones as :class:`Order` objects, old fills by column.
 
     A backtest places an order or two per asset and bar, and zipline's API
     keeps them all reachable by id. Plain market orders that filled
-    completely are moved by :meth:`archive` into per-field lists (their
-    Decimals and timestamps are shared with the fills, so a row costs a few
-    references) and rebuilt as a new :class:`Order` when asked for.
+    completely are moved by :meth:`archive`, a batch at a time, into columns
+    (their Decimals and timestamps are shared with the fills, so an order
+    costs a few references) and rebuilt as a new :class:`Order` when asked for.
     """
 
     def __init__(self) -> None:
         self._live: dict[str, Order] = {}
-        self._row: dict[str, int] = {}
-        self._ids: list[str] = []
-        self._dt: list[Any] = []
-        self._created: list[Any] = []
-        self._asset: list[Any] = []
-        self._amount: list[Decimal] = []
-        self._commission: list[Decimal] = []
+        self._archived: dict[str, _Filled] = {}
 
     def __getitem__(self, order_id: str) -> Order:
         order = self._live.get(order_id)
         if order is not None:
             return order
-        return self._rebuild(self._row[order_id])
+        return self._archived[order_id].rebuild(order_id)
 
     def __setitem__(self, order_id: str, order: Order) -> None:
-        if order_id in self._row:
+        if order_id in self._archived:
             raise InvalidOrderError(
                 f"order id {order_id!r} is already used by a filled order",
                 context={"order_id": order_id},
@@ -140,23 +178,14 @@ class OrderBook(MutableMapping[str, Order]):
         raise KeyError(order_id)
 
     def __contains__(self, order_id: object) -> bool:
-        return order_id in self._live or order_id in self._row
+        return order_id in self._live or order_id in self._archived
 
     def __iter__(self) -> Iterator[str]:
-        yield from self._ids
+        yield from self._archived
         yield from self._live
 
     def __len__(self) -> int:
-        return len(self._live) + len(self._ids)
-
-    def _rebuild(self, row: int) -> Order:
-        amount = self._amount[row]
-        order = Order.market(self._dt[row], self._asset[row], amount)
-        order.id = self._ids[row]
-        order.created = self._created[row]
-        order.filled = amount
-        order.commission = self._commission[row]
-        return order
+        return len(self._live) + len(self._archived)
 
     @staticmethod
     def archivable(order: Order) -> bool:
@@ -172,19 +201,16 @@ class OrderBook(MutableMapping[str, Order]):
         )
 
     def archive(self, orders: Iterable[Order]) -> None:
-        """Move the archivable ``orders`` from the live dict into the columns."""
+        """Move the archivable ``orders`` from the live dict into one column batch."""
         live = self._live
-        for order in orders:
-            if live.get(order.id) is not order or not self.archivable(order):
-                continue
+        batch = [o for o in orders if live.get(o.id) is o and self.archivable(o)]
+        if not batch:
+            return
+        filled = _Filled(batch)
+        archived = self._archived
+        for order in batch:
             del live[order.id]
-            self._row[order.id] = len(self._ids)
-            self._ids.append(order.id)
-            self._dt.append(order.dt)
-            self._created.append(order.created)
-            self._asset.append(order.asset)
-            self._amount.append(order.amount)
-            self._commission.append(order.commission)
+            archived[order.id] = filled
 
 
 class SimulationBlotter:
