@@ -23,7 +23,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, InvalidOperation
-from functools import lru_cache
 from typing import Any
 
 from rustybt.exceptions import ValidationError
@@ -39,10 +38,15 @@ __all__ = [
 ZERO = Decimal(0)
 
 
-@lru_cache(maxsize=64)
+_QUANTA: dict[int, Decimal] = {}
+
+
 def _quantum(places: int) -> Decimal:
     """``10 ** -places`` as a Decimal (cached: asked for at every fill)."""
-    return Decimal(1).scaleb(-places)
+    quantum = _QUANTA.get(places)
+    if quantum is None:
+        quantum = _QUANTA[places] = Decimal(1).scaleb(-places)
+    return quantum
 
 
 def to_decimal(x: Any) -> Decimal:

@@ -149,10 +149,12 @@ class Records(Sequence[dict[str, Any]]):
         return (list, (list(self),))
 
 
-def _object_column(values: tuple[Any, ...]) -> tuple[Any, ...]:
+def _object_column(values: tuple[Any, ...], codable: bool) -> tuple[Any, ...]:
     first = values[0]
     if all(v is first for v in values):
         return ("same", first)
+    if not codable:
+        return ("objects", values)
     distinct = {id(v): v for v in values}
     if len(distinct) <= 255 and len(distinct) * 4 < len(values):
         # A few objects repeated (a bar's timestamp): one byte per row.
@@ -162,16 +164,25 @@ def _object_column(values: tuple[Any, ...]) -> tuple[Any, ...]:
     return ("objects", values)
 
 
-def _number_column(values: tuple[float, ...], decoder: Callable[[float], Any]) -> tuple[Any, ...]:
+def _number_column(
+    values: tuple[float, ...], decoder: Callable[[float], Any], codable: bool
+) -> tuple[Any, ...]:
     array = np.array(values, dtype=np.float64)
     first = array[0]
     if (array == first).all() or (first != first and np.isnan(array).all()):
         return ("same", decoder(float(first)))
+    if not codable:
+        return ("numbers", array, decoder)
     distinct, codes = np.unique(array, return_inverse=True)
     if len(distinct) <= 255 and not np.isnan(distinct).any() and len(distinct) * 4 < len(array):
         decoded = tuple(decoder(v) for v in distinct.tolist())
         return ("coded", codes.astype(np.uint8), decoded)
     return ("numbers", array, decoder)
+
+
+# Keys whose values repeat across a bar's records (the bar's timestamps, statuses):
+# worth coding. Ids, assets and quantities mostly differ row by row.
+_CODABLE = frozenset({"dt", "created", "status", "stop_reached", "limit_reached", "amount"})
 
 
 def _build(
@@ -189,9 +200,9 @@ def _build(
     numeric = [k for k in keys if k not in objects]
     numbers = dict(zip(numeric, zip(*rows_numbers, strict=True), strict=True))
     columns = tuple(
-        _object_column(objects[k])
+        _object_column(objects[k], k in _CODABLE)
         if k in objects
-        else _number_column(numbers[k], _DECODE[kinds[k]])
+        else _number_column(numbers[k], _DECODE[kinds[k]], k in _CODABLE)
         for k in keys
     )
     return Records(keys, columns, n)
