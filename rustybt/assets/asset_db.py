@@ -62,11 +62,14 @@ _EQUITY_DEFAULTS: dict[str, Any] = {
 def _iso(value: Any) -> str | None:
     if value is None:
         return None
-    ts = pd.Timestamp(value)
+    ts = value if isinstance(value, pd.Timestamp) else pd.Timestamp(value)
     if pd.isna(ts):
         return None
     if ts.tzinfo is not None:
         ts = ts.tz_convert("UTC").tz_localize(None)
+    if 1000 <= ts.year <= 9999:
+        # What strftime gives, without its cost (it is called per date of every asset).
+        return f"{ts.year}-{ts.month:02d}-{ts.day:02d}"
     return ts.strftime("%Y-%m-%d")
 
 
@@ -118,6 +121,11 @@ class AssetDBWriter:
         exchange_rows = _exchange_rows(exchanges, {r["exchange"] for r in rows})
         conn = sqlite3.connect(self.path)
         try:
+            # The writer makes a new file (its first write creates the schema),
+            # which an ingest renames into place with its folder once complete:
+            # syncing each statement to disk (every CREATE commits) only costs time.
+            conn.execute("PRAGMA synchronous = OFF")
+            conn.execute("PRAGMA journal_mode = MEMORY")
             if not self._written:
                 conn.executescript(_SCHEMA)
                 conn.execute("INSERT INTO version_info VALUES (?)", (ASSET_DB_VERSION,))
@@ -188,7 +196,8 @@ def _insert_equities(conn: sqlite3.Connection, rows: list[dict[str, Any]]) -> No
     for row in rows:
         by_sid.setdefault(row["sid"], []).append(row)
     for sid, history in by_sid.items():
-        history.sort(key=lambda r: pd.Timestamp(r["start_date"] or "1900-01-01"))
+        if len(history) > 1:
+            history.sort(key=lambda r: pd.Timestamp(r["start_date"] or "1900-01-01"))
         latest = history[-1]
         starts = [r["start_date"] for r in history if r["start_date"] is not None]
         ends = [r["end_date"] for r in history if r["end_date"] is not None]

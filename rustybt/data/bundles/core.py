@@ -13,6 +13,7 @@ import pickle
 import shutil
 import warnings
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -314,49 +315,93 @@ def _run_ingest(
             environ, None, None, None, None, calendar, start, end, cache, show_progress, str(out)
         )
         return
+    # The calendar `load` will want is built (and cached on disk) now rather than
+    # at the first load: when its first year is known, in a thread alongside the
+    # ingest (the CSV reader and the bar writers mostly run outside the GIL).
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rustybt-calendar") as pool:
+        prebuilt = (
+            None
+            if bundle.start_session is None
+            else pool.submit(_load_calendar, bundle.calendar_name, bundle.start_session)
+        )
+        _ingest_with_writers(
+            name, bundle, environ, out, cache, show_progress, calendar, start, end, prebuilt
+        )
+
+
+def _ingest_with_writers(
+    name: str,
+    bundle: RegisteredBundle,
+    environ: Mapping[str, str],
+    out: Path,
+    cache: DiskCache,
+    show_progress: bool,
+    calendar: ExchangeCalendar,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    prebuilt: Future[ExchangeCalendar] | None,
+) -> None:
+    """Run the ingest function with the standard writers and finish every file."""
     asset_writer = AssetDBWriter(out / ASSETS_FILE)
     daily_writer = ParquetDailyBarWriter(out / DAILY_FILE, calendar, start, end)
     minute_writer = ParquetMinuteBarWriter(out / MINUTE_FILE, calendar, start, end)
     adjustment_writer = SQLiteAdjustmentWriter(
         out / ADJUSTMENTS_FILE, calendar, calendar.sessions_in_range(start, end)
     )
-    bundle.ingest(
-        environ,
-        asset_writer,
-        minute_writer,
-        daily_writer,
-        adjustment_writer,
-        calendar,
-        start,
-        end,
-        cache,
-        show_progress,
-        str(out),
-    )
-    asset_writer.init_db()
-    daily_writer.finalize()
-    minute_writer.finalize()
-    data_start, data_end = _date_range(out / DAILY_FILE, "date")
-    # The session axis of the readers: the registered range, or the data's own.
+    try:
+        bundle.ingest(
+            environ,
+            asset_writer,
+            minute_writer,
+            daily_writer,
+            adjustment_writer,
+            calendar,
+            start,
+            end,
+            cache,
+            show_progress,
+            str(out),
+        )
+        asset_writer.init_db()
+        # Both bar files are encoded in threads of their own (the ingest function
+        # may have started one already) while the rest is finished here.
+        daily_writer.start_finalize()
+        minute_writer.start_finalize()
+        # The session axis of the readers: the registered range, or the data's own.
+        data_start, data_end = bundle.start_session, bundle.end_session
+        if data_start is None or data_end is None:
+            data_start, data_end = _date_range(daily_writer)
+        first_session = bundle.start_session or data_start or start
+        last_session = bundle.end_session or data_end or end
+        if prebuilt is None:
+            _load_calendar(bundle.calendar_name, first_session)
+        else:
+            prebuilt.result()
+        daily_reader = ParquetDailyBarReader(
+            out / DAILY_FILE, calendar, first_session, last_session
+        )
+        early = not adjustment_writer.reads_daily_bars
+        if early:  # no need to wait for the daily file
+            adjustment_writer.finalize(daily_reader)
+        daily_writer.finalize()
+        minute_writer.finalize()
+    except BaseException:
+        # A bar file's write may still be going on in its thread: let it end
+        # before the caller removes the folder.
+        daily_writer.wait()
+        minute_writer.wait()
+        raise
+    if not early:
+        adjustment_writer.finalize(daily_reader)
     meta = {
         "bundle": name,
         "calendar_name": bundle.calendar_name,
-        "start_session": str((bundle.start_session or data_start or start).date()),
-        "end_session": str((bundle.end_session or data_end or end).date()),
+        "start_session": str(first_session.date()),
+        "end_session": str(last_session.date()),
         "minutes_per_day": bundle.minutes_per_day,
         "has_minute_bars": pq.read_metadata(out / MINUTE_FILE).num_rows > 0,
     }
-    daily_reader = ParquetDailyBarReader(
-        out / DAILY_FILE,
-        calendar,
-        pd.Timestamp(meta["start_session"]),
-        pd.Timestamp(meta["end_session"]),
-    )
-    adjustment_writer.finalize(daily_reader)
     (out / METADATA_FILE).write_text(json.dumps(meta, indent=2))
-    # Build (and cache on disk) the calendar `load` will want, now rather than
-    # at the first load.
-    _load_calendar(bundle.calendar_name, pd.Timestamp(meta["start_session"]))
 
 
 def _load_calendar(name: str, first_session: pd.Timestamp) -> ExchangeCalendar:
@@ -367,12 +412,12 @@ def _load_calendar(name: str, first_session: pd.Timestamp) -> ExchangeCalendar:
     return get_calendar(name, start=pd.Timestamp(year=first_session.year, month=1, day=1))
 
 
-def _date_range(path: Path, column: str) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
-    table = pq.read_table(path, columns=[column])
-    if table.num_rows == 0:
+def _date_range(writer: ParquetDailyBarWriter) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    """The first and last session of the daily bars written (None, None if none)."""
+    span = writer.time_range()
+    if span is None:
         return None, None
-    values = table.column(column).to_pandas()
-    return _session(values.min()), _session(values.max())
+    return _session(span[0]), _session(span[1])
 
 
 def _utc_naive(ts: pd.Timestamp) -> pd.Timestamp:

@@ -225,6 +225,20 @@ class SQLiteAdjustmentWriter:
     def _source(self, frame: pd.DataFrame, table: str) -> str:
         return str(frame.attrs.get("source", f"{table} for {self.path.name}"))
 
+    @property
+    def reads_daily_bars(self) -> bool:
+        """Whether :meth:`finalize` will read its daily bar reader's file.
+
+        It does for cash dividends (their ratios need closes) and, without
+        ``known_sids``, to validate any adjustment row not yet validated.
+        When it does not, :meth:`finalize` may run before the daily bar file
+        is written.
+        """
+        pending = self._batches[self._n_validated :]
+        if self._known_sids is None and any(_has_rows(batch) for batch in pending):
+            return True
+        return any(batch.dividends is not None and len(batch.dividends) for batch in self._batches)
+
     def finalize(self, daily_bar_reader: ParquetDailyBarReader | None) -> None:
         """Compute dividend ratios and write the database atomically.
 
@@ -248,10 +262,15 @@ class SQLiteAdjustmentWriter:
             its ex_date, or a ratio <= 0). It stays in ``dividend_payouts``:
             the cash is still paid.
         """
+        pending = self._batches[self._n_validated :]
         known = self._known_sids
         if known is None:
-            known = set() if daily_bar_reader is None else set(daily_bar_reader.sids.tolist())
-        for batch in self._batches[self._n_validated :]:
+            # Loading the reader's sids reads its file: only when a row needs them
+            # (an empty frame validates the same against any set of sids).
+            known = set()
+            if daily_bar_reader is not None and any(_has_rows(batch) for batch in pending):
+                known = set(daily_bar_reader.sids.tolist())
+        for batch in pending:
             self._validate(batch, known)
         self._n_validated = len(self._batches)
         tables = self._tables()
@@ -280,6 +299,7 @@ class SQLiteAdjustmentWriter:
         tmp.unlink(missing_ok=True)
         try:
             with closing(sqlite3.connect(tmp)) as conn:
+                _fast_new_file(conn)
                 conn.executescript(_SCHEMA)
                 for table, frame in tables.items():
                     _insert(conn, table, frame)
@@ -287,6 +307,22 @@ class SQLiteAdjustmentWriter:
             os.replace(tmp, self.path)
         finally:
             tmp.unlink(missing_ok=True)
+
+
+def _fast_new_file(conn: sqlite3.Connection) -> None:
+    """No disk syncs and no journal file while a new database file is written.
+
+    The file only becomes visible by a rename once complete, like the bar
+    files (which are never synced either); syncing each of its statements
+    to disk (every CREATE of the schema commits) would only cost time.
+    """
+    conn.execute("PRAGMA synchronous = OFF")
+    conn.execute("PRAGMA journal_mode = MEMORY")
+
+
+def _has_rows(batch: _Batch) -> bool:
+    frames = (batch.splits, batch.mergers, batch.dividends, batch.stock_dividends)
+    return any(frame is not None and len(frame) > 0 for frame in frames)
 
 
 def _ratio_rows(frame: pd.DataFrame) -> pd.DataFrame:

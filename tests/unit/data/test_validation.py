@@ -14,7 +14,9 @@ from hypothesis import strategies as st
 
 from rustybt.calendars import get_calendar
 from rustybt.data.validation import (
+    OHLCV_COLUMNS,
     invalid_rows_error,
+    screen_bar_arrays,
     validate_adjustments,
     validate_bars,
 )
@@ -328,6 +330,104 @@ def test_any_consistent_bars_pass_unchanged(
     )
     out = check(frame)
     np.testing.assert_array_equal(out.to_numpy(), frame.to_numpy(dtype=float))
+
+
+# --- screen_bar_arrays: validate_bars over many sources at once ------------------
+
+# Values that break (or nearly break) a rule: each stands in for one cell.
+ODD_VALUES = [np.nan, np.inf, -np.inf, 0.0, -0.0, -1.0, 1e-9, 5.0, 1e9]
+DAY = 86_400 * 10**9
+ON_CALENDAR = SESSIONS.asi8
+OFF_CALENDAR = pd.DatetimeIndex(["2020-01-04", "2019-06-03", "2020-06-01"]).asi8  # sat, out, out
+NAT = np.iinfo(np.int64).min
+
+
+def _sources(draw: st.DrawFn) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
+    """Flat bars of a few sources: mostly valid, with odd cells, times and orders."""
+    counts = draw(st.lists(st.integers(0, 8), min_size=1, max_size=6))
+    rows = sum(counts)
+    times_list: list[int] = []
+    for count in counts:
+        first = draw(st.integers(0, len(ON_CALENDAR) - count - 1))
+        times_list += ON_CALENDAR[first : first + count].tolist()
+    times = np.array(times_list, dtype=np.int64)
+    close = 10.0 + np.arange(rows, dtype=np.float64)
+    columns = [close - 0.5, close + 1.0, close - 1.0, close, np.full(rows, 100.0)]
+    for _ in range(draw(st.integers(0, 3)) if rows else 0):
+        row = draw(st.integers(0, rows - 1))
+        kind = draw(st.sampled_from(["cell", "time", "swap", "hour"]))
+        if kind == "cell":
+            column = draw(st.integers(0, 4))
+            columns[column][row] = draw(st.sampled_from(ODD_VALUES))
+        elif kind == "time":
+            times[row] = draw(st.sampled_from([*OFF_CALENDAR.tolist(), NAT, int(times[0])]))
+        elif kind == "swap":
+            other = draw(st.integers(0, rows - 1))
+            times[[row, other]] = times[[other, row]]
+        else:
+            times[row] += 15 * 3_600 * 10**9  # a time of day: floored, still valid
+    starts = np.cumsum([0, *counts[:-1]]).astype(np.int64)
+    return times, columns, starts
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_screen_flags_exactly_the_sources_validate_bars_rejects(data: st.DataObject) -> None:
+    times, columns, starts = _sources(data.draw)
+    stamps, bad = screen_bar_arrays(times, columns, starts, frequency="daily", valid_index=SESSIONS)
+    ends = [*starts[1:].tolist(), times.size]
+    for start, end in zip(starts.tolist(), ends, strict=True):
+        frame = pd.DataFrame(
+            {name: columns[k][start:end] for k, name in enumerate(OHLCV_COLUMNS)},
+            index=pd.DatetimeIndex(times[start:end].view("M8[ns]")),
+        )
+        try:
+            out = check(frame)
+        except DataValidationError:
+            assert bad[start:end].any()
+        else:
+            assert not bad[start:end].any()
+            np.testing.assert_array_equal(stamps[start:end], out.index.asi8)
+
+
+@pytest.mark.parametrize("value", ODD_VALUES)
+@pytest.mark.parametrize("column", OHLCV_COLUMNS)
+def test_screen_agrees_with_validate_bars_on_each_odd_cell(column: str, value: float) -> None:
+    frame = daily_bars(4).astype(float)
+    frame.iloc[2, frame.columns.get_loc(column)] = value
+    columns = [frame[name].to_numpy() for name in OHLCV_COLUMNS]
+    starts = np.array([0, 1], dtype=np.int64)  # two sources: rows 0 and 1-3
+    _, bad = screen_bar_arrays(
+        frame.index.asi8, columns, starts, frequency="daily", valid_index=SESSIONS
+    )
+    try:
+        check(frame.iloc[1:])
+    except DataValidationError:
+        assert bad.tolist() == [False, False, True, False]
+    else:
+        assert not bad.any()
+
+
+def test_screen_minute_bars_and_no_calendar() -> None:
+    minutes = CAL.session_minutes("2020-01-02")[:4].asi8
+    columns = [np.full(4, 1.0), np.full(4, 1.2), np.full(4, 0.9), np.full(4, 1.1), np.zeros(4)]
+    starts = np.array([0, 2], dtype=np.int64)
+    valid = CAL.session_minutes("2020-01-02")
+    stamps, bad = screen_bar_arrays(minutes, columns, starts, frequency="minute", valid_index=valid)
+    assert not bad.any()
+    np.testing.assert_array_equal(stamps, minutes)
+    shifted = minutes + 30 * 10**9  # half a minute off
+    _, bad = screen_bar_arrays(shifted, columns, starts, frequency="minute", valid_index=valid)
+    assert bad.all()
+    _, bad = screen_bar_arrays(shifted, columns, starts, frequency="minute", valid_index=None)
+    assert not bad.any()
+    # A source restarting in time is fine; going back within a source is not.
+    times = np.array([minutes[1], minutes[2], minutes[0], minutes[0]])
+    _, bad = screen_bar_arrays(times, columns, starts, frequency="minute", valid_index=None)
+    assert bad.tolist() == [False, False, False, True]
+    empty = pd.DatetimeIndex([])
+    _, bad = screen_bar_arrays(minutes, columns, starts, frequency="minute", valid_index=empty)
+    assert bad.all()
 
 
 def test_invalid_rows_error_reads_like_bar_errors() -> None:

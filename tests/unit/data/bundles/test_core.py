@@ -33,8 +33,13 @@ def _bars(sessions: pd.DatetimeIndex, base: float) -> pd.DataFrame:
     )
 
 
-def make_ingest(fail_with: Exception | None = None, bad_row: bool = False) -> Any:
-    """An ingest function in zipline's signature writing two equities."""
+def make_ingest(
+    fail_with: Exception | None = None, bad_row: bool = False, background: bool = False
+) -> Any:
+    """An ingest function in zipline's signature writing two equities.
+
+    ``background``: start the daily file's write in a thread once the bars are in.
+    """
 
     def ingest(
         environ: Any,
@@ -66,6 +71,8 @@ def make_ingest(fail_with: Exception | None = None, bad_row: bool = False) -> An
         if bad_row:
             frames[1].iloc[3, frames[1].columns.get_loc("high")] = 1.0  # high < low
         daily_bar_writer.write(frames.items(), show_progress=show_progress)
+        if background:
+            daily_bar_writer.start_finalize()
         if fail_with is not None:
             raise fail_with
         adjustment_writer.write(
@@ -139,6 +146,28 @@ def test_ingest_then_load(test_bundle: str, rustybt_root: Path) -> None:
         assert ratio == pytest.approx(1 - 0.2 / 14.0, rel=1e-12)
 
 
+def test_an_open_ended_bundle_spans_the_sessions_written(rustybt_root: Path) -> None:
+    name = "core-open-ended"
+    sessions = get_calendar("XNYS").sessions_in_range(START, END)
+
+    def ingest(*args: Any) -> None:
+        daily_bar_writer = args[3]
+        daily_bar_writer.write([(0, _bars(sessions[3:8], 10.0)), (1, _bars(sessions[5:], 20.0))])
+        daily_bar_writer.start_finalize()  # the core waits for it
+
+    bundles.register(name, ingest)  # no start or end session: the data's own range
+    try:
+        bundles.ingest(name, os.environ, pd.Timestamp("2025-01-01"))
+        with bundles.load(name) as data:
+            assert data.metadata["start_session"] == str(sessions[3].date())
+            assert data.metadata["end_session"] == str(sessions[-1].date())
+            reader = data.equity_daily_bar_reader
+            assert list(reader.sessions) == list(sessions[3:])
+            assert reader.get_value(1, sessions[6], "close") == 21.0
+    finally:
+        bundles.unregister(name)
+
+
 def test_load_picks_newest_at_or_before_timestamp(test_bundle: str) -> None:
     stamps = [pd.Timestamp("2025-01-01"), pd.Timestamp("2025-02-01"), pd.Timestamp("2025-03-01")]
     for ts in stamps:
@@ -161,6 +190,7 @@ def test_load_without_ingestion_names_the_command() -> None:
     ("kwargs", "error"),
     [
         ({"fail_with": RuntimeError("source went away")}, RuntimeError),
+        ({"fail_with": RuntimeError("source went away"), "background": True}, RuntimeError),
         ({"bad_row": True}, DataValidationError),
     ],
 )

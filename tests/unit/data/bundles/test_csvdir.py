@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import itertools
+import json
+import sqlite3
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from rustybt.data import bundles
+from rustybt.data.bundles import csvdir
 from rustybt.data.bundles.csvdir import CSVDIRBundle, csvdir_equities
 from rustybt.exceptions import ConfigValidationError, DataNotFoundError, DataValidationError
 
@@ -188,6 +193,150 @@ def test_a_zipline_style_first_column_and_header_case_are_accepted(
     data = ingest_csvdir(csvdir_equities(["daily"], str(tmp_path)))
     reader = data.equity_daily_bar_reader
     assert reader.get_value(0, pd.Timestamp("2020-01-07"), "open") == 159.5
+
+
+# --- the bulk path and the per-file path write the same bundle ------------------
+
+ADJUSTED = [
+    "2020-01-02,10.0,10.5,9.5,10.2,100,,1",  # an empty dividend cell: no dividend
+    "2020-01-03,10.2,10.6,10.0,10.4,0,0.5,",  # an empty split cell: no split
+    "2020-01-06,5.2,5.4,5.0,5.3,250,0,2",
+]
+# name -> files (name -> text); whether the bulk path can read the folder.
+FOLDERS: dict[str, tuple[dict[str, str], bool]] = {
+    "one header, adjustments": (
+        {
+            "AAPL": "\n".join([HEADER, *AAPL_ROWS]) + "\n",
+            "MSFT": "\n".join([HEADER, *MSFT_ROWS]) + "\n",
+            "IBM": "\n".join([HEADER, *ADJUSTED]) + "\n",
+        },
+        True,
+    ),
+    "several headers, clipping, odd files": (
+        {
+            "aapl": "\n".join([HEADER, "2019-12-31,1,2,1,1,5,0,1", *AAPL_ROWS]),  # no last newline
+            "MSFT": "\n".join(["Day, Open,HIGH,low,close,volume", *MSFT_ROWS]).replace(",0,1", ""),
+            "OLD": "\n".join([HEADER, "2019-12-30,1,2,1,1,5,0,2"]) + "\n",  # all clipped
+            "NEW": HEADER + "\n",  # header only
+            "XTRA": "\n".join(
+                ["symbol,date,open,high,low,close,volume,adj close"]
+                + [f"X,{r.rsplit(',', 2)[0]},1.5" for r in MSFT_ROWS]
+            )
+            + "\n",
+        },
+        True,
+    ),
+    "times and zones": (
+        {
+            "A": "\n".join(
+                [OHLCV, "2020-01-02 00:00:00,1,2,1,1,5", "2020-01-03 16:00:00,1,2,1,1,5"]
+            ),
+            "B": "\n".join(
+                [OHLCV.title(), "2020-01-02T00:00:00Z,1,2,1,1,5", "2020-01-06T00:00Z,1,2,1,1,6"]
+            ),
+        },
+        True,
+    ),
+    # Naive and zoned times in one column (one header): Arrow reads them as text.
+    "naive and zoned times": (
+        {
+            "A": "\n".join([OHLCV, "2020-01-02 00:00:00,1,2,1,1,5"]),
+            "B": "\n".join([OHLCV, "2020-01-02T00:00:00Z,1,2,1,1,5"]),
+        },
+        False,
+    ),
+    "windows line ends": (
+        {
+            "A": "\r\n".join([HEADER, *AAPL_ROWS]) + "\r\n",
+            "B": "\n".join([HEADER, *MSFT_ROWS]),
+        },
+        True,
+    ),
+    "a quoted column that is not read": (
+        {"A": "\n".join([OHLCV + ",name", *[f'{r.rsplit(",", 2)[0]},"x"' for r in MSFT_ROWS]])},
+        True,
+    ),
+    "quoted numbers": (
+        {"A": "\n".join([HEADER, *AAPL_ROWS]).replace("300.5,", '"300.5",')},
+        False,
+    ),
+    "a quoted header": ({"A": "\n".join([HEADER.replace("date", '"date"'), *AAPL_ROWS])}, False),
+    "a lone carriage return": (
+        {"A": "\n".join([HEADER, AAPL_ROWS[0] + "\r" + AAPL_ROWS[1], *AAPL_ROWS[2:]])},
+        False,
+    ),
+    "old mac line ends": ({"A": "\r".join([HEADER, *AAPL_ROWS])}, False),
+    "a blank line": ({"A": "\n".join([HEADER, AAPL_ROWS[0], "", *AAPL_ROWS[1:]])}, False),
+    "US dates": ({"A": "\n".join([OHLCV, "01/02/2020,1,2,1,1,5", "01/03/2020,1,2,1,1,5"])}, False),
+    "a volume of -0": ({"A": "\n".join([OHLCV, "2020-01-02,1,2,1,1,-0"])}, False),
+}
+
+
+def bundle_contents(path: Path) -> dict[str, object]:
+    """Everything an ingestion wrote, in comparable form."""
+    table = pq.read_table(path / "daily_equities.parquet")
+    out: dict[str, object] = {"bars": table, "bars metadata": table.schema.metadata}
+    for db in ("assets.sqlite", "adjustments.sqlite"):
+        with closing(sqlite3.connect(path / db)) as conn:
+            query = "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+            for (name,) in conn.execute(query).fetchall():
+                out[f"{db}:{name}"] = conn.execute(f"SELECT * FROM {name}").fetchall()
+    meta = json.loads((path / "bundle.json").read_text())
+    out["bundle.json"] = {key: value for key, value in meta.items() if key != "bundle"}
+    return out
+
+
+@pytest.mark.parametrize("name", list(FOLDERS))
+def test_bulk_and_per_file_paths_write_the_same_bundle(
+    name: str, tmp_path: Path, ingest_csvdir: Ingest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files, bulk = FOLDERS[name]
+    for symbol, text in files.items():
+        (tmp_path / "daily").mkdir(exist_ok=True)
+        (tmp_path / "daily" / f"{symbol}.csv").write_text(text, newline="")
+    used: list[bool] = []
+    real = csvdir._write_in_bulk
+
+    def spy(*args: object) -> bool:
+        used.append(real(*args))  # type: ignore[arg-type]
+        return used[-1]
+
+    monkeypatch.setattr(csvdir, "_write_in_bulk", spy)
+    fast = ingest_csvdir(csvdir_equities(["daily"], str(tmp_path)))
+    assert used == [bulk]
+    monkeypatch.setattr(csvdir, "_write_in_bulk", lambda *args: False)
+    slow = ingest_csvdir(csvdir_equities(["daily"], str(tmp_path)))
+    expected, got = bundle_contents(slow.path), bundle_contents(fast.path)
+    assert got.keys() == expected.keys()
+    for key, value in expected.items():
+        assert got[key] == value or (key == "bars" and got[key].equals(value)), key  # type: ignore[attr-defined]
+    assert len(got["assets.sqlite:assets"]) > 0  # type: ignore[arg-type]
+
+
+def test_an_empty_file_is_named(tmp_path: Path, ingest_csvdir: Ingest) -> None:
+    write_csv(tmp_path / "daily", "AAPL", AAPL_ROWS)
+    empty = tmp_path / "daily" / "EMPTY.csv"
+    empty.write_text("")
+    message = ingest_error(tmp_path, ingest_csvdir)
+    assert message.startswith(f"{empty}: not a readable CSV file")
+
+
+def test_the_bulk_path_gives_way_to_report_the_first_bad_file(
+    tmp_path: Path, ingest_csvdir: Ingest
+) -> None:
+    bad_split = list(AAPL_ROWS)
+    bad_split[1] = "2020-01-03,300.5,302.0,300.0,301.0,1100,0,-2"
+    bad_high = list(AAPL_ROWS)
+    bad_high[2] = "2020-01-06,301.0,299.0,300.5,302.0,1200,0,1"
+    write_csv(tmp_path / "daily", "AAA", AAPL_ROWS)
+    first = write_csv(tmp_path / "daily", "BBB", bad_split)
+    write_csv(tmp_path / "daily", "CCC", bad_high)
+    message = ingest_error(tmp_path, ingest_csvdir)
+    assert message == f"{first}: 1 invalid row: row 2 (line 3, 2020-01-03): split -2.0 <= 0"
+    (tmp_path / "daily" / "BBB.csv").unlink()
+    second = write_csv(tmp_path / "daily", "AAB", bad_high)
+    message = ingest_error(tmp_path, ingest_csvdir)
+    assert message == f"{second}: 1 invalid row: row 3 (line 4, 2020-01-06): high 299.0 < low 300.5"
 
 
 # --- bad input ----------------------------------------------------------------

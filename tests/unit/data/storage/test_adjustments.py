@@ -228,6 +228,42 @@ def test_validation_deferred_to_finalize_uses_daily_sids(
     assert not path.exists()
 
 
+class _SidsUnread:
+    """A daily reader stand-in whose sids must not be asked for."""
+
+    @property
+    def sids(self) -> np.ndarray:
+        raise AssertionError("the reader's sids were loaded")
+
+
+def test_empty_frames_do_not_load_the_daily_sids(tmp_path: Path) -> None:
+    path = tmp_path / "a.sqlite"
+    writer = SQLiteAdjustmentWriter(path, CAL, SESSIONS)
+    writer.write(splits=SPLITS.iloc[:0], dividends=DIVIDENDS.iloc[:0])
+    writer.finalize(_SidsUnread())  # type: ignore[arg-type]
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM splits").fetchone() == (0,)
+    # An empty frame still needs its columns, whatever the sids.
+    writer = SQLiteAdjustmentWriter(tmp_path / "b.sqlite", CAL, SESSIONS)
+    writer.write(splits=SPLITS.iloc[:0].drop(columns="ratio"))
+    with pytest.raises(DataValidationError, match="missing required column"):
+        writer.finalize(_SidsUnread())  # type: ignore[arg-type]
+
+
+def test_reads_daily_bars_says_when_finalize_needs_the_daily_file(tmp_path: Path) -> None:
+    writer = SQLiteAdjustmentWriter(tmp_path / "a.sqlite", CAL, SESSIONS)
+    assert not writer.reads_daily_bars
+    writer.write(splits=SPLITS.iloc[:0], dividends=DIVIDENDS.iloc[:0])
+    assert not writer.reads_daily_bars
+    writer.write(splits=SPLITS)
+    assert writer.reads_daily_bars  # its sids validate the split
+    known = SQLiteAdjustmentWriter(tmp_path / "b.sqlite", CAL, SESSIONS, known_sids={1, 2, 3})
+    known.write(splits=SPLITS)
+    assert not known.reads_daily_bars
+    known.write(dividends=DIVIDENDS)
+    assert known.reads_daily_bars  # dividend ratios need closes
+
+
 def test_merger_errors_name_mergers(tmp_path: Path) -> None:
     writer = SQLiteAdjustmentWriter(tmp_path / "a.sqlite", CAL, SESSIONS, known_sids={1})
     bad = pd.DataFrame({"sid": [1], "ratio": [-2.0], "effective_date": [SESSIONS[1]]})

@@ -16,7 +16,12 @@ from hypothesis import strategies as st
 from rustybt.assets import Equity, ExchangeInfo
 from rustybt.calendars import get_calendar
 from rustybt.data.storage import ParquetDailyBarReader, ParquetDailyBarWriter
-from rustybt.exceptions import DataNotFoundError, DataValidationError, ParameterValidationError
+from rustybt.exceptions import (
+    DataError,
+    DataNotFoundError,
+    DataValidationError,
+    ParameterValidationError,
+)
 
 CAL = get_calendar("XNYS")
 START = pd.Timestamp("2024-01-02")
@@ -186,6 +191,111 @@ def test_unknown_invalid_data_behavior(tmp_path: Path) -> None:
     writer = ParquetDailyBarWriter(tmp_path / "d.parquet", CAL, START, END)
     with pytest.raises(ParameterValidationError, match="invalid_data_behavior"):
         writer.write([], invalid_data_behavior="skip")
+
+
+# --- bulk writing (write_arrays) and background finalize -------------------------
+
+
+def flat(frames: list[tuple[int, pd.DataFrame]]) -> dict[str, object]:
+    """``frames`` as write_arrays' arguments: the rows end to end."""
+    whole = pd.concat([frame for _, frame in frames]) if frames else bars([])
+    return {
+        "sids": [sid for sid, _ in frames],
+        "counts": [len(frame) for _, frame in frames],
+        "times": pd.DatetimeIndex(whole.index).asi8,
+        "columns": {name: whole[name].to_numpy(dtype=float) for name in FIELDS},
+    }
+
+
+@pytest.mark.parametrize("order", [[2, 5, 7], [7, 5, 2]])
+def test_write_arrays_writes_the_file_write_does(tmp_path: Path, order: list[int]) -> None:
+    given = {2: bars(SESSIONS[3:9], base=50.0), 5: bars(SESSIONS), 7: bars([])}
+    # In sid order the file's columns are slices of the arrays given; else copies.
+    frames = [(sid, given[sid]) for sid in order]
+    write(tmp_path / "a.parquet", frames)
+    writer = ParquetDailyBarWriter(tmp_path / "b.parquet", CAL, START, END)
+    # Sessions given with a time of day are floored, as write does.
+    arrays = flat(frames)
+    arrays["times"] = np.asarray(arrays["times"]) + 3_600 * 10**9
+    writer.write_arrays(**arrays)  # type: ignore[arg-type]
+    assert writer.time_range() == (SESSIONS[0], SESSIONS[-1])
+    writer.finalize()
+    expected, got = pq.read_table(tmp_path / "a.parquet"), pq.read_table(tmp_path / "b.parquet")
+    assert got.equals(expected)
+    assert got.schema.metadata == expected.schema.metadata
+
+
+def test_write_arrays_reports_and_keeps_nothing_like_write(tmp_path: Path) -> None:
+    bad = bars(SESSIONS[:3])
+    bad.loc[bad.index[1], "high"] = 1.0  # below low
+    frames = [(1, bars(SESSIONS[:4])), (4, bad)]
+    writer = ParquetDailyBarWriter(tmp_path / "d.parquet", CAL, START, END)
+    with pytest.raises(DataValidationError) as expected:
+        writer.write(frames)
+    writer = ParquetDailyBarWriter(tmp_path / "d.parquet", CAL, START, END)
+    with pytest.raises(DataValidationError) as info:
+        writer.write_arrays(**flat(frames), sources=["one.csv", "sid 4"])  # type: ignore[arg-type]
+    assert info.value.message == expected.value.message
+    assert writer.sids_written == []  # sid 1 was valid, but the call failed
+    writer.write_arrays(**flat(frames), invalid_data_behavior="ignore")  # type: ignore[arg-type]
+    assert writer.sids_written == [1, 4]
+    writer.finalize()
+    assert np.isnan(reader(tmp_path / "d.parquet").panel("close")[1, 1])
+
+
+def test_write_arrays_checks_its_arguments(tmp_path: Path) -> None:
+    writer = ParquetDailyBarWriter(tmp_path / "d.parquet", CAL, START, END)
+    writer.write([(1, bars(SESSIONS[:2]))])
+    arrays = flat([(1, bars(SESSIONS[:2]))])
+    with pytest.raises(DataValidationError, match="sid 1 was already written"):
+        writer.write_arrays(**arrays)  # type: ignore[arg-type]
+    twice = flat([(3, bars(SESSIONS[:2])), (3, bars(SESSIONS[2:4]))])
+    with pytest.raises(DataValidationError, match="sid 3 was already written"):
+        writer.write_arrays(**twice)  # type: ignore[arg-type]
+    with pytest.raises(ParameterValidationError, match="2 sids, 1 counts"):
+        writer.write_arrays([2, 3], [2], arrays["times"], arrays["columns"])  # type: ignore[arg-type]
+    with pytest.raises(ParameterValidationError, match="adding up to 3"):
+        writer.write_arrays([2], [3], arrays["times"], arrays["columns"])  # type: ignore[arg-type]
+    columns = dict(arrays["columns"])  # type: ignore[call-overload]
+    del columns["volume"]
+    with pytest.raises(DataValidationError, match="lacks column"):
+        writer.write_arrays([2], [2], arrays["times"], columns)  # type: ignore[arg-type]
+    with pytest.raises(ParameterValidationError, match="invalid_data_behavior"):
+        writer.write_arrays([], [], np.empty(0, np.int64), {}, invalid_data_behavior="skip")
+    assert writer.sids_written == [1]
+
+
+def test_start_finalize_writes_in_the_background(tmp_path: Path) -> None:
+    path = tmp_path / "d.parquet"
+    writer = ParquetDailyBarWriter(path, CAL, START, END)
+    assert writer.wait() is None  # nothing started
+    writer.write([(1, bars(SESSIONS[:2]))])
+    writer.start_finalize()
+    writer.start_finalize()  # once is enough
+    with pytest.raises(DataError, match="after start_finalize"):
+        writer.write([(2, bars(SESSIONS[:2]))])
+    with pytest.raises(DataError, match="after start_finalize"):
+        writer.write_arrays(**flat([(2, bars(SESSIONS[:2]))]))  # type: ignore[arg-type]
+    writer.finalize()
+    assert reader(path).sids.tolist() == [1]
+    assert writer.wait() is None
+
+
+def test_a_background_failure_is_raised_by_finalize(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    writer = ParquetDailyBarWriter(tmp_path / "file" / "d.parquet", CAL, START, END)
+    writer.write([(1, bars(SESSIONS[:2]))])
+    writer.start_finalize()
+    assert isinstance(writer.wait(), OSError)  # its folder is a file
+    with pytest.raises(OSError):
+        writer.finalize()
+
+
+def test_time_range_of_nothing(tmp_path: Path) -> None:
+    writer = ParquetDailyBarWriter(tmp_path / "d.parquet", CAL, START, END)
+    assert writer.time_range() is None
+    writer.write([(7, bars([]))])
+    assert writer.time_range() is None
 
 
 def test_sid_with_empty_frame_is_a_column(tmp_path: Path) -> None:

@@ -246,3 +246,25 @@ def test_round_trip_panels_equal_input(
                 assert (others == 0.0).all()
             else:
                 assert np.isnan(others).all()
+
+
+def test_write_arrays_of_minutes_matches_write(tmp_path: Path) -> None:
+    frames = [(1, bars(CAL.session_minutes(JUL2)[:5])), (4, bars(CAL.session_minutes(JUL3)))]
+    write(tmp_path / "a.parquet", frames)
+    writer = ParquetMinuteBarWriter(tmp_path / "b.parquet", CAL, START, END)
+    whole = pd.concat([frame for _, frame in frames])
+    writer.write_arrays(
+        [1, 4],
+        [5, len(frames[1][1])],
+        pd.DatetimeIndex(whole.index).asi8,
+        {name: whole[name].to_numpy() for name in FIELDS},
+    )
+    first, last = CAL.session_minutes(JUL2)[0], CAL.session_minutes(JUL3)[-1]
+    assert writer.time_range() == (first, last)
+    writer.finalize()
+    assert pq.read_table(tmp_path / "b.parquet").equals(pq.read_table(tmp_path / "a.parquet"))
+    off = whole.index.asi8 + 30 * 10**9  # half a minute off the calendar
+    with pytest.raises(DataValidationError, match=r"sid 7.*not a trading minute"):
+        ParquetMinuteBarWriter(tmp_path / "c.parquet", CAL, START, END).write_arrays(
+            [7], [len(off)], off, {name: whole[name].to_numpy() for name in FIELDS}
+        )
