@@ -13,6 +13,7 @@ Files, under ``out/``:
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 import traceback
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,11 @@ def _num(value: Any) -> Any:
     return str(value)
 
 
+def _records(cell: Any) -> bool:
+    """A cell of dicts: zipline's list, or rustybt's column-stored Records (a Sequence)."""
+    return isinstance(cell, Sequence) and not isinstance(cell, str)
+
+
 def write_perf(perf: pd.DataFrame, out: Path, case: str) -> None:
     out.mkdir(parents=True, exist_ok=True)
     sessions = _session(perf.index)
@@ -49,7 +55,7 @@ def write_perf(perf: pd.DataFrame, out: Path, case: str) -> None:
 
     rows = []
     for session, txns in zip(sessions, perf["transactions"], strict=True):
-        for t in txns if isinstance(txns, list) else ():
+        for t in txns if _records(txns) else ():
             rows.append(
                 {
                     "session": session,
@@ -67,7 +73,7 @@ def write_perf(perf: pd.DataFrame, out: Path, case: str) -> None:
     # this column by its own values in both frameworks: then there is no positions file.
     rows = []
     for session, positions in zip(sessions, perf["positions"], strict=True):
-        if not isinstance(positions, list):
+        if not _records(positions):
             rows = None
             break
         for p in positions:
