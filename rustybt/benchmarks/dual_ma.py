@@ -13,7 +13,8 @@ backtrader, vectorbt) can mirror them bar for bar:
    ``data.history(universe, "close", 50, frequency)`` (``"1d"`` on daily
    bars, ``"1m"`` on minute bars), and for each asset computes
    ``fast`` = the mean of the last ``FAST`` (20) closes and ``slow`` = the
-   mean of all 50, both including the current bar.
+   mean of all 50, both including the current bar (compared exactly, on
+   sums in cents: see :func:`targets`).
 4. For each asset, in universe order: ``order_target_percent(asset, 1 / N)``
    if ``fast > slow`` (strictly), else ``order_target_percent(asset, 0.0)``.
    Portfolio value is the engine's (cash plus positions at the last price).
@@ -66,10 +67,16 @@ def initialize(context: Any, universe: Sequence[str]) -> None:
 
 
 def targets(closes: npt.NDArray[np.float64], n_assets: int) -> npt.NDArray[np.float64]:
-    """Target weights from a ``(SLOW, assets)`` window of closes: 1/N where fast > slow."""
-    fast = closes[-FAST:].mean(axis=0)
-    slow = closes.mean(axis=0)
-    return np.where(fast > slow, 1.0 / n_assets, 0.0)
+    """Target weights from a ``(SLOW, assets)`` window of closes: 1/N where fast > slow.
+
+    "fast > slow" is decided exactly, as every peer implementation decides it:
+    the closes are whole cents, so the test is ``sum(last FAST in cents) *
+    SLOW > sum(all SLOW in cents) * FAST`` on integers held exactly in
+    float64. Float means could break a tie (equal means) either way.
+    """
+    cents = np.rint(closes * 100.0)
+    ups = cents[-FAST:].sum(axis=0) * SLOW > cents.sum(axis=0) * FAST
+    return np.where(ups, 1.0 / n_assets, 0.0)
 
 
 def handle_data(context: Any, data: Any) -> None:

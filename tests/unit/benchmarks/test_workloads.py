@@ -88,6 +88,21 @@ def test_targets_follow_the_crossover_rule() -> None:
     assert dual_ma.targets(closes, n_assets=4).tolist() == [0.25, 0.0, 0.0]
 
 
+def test_targets_decide_ties_exactly() -> None:
+    # Equal closes: the fast and slow means are equal, a tie, which is not
+    # fast > slow, however the engine's floats round the two means.
+    base = np.full(50, 216.04)
+    tie = base.copy()
+    up = base.copy()
+    up[-1] = 216.05  # one cent more on the last bar: fast > slow
+    closes = np.column_stack([tie, up])
+    assert dual_ma.targets(closes, n_assets=2).tolist() == [0.0, 0.5]
+    # A window with a missing close never targets the asset.
+    holes = up.copy()
+    holes[10] = np.nan
+    assert dual_ma.targets(holes[:, None], n_assets=1).tolist() == [0.0]
+
+
 def test_spec_sizes_and_validation() -> None:
     assert (workload_spec("W1").assets, workload_spec("W1").sessions) == (500, 2520)
     assert (workload_spec("w2").assets, workload_spec("w2").sessions) == (50, 252)
