@@ -87,10 +87,6 @@ def main() -> None:
     )
     bundle = f"peers-{Path(data_dir).name}"
     tframes = [frequency]
-    if frequency == "minute" and framework == "rustybt":
-        # rustybt's run_algorithm takes the first trading day from the daily
-        # table, which a minute-only bundle lacks: ingest the daily bars too.
-        tframes = ["daily", "minute"]
     bundles.register(
         bundle,
         csvdir_equities(tframes, str(data_dir)),
