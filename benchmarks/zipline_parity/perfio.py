@@ -13,8 +13,8 @@ Files, under ``out/``:
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
