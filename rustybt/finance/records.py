@@ -5,7 +5,9 @@ positions of that session as lists of dicts (zipline's format). Kept as
 dicts, a ten-year backtest of hundreds of assets holds millions of them:
 most of its memory and much of the garbage collector's work. A
 :class:`Records` stores the same values by column (object references in
-tuples, numbers in one float64 block) and builds each dict when it is read.
+tuples, numbers in float64 arrays, a column of one repeated value once, a
+few values repeated as one-byte codes) and builds each dict when it is read.
+``isinstance(records, list)`` is False: ``list(records)`` gives the list.
 
 A :class:`Records` is a :class:`~collections.abc.Sequence`: ``len``,
 indexing, slicing, iteration and ``==`` against a list behave as they do on
