@@ -106,7 +106,7 @@ class _PeriodMetric:
         self._end_of_period("daily_perf", packet, ledger, None)
 
 
-class SimpleLedgerField:
+class SimpleLedgerField(_PeriodMetric):
     """Write a ledger attribute (dotted path) into the period section each bar/session.
 
     Parameters
@@ -121,43 +121,21 @@ class SimpleLedgerField:
         self._get = operator.attrgetter(ledger_field)
         self._packet_field = _field_name(ledger_field, packet_field)
 
-    def end_of_bar(
-        self, packet: Packet, ledger: Ledger, dt: pd.Timestamp, session_ix: int, data_portal: Any
+    def _end_of_period(
+        self, section: str, packet: Packet, ledger: Ledger, dt: pd.Timestamp | None
     ) -> None:
-        packet["minute_perf"][self._packet_field] = packet_value(self._get(ledger))
-
-    def end_of_session(
-        self,
-        packet: Packet,
-        ledger: Ledger,
-        session: pd.Timestamp,
-        session_ix: int,
-        data_portal: Any,
-    ) -> None:
-        packet["daily_perf"][self._packet_field] = packet_value(self._get(ledger))
+        packet[section][self._packet_field] = packet_value(self._get(ledger))
 
 
 class DailyLedgerField(SimpleLedgerField):
     """Like :class:`SimpleLedgerField`, and also into the cumulative section."""
 
-    def end_of_bar(
-        self, packet: Packet, ledger: Ledger, dt: pd.Timestamp, session_ix: int, data_portal: Any
+    def _end_of_period(
+        self, section: str, packet: Packet, ledger: Ledger, dt: pd.Timestamp | None
     ) -> None:
         value = packet_value(self._get(ledger))
         packet["cumulative_perf"][self._packet_field] = value
-        packet["minute_perf"][self._packet_field] = value
-
-    def end_of_session(
-        self,
-        packet: Packet,
-        ledger: Ledger,
-        session: pd.Timestamp,
-        session_ix: int,
-        data_portal: Any,
-    ) -> None:
-        value = packet_value(self._get(ledger))
-        packet["cumulative_perf"][self._packet_field] = value
-        packet["daily_perf"][self._packet_field] = value
+        packet[section][self._packet_field] = value
 
 
 class StartOfPeriodLedgerField(_PeriodMetric):
