@@ -173,13 +173,6 @@ class TradingAlgorithm:
         self.asset_finder: Any = asset_finder or (data_portal.asset_finder if data_portal else None)
         self.precision = precision or DEFAULT_PRECISION
         self.blotter = blotter or SimulationBlotter(self.precision, cancel_policy=cancel_policy)
-        # Plain market orders skip the blotter's re-validation when it rounds as we do.
-        same_rounding = getattr(self.blotter, "precision", None) is self.precision
-        self._order_market = (
-            self.blotter.order_market
-            if isinstance(self.blotter, SimulationBlotter) and same_rounding
-            else None
-        )
         self.metrics_set = metrics_set if metrics_set is not None else "default"
         self.benchmark_sid = benchmark_sid
         self.benchmark_returns = benchmark_returns
@@ -622,9 +615,6 @@ class TradingAlgorithm:
         if cached is not None and cached[0] is self.datetime:
             return cached[1]
         session = self.trading_calendar.minute_to_session(self.datetime, direction="next")
-        if cached is not None and cached[1] == session:
-            # Keep one object per session: callers cache by identity.
-            session = cached[1]
         self._session_cache = (self.datetime, session)
         return session
 
@@ -674,8 +664,10 @@ class TradingAlgorithm:
             # place nothing. order_target_* on a flat position ends here.
             if not quantity:
                 return None
-            if self._order_market is not None:
-                return self._order_market(asset, quantity)
+            blotter = self.blotter
+            # A simulation blotter that rounds as we do needs no second validation.
+            if isinstance(blotter, SimulationBlotter) and blotter.precision is self.precision:
+                return blotter.order_market(asset, quantity)
         execution = self._style(asset, limit_price, stop_price, style)
         for control in self.trading_controls:
             control.validate(asset, quantity, self.portfolio, self.datetime, self.current_data)

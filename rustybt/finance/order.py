@@ -111,7 +111,7 @@ def _new_id() -> str:
 
 _ZERO = Decimal(0)
 _MARKET = MarketOrder()  # stateless: one instance serves every plain market order
-_LIVE = frozenset({0, 4})  # OrderStatus.OPEN, OrderStatus.HELD
+_LIVE = frozenset({OrderStatus.OPEN, OrderStatus.HELD})
 
 
 class Order:
