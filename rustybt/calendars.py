@@ -27,7 +27,7 @@ import pandas as pd
 from exchange_calendars import ExchangeCalendar
 
 from rustybt.exceptions import ConfigValidationError
-from rustybt.utils.paths import rustybt_root
+from rustybt.utils.paths import cache_root
 
 __all__ = ["ExchangeCalendar", "TradingCalendar", "get_calendar", "get_calendar_names"]
 
@@ -101,7 +101,7 @@ def _disk_cache_path(name: str, start: pd.Timestamp, end: pd.Timestamp | None) -
         f"{name.replace('/', '_')}_{start.date()}_{end_key}"
         f"_ec{xcals.__version__}_pd{pd.__version__}.pickle"
     )
-    return rustybt_root() / "cache" / "calendars" / key
+    return cache_root() / "calendars" / key
 
 
 def _load_pickle(path: Path) -> object:
@@ -123,7 +123,7 @@ def _store_pickle(path: Path, value: object) -> None:
             pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
     except OSError:
-        pass  # a read-only RUSTYBT_ROOT only costs the rebuild next time
+        pass  # a read-only cache folder only costs the rebuild next time
 
 
 def get_calendar_names() -> list[str]:

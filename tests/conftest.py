@@ -1,4 +1,7 @@
-"""Test-wide fixtures: every test gets its own RUSTYBT_ROOT, never ~/.rustybt."""
+"""Test-wide fixtures: every test gets its own RUSTYBT_ROOT, never ~/.rustybt.
+
+The cache folder (built calendars) is one per test worker, never ~/.cache/rustybt.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +11,21 @@ from pathlib import Path
 import pytest
 
 
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The ``$RUSTYBT_CACHE_DIR`` of this test worker's tests."""
+    return tmp_path_factory.mktemp("rustybt-cache")
+
+
 @pytest.fixture(autouse=True)
-def rustybt_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A private ``$RUSTYBT_ROOT`` for the test."""
+def rustybt_root(
+    tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
+    """A private ``$RUSTYBT_ROOT`` for the test (and the worker's cache folder)."""
     root = tmp_path / "rustybt-root"
     root.mkdir()
     monkeypatch.setenv("RUSTYBT_ROOT", str(root))
+    monkeypatch.setenv("RUSTYBT_CACHE_DIR", str(cache_dir))
     yield root
 
 

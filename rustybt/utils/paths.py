@@ -1,4 +1,8 @@
-"""Where rustybt keeps its files: ``$RUSTYBT_ROOT`` (default ``~/.rustybt``)."""
+"""Where rustybt keeps its files: ``$RUSTYBT_ROOT`` (default ``~/.rustybt``).
+
+Files any root can rebuild at will (built trading calendars) go to the user's
+cache folder instead, shared by every root: see :func:`cache_root`.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,21 @@ def rustybt_root(environ: Mapping[str, str] | None = None) -> Path:
     env = os.environ if environ is None else environ
     root = env.get("RUSTYBT_ROOT")
     return Path(root).expanduser() if root else Path.home() / ".rustybt"
+
+
+def cache_root(environ: Mapping[str, str] | None = None) -> Path:
+    """The cache folder shared by every root: files rustybt can always rebuild.
+
+    ``$RUSTYBT_CACHE_DIR``, else ``$XDG_CACHE_HOME/rustybt``, else
+    ``~/.cache/rustybt``. Deleting it at any time only costs rebuilding.
+    """
+    env = os.environ if environ is None else environ
+    explicit = env.get("RUSTYBT_CACHE_DIR")
+    if explicit:
+        return Path(explicit).expanduser()
+    xdg = env.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "rustybt"
 
 
 def data_root(environ: Mapping[str, str] | None = None) -> Path:

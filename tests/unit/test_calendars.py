@@ -10,6 +10,7 @@ import pytest
 from rustybt import calendars
 from rustybt.calendars import get_calendar
 from rustybt.exceptions import ConfigValidationError
+from rustybt.utils.paths import cache_root
 
 
 def test_minute_labels_are_zipline_s() -> None:
@@ -30,11 +31,14 @@ def test_unknown_calendar() -> None:
         get_calendar("NOPE")
 
 
-def test_built_calendars_are_cached_on_disk(rustybt_root: Path) -> None:
+def test_built_calendars_are_cached_on_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RUSTYBT_CACHE_DIR", str(tmp_path / "cache"))
     calendars._cached_calendar.cache_clear()
     start = pd.Timestamp("2016-01-01")
     first = get_calendar("XNYS", start=start)
-    [path] = (rustybt_root / "cache" / "calendars").glob("XNYS_2016-01-01_*.pickle")
+    [path] = (tmp_path / "cache" / "calendars").glob("XNYS_2016-01-01_*.pickle")
     calendars._cached_calendar.cache_clear()
     again = get_calendar("XNYS", start=start)
     assert again is not first  # a new object, read back from the file
@@ -47,3 +51,13 @@ def test_built_calendars_are_cached_on_disk(rustybt_root: Path) -> None:
     assert rebuilt.sessions.equals(first.sessions)
     assert path.read_bytes() != b"not a pickle"
     calendars._cached_calendar.cache_clear()
+
+
+def test_the_cache_folder_is_shared_by_roots_and_follows_the_environment(
+    tmp_path: Path,
+) -> None:
+    assert cache_root({"RUSTYBT_CACHE_DIR": str(tmp_path / "c")}) == tmp_path / "c"
+    assert cache_root({"XDG_CACHE_HOME": str(tmp_path / "x")}) == tmp_path / "x" / "rustybt"
+    assert cache_root({}) == Path.home() / ".cache" / "rustybt"
+    # Not under RUSTYBT_ROOT: a fresh root reuses what another root built.
+    assert cache_root({"RUSTYBT_ROOT": str(tmp_path / "r")}) == Path.home() / ".cache" / "rustybt"
