@@ -9,12 +9,11 @@ lives in :mod:`rustybt.sim.loop`.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from decimal import Decimal
-from typing import Any, TypeVar
+from decimal import ROUND_DOWN, Decimal
+from typing import Any, TypeVar, cast
 
 import pandas as pd
 
@@ -42,7 +41,7 @@ from rustybt.finance.execution import (
     StopOrder,
 )
 from rustybt.finance.order import Order
-from rustybt.finance.precision import DEFAULT_PRECISION, PrecisionConfig, to_decimal
+from rustybt.finance.precision import DEFAULT_PRECISION, ZERO, PrecisionConfig, to_decimal
 from rustybt.sim.events import Event, EventManager, scheduled_event
 from rustybt.sim.params import SimulationParameters
 from rustybt.sim.rules import Always
@@ -90,10 +89,8 @@ def algorithm_context(algo: TradingAlgorithm) -> Iterator[None]:
         _current.reset(token)
 
 
-def _round_if_near_integer(x: Decimal, epsilon: Decimal = Decimal("1e-4")) -> Decimal:
-    """zipline's rule: amounts within 1e-4 of a whole number are that number."""
-    nearest = x.to_integral_value()
-    return nearest if abs(x - nearest) <= epsilon else x
+#: zipline's rule: order amounts within 1e-4 of a whole number are that number.
+_NEAR_INTEGER = Decimal("1e-4")
 
 
 class TradingAlgorithm:
@@ -196,9 +193,11 @@ class TradingAlgorithm:
         self.metrics_tracker: Any = None
         self.current_data: BarData | None = None
         self._last_sync: pd.Timestamp | None = None
-        self._session_cache: tuple[pd.Timestamp, pd.Timestamp] | None = None
-        # sid -> (asset, first, last tradeable session in ns) once it passed _check_asset
-        self._tradeable: dict[Any, tuple[Asset, int, int]] = {}
+        # (datetime, its session, the session in ns)
+        self._session_cache: tuple[pd.Timestamp, pd.Timestamp, int] | None = None
+        # sid -> (asset, first and last tradeable session in ns, quantity step)
+        # once the asset passed _check_new_asset
+        self._tradeable: dict[Any, tuple[Asset, int, int, Decimal]] = {}
 
     # --- user functions -----------------------------------------------------
 
@@ -566,17 +565,24 @@ class TradingAlgorithm:
                 context={"call": call, "dt": str(self.datetime)},
             )
 
-    def _check_asset(self, asset: Any, call: str) -> Asset:
-        # Orders check one asset per call, many calls a bar: an asset seen
-        # before is checked against its cached tradeable span of sessions.
+    def _ready(self, asset: Any, call: str) -> Decimal:
+        """Check that ``call`` may order ``asset`` now; return the asset's quantity step.
+
+        Orders check one asset per call, many calls a bar: an asset seen before
+        is checked against its cached tradeable span of sessions.
+        """
+        if not self.initialized or self._in_before_trading_start:
+            self._check_can_order(call)
         known = self._tradeable.get(getattr(asset, "sid", None))
         if known is not None and known[0] is asset:
-            ns = self._current_session().value
+            dt = self.datetime
+            cached = self._session_cache
+            ns = cached[2] if cached is not None and cached[0] is dt else self._session_ns()
             if known[1] <= ns <= known[2]:
-                return asset
-        return self._check_new_asset(asset, call)
+                return known[3]
+        return self._check_new_asset(asset, call)[3]
 
-    def _check_new_asset(self, asset: Any, call: str) -> Asset:
+    def _check_new_asset(self, asset: Any, call: str) -> tuple[Asset, int, int, Decimal]:
         if not isinstance(asset, Asset):
             raise InvalidOrderError(
                 f"{call}(): {asset!r} is not an Asset; look one up with symbol() or sid() "
@@ -606,8 +612,9 @@ class TradingAlgorithm:
             )
         first = -(2**63) if asset.start_date is None else asset.start_date.value
         last = 2**63 if end is None else end.value
-        self._tradeable[asset.sid] = (asset, first, last)
-        return asset
+        quantum = self.precision.for_asset(asset).quantity_quantum
+        known = self._tradeable[asset.sid] = (asset, first, last, quantum)
+        return known
 
     def _current_session(self) -> pd.Timestamp:
         """The session of the current time (cached: orders ask for it per asset)."""
@@ -615,19 +622,40 @@ class TradingAlgorithm:
         if cached is not None and cached[0] is self.datetime:
             return cached[1]
         session = self.trading_calendar.minute_to_session(self.datetime, direction="next")
-        self._session_cache = (self.datetime, session)
+        self._session_cache = (self.datetime, session, session.value)
         return session
 
-    def _round_order(self, asset: Asset, amount: Any) -> Decimal:
-        try:
-            value = to_decimal(amount)
-        except Exception as exc:
-            raise InvalidOrderError(
-                f"invalid order amount {amount!r} for {asset!r} {self._where()}: "
-                "must be a finite number",
-                context={"asset": repr(asset), "amount": repr(amount), "dt": str(self.datetime)},
-            ) from exc
-        return self.precision.quantity(asset, _round_if_near_integer(value))
+    def _session_ns(self) -> int:
+        self._current_session()
+        assert self._session_cache is not None
+        return self._session_cache[2]
+
+    def _round_order(self, asset: Asset, amount: Any, quantum: Decimal) -> Decimal:
+        """zipline's near-integer rule, then toward zero to the asset's ``quantum``.
+
+        The same as ``precision.quantity(asset, amount)`` after the near-integer rule,
+        with the asset's quantum looked up once (by :meth:`_ready`).
+        """
+        if type(amount) is Decimal and amount.is_finite():
+            value = amount
+        else:
+            try:
+                value = to_decimal(amount)
+            except Exception as exc:
+                raise InvalidOrderError(
+                    f"invalid order amount {amount!r} for {asset!r} {self._where()}: "
+                    "must be a finite number",
+                    context={
+                        "asset": repr(asset),
+                        "amount": repr(amount),
+                        "dt": str(self.datetime),
+                    },
+                ) from exc
+        nearest = value.to_integral_value()
+        if abs(value - nearest) <= _NEAR_INTEGER:
+            value = nearest
+        # + 0 normalizes -0, as precision.quantity does.
+        return value.quantize(quantum, rounding=ROUND_DOWN) + 0
 
     def _style(
         self, asset: Asset, limit_price: Any, stop_price: Any, style: ExecutionStyle | None
@@ -655,8 +683,9 @@ class TradingAlgorithm:
         limit_price: Any,
         stop_price: Any,
         style: ExecutionStyle | None,
+        quantum: Decimal,
     ) -> str | None:
-        quantity = self._round_order(asset, amount)
+        quantity = self._round_order(asset, amount, quantum)
         plain = style is None and limit_price is None and stop_price is None
         if plain and not self.trading_controls:
             # Nothing to trade, nothing to validate (controls count zero orders,
@@ -676,7 +705,7 @@ class TradingAlgorithm:
     def _last_price(self, asset: Asset, call: str) -> Decimal:
         assert self.current_data is not None
         price = self.current_data.spot(asset, "price")
-        if price is None or not math.isfinite(price):
+        if price is None or price - price != 0:  # missing, NaN or infinite
             raise OrderRejectedError(
                 f"{call}(): no price for {asset!r} {self._where()}; cannot size the order",
                 context={"asset": repr(asset), "dt": str(self.datetime)},
@@ -685,16 +714,22 @@ class TradingAlgorithm:
 
     def _value_to_amount(self, asset: Asset, value: Decimal, call: str) -> Decimal:
         price = self._last_price(asset, call)
-        if price == 0:
-            return Decimal(0)
+        if not price:
+            return ZERO
         multiplier = asset.multiplier
         if multiplier == 1:
             return value / price
         return value / (price * to_decimal(multiplier))
 
+    def _portfolio_value(self) -> Decimal:
+        """The ledger's portfolio value, marked at the current bar."""
+        if self._last_sync is self.datetime:
+            return cast(Decimal, self.metrics_tracker.ledger.portfolio_value)
+        return cast(Decimal, self.ledger.portfolio_value)
+
     def _held(self, asset: Asset) -> Decimal:
-        position = self.metrics_tracker.positions.get(asset)
-        return Decimal(0) if position is None else position.amount
+        position = self.metrics_tracker.ledger.position_tracker.positions.get(asset)
+        return ZERO if position is None else position.amount
 
     @api_method
     def order(
@@ -706,9 +741,8 @@ class TradingAlgorithm:
         style: ExecutionStyle | None = None,
     ) -> str | None:
         """Place an order for ``amount`` shares (negative to sell); returns the order id."""
-        self._check_can_order("order")
-        self._check_asset(asset, "order")
-        return self._place("order", asset, amount, limit_price, stop_price, style)
+        quantum = self._ready(asset, "order")
+        return self._place("order", asset, amount, limit_price, stop_price, style, quantum)
 
     @api_method
     def order_value(
@@ -720,10 +754,9 @@ class TradingAlgorithm:
         style: ExecutionStyle | None = None,
     ) -> str | None:
         """Order ``value`` worth of ``asset`` at its current price."""
-        self._check_can_order("order_value")
-        self._check_asset(asset, "order_value")
+        quantum = self._ready(asset, "order_value")
         amount = self._value_to_amount(asset, to_decimal(value), "order_value")
-        return self._place("order_value", asset, amount, limit_price, stop_price, style)
+        return self._place("order_value", asset, amount, limit_price, stop_price, style, quantum)
 
     @api_method
     def order_percent(
@@ -735,11 +768,10 @@ class TradingAlgorithm:
         style: ExecutionStyle | None = None,
     ) -> str | None:
         """Order ``percent`` (a fraction) of the portfolio value in ``asset``."""
-        self._check_can_order("order_percent")
-        self._check_asset(asset, "order_percent")
-        value = self.ledger.portfolio_value * to_decimal(percent)
+        quantum = self._ready(asset, "order_percent")
+        value = self._portfolio_value() * to_decimal(percent)
         amount = self._value_to_amount(asset, value, "order_percent")
-        return self._place("order_percent", asset, amount, limit_price, stop_price, style)
+        return self._place("order_percent", asset, amount, limit_price, stop_price, style, quantum)
 
     @api_method
     def order_target(
@@ -751,10 +783,9 @@ class TradingAlgorithm:
         style: ExecutionStyle | None = None,
     ) -> str | None:
         """Order so the position in ``asset`` becomes ``target`` shares."""
-        self._check_can_order("order_target")
-        self._check_asset(asset, "order_target")
+        quantum = self._ready(asset, "order_target")
         amount = to_decimal(target) - self._held(asset)
-        return self._place("order_target", asset, amount, limit_price, stop_price, style)
+        return self._place("order_target", asset, amount, limit_price, stop_price, style, quantum)
 
     @api_method
     def order_target_value(
@@ -766,11 +797,12 @@ class TradingAlgorithm:
         style: ExecutionStyle | None = None,
     ) -> str | None:
         """Order so the position in ``asset`` is worth ``target``."""
-        self._check_can_order("order_target_value")
-        self._check_asset(asset, "order_target_value")
+        quantum = self._ready(asset, "order_target_value")
         shares = self._value_to_amount(asset, to_decimal(target), "order_target_value")
         amount = shares - self._held(asset)
-        return self._place("order_target_value", asset, amount, limit_price, stop_price, style)
+        return self._place(
+            "order_target_value", asset, amount, limit_price, stop_price, style, quantum
+        )
 
     @api_method
     def order_target_percent(
@@ -782,12 +814,13 @@ class TradingAlgorithm:
         style: ExecutionStyle | None = None,
     ) -> str | None:
         """Order so ``asset`` is ``target`` (a fraction) of the portfolio value."""
-        self._check_can_order("order_target_percent")
-        self._check_asset(asset, "order_target_percent")
-        value = self.ledger.portfolio_value * to_decimal(target)
+        quantum = self._ready(asset, "order_target_percent")
+        value = self._portfolio_value() * to_decimal(target)
         shares = self._value_to_amount(asset, value, "order_target_percent")
         amount = shares - self._held(asset)
-        return self._place("order_target_percent", asset, amount, limit_price, stop_price, style)
+        return self._place(
+            "order_target_percent", asset, amount, limit_price, stop_price, style, quantum
+        )
 
     @api_method
     def batch_market_order(self, share_counts: Mapping[Asset, float]) -> list[str | None]:
@@ -796,8 +829,10 @@ class TradingAlgorithm:
         ids = []
         for asset, amount in share_counts.items():
             if amount:
-                self._check_asset(asset, "batch_market_order")
-                ids.append(self._place("batch_market_order", asset, amount, None, None, None))
+                quantum = self._ready(asset, "batch_market_order")
+                ids.append(
+                    self._place("batch_market_order", asset, amount, None, None, None, quantum)
+                )
         return ids
 
     @api_method

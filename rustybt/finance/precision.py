@@ -49,6 +49,13 @@ def _quantum(places: int) -> Decimal:
     return quantum
 
 
+# Recent floats and their Decimals: a simulation converts the same prices and
+# weights again and again (a bar's close is a fill price, a mark and a sizing
+# price). Decimals are immutable, so sharing one is safe. Cleared when full.
+_FLOAT_DECIMALS: dict[float, Decimal] = {}
+_FLOAT_CACHE_SIZE = 1 << 14
+
+
 def to_decimal(x: Any) -> Decimal:
     """Convert a number to Decimal without float noise.
 
@@ -78,8 +85,16 @@ def to_decimal(x: Any) -> Decimal:
     kind = type(x)
     # Fast paths for the exact types the engine passes in its hot loop.
     if kind is float:
+        cached = _FLOAT_DECIMALS.get(x)
+        if cached is not None:
+            return cached
         if x - x == 0.0:  # finite (inf - inf and nan - nan are nan)
-            return Decimal(repr(x))
+            value = Decimal(repr(x))
+            if x:  # not zero: 0.0 and -0.0 are one key but two Decimals
+                if len(_FLOAT_DECIMALS) >= _FLOAT_CACHE_SIZE:
+                    _FLOAT_DECIMALS.clear()
+                _FLOAT_DECIMALS[x] = value
+            return value
     elif kind is Decimal:
         if x.is_finite():
             return x
