@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rustybt.exceptions import AssetValidationError
+from rustybt.exceptions import AssetValidationError, HistoryWindowStartsBeforeData
 
 __all__ = ["BenchmarkSource"]
 
@@ -64,6 +64,9 @@ class BenchmarkSource:
     -----
     As in zipline, an asset that starts trading on the first session gets
     that day's open-to-close return; an older one its close-to-close return.
+    With minute emission the first minute's return is taken against the price
+    before the first open: the previous minute's, else (minute bars starting on
+    the first session) the previous session's daily close, else the first open.
     """
 
     def __init__(
@@ -191,17 +194,59 @@ class BenchmarkSource:
     def _asset_minute_returns(self, asset: Any) -> tuple[pd.Series, pd.Series]:
         sessions = self.sessions
         cal = self.trading_calendar
+        portal = self.data_portal
         minutes = pd.DatetimeIndex(cal.sessions_minutes(sessions[0], sessions[-1]))
-        prices = self.data_portal.get_history_window(
-            [asset], minutes[-1], len(minutes) + 1, "1m", "price", "minute", ffill=True
-        )[asset].astype(np.float64)
-        minute_returns = prices.pct_change().iloc[1:]
+        try:
+            window = portal.get_history_window(
+                [asset], minutes[-1], len(minutes) + 1, "1m", "price", "minute", ffill=True
+            )[asset].astype(np.float64)
+        except HistoryWindowStartsBeforeData:
+            # The minute bars start on the first session: there is no minute
+            # before the first open to take a return from.
+            prices = portal.get_history_window(
+                [asset], minutes[-1], len(minutes), "1m", "price", "minute", ffill=True
+            )[asset].astype(np.float64)
+            reference = self._previous_close(asset)
+        else:
+            prices, reference = window.iloc[1:], float(window.iloc[0])
+        if np.isnan(reference):
+            # Nothing traded before the first session (an asset that starts
+            # on it, or the data's first day): as zipline does for such an
+            # asset's first day, measure from the session's open.
+            reference = self._first_open(asset)
+        with_reference = pd.concat(
+            [pd.Series([reference], index=minutes[:1] - pd.Timedelta(minutes=1)), prices]
+        )
+        minute_returns = with_reference.pct_change().iloc[1:]
         # Close-to-close: the price at each session's last minute, and the
-        # minute before the first open.
+        # reference price before the first open.
         closes = pd.DatetimeIndex([cal.session_close(s) for s in sessions])
-        at_close = prices.reindex(closes.union(prices.index[:1]))
+        at_close = with_reference.reindex(closes.union(with_reference.index[:1]))
         daily = at_close.pct_change().iloc[1:]
         return (
             pd.Series(minute_returns.to_numpy(dtype=np.float64), index=minutes),
             pd.Series(daily.to_numpy(dtype=np.float64), index=sessions),
         )
+
+    def _previous_close(self, asset: Any) -> float:
+        """The asset's price at the session before the first one (NaN if there is none).
+
+        Adjusted as seen from the last session, like the minute prices; taken
+        from the daily bars, which may reach back further than the minute bars.
+        """
+        sessions = self.sessions
+        try:
+            window = self.data_portal.get_history_window(
+                [asset], sessions[-1], len(sessions) + 1, "1d", "price", "daily", ffill=True
+            )[asset]
+        except HistoryWindowStartsBeforeData:
+            return float("nan")
+        return float(window.iloc[0])
+
+    def _first_open(self, asset: Any) -> float:
+        """The first session's open, adjusted as seen from the last session."""
+        sessions = self.sessions
+        opens = self.data_portal.get_history_window(
+            [asset], sessions[-1], len(sessions), "1d", "open", "daily"
+        )[asset]
+        return float(opens.iloc[0])

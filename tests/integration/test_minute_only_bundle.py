@@ -29,6 +29,7 @@ from rustybt.data import bundles
 from rustybt.data.portal import DataPortal
 from rustybt.exceptions import ConfigValidationError, HistoryWindowStartsBeforeData
 from rustybt.finance import commission, slippage
+from rustybt.sources.benchmark import BenchmarkSource
 
 NAME = "minute-only-test"
 CALENDAR = get_calendar("XNYS")
@@ -362,3 +363,80 @@ def test_cli_run_daily_on_a_minute_only_bundle(minute_only: MinuteOnly) -> None:
     assert code == 1
     assert f"bundle {minute_only.name!r} has no daily bars" in stderr
     assert "--data-frequency minute" in stderr
+
+
+def test_minute_emission_benchmark_from_the_first_session(minute_only: MinuteOnly) -> None:
+    """Minute emission from the bundle's first session: nothing precedes the first minute.
+
+    The benchmark's first minute return is taken against the session's open
+    (zipline's rule for a benchmark that starts on the first session); the
+    minutes compound to the daily returns of daily emission.
+    """
+    perf = rustybt.run_algorithm(
+        SESSIONS[0],
+        SESSIONS[-1],
+        lambda context: None,
+        CAPITAL,
+        data_frequency="minute",
+        emission_rate="minute",
+        bundle=minute_only.name,
+        benchmark_symbol="BBB",
+    )
+    bars = [minute_only.day_bar("BBB", day) for day in SESSIONS]
+    daily = [(bars[0]["close"] - bars[0]["open"]) / bars[0]["open"]]
+    daily += [bars[i]["close"] / bars[i - 1]["close"] - 1 for i in range(1, len(bars))]
+    expected = np.cumprod(1 + np.array(daily)) - 1
+    np.testing.assert_allclose(perf["benchmark_period_return"].to_numpy(), expected, atol=1e-12)
+
+    with bundles.load(minute_only.name) as data:
+        portal = DataPortal(
+            data.asset_finder,
+            data.calendar,
+            data.equity_minute_bar_reader.first_trading_day,  # type: ignore[union-attr]
+            equity_daily_reader=data.equity_daily_bar_reader,
+            equity_minute_reader=data.equity_minute_bar_reader,
+            adjustment_reader=data.adjustment_reader,
+        )
+        bbb = data.asset_finder.lookup_symbol("BBB", as_of_date=None)
+        source = BenchmarkSource(bbb, None, CALENDAR, SESSIONS, portal, emission_rate="minute")
+    closes = minute_only.frames["BBB"]["close"]
+    minutes = CALENDAR.sessions_minutes(SESSIONS[0], SESSIONS[-1])
+    returns = source.get_range(minutes[0], minutes[-1])
+    assert list(returns.index) == list(minutes)
+    first = _minute(SESSIONS[0], 0)
+    assert returns.loc[first] == pytest.approx(closes.loc[first] / bars[0]["open"] - 1, abs=1e-12)
+    np.testing.assert_allclose(
+        returns.iloc[1:].to_numpy(), closes.pct_change().iloc[1:].to_numpy(), atol=1e-12
+    )
+    np.testing.assert_allclose(
+        source.daily_returns(SESSIONS[0], SESSIONS[-1]).to_numpy(), daily, atol=1e-12
+    )
+
+
+def test_open_ended_minute_only_bundle_records_the_minutes_span(rustybt_root: Path) -> None:
+    """Registered without start/end sessions, the bundle spans the sessions of its minutes."""
+    frames = _minute_frames()
+    name = f"{NAME}-open-ended"
+    bundles.register(name, _ingest_minute_only(frames))
+    try:
+        bundles.ingest(name)
+        with bundles.load(name) as data:
+            assert data.metadata["start_session"] == str(SESSIONS[0].date())
+            assert data.metadata["end_session"] == str(SESSIONS[-1].date())
+            assert list(data.equity_daily_bar_reader.sessions) == list(SESSIONS)
+            assert data.equity_minute_bar_reader is not None
+            assert list(data.equity_minute_bar_reader.sessions) == list(SESSIONS)
+        perf = rustybt.run_algorithm(
+            SESSIONS[1],
+            SESSIONS[-1],
+            lambda context: None,
+            CAPITAL,
+            data_frequency="minute",
+            bundle=name,
+            benchmark_symbol="BBB",
+        )
+        closes = [MinuteOnly(name, frames).day_bar("BBB", day)["close"] for day in SESSIONS]
+        expected = np.cumprod(np.array(closes[1:]) / np.array(closes[:-1])) - 1
+        np.testing.assert_allclose(perf["benchmark_period_return"].to_numpy(), expected, atol=1e-12)
+    finally:
+        bundles.unregister(name)

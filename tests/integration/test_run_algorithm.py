@@ -439,3 +439,42 @@ def test_risk_metrics_match_empyrical(demo: Path) -> None:
     alpha, beta = ep.alpha_beta_aligned(returns, bench)
     assert last["beta"] == pytest.approx(beta, rel=1e-6)
     assert last["alpha"] == pytest.approx(alpha, rel=1e-6)
+
+
+def test_minute_emission_benchmark_from_the_first_minute_session(demo: Path) -> None:
+    """set_benchmark with minute emission, starting on the demo's first minute-bar session.
+
+    No minute bar precedes the first minute; the benchmark's first return is
+    taken from the previous session's daily close, so the daily benchmark
+    returns are those of daily emission.
+    """
+
+    def initialize(context: Any) -> None:
+        api.set_benchmark(symbol("SPY"))
+
+    start, end = "2024-01-02", "2024-01-05"
+    perfs = {
+        rate: rustybt.run_algorithm(
+            start, end, initialize, 100_000, data_frequency="minute", emission_rate=rate
+        )
+        for rate in ("minute", "daily")
+    }
+    minute, daily = perfs["minute"], perfs["daily"]
+    assert len(minute) == len(daily) == 4
+    np.testing.assert_allclose(
+        minute["benchmark_period_return"].to_numpy(dtype=float),
+        daily["benchmark_period_return"].to_numpy(dtype=float),
+        atol=1e-12,
+    )
+    # The first session's return is close to close, from the session before it.
+    with bundles.load("demo") as data:
+        spy = data.asset_finder.lookup_symbol("SPY")
+        reader = data.equity_daily_bar_reader
+        first = pd.Timestamp(start)
+        before = data.calendar.previous_session(first)
+        ratio = reader.get_value(spy.sid, first, "close") / reader.get_value(
+            spy.sid, before, "close"
+        )
+        dividends = data.adjustment_reader.get_adjustments_for_sid("dividends", spy.sid)
+    assert not [when for when, _ in dividends if before < when <= pd.Timestamp(end)]
+    assert minute["benchmark_period_return"].iloc[0] == pytest.approx(ratio - 1, rel=1e-9)

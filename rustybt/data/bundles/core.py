@@ -367,10 +367,11 @@ def _ingest_with_writers(
         # may have started one already) while the rest is finished here.
         daily_writer.start_finalize()
         minute_writer.start_finalize()
-        # The session axis of the readers: the registered range, or the data's own.
+        # The session axis of the readers: the registered range, or the data's own
+        # (the sessions of the daily and the minute bars written).
         data_start, data_end = bundle.start_session, bundle.end_session
         if data_start is None or data_end is None:
-            data_start, data_end = _date_range(daily_writer)
+            data_start, data_end = _date_range(daily_writer, minute_writer, calendar)
         first_session = bundle.start_session or data_start or start
         last_session = bundle.end_session or data_end or end
         if prebuilt is None:
@@ -412,12 +413,25 @@ def _load_calendar(name: str, first_session: pd.Timestamp) -> ExchangeCalendar:
     return get_calendar(name, start=pd.Timestamp(year=first_session.year, month=1, day=1))
 
 
-def _date_range(writer: ParquetDailyBarWriter) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
-    """The first and last session of the daily bars written (None, None if none)."""
-    span = writer.time_range()
-    if span is None:
+def _date_range(
+    daily: ParquetDailyBarWriter, minute: ParquetMinuteBarWriter, calendar: ExchangeCalendar
+) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    """The first and last session of the bars written, daily or minute (None, None if none).
+
+    A minute bar belongs to the session the calendar puts its minute in (on
+    24/7 a session's last minute is midnight of the next day).
+    """
+    spans: list[tuple[pd.Timestamp, pd.Timestamp]] = []
+    daily_span = daily.time_range()
+    if daily_span is not None:  # tz-naive session labels
+        spans.append((daily_span[0].normalize(), daily_span[1].normalize()))
+    minute_span = minute.time_range()
+    if minute_span is not None:  # UTC minutes
+        first, last = (pd.Timestamp(calendar.minute_to_session(m)) for m in minute_span)
+        spans.append((first, last))
+    if not spans:
         return None, None
-    return _session(span[0]), _session(span[1])
+    return min(s for s, _ in spans), max(e for _, e in spans)
 
 
 def _utc_naive(ts: pd.Timestamp) -> pd.Timestamp:

@@ -168,6 +168,63 @@ def test_an_open_ended_bundle_spans_the_sessions_written(rustybt_root: Path) -> 
         bundles.unregister(name)
 
 
+def _minute_bars(minutes: pd.DatetimeIndex, base: float) -> pd.DataFrame:
+    close = base + 0.01 * np.arange(len(minutes), dtype=float)
+    return pd.DataFrame(
+        {
+            "open": close,
+            "high": close + 0.05,
+            "low": close - 0.05,
+            "close": close,
+            "volume": np.full(len(minutes), 10.0),
+        },
+        index=minutes,
+    )
+
+
+@pytest.mark.parametrize("calendar_name", ["XNYS", "24/7"])
+def test_an_open_ended_minute_only_bundle_spans_the_sessions_written(
+    rustybt_root: Path, calendar_name: str
+) -> None:
+    """Without daily bars the recorded span is the minute bars' sessions, not the calendar's.
+
+    On 24/7 a session's last minute is labelled midnight of the next day: it
+    still belongs to its session.
+    """
+    name = "core-open-ended-minutes"
+    calendar = get_calendar(calendar_name)
+    sessions = calendar.sessions_in_range(START, END)
+    first, last = sessions[3], sessions[8]
+
+    def ingest(*args: Any) -> None:
+        minute_bar_writer = args[2]
+        minute_bar_writer.write(
+            [
+                (0, _minute_bars(calendar.sessions_minutes(first, sessions[5]), 10.0)),
+                (1, _minute_bars(calendar.sessions_minutes(sessions[4], last), 20.0)),
+            ]
+        )
+        # daily_bar_writer.write is never called: minute bars only.
+
+    bundles.register(name, ingest, calendar_name=calendar_name)  # no start or end session
+    try:
+        bundles.ingest(name, os.environ, pd.Timestamp("2025-01-01"))
+        with bundles.load(name) as data:
+            assert data.metadata["start_session"] == str(first.date())
+            assert data.metadata["end_session"] == str(last.date())
+            assert data.metadata["has_minute_bars"] is True
+            assert data.calendar.first_session.year == first.year
+            minute_reader = data.equity_minute_bar_reader
+            assert minute_reader is not None
+            assert list(minute_reader.sessions) == list(sessions[3:9])
+            assert minute_reader.get_value(1, calendar.session_close(last), "close") == (
+                pytest.approx(20.0 + 0.01 * (len(calendar.sessions_minutes(sessions[4], last)) - 1))
+            )
+            assert list(data.equity_daily_bar_reader.sessions) == list(sessions[3:9])
+    finally:
+        bundles.unregister(name)
+
+
 def test_load_picks_newest_at_or_before_timestamp(test_bundle: str) -> None:
     stamps = [pd.Timestamp("2025-01-01"), pd.Timestamp("2025-02-01"), pd.Timestamp("2025-03-01")]
     for ts in stamps:
