@@ -118,6 +118,9 @@ class BarData:
         # Per bar: whole rows of spot values by field, once many assets are asked for.
         self._spot_rows: dict[str, list[float]] = {}
         self._spot_reads = 0
+        # The last list of assets passed in and its checked form: strategies
+        # pass the same universe bar after bar.
+        self._last_assets: tuple[tuple[Any, ...], tuple[bool, list[Asset]]] | None = None
         self._position: tuple[int, int] = (-1, -1)
 
     # --- time ------------------------------------------------------------------
@@ -166,7 +169,7 @@ class BarData:
         portal = self.data_portal
         if isinstance(assets, Asset) and isinstance(fields, str) and fields in _SPOT_FIELDS:
             return self.spot(assets, fields)
-        single_asset, asset_list = _assets_argument(assets)
+        single_asset, asset_list = self._assets_argument(assets)
         single_field, field_list = _fields_argument(fields, BASE_FIELDS, "current")
         cols, index = portal.asset_columns_with_index(asset_list)
         row, perspective = portal.resolve(self.simulation_dt_func(), self.data_frequency)
@@ -248,7 +251,7 @@ class BarData:
             indexed by (``date`` or ``date_time``, ``asset``), sorted, with
             one column per field.
         """
-        single_asset, asset_list = _assets_argument(assets)
+        single_asset, asset_list = self._assets_argument(assets)
         single_field, field_list = _fields_argument(fields, OHLCVP_FIELDS, "history")
         self._check_window(bar_count, frequency)
         portal = self.data_portal
@@ -272,6 +275,19 @@ class BarData:
                 {f: arrays[f][:, 0] for f in field_list}, index=index, columns=field_list
             )
         return _stacked(arrays, field_list, index, asset_list, frequency)
+
+    def _assets_argument(self, assets: Any) -> tuple[bool, list[Asset]]:
+        """:func:`_assets_argument`, remembered for the last list or tuple of assets."""
+        if type(assets) is not list and type(assets) is not tuple:
+            return _assets_argument(assets)
+        key = tuple(assets)
+        last = self._last_assets
+        # Tuple equality compares identical items without calling __eq__.
+        if last is not None and last[0] == key:
+            return last[1]
+        checked = _assets_argument(assets)
+        self._last_assets = (key, (checked[0], list(checked[1])))
+        return checked
 
     def _check_window(self, bar_count: Any, frequency: Any) -> None:
         if isinstance(bar_count, bool) or not isinstance(bar_count, int | np.integer):
@@ -310,7 +326,7 @@ class BarData:
         auto-close date, its exchange is open (minute mode), it is not
         restricted, and it has a known (forward-filled) price.
         """
-        single, asset_list = _assets_argument(assets)
+        single, asset_list = self._assets_argument(assets)
         dt = self.simulation_dt_func()
         portal = self.data_portal
         cols, index = portal.asset_columns_with_index(asset_list)
@@ -353,7 +369,7 @@ class BarData:
 
     def is_stale(self, assets: Asset | Iterable[Asset]) -> bool | pd.Series:
         """Whether each asset is alive and has traded before, but not at this bar."""
-        single, asset_list = _assets_argument(assets)
+        single, asset_list = self._assets_argument(assets)
         portal = self.data_portal
         cols, index = portal.asset_columns_with_index(asset_list)
         row, session = portal.resolve(self.simulation_dt_func(), self.data_frequency)

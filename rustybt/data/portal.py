@@ -284,6 +284,7 @@ class DataPortal:
         self._build_lifetimes()
         self._build_adjustments()
         self._columns_cache: dict[tuple[int, ...], tuple[IntArray, pd.Index]] = {}
+        self._last_columns: tuple[tuple[Any, ...], tuple[IntArray, pd.Index]] | None = None
         # One entry, replaced as a whole so concurrent readers never see a
         # key paired with another key's answer.
         self._resolved: tuple[tuple[int, bool, str], tuple[int, int]] | None = None
@@ -481,12 +482,17 @@ class DataPortal:
         The Index labels DataFrame columns and Series; caching it saves
         rebuilding an object Index on every ``history`` call.
         """
-        items = assets if isinstance(assets, list | tuple) else list(assets)
+        items = tuple(assets)
+        last = self._last_columns
+        # The same universe bar after bar: tuple equality compares identical
+        # items without calling __eq__, cheaper than the sids' key below.
+        if last is not None and last[0] == items:
+            return last[1]
         key = tuple(int(a) for a in items)
-        try:
-            return self._columns_cache[key]
-        except KeyError:
-            pass
+        entry = self._columns_cache.get(key)
+        if entry is not None:
+            self._last_columns = (items, entry)
+            return entry
         get = self._sid_to_col.get
         cols = np.fromiter((get(s, self._no_data_col) for s in key), np.int64, len(key))
         cols.setflags(write=False)
@@ -494,6 +500,7 @@ class DataPortal:
         if len(self._columns_cache) > 4096:
             self._columns_cache.clear()
         self._columns_cache[key] = entry
+        self._last_columns = (items, entry)
         return entry
 
     def alive_mask(
