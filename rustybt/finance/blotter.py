@@ -538,24 +538,32 @@ class SimulationBlotter:
         # Children placed by fills here join the book after the walk, so they
         # cannot fill in the call that created them.
         pending: list[Order] = []
+        precision = self.precision
+        # The models of each asset class, looked up once per call.
+        models: dict[type, tuple[SlippageModel, CommissionModel]] = {}
         for asset, asset_orders in list(self.open_orders.items()):
-            slippage = _model_for(self.slippage_models, asset)
-            commission_model = _model_for(self.commission_models, asset)
+            pair = models.get(type(asset))
+            if pair is None:
+                pair = models[type(asset)] = (
+                    _model_for(self.slippage_models, asset),
+                    _model_for(self.commission_models, asset),
+                )
+            slippage, commission_model = pair
             snapshot = list(asset_orders)
-            for order, txn in slippage.simulate(bar_data, asset, snapshot, self.precision):
+            for order, txn in slippage.simulate(bar_data, asset, snapshot, precision):
                 cost = commission_model.calculate(order, txn)
-                if cost:
-                    commissions.append({"asset": order.asset, "order": order, "cost": cost})
                 # No new Decimal where the sum is one of its terms (an order
                 # keeps them for the whole run).
                 order.filled = order.filled + txn.amount if order.filled else txn.amount
                 if cost:
+                    commissions.append({"asset": order.asset, "order": order, "cost": cost})
                     order.commission += cost
                 order.dt = txn.dt
                 transactions.append(txn)
                 if not order.open:
                     closed.append(order)
-                self._after_fill(order, txn, dt, pending)
+                if order.linked_ids or isinstance(order.style, BracketOrder):
+                    self._after_fill(order, txn, dt, pending)
         for child in pending:
             self.open_orders[child.asset].append(child)
             self.orders[child.id] = child

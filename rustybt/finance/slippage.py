@@ -20,7 +20,7 @@ from __future__ import annotations
 import abc
 import math
 from collections.abc import Iterator, Sequence
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from rustybt.exceptions import ParameterValidationError
@@ -146,6 +146,10 @@ class SlippageModel(abc.ABC):
             return
         self._bar_asset, self._bar_close, self._bar_volume = asset, float(price), float(volume)
         precision = DEFAULT_PRECISION if precision is None else precision
+        # The asset's rules once per bar: precision.quantity and .price, unrolled.
+        rules = precision.for_asset(asset)
+        quantum = rules.quantity_quantum
+        exact_prices = rules.price_places is None
         dt = data.current_dt
         for order in orders_for_asset:
             if not order.open:
@@ -163,15 +167,15 @@ class SlippageModel(abc.ABC):
                 continue
             if not math.isfinite(fill_price):
                 continue
-            amount = precision.quantity(asset, fill_amount)
+            amount = to_decimal(fill_amount).quantize(quantum, rounding=ROUND_DOWN) + 0
             if not amount:
                 continue
             if not order.filled and amount == order.amount:
                 # A whole fill shares the order's Decimal (both live all run).
                 amount = order.amount
-            txn = Transaction(asset, amount, dt, precision.price(asset, fill_price), order.id)
+            fill = to_decimal(fill_price) if exact_prices else precision.price(asset, fill_price)
             self._volume_for_bar += abs(amount)
-            yield order, txn
+            yield order, Transaction(asset, amount, dt, fill, order.id)
 
     def asdict(self) -> dict[str, Any]:
         """The model's parameters."""
