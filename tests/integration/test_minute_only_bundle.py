@@ -232,21 +232,33 @@ def test_run_algorithm_minute_mode(minute_only: MinuteOnly) -> None:
     assert len(perf) == 2 and list(perf.index.normalize().tz_localize(None)) == [start, end]
 
 
-def test_benchmark_from_a_minute_only_bundle(minute_only: MinuteOnly) -> None:
-    """Benchmark returns are rolled up from minutes (open-to-close on its first day)."""
+def _benchmark_daily_returns(minute_only: MinuteOnly) -> list[float]:
+    """BBB's daily returns from the bundle's first session: open-to-close, then close-to-close."""
+    bars = [minute_only.day_bar("BBB", day) for day in SESSIONS]
+    daily = [(bars[0]["close"] - bars[0]["open"]) / bars[0]["open"]]
+    daily += [bars[i]["close"] / bars[i - 1]["close"] - 1 for i in range(1, len(bars))]
+    return daily
+
+
+@pytest.mark.parametrize("emission_rate", ["daily", "minute"])
+def test_benchmark_from_a_minute_only_bundle(minute_only: MinuteOnly, emission_rate: str) -> None:
+    """Benchmark returns are rolled up from minutes (open-to-close on its first day).
+
+    With minute emission from the bundle's first session nothing precedes the
+    first minute: its return is taken against the session's open (zipline's
+    rule for a benchmark that starts on the first session).
+    """
     perf = rustybt.run_algorithm(
         SESSIONS[0],
         SESSIONS[-1],
         lambda context: None,
         CAPITAL,
         data_frequency="minute",
+        emission_rate=emission_rate,
         bundle=minute_only.name,
         benchmark_symbol="BBB",
     )
-    bars = [minute_only.day_bar("BBB", day) for day in SESSIONS]
-    daily = [(bars[0]["close"] - bars[0]["open"]) / bars[0]["open"]]
-    daily += [bars[i]["close"] / bars[i - 1]["close"] - 1 for i in range(1, len(bars))]
-    expected = np.cumprod(1 + np.array(daily)) - 1
+    expected = np.cumprod(1 + np.array(_benchmark_daily_returns(minute_only))) - 1
     np.testing.assert_allclose(perf["benchmark_period_return"].to_numpy(), expected, atol=1e-12)
     assert perf["portfolio_value"].tolist() == [CAPITAL] * len(SESSIONS)
 
@@ -365,28 +377,14 @@ def test_cli_run_daily_on_a_minute_only_bundle(minute_only: MinuteOnly) -> None:
     assert "--data-frequency minute" in stderr
 
 
-def test_minute_emission_benchmark_from_the_first_session(minute_only: MinuteOnly) -> None:
-    """Minute emission from the bundle's first session: nothing precedes the first minute.
+def test_minute_benchmark_returns_from_the_first_session(minute_only: MinuteOnly) -> None:
+    """The benchmark source's minute returns from the bundle's first session.
 
-    The benchmark's first minute return is taken against the session's open
-    (zipline's rule for a benchmark that starts on the first session); the
-    minutes compound to the daily returns of daily emission.
+    The first minute is measured against the session's open, the others
+    against the minute before; they compound to the daily returns.
     """
-    perf = rustybt.run_algorithm(
-        SESSIONS[0],
-        SESSIONS[-1],
-        lambda context: None,
-        CAPITAL,
-        data_frequency="minute",
-        emission_rate="minute",
-        bundle=minute_only.name,
-        benchmark_symbol="BBB",
-    )
     bars = [minute_only.day_bar("BBB", day) for day in SESSIONS]
-    daily = [(bars[0]["close"] - bars[0]["open"]) / bars[0]["open"]]
-    daily += [bars[i]["close"] / bars[i - 1]["close"] - 1 for i in range(1, len(bars))]
-    expected = np.cumprod(1 + np.array(daily)) - 1
-    np.testing.assert_allclose(perf["benchmark_period_return"].to_numpy(), expected, atol=1e-12)
+    daily = _benchmark_daily_returns(minute_only)
 
     with bundles.load(minute_only.name) as data:
         portal = DataPortal(
