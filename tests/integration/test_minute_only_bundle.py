@@ -279,17 +279,22 @@ def test_daily_mode_on_a_minute_only_bundle_is_refused(minute_only: MinuteOnly) 
     assert info.value.context["has_minute_bars"] is True
 
 
+def _portal(data: Any, first_trading_day: Any) -> DataPortal:
+    """A DataPortal over a loaded bundle's readers, from ``first_trading_day``."""
+    return DataPortal(
+        data.asset_finder,
+        data.calendar,
+        first_trading_day,
+        equity_daily_reader=data.equity_daily_bar_reader,
+        equity_minute_reader=data.equity_minute_bar_reader,
+        adjustment_reader=data.adjustment_reader,
+    )
+
+
 def test_portal_built_from_the_empty_daily_readers_first_day(minute_only: MinuteOnly) -> None:
     """zipline-style construction (the daily reader's NaT first day) still works."""
     with bundles.load(minute_only.name) as data:
-        portal = DataPortal(
-            data.asset_finder,
-            data.calendar,
-            data.equity_daily_bar_reader.first_trading_day,  # type: ignore[arg-type]
-            equity_daily_reader=data.equity_daily_bar_reader,
-            equity_minute_reader=data.equity_minute_bar_reader,
-            adjustment_reader=data.adjustment_reader,
-        )
+        portal = _portal(data, data.equity_daily_bar_reader.first_trading_day)
         ccc = data.asset_finder.lookup_symbol("CCC", as_of_date=None)
         window = portal.get_history_window([ccc], SESSIONS[1], 2, "1d", "high", "daily")
         expected = [minute_only.day_bar("CCC", day)["high"] for day in SESSIONS[:2]]
@@ -387,14 +392,7 @@ def test_minute_benchmark_returns_from_the_first_session(minute_only: MinuteOnly
     daily = _benchmark_daily_returns(minute_only)
 
     with bundles.load(minute_only.name) as data:
-        portal = DataPortal(
-            data.asset_finder,
-            data.calendar,
-            data.equity_minute_bar_reader.first_trading_day,  # type: ignore[union-attr]
-            equity_daily_reader=data.equity_daily_bar_reader,
-            equity_minute_reader=data.equity_minute_bar_reader,
-            adjustment_reader=data.adjustment_reader,
-        )
+        portal = _portal(data, data.equity_minute_bar_reader.first_trading_day)  # type: ignore[union-attr]
         bbb = data.asset_finder.lookup_symbol("BBB", as_of_date=None)
         source = BenchmarkSource(bbb, None, CALENDAR, SESSIONS, portal, emission_rate="minute")
     closes = minute_only.frames["BBB"]["close"]
