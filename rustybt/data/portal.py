@@ -285,6 +285,7 @@ class DataPortal:
         self._build_adjustments()
         self._columns_cache: dict[tuple[int, ...], tuple[IntArray, pd.Index]] = {}
         self._last_columns: tuple[tuple[Any, ...], tuple[IntArray, pd.Index]] | None = None
+        self._last_plain_columns: tuple[tuple[Any, ...], IntArray] | None = None
         # One entry, replaced as a whole so concurrent readers never see a
         # key paired with another key's answer.
         self._resolved: tuple[tuple[int, bool, str], tuple[int, int]] | None = None
@@ -470,11 +471,21 @@ class DataPortal:
     # --- public fast paths -------------------------------------------------
 
     def asset_columns(self, assets: Iterable[Asset | int]) -> IntArray:
-        """Portal columns of ``assets`` (cached per asset tuple).
+        """Portal columns of ``assets`` (the last list's are remembered).
 
-        Sids without bars map to a column that always reads as no data.
+        Sids without bars map to a column that always reads as no data. No
+        pandas Index is built: the ledger marks its positions through this
+        once a bar, and the set of positions changes often.
         """
-        return self.asset_columns_with_index(assets)[0]
+        items = tuple(assets)
+        last = self._last_plain_columns
+        if last is not None and last[0] == items:
+            return last[1]
+        get, missing = self._sid_to_col.get, self._no_data_col
+        cols = np.fromiter((get(int(a), missing) for a in items), np.int64, len(items))
+        cols.setflags(write=False)
+        self._last_plain_columns = (items, cols)
+        return cols
 
     def asset_columns_with_index(self, assets: Iterable[Asset | int]) -> tuple[IntArray, pd.Index]:
         """Portal columns of ``assets`` and a pandas Index of them, cached together.
