@@ -22,7 +22,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from rustybt.algorithm import API_METHODS, TradingAlgorithm, current_algorithm
+from rustybt.algorithm import API_METHODS, TradingAlgorithm, _current, current_algorithm
 from rustybt.finance import cancel_policy, commission, execution, slippage
 from rustybt.finance.asset_restrictions import HistoricalRestrictions, StaticRestrictions
 from rustybt.finance.cancel_policy import EODCancel, NeverCancel
@@ -37,10 +37,14 @@ from rustybt.sim.events import calendars, date_rules, time_rules
 
 def _delegate(name: str) -> Callable[..., Any]:
     method = getattr(TradingAlgorithm, name)
+    running = _current.get  # order calls come once per asset and bar: no extra call
 
     @functools.wraps(method)
     def call(*args: Any, **kwargs: Any) -> Any:
-        return getattr(current_algorithm(), name)(*args, **kwargs)
+        algo = running()
+        if algo is None:
+            algo = current_algorithm()  # raises StrategyError, naming the problem
+        return getattr(algo, name)(*args, **kwargs)
 
     params = list(inspect.signature(method).parameters.values())[1:]  # drop self
     call.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
