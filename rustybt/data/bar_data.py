@@ -117,7 +117,8 @@ class BarData:
         self._position_dt: Any = None
         # Per bar: whole rows of spot values by field, once many assets are asked for.
         self._spot_rows: dict[str, list[float]] = {}
-        self._spot_reads = 0
+        self._spot_reads = 0  # reads that missed the rows, this bar
+        self._bar_reads = 0  # every read, this bar
         # The last list of assets passed in and its checked form: strategies
         # pass the same universe bar after bar.
         self._last_assets: tuple[tuple[Any, ...], tuple[bool, list[Asset]]] | None = None
@@ -194,7 +195,12 @@ class BarData:
             self._position = self.data_portal.resolve(dt, self.data_frequency)
             self._position_dt = dt
             self._spot_rows = {}
-            self._spot_reads = 0
+            # A strategy that read many values on the last bar will again: this
+            # bar then reads whole rows from the start, not 16 scalars first.
+            many = self._bar_reads > _SPOT_READS_BEFORE_ROW
+            self._spot_reads = _SPOT_READS_BEFORE_ROW if many else 0
+            self._bar_reads = 0
+        self._bar_reads += 1
         portal = self.data_portal
         values = self._spot_rows.get(field)
         if values is not None:

@@ -321,3 +321,34 @@ def test_minute_history_ends_with_current(
     window = data.history(asset, "price", count, frequency)
     assert len(window) == count
     np.testing.assert_allclose(window.iloc[-1], data.current(asset, "price"), rtol=1e-12)
+
+
+def test_spot_reads_are_the_same_in_scalar_and_whole_row_modes(
+    bundle: Bundle, portal: DataPortal
+) -> None:
+    """BarData.spot switches to whole-row reads on busy bars; the values never change.
+
+    Busy bars (more reads than the scalar budget) alternate with quiet ones
+    (one read), so every mode is crossed: scalar reads, the switch within a
+    bar, a bar that starts in row mode after a busy one, and the return to
+    scalar reads after a quiet one.
+    """
+    assets = bundle.assets()
+    clock = Clock(bundle.minutes(8)[0])
+    data = BarData(portal, clock, "minute", bundle.calendar)
+    fields = ("price", "close", "volume")
+    checked = priced = 0
+    for step, minute in enumerate(bundle.minutes(8)[:40]):
+        clock.dt = minute
+        busy = step % 3 != 2
+        reads = [(a, f) for _ in range(4) for a in assets for f in fields] if busy else []
+        reads = reads or [(assets[step % len(assets)], fields[step % len(fields)])]
+        row, perspective = portal.resolve(minute, "minute")
+        for asset, field in reads:
+            cols = portal.asset_columns([asset])
+            expected = float(portal.current_array(cols, field, row, "minute", perspective)[0])
+            got = data.spot(asset, field)
+            assert got == expected or (np.isnan(got) and np.isnan(expected)), (minute, field)
+            checked += 1
+            priced += bool(got > 0)
+    assert checked > 40 * 4 and priced > checked // 2  # real bars, not only gaps
