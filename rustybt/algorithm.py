@@ -9,11 +9,12 @@ lives in :mod:`rustybt.sim.loop`.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from decimal import ROUND_DOWN, Decimal
-from typing import Any, TypeVar, cast
+from decimal import Decimal
+from typing import Any, TypeVar
 
 import pandas as pd
 
@@ -41,7 +42,13 @@ from rustybt.finance.execution import (
     StopOrder,
 )
 from rustybt.finance.order import Order
-from rustybt.finance.precision import DEFAULT_PRECISION, ZERO, PrecisionConfig, to_decimal
+from rustybt.finance.precision import (
+    DEFAULT_PRECISION,
+    ZERO,
+    AssetClassPrecision,
+    PrecisionConfig,
+    to_decimal,
+)
 from rustybt.sim.events import Event, EventManager, scheduled_event
 from rustybt.sim.params import SimulationParameters
 from rustybt.sim.rules import Always
@@ -195,9 +202,9 @@ class TradingAlgorithm:
         self._last_sync: pd.Timestamp | None = None
         # (datetime, its session, the session in ns)
         self._session_cache: tuple[pd.Timestamp, pd.Timestamp, int] | None = None
-        # sid -> (asset, first and last tradeable session in ns, quantity step)
+        # sid -> (asset, first and last tradeable session in ns, precision rules)
         # once the asset passed _check_new_asset
-        self._tradeable: dict[Any, tuple[Asset, int, int, Decimal]] = {}
+        self._tradeable: dict[Any, tuple[Asset, int, int, AssetClassPrecision]] = {}
 
     # --- user functions -----------------------------------------------------
 
@@ -565,8 +572,8 @@ class TradingAlgorithm:
                 context={"call": call, "dt": str(self.datetime)},
             )
 
-    def _ready(self, asset: Any, call: str) -> Decimal:
-        """Check that ``call`` may order ``asset`` now; return the asset's quantity step.
+    def _ready(self, asset: Any, call: str) -> AssetClassPrecision:
+        """Check that ``call`` may order ``asset`` now; return its class's precision rules.
 
         Orders check one asset per call, many calls a bar: an asset seen before
         is checked against its cached tradeable span of sessions.
@@ -582,7 +589,9 @@ class TradingAlgorithm:
                 return known[3]
         return self._check_new_asset(asset, call)[3]
 
-    def _check_new_asset(self, asset: Any, call: str) -> tuple[Asset, int, int, Decimal]:
+    def _check_new_asset(
+        self, asset: Any, call: str
+    ) -> tuple[Asset, int, int, AssetClassPrecision]:
         if not isinstance(asset, Asset):
             raise InvalidOrderError(
                 f"{call}(): {asset!r} is not an Asset; look one up with symbol() or sid() "
@@ -612,8 +621,7 @@ class TradingAlgorithm:
             )
         first = -(2**63) if asset.start_date is None else asset.start_date.value
         last = 2**63 if end is None else end.value
-        quantum = self.precision.for_asset(asset).quantity_quantum
-        known = self._tradeable[asset.sid] = (asset, first, last, quantum)
+        known = self._tradeable[asset.sid] = (asset, first, last, self.precision.for_asset(asset))
         return known
 
     def _current_session(self) -> pd.Timestamp:
@@ -630,12 +638,8 @@ class TradingAlgorithm:
         assert self._session_cache is not None
         return self._session_cache[2]
 
-    def _round_order(self, asset: Asset, amount: Any, quantum: Decimal) -> Decimal:
-        """zipline's near-integer rule, then toward zero to the asset's ``quantum``.
-
-        The same as ``precision.quantity(asset, amount)`` after the near-integer rule,
-        with the asset's quantum looked up once (by :meth:`_ready`).
-        """
+    def _round_order(self, asset: Asset, amount: Any, rules: AssetClassPrecision) -> Decimal:
+        """zipline's near-integer rule, then the asset's quantity rounding (toward zero)."""
         if type(amount) is Decimal and amount.is_finite():
             value = amount
         else:
@@ -654,8 +658,7 @@ class TradingAlgorithm:
         nearest = value.to_integral_value()
         if abs(value - nearest) <= _NEAR_INTEGER:
             value = nearest
-        # + 0 normalizes -0, as precision.quantity does.
-        return value.quantize(quantum, rounding=ROUND_DOWN) + 0
+        return rules.quantity(value)
 
     def _style(
         self, asset: Asset, limit_price: Any, stop_price: Any, style: ExecutionStyle | None
@@ -683,9 +686,9 @@ class TradingAlgorithm:
         limit_price: Any,
         stop_price: Any,
         style: ExecutionStyle | None,
-        quantum: Decimal,
+        rules: AssetClassPrecision,
     ) -> str | None:
-        quantity = self._round_order(asset, amount, quantum)
+        quantity = self._round_order(asset, amount, rules)
         plain = style is None and limit_price is None and stop_price is None
         if plain and not self.trading_controls:
             # Nothing to trade, nothing to validate (controls count zero orders,
@@ -705,7 +708,7 @@ class TradingAlgorithm:
     def _last_price(self, asset: Asset, call: str) -> Decimal:
         assert self.current_data is not None
         price = self.current_data.spot(asset, "price")
-        if price is None or price - price != 0:  # missing, NaN or infinite
+        if price is None or not math.isfinite(price):
             raise OrderRejectedError(
                 f"{call}(): no price for {asset!r} {self._where()}; cannot size the order",
                 context={"asset": repr(asset), "dt": str(self.datetime)},
@@ -721,14 +724,8 @@ class TradingAlgorithm:
             return value / price
         return value / (price * to_decimal(multiplier))
 
-    def _portfolio_value(self) -> Decimal:
-        """The ledger's portfolio value, marked at the current bar."""
-        if self._last_sync is self.datetime:
-            return cast(Decimal, self.metrics_tracker.ledger.portfolio_value)
-        return cast(Decimal, self.ledger.portfolio_value)
-
     def _held(self, asset: Asset) -> Decimal:
-        position = self.metrics_tracker.ledger.position_tracker.positions.get(asset)
+        position = self.metrics_tracker.positions.get(asset)
         return ZERO if position is None else position.amount
 
     @api_method
@@ -741,8 +738,8 @@ class TradingAlgorithm:
         style: ExecutionStyle | None = None,
     ) -> str | None:
         """Place an order for ``amount`` shares (negative to sell); returns the order id."""
-        quantum = self._ready(asset, "order")
-        return self._place("order", asset, amount, limit_price, stop_price, style, quantum)
+        rules = self._ready(asset, "order")
+        return self._place("order", asset, amount, limit_price, stop_price, style, rules)
 
     @api_method
     def order_value(
@@ -754,9 +751,9 @@ class TradingAlgorithm:
         style: ExecutionStyle | None = None,
     ) -> str | None:
         """Order ``value`` worth of ``asset`` at its current price."""
-        quantum = self._ready(asset, "order_value")
+        rules = self._ready(asset, "order_value")
         amount = self._value_to_amount(asset, to_decimal(value), "order_value")
-        return self._place("order_value", asset, amount, limit_price, stop_price, style, quantum)
+        return self._place("order_value", asset, amount, limit_price, stop_price, style, rules)
 
     @api_method
     def order_percent(
@@ -768,10 +765,10 @@ class TradingAlgorithm:
         style: ExecutionStyle | None = None,
     ) -> str | None:
         """Order ``percent`` (a fraction) of the portfolio value in ``asset``."""
-        quantum = self._ready(asset, "order_percent")
-        value = self._portfolio_value() * to_decimal(percent)
+        rules = self._ready(asset, "order_percent")
+        value = self.ledger.portfolio_value * to_decimal(percent)
         amount = self._value_to_amount(asset, value, "order_percent")
-        return self._place("order_percent", asset, amount, limit_price, stop_price, style, quantum)
+        return self._place("order_percent", asset, amount, limit_price, stop_price, style, rules)
 
     @api_method
     def order_target(
@@ -783,9 +780,9 @@ class TradingAlgorithm:
         style: ExecutionStyle | None = None,
     ) -> str | None:
         """Order so the position in ``asset`` becomes ``target`` shares."""
-        quantum = self._ready(asset, "order_target")
+        rules = self._ready(asset, "order_target")
         amount = to_decimal(target) - self._held(asset)
-        return self._place("order_target", asset, amount, limit_price, stop_price, style, quantum)
+        return self._place("order_target", asset, amount, limit_price, stop_price, style, rules)
 
     @api_method
     def order_target_value(
@@ -797,11 +794,11 @@ class TradingAlgorithm:
         style: ExecutionStyle | None = None,
     ) -> str | None:
         """Order so the position in ``asset`` is worth ``target``."""
-        quantum = self._ready(asset, "order_target_value")
+        rules = self._ready(asset, "order_target_value")
         shares = self._value_to_amount(asset, to_decimal(target), "order_target_value")
         amount = shares - self._held(asset)
         return self._place(
-            "order_target_value", asset, amount, limit_price, stop_price, style, quantum
+            "order_target_value", asset, amount, limit_price, stop_price, style, rules
         )
 
     @api_method
@@ -814,12 +811,12 @@ class TradingAlgorithm:
         style: ExecutionStyle | None = None,
     ) -> str | None:
         """Order so ``asset`` is ``target`` (a fraction) of the portfolio value."""
-        quantum = self._ready(asset, "order_target_percent")
-        value = self._portfolio_value() * to_decimal(target)
+        rules = self._ready(asset, "order_target_percent")
+        value = self.ledger.portfolio_value * to_decimal(target)
         shares = self._value_to_amount(asset, value, "order_target_percent")
         amount = shares - self._held(asset)
         return self._place(
-            "order_target_percent", asset, amount, limit_price, stop_price, style, quantum
+            "order_target_percent", asset, amount, limit_price, stop_price, style, rules
         )
 
     @api_method
@@ -829,9 +826,9 @@ class TradingAlgorithm:
         ids = []
         for asset, amount in share_counts.items():
             if amount:
-                quantum = self._ready(asset, "batch_market_order")
+                rules = self._ready(asset, "batch_market_order")
                 ids.append(
-                    self._place("batch_market_order", asset, amount, None, None, None, quantum)
+                    self._place("batch_market_order", asset, amount, None, None, None, rules)
                 )
         return ids
 

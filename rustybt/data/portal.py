@@ -481,10 +481,15 @@ class DataPortal:
         last = self._last_plain_columns
         if last is not None and last[0] == items:
             return last[1]
-        get, missing = self._sid_to_col.get, self._no_data_col
-        cols = np.fromiter((get(int(a), missing) for a in items), np.int64, len(items))
-        cols.setflags(write=False)
+        cols = self._columns_of(tuple(int(a) for a in items))
         self._last_plain_columns = (items, cols)
+        return cols
+
+    def _columns_of(self, sids: tuple[int, ...]) -> IntArray:
+        """The read-only column array of ``sids`` (unknown sids: the no-data column)."""
+        get, missing = self._sid_to_col.get, self._no_data_col
+        cols = np.fromiter((get(s, missing) for s in sids), np.int64, len(sids))
+        cols.setflags(write=False)
         return cols
 
     def asset_columns_with_index(self, assets: Iterable[Asset | int]) -> tuple[IntArray, pd.Index]:
@@ -504,10 +509,7 @@ class DataPortal:
         if entry is not None:
             self._last_columns = (items, entry)
             return entry
-        get = self._sid_to_col.get
-        cols = np.fromiter((get(s, self._no_data_col) for s in key), np.int64, len(key))
-        cols.setflags(write=False)
-        entry = (cols, pd.Index(list(items), dtype=object))
+        entry = (self._columns_of(key), pd.Index(list(items), dtype=object))
         if len(self._columns_cache) > 4096:
             self._columns_cache.clear()
         self._columns_cache[key] = entry

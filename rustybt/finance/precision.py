@@ -165,6 +165,29 @@ class AssetClassPrecision:
         """The smallest quantity step, e.g. ``Decimal('1')``."""
         return _quantum(self.quantity_places)
 
+    def price(self, x: Any) -> Decimal:
+        """A market price as Decimal (shortest float repr, then quantized if configured).
+
+        Raises
+        ------
+        ValidationError
+            If ``x`` is NaN or infinite: a missing price is the caller's case
+            to handle, never a Decimal NaN in the ledger.
+        """
+        value = to_decimal(x)
+        if self.price_places is None:
+            return value
+        return value.quantize(_quantum(self.price_places), rounding=self.rounding)
+
+    def quantity(self, x: Any) -> Decimal:
+        """A quantity as Decimal, rounded toward zero to the quantity places."""
+        # + 0 normalizes -0, so that a flat position prints and compares as plain 0.
+        return to_decimal(x).quantize(_quantum(self.quantity_places), rounding=ROUND_DOWN) + 0
+
+    def cash(self, x: Any) -> Decimal:
+        """A cash amount quantized to the cash places with the class's rounding."""
+        return to_decimal(x).quantize(_quantum(self.cash_places), rounding=self.rounding) + 0
+
 
 _EQUITY = AssetClassPrecision(cash_places=2, quantity_places=0, price_places=None)
 _CRYPTO = AssetClassPrecision(cash_places=8, quantity_places=8, price_places=None)
@@ -214,32 +237,16 @@ class PrecisionConfig:
         return self.default
 
     def price(self, asset: Any, x: Any) -> Decimal:
-        """A market price as Decimal (shortest float repr, then quantized if configured).
-
-        Raises
-        ------
-        ValidationError
-            If ``x`` is NaN or infinite: a missing price is the caller's case
-            to handle, never a Decimal NaN in the ledger.
-        """
-        value = to_decimal(x)
-        rules = self.for_asset(asset)
-        if rules.price_places is None:
-            return value
-        return value.quantize(Decimal(1).scaleb(-rules.price_places), rounding=rules.rounding)
+        """``asset``'s class's :meth:`AssetClassPrecision.price` of ``x``."""
+        return self.for_asset(asset).price(x)
 
     def quantity(self, asset: Any, x: Any) -> Decimal:
-        """A quantity as Decimal, rounded toward zero to the class's quantity places."""
-        value = to_decimal(x)
-        quantum = self.for_asset(asset).quantity_quantum
-        # Normalize -0 so that a flat position prints and compares as plain 0.
-        return value.quantize(quantum, rounding=ROUND_DOWN) + 0
+        """``asset``'s class's :meth:`AssetClassPrecision.quantity` of ``x``."""
+        return self.for_asset(asset).quantity(x)
 
     def cash(self, asset: Any, x: Any) -> Decimal:
-        """A cash amount quantized to the class's cash places with its rounding."""
-        value = to_decimal(x)
-        rules = self.for_asset(asset)
-        return value.quantize(rules.cash_quantum, rounding=rules.rounding) + 0
+        """``asset``'s class's :meth:`AssetClassPrecision.cash` of ``x``."""
+        return self.for_asset(asset).cash(x)
 
 
 #: The precision every component uses unless configured otherwise.

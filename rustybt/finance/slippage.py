@@ -20,7 +20,7 @@ from __future__ import annotations
 import abc
 import math
 from collections.abc import Iterator, Sequence
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 from typing import Any
 
 from rustybt.exceptions import ParameterValidationError
@@ -146,10 +146,7 @@ class SlippageModel(abc.ABC):
             return
         self._bar_asset, self._bar_close, self._bar_volume = asset, float(price), float(volume)
         precision = DEFAULT_PRECISION if precision is None else precision
-        # The asset's rules once per bar: precision.quantity and .price, unrolled.
-        rules = precision.for_asset(asset)
-        quantum = rules.quantity_quantum
-        exact_prices = rules.price_places is None
+        rules = precision.for_asset(asset)  # once per asset and bar
         dt = data.current_dt
         for order in orders_for_asset:
             if not order.open:
@@ -167,15 +164,14 @@ class SlippageModel(abc.ABC):
                 continue
             if not math.isfinite(fill_price):
                 continue
-            amount = to_decimal(fill_amount).quantize(quantum, rounding=ROUND_DOWN) + 0
+            amount = rules.quantity(fill_amount)
             if not amount:
                 continue
             if not order.filled and amount == order.amount:
                 # A whole fill shares the order's Decimal (both live all run).
                 amount = order.amount
-            fill = to_decimal(fill_price) if exact_prices else precision.price(asset, fill_price)
             self._volume_for_bar += abs(amount)
-            yield order, Transaction(asset, amount, dt, fill, order.id)
+            yield order, Transaction(asset, amount, dt, rules.price(fill_price), order.id)
 
     def asdict(self) -> dict[str, Any]:
         """The model's parameters."""
