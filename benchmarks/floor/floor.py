@@ -17,6 +17,13 @@ counts of a side-by-side run (``benchmarks/peers/results/latest.json``), give
 a lower bound for the run. A target below the bound cannot be met by an exact
 engine behind the zipline API, however it is built.
 
+The table also has a ``lean`` row (``benchmarks/peers/lean_worker.py``): a
+whole, exact engine for the strategy in one loop, with order and transaction
+objects, marks, the history DataFrame and zipline's per-session lists, but no
+checks, models, journal or metrics. Where the floor is a bound, the lean
+engine is a yardstick: a target it barely meets leaves a full engine almost
+nothing for everything the lean one leaves out.
+
 Usage::
 
     python benchmarks/floor/floor.py [--results benchmarks/peers/results/latest.json]
@@ -108,15 +115,17 @@ def report(results: dict[str, Any], per_call: float, per_fill: float) -> list[st
         f"floor per order_target_percent call: {per_call * 1e6:.2f} us; "
         f"per fill: {per_fill * 1e6:.2f} us",
         "",
-        "| workload | size | calls | fills | floor s | rustybt s | target | target s "
-        "| floor vs target |",
-        "|---|---|---:|---:|---:|---:|---|---:|---:|",
+        "| workload | size | calls | fills | floor s | lean s | rustybt s | target | target s "
+        "| floor vs target | lean vs target |",
+        "|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|",
     ]
     targets = {"vectorbt": 1.5, "zipline": 1 / 20}
     for (workload, size, framework), row in jobs.items():
         if framework != "rustybt" or not workload.startswith(("W1", "W2")):
             continue
         calls, floor = floor_seconds(row, per_call, per_fill)
+        lean_row = jobs.get((workload, size, "lean"))
+        lean = lean_row.get("seconds") if lean_row else None
         for peer, factor in targets.items():
             peer_row = jobs.get((workload, size, peer))
             if peer_row is None or not peer_row.get("seconds"):
@@ -125,13 +134,18 @@ def report(results: dict[str, Any], per_call: float, per_fill: float) -> list[st
                 continue  # the issue's vectorbt target is W1's
             target = peer_row["seconds"] * factor
             what = f"<= {factor:g} x {peer}" if factor >= 1 else f"{1 / factor:g}x {peer}"
+            lean_cells = ("", "") if lean is None else (f"{lean:.2f}", f"{lean / target:.2f}")
             lines.append(
                 f"| {workload} | {size} | {calls:,} | {row['fills']:,} | {floor:.2f} "
-                f"| {row['seconds']:.2f} | {what} | {target:.2f} | {floor / target:.2f} |"
+                f"| {lean_cells[0]} | {row['seconds']:.2f} | {what} | {target:.2f} "
+                f"| {floor / target:.2f} | {lean_cells[1]} |"
             )
     lines += [
         "",
         "floor vs target above 1: no exact engine behind the zipline API can meet the target.",
+        "lean = the table's `lean` row (benchmarks/peers/lean_worker.py): the leanest exact",
+        "engine, with none of an engine's checks, models or records beyond zipline's perf lists.",
+        "lean vs target near or above 1: only an engine as bare as that one could meet it.",
     ]
     return lines
 

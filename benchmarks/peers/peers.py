@@ -24,7 +24,8 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
-PEERS = ("zipline", "backtrader", "vectorbt")
+# "lean" is no peer: the leanest exact engine (lean_worker.py), run as a floor.
+PEERS = ("zipline", "backtrader", "vectorbt", "lean")
 README_START = "<!-- peers-table:start -->"
 README_END = "<!-- peers-table:end -->"
 
@@ -56,6 +57,8 @@ class Runner:
             "zipline": str(HERE / ".venv-zipline" / "bin" / "python"),
             "backtrader": str(HERE / ".venv-backtrader" / "bin" / "python"),
             "vectorbt": str(HERE / ".venv-vectorbt" / "bin" / "python"),
+            # numpy and pandas only: rustybt's venv, without rustybt on the path.
+            "lean": args.rustybt_python,
         }
 
     # -- helpers ---------------------------------------------------------------
@@ -237,7 +240,7 @@ class Runner:
         base = {(r.workload, r.size): r.seconds for r in self.rows
                 if r.framework == "rustybt" and r.seconds}  # fmt: skip
         out = []
-        order = {"rustybt": 0, "zipline": 1, "backtrader": 2, "vectorbt": 3}
+        order = {"rustybt": 0, "zipline": 1, "backtrader": 2, "vectorbt": 3, "lean": 4}
 
         def sort_key(r: Row) -> tuple[int, str, int, int]:
             n = int(r.size.split()[0]) if r.size.split()[0].isdigit() else 0
@@ -308,7 +311,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--assets", type=ints, default=[50, 500], help="W1 universe sizes (50,500)")
     p.add_argument("--workloads", type=lambda s: [w.upper() for w in words(s)],
                    default=["W1", "W2", "W3", "W4"], help="subset of W1,W2,W3,W4")  # fmt: skip
-    p.add_argument("--peers", type=words, default=list(PEERS), help="zipline,backtrader,vectorbt")
+    p.add_argument(
+        "--peers", type=words, default=list(PEERS), help="zipline,backtrader,vectorbt,lean"
+    )
     p.add_argument("--skip", type=words, default=[],
                    help="job keys or globs: zipline500 (W1, 500 assets), backtrader-w2, "
                    "zipline-w3, zipline-w4, '*-w2'")  # fmt: skip
