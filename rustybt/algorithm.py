@@ -705,7 +705,8 @@ class TradingAlgorithm:
             control.validate(asset, quantity, self.portfolio, self.datetime, self.current_data)
         return self.blotter.order(asset, quantity, execution)
 
-    def _last_price(self, asset: Asset, call: str) -> Decimal:
+    def _checked_price(self, asset: Asset, call: str) -> float:
+        """The asset's current price; raises if there is none (zipline's check)."""
         assert self.current_data is not None
         price = self.current_data.spot(asset, "price")
         if price is None or not math.isfinite(price):
@@ -713,7 +714,10 @@ class TradingAlgorithm:
                 f"{call}(): no price for {asset!r} {self._where()}; cannot size the order",
                 context={"asset": repr(asset), "dt": str(self.datetime)},
             )
-        return to_decimal(price)
+        return float(price)
+
+    def _last_price(self, asset: Asset, call: str) -> Decimal:
+        return to_decimal(self._checked_price(asset, call))
 
     def _value_to_amount(self, asset: Asset, value: Decimal, call: str) -> Decimal:
         price = self._last_price(asset, call)
@@ -727,6 +731,15 @@ class TradingAlgorithm:
     def _held(self, asset: Asset) -> Decimal:
         position = self.metrics_tracker.positions.get(asset)
         return ZERO if position is None else position.amount
+
+    def _to_flat(self, asset: Asset, call: str) -> Decimal:
+        """The amount that closes the position: a zero target needs no value or division.
+
+        The price is still checked, as for any target (zipline refuses to size
+        an order without one).
+        """
+        self._checked_price(asset, call)
+        return -self._held(asset)
 
     @api_method
     def order(
@@ -795,8 +808,11 @@ class TradingAlgorithm:
     ) -> str | None:
         """Order so the position in ``asset`` is worth ``target``."""
         rules = self._ready(asset, "order_target_value")
-        shares = self._value_to_amount(asset, to_decimal(target), "order_target_value")
-        amount = shares - self._held(asset)
+        if target == 0:
+            amount = self._to_flat(asset, "order_target_value")
+        else:
+            shares = self._value_to_amount(asset, to_decimal(target), "order_target_value")
+            amount = shares - self._held(asset)
         return self._place(
             "order_target_value", asset, amount, limit_price, stop_price, style, rules
         )
@@ -812,9 +828,12 @@ class TradingAlgorithm:
     ) -> str | None:
         """Order so ``asset`` is ``target`` (a fraction) of the portfolio value."""
         rules = self._ready(asset, "order_target_percent")
-        value = self.ledger.portfolio_value * to_decimal(target)
-        shares = self._value_to_amount(asset, value, "order_target_percent")
-        amount = shares - self._held(asset)
+        if target == 0:
+            amount = self._to_flat(asset, "order_target_percent")
+        else:
+            value = self.ledger.portfolio_value * to_decimal(target)
+            shares = self._value_to_amount(asset, value, "order_target_percent")
+            amount = shares - self._held(asset)
         return self._place(
             "order_target_percent", asset, amount, limit_price, stop_price, style, rules
         )

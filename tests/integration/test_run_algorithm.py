@@ -478,3 +478,21 @@ def test_minute_emission_benchmark_from_the_first_minute_session(demo: Path) -> 
         dividends = data.adjustment_reader.get_adjustments_for_sid("dividends", spy.sid)
     assert not [when for when, _ in dividends if before < when <= pd.Timestamp(end)]
     assert minute["benchmark_period_return"].iloc[0] == pytest.approx(ratio - 1, rel=1e-9)
+
+
+@pytest.mark.parametrize("call", ["order_target_percent", "order_target_value"])
+def test_zero_target_closes_the_position_then_places_nothing(demo: Path, call: str) -> None:
+    ids: list[str | None] = []
+
+    def handle_data(context: Any, data: Any) -> None:
+        context.bar = getattr(context, "bar", 0) + 1
+        if context.bar == 1:
+            order(context.asset, 7)
+        elif context.bar in (3, 5):
+            ids.append(getattr(api, call)(context.asset, 0.0))
+
+    perf = _run_with(handle_data)
+    fills = [t["amount"] for day in perf["transactions"] for t in day]
+    assert fills == [7, -7]
+    assert ids[0] is not None and ids[1] is None  # flat: nothing to order
+    assert perf["positions"].iloc[-1] == []
