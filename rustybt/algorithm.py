@@ -98,6 +98,8 @@ def algorithm_context(algo: TradingAlgorithm) -> Iterator[None]:
 
 #: zipline's rule: order amounts within 1e-4 of a whole number are that number.
 _NEAR_INTEGER = Decimal("1e-4")
+# Amount types whose truth value is "not zero" (anything else goes through rounding's checks).
+_PLAIN_NUMBERS = frozenset({Decimal, float, int})
 
 
 class TradingAlgorithm:
@@ -688,8 +690,11 @@ class TradingAlgorithm:
         style: ExecutionStyle | None,
         rules: AssetClassPrecision,
     ) -> str | None:
-        quantity = self._round_order(asset, amount, rules)
         plain = style is None and limit_price is None and stop_price is None
+        if plain and not self.trading_controls and type(amount) in _PLAIN_NUMBERS and not amount:
+            # A zero amount (a flat position's zero target) needs no rounding.
+            return None
+        quantity = self._round_order(asset, amount, rules)
         if plain and not self.trading_controls:
             # Nothing to trade, nothing to validate (controls count zero orders,
             # as zipline's do, so they still see them): the blotter would

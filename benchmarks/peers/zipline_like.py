@@ -20,6 +20,7 @@ ingested files persist under the root between processes.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from pathlib import Path
@@ -46,6 +47,12 @@ def framework_modules(framework: str):  # type: ignore[no-untyped-def]
         from rustybt.data import bundles
         from rustybt.data.bundles.csvdir import csvdir_equities
         from rustybt.finance import commission, slippage
+
+        # run_algorithm imports the simulation loop (and, through its metrics,
+        # empyrical and scipy: about 0.7 s) on first use; zipline's import does
+        # the same work up front. Import it here so that neither timed call
+        # includes imports.
+        importlib.import_module("rustybt.sim.loop")
 
         root_var = "RUSTYBT_ROOT"
     elif framework == "zipline":
