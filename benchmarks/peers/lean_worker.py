@@ -13,10 +13,12 @@ for this strategy? This worker does only that, inlined into one loop:
   call per asset;
 - per call: portfolio value (cash + amount x last price, summed once a bar)
   x weight / price - held, zipline's near-integer rule, truncated to whole
-  shares; a non-zero amount makes an order object with an id, kept by id;
+  shares (a zero target just closes what is held); a non-zero amount makes
+  an order object with an id, kept by id;
 - per fill: a transaction object;
 - per session: zipline's perf packet lists, one dict per order touched, per
-  fill and per position.
+  fill and per position; then what survived the session is frozen out of
+  the garbage collector's passes, as rustybt's loop does.
 
 It has none of what makes an engine usable: no asset, price or order checks,
 no slippage, commission or cancel models, no controls, no splits or
@@ -34,6 +36,7 @@ Runs with rustybt's venv (numpy and pandas only; rustybt is not imported).
 
 from __future__ import annotations
 
+import gc
 import itertools
 import sys
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
@@ -125,6 +128,11 @@ def simulate(
     state: dict[str, Any] = {}
 
     def order_target_percent(asset: Asset, target: float) -> int | None:
+        if not target:  # a zero target closes what is held: nothing to size
+            position = positions.get(asset)
+            if position is None:
+                return None
+            return place(asset, -position.amount)
         value = state["value"]
         if value is None:
             value = cash
@@ -141,6 +149,9 @@ def simulate(
         amount = amount.quantize(ONE, rounding=ROUND_DOWN) + 0
         if not amount:
             return None
+        return place(asset, amount)
+
+    def place(asset: Asset, amount: Decimal) -> int:
         order = Order(next(ids), state["dt"], asset, amount)
         open_orders.append(order)
         orders[order.id] = order
@@ -158,6 +169,10 @@ def simulate(
         ))  # fmt: skip
         session_orders.clear()
         session_fills.clear()
+        # What survives a session lives to the end: keep the collector's full
+        # passes off it (rustybt's loop does the same).
+        gc.collect(1)
+        gc.freeze()
 
     weight = 1.0 / len(assets)
     bars_seen = 0
@@ -244,8 +259,10 @@ def main() -> None:
         else:  # a session is a New York trading day
             local = index.tz_localize("UTC") if index.tz is None else index
             sessions = local.tz_convert("America/New_York").normalize().asi8
+    gc.freeze()  # the libraries' objects never become garbage
     with Timer() as t:
         value, fills = simulate(closes, volumes, index, sessions, list(manifest["symbols"]))
+    gc.unfreeze()
     write_result(
         result_path,
         framework="lean",
