@@ -691,11 +691,12 @@ class TradingAlgorithm:
         rules: AssetClassPrecision,
     ) -> str | None:
         plain = style is None and limit_price is None and stop_price is None
-        if plain and not self.trading_controls and type(amount) in _PLAIN_NUMBERS and not amount:
+        unchecked = plain and not self.trading_controls
+        if unchecked and type(amount) in _PLAIN_NUMBERS and not amount:
             # A zero amount (a flat position's zero target) needs no rounding.
             return None
         quantity = self._round_order(asset, amount, rules)
-        if plain and not self.trading_controls:
+        if unchecked:
             # Nothing to trade, nothing to validate (controls count zero orders,
             # as zipline's do, so they still see them): the blotter would
             # place nothing. order_target_* on a flat position ends here.

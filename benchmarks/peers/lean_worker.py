@@ -23,10 +23,11 @@ for this strategy? This worker does only that, inlined into one loop:
 It has none of what makes an engine usable: no asset, price or order checks,
 no slippage, commission or cancel models, no controls, no splits or
 dividends, no journal, no metrics or risk, no calendar (sessions are read from
-the bar times), no live trading. Its time is therefore a floor for an engine
-that keeps zipline's API and exact accounting in Python: a target below it
-cannot be met by such an engine, whatever its design. Its final value and
-fills must equal rustybt's and zipline-reloaded's (the table shows them).
+the bar times), no live trading. Its time is therefore a yardstick, not a
+proven bound, for an engine that keeps zipline's API and exact accounting in
+Python: a target it barely meets leaves such an engine almost nothing for all
+it leaves out. Its final value and fills must equal rustybt's and
+zipline-reloaded's (the table shows them).
 
 Timed: the simulation loop. Reading the CSV files is not timed (vectorbt's
 worker does the same).
@@ -48,7 +49,16 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from peers_common import CAPITAL, FAST, SLOW, Timer, load_manifest, quiet, write_result
+from peers_common import (
+    CAPITAL,
+    FAST,
+    SLOW,
+    Timer,
+    load_manifest,
+    quiet,
+    read_panels,
+    write_result,
+)
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -96,6 +106,14 @@ class Position:
         self.amount = ZERO
         self.cost_basis = ZERO
         self.last_sale_price = ZERO
+
+
+def session_labels(index: pd.DatetimeIndex, frequency: str) -> np.ndarray:
+    """One label per bar, equal within a session: the bar itself (daily) or its New York day."""
+    if frequency == "daily":
+        return np.arange(len(index))
+    local = index.tz_localize("UTC") if index.tz is None else index
+    return local.tz_convert("America/New_York").normalize().asi8
 
 
 def simulate(
@@ -240,25 +258,11 @@ def main() -> None:
     manifest = load_manifest(data_dir)
     frequency = manifest["frequency"]
     with Timer() as load:
-        frames = [
-            pd.read_csv(
-                Path(data_dir) / frequency / f"{name}.csv",
-                index_col="date",
-                parse_dates=["date"],
-                usecols=["date", "close", "volume"],
-            )
-            for name in manifest["symbols"]
-        ]
-        start = pd.Timestamp(manifest["sim_start_label"])
-        frames = [f[f.index >= start] for f in frames]
-        index = pd.DatetimeIndex(frames[0].index)
-        closes = np.column_stack([f["close"].to_numpy(np.float64) for f in frames])
-        volumes = np.column_stack([f["volume"].to_numpy(np.float64) for f in frames])
-        if frequency == "daily":
-            sessions = np.arange(len(index))
-        else:  # a session is a New York trading day
-            local = index.tz_localize("UTC") if index.tz is None else index
-            sessions = local.tz_convert("America/New_York").normalize().asi8
+        panels = read_panels(data_dir, ["close", "volume"])
+        index = pd.DatetimeIndex(panels["close"].index)
+        closes = panels["close"].to_numpy(np.float64)
+        volumes = panels["volume"].to_numpy(np.float64)
+        sessions = session_labels(index, frequency)
     gc.freeze()  # the libraries' objects never become garbage
     with Timer() as t:
         value, fills = simulate(closes, volumes, index, sessions, list(manifest["symbols"]))

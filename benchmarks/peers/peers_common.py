@@ -37,6 +37,29 @@ def load_manifest(data_dir: str | os.PathLike[str]) -> dict[str, Any]:
     return json.loads((Path(data_dir) / "manifest.json").read_text())
 
 
+def read_panels(data_dir: str | os.PathLike[str], fields: list[str]) -> dict[str, Any]:
+    """``{field: DataFrame}`` (bar times x symbols) over the simulated span of a csvdir.
+
+    For the workers that take the data as whole panels (vectorbt, lean). Needs
+    pandas, imported here so that this module stays importable without it.
+    """
+    import pandas as pd
+
+    manifest = load_manifest(data_dir)
+    folder = Path(data_dir) / manifest["frequency"]
+    frames = {
+        name: pd.read_csv(folder / f"{name}.csv", index_col="date", parse_dates=["date"],
+                          usecols=["date", *fields])
+        for name in manifest["symbols"]
+    }  # fmt: skip
+    start = pd.Timestamp(manifest["sim_start_label"])
+    panels = {}
+    for field in fields:
+        panel = pd.DataFrame({name: frame[field] for name, frame in frames.items()})
+        panels[field] = panel[panel.index >= start]
+    return panels
+
+
 class Timer:
     """``with Timer() as t: ...``; then ``t.seconds``."""
 

@@ -35,7 +35,16 @@ import vectorbt as vbt
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from peers_common import CAPITAL, FAST, SLOW, Timer, load_manifest, quiet, write_result
+from peers_common import (
+    CAPITAL,
+    FAST,
+    SLOW,
+    Timer,
+    load_manifest,
+    quiet,
+    read_panels,
+    write_result,
+)
 
 
 def simulate(close: pd.DataFrame, freq: str) -> vbt.Portfolio:
@@ -75,18 +84,7 @@ def main() -> None:
     frequency = manifest["frequency"]
     freq = "1D" if frequency == "daily" else "1min"
     with Timer() as load:
-        close = pd.DataFrame(
-            {
-                name: pd.read_csv(
-                    Path(data_dir) / frequency / f"{name}.csv",
-                    index_col="date",
-                    parse_dates=["date"],
-                    usecols=["date", "close"],
-                )["close"]
-                for name in manifest["symbols"]
-            }
-        )
-        close = close[close.index >= pd.Timestamp(manifest["sim_start_label"])]
+        close = read_panels(data_dir, ["close"])["close"]
     with Timer() as warm:
         simulate(close.iloc[: SLOW + 30, :3].copy(), freq).final_value()
     with Timer() as t:

@@ -20,7 +20,6 @@ ingested files persist under the root between processes.
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 from pathlib import Path
@@ -42,17 +41,16 @@ from peers_common import (
 
 def framework_modules(framework: str):  # type: ignore[no-untyped-def]
     if framework == "rustybt":
+        # run_algorithm imports the simulation loop (and, through its metrics,
+        # empyrical and scipy: about 0.7 s) on first use; zipline's import does
+        # the same work up front. It is imported here so that neither timed
+        # call includes imports.
         import rustybt as fw
+        import rustybt.sim.loop  # noqa: F401
         from rustybt import api, run_algorithm
         from rustybt.data import bundles
         from rustybt.data.bundles.csvdir import csvdir_equities
         from rustybt.finance import commission, slippage
-
-        # run_algorithm imports the simulation loop (and, through its metrics,
-        # empyrical and scipy: about 0.7 s) on first use; zipline's import does
-        # the same work up front. Import it here so that neither timed call
-        # includes imports.
-        importlib.import_module("rustybt.sim.loop")
 
         root_var = "RUSTYBT_ROOT"
     elif framework == "zipline":

@@ -11,7 +11,6 @@ import importlib.util
 from pathlib import Path
 from types import ModuleType
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -40,14 +39,12 @@ def test_lean_engine_matches_rustybt_to_the_cent(
     expected = workload_function(prepare_workload(spec, tmp_path))()
     if name == "W1":
         bars = generate_daily_bars(assets, spec.session_index(), spec.seed)
-        day = np.arange(len(bars.index))
     else:
         bars, _ = generate_minute_bars(assets, spec.session_index(), spec.seed)
-        local = pd.DatetimeIndex(bars.index).tz_convert("America/New_York")
-        day = local.normalize().asi8
-    value, fills = load_lean().simulate(
-        bars.close, bars.volume, pd.DatetimeIndex(bars.index), day, list(bars.symbols)
-    )
+    lean = load_lean()
+    index = pd.DatetimeIndex(bars.index)
+    sessions = lean.session_labels(index, bars.frequency)
+    value, fills = lean.simulate(bars.close, bars.volume, index, sessions, list(bars.symbols))
     assert expected["fills"] > 0
     assert fills == expected["fills"]
     assert float(value) == pytest.approx(expected["final_portfolio_value"], abs=0.005)
