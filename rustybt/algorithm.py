@@ -722,11 +722,8 @@ class TradingAlgorithm:
             )
         return float(price)
 
-    def _last_price(self, asset: Asset, call: str) -> Decimal:
-        return to_decimal(self._checked_price(asset, call))
-
     def _value_to_amount(self, asset: Asset, value: Decimal, call: str) -> Decimal:
-        price = self._last_price(asset, call)
+        price = to_decimal(self._checked_price(asset, call))
         if not price:
             return ZERO
         multiplier = asset.multiplier
@@ -737,15 +734,6 @@ class TradingAlgorithm:
     def _held(self, asset: Asset) -> Decimal:
         position = self.metrics_tracker.positions.get(asset)
         return ZERO if position is None else position.amount
-
-    def _to_flat(self, asset: Asset, call: str) -> Decimal:
-        """The amount that closes the position: a zero target needs no value or division.
-
-        The price is still checked, as for any target (zipline refuses to size
-        an order without one).
-        """
-        self._checked_price(asset, call)
-        return -self._held(asset)
 
     @api_method
     def order(
@@ -813,14 +801,8 @@ class TradingAlgorithm:
         style: ExecutionStyle | None = None,
     ) -> str | None:
         """Order so the position in ``asset`` is worth ``target``."""
-        rules = self._ready(asset, "order_target_value")
-        if target == 0:
-            amount = self._to_flat(asset, "order_target_value")
-        else:
-            shares = self._value_to_amount(asset, to_decimal(target), "order_target_value")
-            amount = shares - self._held(asset)
-        return self._place(
-            "order_target_value", asset, amount, limit_price, stop_price, style, rules
+        return self._order_to_target(
+            "order_target_value", asset, target, False, limit_price, stop_price, style
         )
 
     @api_method
@@ -833,16 +815,40 @@ class TradingAlgorithm:
         style: ExecutionStyle | None = None,
     ) -> str | None:
         """Order so ``asset`` is ``target`` (a fraction) of the portfolio value."""
-        rules = self._ready(asset, "order_target_percent")
-        if target == 0:
-            amount = self._to_flat(asset, "order_target_percent")
-        else:
-            value = self.ledger.portfolio_value * to_decimal(target)
-            shares = self._value_to_amount(asset, value, "order_target_percent")
-            amount = shares - self._held(asset)
-        return self._place(
-            "order_target_percent", asset, amount, limit_price, stop_price, style, rules
+        return self._order_to_target(
+            "order_target_percent", asset, target, True, limit_price, stop_price, style
         )
+
+    def _order_to_target(
+        self,
+        call: str,
+        asset: Any,
+        target: Any,
+        percent: bool,
+        limit_price: Any,
+        stop_price: Any,
+        style: ExecutionStyle | None,
+    ) -> str | None:
+        """Size and place ``call``: ``target`` is a value, or a fraction of the portfolio's.
+
+        One pass, without helper calls: rebalancing strategies call this once
+        per asset and bar. A zero target closes the position without a value
+        or a division (0 / price is 0, and rounding leaves a whole amount as
+        it is), but the price is still checked, as zipline checks it.
+        """
+        rules = self._ready(asset, call)
+        if target == 0:
+            self._checked_price(asset, call)
+            position = self.metrics_tracker.positions.get(asset)
+            amount = ZERO if position is None else -position.amount
+        else:
+            value = to_decimal(target)
+            if percent:
+                value = self.ledger.portfolio_value * value
+            shares = self._value_to_amount(asset, value, call)
+            position = self.metrics_tracker.positions.get(asset)
+            amount = shares - (ZERO if position is None else position.amount)
+        return self._place(call, asset, amount, limit_price, stop_price, style, rules)
 
     @api_method
     def batch_market_order(self, share_counts: Mapping[Asset, float]) -> list[str | None]:

@@ -496,3 +496,40 @@ def test_zero_target_closes_the_position_then_places_nothing(demo: Path, call: s
     assert fills == [7, -7]
     assert ids[0] is not None and ids[1] is None  # flat: nothing to order
     assert perf["positions"].iloc[-1] == []
+
+
+def test_target_orders_size_exactly_and_keep_their_style(demo: Path) -> None:
+    """Targets size with Decimals from the bar's price; a limit price rides along."""
+    seen: dict[str, Any] = {}
+
+    def handle_data(context: Any, data: Any) -> None:
+        context.bar = getattr(context, "bar", 0) + 1
+        if context.bar != 2:
+            return
+        price = Decimal(repr(data.current(context.asset, "price")))
+        value = context.ledger.portfolio_value
+        seen["percent"] = (value * Decimal("0.3") / price).to_integral_value(rounding="ROUND_DOWN")
+        seen["value"] = (Decimal(2000) / price).to_integral_value(rounding="ROUND_DOWN")
+        first = api.order_target_percent(context.asset, 0.3, limit_price=1.0)
+        second = api.order_target_value(context.asset, 2000)
+        seen["orders"] = [context.get_order(first), context.get_order(second)]
+
+    _run_with(handle_data)
+    limit_order, market_order = seen["orders"]
+    # Nothing is held yet (orders fill at the next bar): each target is sized from flat.
+    assert limit_order.amount == seen["percent"] > 0 and limit_order.limit == 1.0
+    assert market_order.amount == seen["value"] > 0 and market_order.limit is None
+
+
+def test_zero_target_on_a_flat_position_still_meets_the_controls(demo: Path) -> None:
+    """zipline's controls see zero orders too: one zero target uses up a count of one."""
+
+    def initialize(context: Any) -> None:
+        api.set_max_order_count(1)
+
+    def handle_data(context: Any, data: Any) -> None:
+        assert api.order_target_percent(context.asset, 0.0) is None
+        order(context.asset, 1)
+
+    with pytest.raises(TradingControlViolation, match="MaxOrderCount"):
+        _run_with(handle_data, initialize)
