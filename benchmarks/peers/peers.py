@@ -24,8 +24,9 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
-# "lean" is no peer: the leanest exact engine (lean_worker.py), run as a floor.
-PEERS = ("zipline", "backtrader", "vectorbt", "lean")
+# "lean" and "featured" are no peers: the leanest exact engine (lean_worker.py)
+# and the same plus an engine's duties (featured_worker.py), run as yardsticks.
+PEERS = ("zipline", "backtrader", "vectorbt", "lean", "featured")
 README_START = "<!-- peers-table:start -->"
 README_END = "<!-- peers-table:end -->"
 
@@ -59,6 +60,7 @@ class Runner:
             "vectorbt": str(HERE / ".venv-vectorbt" / "bin" / "python"),
             # numpy and pandas only: rustybt's venv, without rustybt on the path.
             "lean": args.rustybt_python,
+            "featured": args.rustybt_python,
         }
 
     # -- helpers ---------------------------------------------------------------
@@ -240,7 +242,7 @@ class Runner:
         base = {(r.workload, r.size): r.seconds for r in self.rows
                 if r.framework == "rustybt" and r.seconds}  # fmt: skip
         out = []
-        order = {"rustybt": 0, "zipline": 1, "backtrader": 2, "vectorbt": 3, "lean": 4}
+        order = {name: i for i, name in enumerate(("rustybt", *PEERS))}
 
         def sort_key(r: Row) -> tuple[int, str, int, int]:
             n = int(r.size.split()[0]) if r.size.split()[0].isdigit() else 0
@@ -312,7 +314,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--workloads", type=lambda s: [w.upper() for w in words(s)],
                    default=["W1", "W2", "W3", "W4"], help="subset of W1,W2,W3,W4")  # fmt: skip
     p.add_argument(
-        "--peers", type=words, default=list(PEERS), help="zipline,backtrader,vectorbt,lean"
+        "--peers", type=words, default=list(PEERS), help="zipline,backtrader,vectorbt,lean,featured"
     )
     p.add_argument("--skip", type=words, default=[],
                    help="job keys or globs: zipline500 (W1, 500 assets), backtrader-w2, "
