@@ -204,7 +204,12 @@ class BarData:
         portal = self.data_portal
         values = self._spot_rows.get(field)
         if values is not None:
-            return values[portal.column(asset)]
+            # portal.column(asset), inlined: most reads of a bar end here.
+            try:
+                sid = asset.sid
+            except AttributeError:
+                return values[portal.column(asset)]
+            return values[portal.sid_columns.get(sid, portal.no_data_column)]
         row, perspective = self._position
         self._spot_reads += 1
         if self._spot_reads > _SPOT_READS_BEFORE_ROW:

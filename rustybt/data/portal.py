@@ -318,6 +318,9 @@ class DataPortal:
         self._sids: IntArray = np.unique(np.concatenate(sids)).astype(np.int64)
         self._sid_to_col: dict[int, int] = {int(s): i for i, s in enumerate(self._sids)}
         self._no_data_col = len(self._sids)
+        # The same, for callers that look up one column per call (BarData.spot).
+        self.sid_columns = self._sid_to_col
+        self.no_data_column = self._no_data_col
         self._all_columns: IntArray | None = None
 
     def _session_offset(self, sessions: pd.DatetimeIndex) -> int:

@@ -651,22 +651,40 @@ class Ledger:
 
     def process_transaction(self, transaction: Transaction) -> None:
         """Book a fill: cash moves at the fill price, the position updates."""
-        asset = transaction.asset
-        if is_future(asset):
-            self._settle_future_fill(transaction)
-        else:
-            flow = self.precision.cash(asset, -(transaction.price * transaction.amount))
-            self._cash += flow
-            self._cash_flow += flow
-            # The journal keeps the fill itself, in the session its session mark
-            # opened; export() recomputes its cash line (fills are the commonest
-            # entries by far).
-            self._journal_session_mark()
-            self._journal.append(transaction)
-        self.position_tracker.execute_transaction(transaction)
+        self.process_fills((transaction,))
+
+    def process_fills(
+        self, transactions: Iterable[Transaction], orders: Iterable[Any] = ()
+    ) -> None:
+        """Book a bar's fills in order, then record the ``orders`` they changed.
+
+        The same as :meth:`process_transaction` for each fill and then
+        :meth:`process_order` for each order, in one pass: a minute-bar run
+        books millions of fills.
+        """
+        precision = self.precision
+        execute = self.position_tracker.execute_transaction
+        journal = self._journal
+        processed = self._processed_transactions
+        for transaction in transactions:
+            asset = transaction.asset
+            if is_future(asset):
+                self._settle_future_fill(transaction)
+            else:
+                flow = precision.cash(asset, -(transaction.price * transaction.amount))
+                self._cash += flow
+                self._cash_flow += flow
+                # The journal keeps the fill itself, in the session its session
+                # mark opened; export() recomputes its cash line (fills are the
+                # commonest entries by far).
+                if self._journal_session is not self._session:
+                    self._journal_session_mark()
+                journal.append(transaction)
+            execute(transaction)
+            self._all_transactions.append(transaction)
+            processed.setdefault(transaction.dt, []).append(transaction)
         self._mark_dirty()
-        self._all_transactions.append(transaction)
-        self._processed_transactions.setdefault(transaction.dt, []).append(transaction)
+        self.record_orders(orders)
 
     def _settle_future_fill(self, transaction: Transaction) -> None:
         """Futures: settle the open position from its last settlement price to the fill."""
@@ -697,12 +715,22 @@ class Ledger:
 
     def process_order(self, order: Any) -> None:
         """Record an order placed or modified in the current session."""
-        by_dt = self._orders_by_modified.setdefault(order.dt, {})
-        # Re-inserting moves the order to the end: the latest change comes last.
-        by_dt.pop(order.id, None)
-        by_dt[order.id] = order
-        self._orders_by_id.pop(order.id, None)
-        self._orders_by_id[order.id] = order
+        self.record_orders((order,))
+
+    def record_orders(self, orders: Iterable[Any]) -> None:
+        """:meth:`process_order` for each of ``orders``, in one pass."""
+        by_modified = self._orders_by_modified
+        by_id = self._orders_by_id
+        for order in orders:
+            order_id = order.id
+            by_dt = by_modified.get(order.dt)
+            if by_dt is None:
+                by_dt = by_modified[order.dt] = {}
+            # Re-inserting moves the order to the end: the latest change comes last.
+            by_dt.pop(order_id, None)
+            by_dt[order_id] = order
+            by_id.pop(order_id, None)
+            by_id[order_id] = order
 
     def process_splits(self, splits: Iterable[tuple[Any, Any]]) -> None:
         """Apply ``(asset, ratio)`` splits; fractional units come back as cash."""

@@ -207,16 +207,16 @@ class AlgorithmSimulator:
         self._set_dt(dt)
         transactions, commissions, closed = blotter.get_transactions(self.bar_data)
         blotter.prune_orders(closed)
-        for txn in transactions:
-            tracker.process_transaction(txn)
-            tracker.process_order(blotter.orders[txn.order_id])
+        if transactions:
+            orders = blotter.orders
+            tracker.process_fills(transactions, [orders[t.order_id] for t in transactions])
         for commission in commissions:
             tracker.process_commission(commission)
         with user_code("handle_data", algo.user_files, self._now):
             algo.event_manager.handle_data(algo, self.bar_data, dt)
         new_orders, blotter.new_orders = blotter.new_orders, []
-        for order in new_orders:
-            tracker.process_order(order)
+        if new_orders:
+            tracker.record_orders(new_orders)
 
     def _once_a_day(self, midnight: pd.Timestamp) -> None:
         algo = self.algo

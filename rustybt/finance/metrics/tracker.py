@@ -211,6 +211,10 @@ class MetricsTracker:
         """Book a fill."""
         self._ledger.process_transaction(transaction)
 
+    def process_fills(self, transactions: Any, orders: Any = ()) -> None:
+        """Book a bar's fills, then record the orders they changed."""
+        self._ledger.process_fills(transactions, orders)
+
     def handle_splits(self, splits: Any) -> None:
         """Apply ``(asset, ratio)`` splits."""
         self._ledger.process_splits(splits)
@@ -221,6 +225,10 @@ class MetricsTracker:
     def process_order(self, event: Any) -> None:
         """Record a new or changed order."""
         self._ledger.process_order(event)
+
+    def record_orders(self, orders: Any) -> None:
+        """Record new or changed orders, in order."""
+        self._ledger.record_orders(orders)
 
     def process_commission(self, commission: Any) -> None:
         """Pay a commission ``{"asset", "order", "cost"}``."""

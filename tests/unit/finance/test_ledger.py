@@ -554,3 +554,44 @@ def test_position_repr_and_dict() -> None:
     p = Position(None, D(3), D("1.5"), D("2"))
     assert p.to_dict() == {"sid": None, "amount": 3, "cost_basis": 1.5, "last_sale_price": 2.0}
     assert "amount=3" in repr(p)
+
+
+_FILLS = st.lists(
+    st.tuples(st.sampled_from([1, 2, 3]), st.integers(-60, 60).filter(bool), _PRICES),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(fills=_FILLS)
+def test_a_bar_of_fills_books_as_one_fill_at_a_time(
+    bundle: Bundle, fills: list[tuple[int, int, Decimal]]
+) -> None:
+    """process_fills(transactions, orders) = process_transaction each, then process_order each."""
+    from rustybt.finance.order import Order
+
+    sessions = bundle.sessions
+    dt = close_of(bundle, 1)
+    assets = {sid: bundle.asset(sid) for sid in (1, 2, 3)}
+    orders = [Order(dt=dt, asset=assets[sid], amount=amount) for sid, amount, _ in fills]
+    txns = [
+        Transaction(o.asset, o.amount, dt, price, o.id)
+        for o, (_, _, price) in zip(orders, fills, strict=True)
+    ]
+    one, batch = (Ledger(sessions, D(100_000), "daily") for _ in range(2))
+    for ledger in (one, batch):
+        ledger.start_of_session(sessions[1])
+    for txn, order in zip(txns, orders, strict=True):
+        one.process_transaction(txn)
+        one.process_order(order)
+    batch.process_fills(txns, orders)
+    a, b = one.export(), batch.export()
+    assert a["cash"] == b["cash"] and a["portfolio_value"] == b["portfolio_value"]
+    assert a["positions"].equals(b["positions"])
+    assert a["cash_journal"].equals(b["cash_journal"])
+    assert a["transactions"].equals(b["transactions"])
+    assert one.orders(dt) == batch.orders(dt) and len(batch.orders(dt)) == len(orders)
+    assert one.transactions(dt) == batch.transactions(dt)
