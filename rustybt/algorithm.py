@@ -831,10 +831,10 @@ class TradingAlgorithm:
     ) -> str | None:
         """Size and place ``call``: ``target`` is a value, or a fraction of the portfolio's.
 
-        One pass, without helper calls: rebalancing strategies call this once
-        per asset and bar. A zero target closes the position without a value
-        or a division (0 / price is 0, and rounding leaves a whole amount as
-        it is), but the price is still checked, as zipline checks it.
+        Both target calls in one function (rebalancing strategies make one per
+        asset and bar). A zero target closes the position without a value or a
+        division (0 / price is 0, and rounding leaves a whole amount as it
+        is), but the price is still checked, as zipline checks it.
         """
         rules = self._ready(asset, call)
         if target == 0:

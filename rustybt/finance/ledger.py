@@ -666,6 +666,9 @@ class Ledger:
         execute = self.position_tracker.execute_transaction
         journal = self._journal
         processed = self._processed_transactions
+        # Stale before the first change: a fill that raises leaves no cached
+        # aggregate of the fills booked before it.
+        self._mark_dirty()
         for transaction in transactions:
             asset = transaction.asset
             if is_future(asset):
@@ -683,7 +686,6 @@ class Ledger:
             execute(transaction)
             self._all_transactions.append(transaction)
             processed.setdefault(transaction.dt, []).append(transaction)
-        self._mark_dirty()
         self.record_orders(orders)
 
     def _settle_future_fill(self, transaction: Transaction) -> None:
