@@ -55,17 +55,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from lean_worker import CENT, NEAR_INTEGER, ONE, ZERO, Asset, session_labels
-from peers_common import (
-    CAPITAL,
-    FAST,
-    SLOW,
-    Timer,
-    load_manifest,
-    quiet,
-    read_panels,
-    write_result,
-)
+from lean_worker import CENT, NEAR_INTEGER, ONE, ZERO, Asset, run_reference
+from peers_common import CAPITAL, FAST, SLOW
 
 MAX_SHARES = 100_000_000_000  # zipline's blotter refuses bigger orders
 ANNUAL = math.sqrt(252)
@@ -145,14 +136,12 @@ def order_target_percent(asset: Asset, target: float) -> str | None:
 class Engine:
     __slots__ = (
         "cash",
-        "closes",
         "columns",
         "commission",
         "decimals",
         "dt",
         "fills",
         "in_before_trading_start",
-        "index",
         "initialized",
         "journal",
         "now_ns",
@@ -171,8 +160,6 @@ class Engine:
     )  # fmt: skip
 
     def __init__(self, closes: np.ndarray, index: pd.DatetimeIndex, assets: list[Asset]) -> None:
-        self.closes = closes
-        self.index = index
         self.columns = pd.Index(assets, dtype=object)
         # Each asset trades from its first to its last bar with a price (ns).
         seen = ~np.isnan(closes)
@@ -389,34 +376,8 @@ def simulate(
 
 
 def main() -> None:
-    data_dir, result_path = sys.argv[1:3]
-    quiet()
-    manifest = load_manifest(data_dir)
-    frequency = manifest["frequency"]
-    with Timer() as load:
-        panels = read_panels(data_dir, ["close", "volume"])
-        index = pd.DatetimeIndex(panels["close"].index)
-        closes = panels["close"].to_numpy(np.float64)
-        volumes = panels["volume"].to_numpy(np.float64)
-        sessions = session_labels(index, frequency)
-    gc.freeze()  # the libraries' objects never become garbage
-    with Timer() as t:
-        value, fills = simulate(closes, volumes, index, sessions, list(manifest["symbols"]))
-    gc.unfreeze()
-    write_result(
-        result_path,
-        framework="featured",
-        version="reference",
-        job="run",
-        frequency=frequency,
-        assets=closes.shape[1],
-        bars_per_asset=closes.shape[0],
-        seconds=t.seconds,
-        timed="the simulation loop (lean plus an engine's duties; see featured_worker.py)",
-        untimed_load_seconds=load.seconds,
-        final_value=float(value),
-        fills=fills,
-    )
+    timed = "the simulation loop (lean plus an engine's duties; see featured_worker.py)"
+    run_reference(simulate, "featured", timed)
 
 
 if __name__ == "__main__":

