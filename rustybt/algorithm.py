@@ -839,15 +839,12 @@ class TradingAlgorithm:
         rules = self._ready(asset, call)
         if target == 0:
             self._checked_price(asset, call)
-            position = self.metrics_tracker.positions.get(asset)
-            amount = ZERO if position is None else -position.amount
+            amount = -self._held(asset)
         else:
             value = to_decimal(target)
             if percent:
                 value = self.ledger.portfolio_value * value
-            shares = self._value_to_amount(asset, value, call)
-            position = self.metrics_tracker.positions.get(asset)
-            amount = shares - (ZERO if position is None else position.amount)
+            amount = self._value_to_amount(asset, value, call) - self._held(asset)
         return self._place(call, asset, amount, limit_price, stop_price, style, rules)
 
     @api_method
