@@ -100,6 +100,8 @@ def algorithm_context(algo: TradingAlgorithm) -> Iterator[None]:
 _NEAR_INTEGER = Decimal("1e-4")
 # Amount types whose truth value is "not zero" (anything else goes through rounding's checks).
 _PLAIN_NUMBERS = frozenset({Decimal, float, int})
+# "Take the checked path" (None is a result: nothing to order).
+_CHECK = object()
 
 
 class TradingAlgorithm:
@@ -836,6 +838,10 @@ class TradingAlgorithm:
         division (0 / price is 0, and rounding leaves a whole amount as it
         is), but the price is still checked, as zipline checks it.
         """
+        if style is None and limit_price is None and stop_price is None:
+            placed = self._plain_order_to_target(asset, target, percent)
+            if placed is not _CHECK:
+                return placed
         rules = self._ready(asset, call)
         if target == 0:
             self._checked_price(asset, call)
@@ -846,6 +852,60 @@ class TradingAlgorithm:
                 value = self.ledger.portfolio_value * value
             amount = self._value_to_amount(asset, value, call) - self._held(asset)
         return self._place(call, asset, amount, limit_price, stop_price, style, rules)
+
+    def _plain_order_to_target(self, asset: Any, target: Any, percent: bool) -> Any:
+        """:meth:`_order_to_target` for a market order, in one function, or ``_CHECK``.
+
+        Rebalancing strategies make one target call per asset and bar, and
+        nearly all are market orders for an asset already known to trade now,
+        with a price, and no trading controls. This is that case with every
+        step inlined; it gives the same amount and order as the checked path.
+        Anything else (a first order for an asset, no price, a new session,
+        controls, another blotter, a contract multiplier) returns ``_CHECK``,
+        and the checked path then places the order or raises its error.
+        """
+        if not self.initialized or self._in_before_trading_start or self.trading_controls:
+            return _CHECK
+        known = self._tradeable.get(getattr(asset, "sid", None))
+        cached = self._session_cache
+        if (
+            known is None
+            or known[0] is not asset
+            or cached is None
+            or cached[0] is not self.datetime
+            or not known[1] <= cached[2] <= known[2]
+        ):
+            return _CHECK
+        blotter = self.blotter
+        if type(blotter) is not SimulationBlotter or blotter.precision is not self.precision:
+            return _CHECK
+        price = self.current_data.spot(asset, "price")  # type: ignore[union-attr]
+        if type(price) is not float or price - price != 0.0:  # NaN, inf or not a float
+            return _CHECK
+        position = self.metrics_tracker.positions.get(asset)
+        held = ZERO if position is None else position.amount
+        if target == 0:
+            amount = -held
+        else:
+            if asset.multiplier != 1:
+                return _CHECK
+            value = to_decimal(target)
+            if percent:
+                if self._last_sync is not self.datetime:
+                    self._sync_last_sale_prices()
+                value = self.metrics_tracker.ledger.portfolio_value * value
+            dprice = to_decimal(price)
+            amount = (value / dprice if dprice else ZERO) - held
+        if not amount:
+            return None
+        # _round_order's rule, inlined.
+        nearest = amount.to_integral_value()
+        if abs(amount - nearest) <= _NEAR_INTEGER:
+            amount = nearest
+        quantity = known[3].quantity(amount)
+        if not quantity:
+            return None
+        return blotter.order_market(asset, quantity)
 
     @api_method
     def batch_market_order(self, share_counts: Mapping[Asset, float]) -> list[str | None]:

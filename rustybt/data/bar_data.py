@@ -192,14 +192,7 @@ class BarData:
         """
         dt = self.simulation_dt_func()
         if dt is not self._position_dt:
-            self._position = self.data_portal.resolve(dt, self.data_frequency)
-            self._position_dt = dt
-            self._spot_rows = {}
-            # A strategy that read many values on the last bar will again: this
-            # bar then reads whole rows from the start, not 16 scalars first.
-            many = self._bar_reads > _SPOT_READS_BEFORE_ROW
-            self._spot_reads = _SPOT_READS_BEFORE_ROW if many else 0
-            self._bar_reads = 0
+            self._new_bar(dt)
         self._bar_reads += 1
         portal = self.data_portal
         values = self._spot_rows.get(field)
@@ -218,6 +211,33 @@ class BarData:
             self._spot_rows[field] = values
             return values[portal.column(asset)]
         return portal.spot(portal.column(asset), field, row, self.data_frequency, perspective)
+
+    def _new_bar(self, dt: pd.Timestamp) -> None:
+        self._position = self.data_portal.resolve(dt, self.data_frequency)
+        self._position_dt = dt
+        self._spot_rows = {}
+        # A strategy that read many values on the last bar will again: this
+        # bar then reads whole rows from the start, not 16 scalars first.
+        many = self._bar_reads > _SPOT_READS_BEFORE_ROW
+        self._spot_reads = _SPOT_READS_BEFORE_ROW if many else 0
+        self._bar_reads = 0
+
+    def spot_row(self, field: str) -> list[float]:
+        """:meth:`spot` of ``field`` for every portal column at once, as a list.
+
+        Index it with the portal's columns (``DataPortal.sid_columns``, by
+        sid; ``DataPortal.no_data_column`` for sids without bars). The engine
+        reads a bar's closes and volumes this way to fill many orders.
+        """
+        dt = self.simulation_dt_func()
+        if dt is not self._position_dt:
+            self._new_bar(dt)
+        values = self._spot_rows.get(field)
+        if values is None:
+            row, perspective = self._position
+            values = self.data_portal.spot_row(field, row, self.data_frequency, perspective)
+            self._spot_rows[field] = values
+        return values
 
     def _current_values(
         self, cols: npt.NDArray[np.int64], field: str, row: int, perspective: int

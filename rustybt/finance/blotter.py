@@ -39,14 +39,14 @@ from typing import Any
 from rustybt.assets import Asset, Equity
 from rustybt.exceptions import InvalidOrderError, OrderNotFoundError
 from rustybt.finance.cancel_policy import CancelPolicy, NeverCancel
-from rustybt.finance.commission import CommissionModel, PerShare
+from rustybt.finance.commission import CommissionModel, NoCommission, PerShare
 from rustybt.finance.execution import (
     BracketOrder,
     ExecutionStyle,
     MarketOrder,
     OCOOrder,
 )
-from rustybt.finance.order import Order, OrderStatus, as_order_amount
+from rustybt.finance.order import _MARKET, Order, OrderStatus, as_order_amount
 from rustybt.finance.precision import DEFAULT_PRECISION, PrecisionConfig
 from rustybt.finance.slippage import FixedBasisPointsSlippage, SlippageModel
 from rustybt.finance.transaction import Transaction
@@ -57,6 +57,7 @@ log = logging.getLogger("rustybt.finance.blotter")
 warning_logger = logging.getLogger("rustybt.AlgoWarning")
 
 ZERO = Decimal(0)
+_BASE_SIMULATE = SlippageModel.simulate
 
 
 def _model_for(models: dict[type, Any], asset: Any) -> Any:
@@ -541,13 +542,14 @@ class SimulationBlotter:
         precision = self.precision
         # The models of each asset class, looked up once per call.
         models: dict[type, tuple[SlippageModel, CommissionModel]] = {}
+        plain = self._plain_orders(models)
+        if plain is not None:
+            self._fill_plain(bar_data, plain, models, transactions, commissions, closed)
+            return transactions, commissions, closed
         for asset, asset_orders in list(self.open_orders.items()):
             pair = models.get(type(asset))
             if pair is None:
-                pair = models[type(asset)] = (
-                    _model_for(self.slippage_models, asset),
-                    _model_for(self.commission_models, asset),
-                )
+                pair = models[type(asset)] = self._models_for(asset)
             slippage, commission_model = pair
             snapshot = list(asset_orders)
             for order, txn in slippage.simulate(bar_data, asset, snapshot, precision):
@@ -569,6 +571,72 @@ class SimulationBlotter:
             self.orders[child.id] = child
             self.new_orders.append(child)
         return transactions, commissions, closed
+
+    def _models_for(self, asset: Asset) -> tuple[SlippageModel, CommissionModel]:
+        return _model_for(self.slippage_models, asset), _model_for(self.commission_models, asset)
+
+    def _plain_orders(
+        self, models: dict[type, tuple[SlippageModel, CommissionModel]]
+    ) -> list[Order] | None:
+        """The open orders, if each is its asset's only one, a plain open market order,
+        and all go through one slippage model that simulates as the base class does;
+        else None. (``models`` gets the models of the asset classes seen.)
+        """
+        orders: list[Order] = []
+        pair = None
+        for asset, asset_orders in self.open_orders.items():
+            if len(asset_orders) != 1:
+                return None
+            order = asset_orders[0]
+            if order.style is not _MARKET or order.linked_ids or not order.open:
+                return None
+            seen = models.get(type(asset))
+            if seen is None:
+                seen = models[type(asset)] = self._models_for(asset)
+            if seen is not pair:
+                if pair is not None and seen != pair:
+                    return None
+                pair = seen
+            orders.append(order)
+        if pair is None or type(pair[0]).simulate is not _BASE_SIMULATE:
+            return None
+        return orders
+
+    def _fill_plain(
+        self,
+        bar_data: Any,
+        orders: list[Order],
+        models: dict[type, tuple[SlippageModel, CommissionModel]],
+        transactions: list[Transaction],
+        commissions: list[dict[str, Any]],
+        closed: list[Order],
+    ) -> None:
+        """get_transactions for the orders :meth:`_plain_orders` found: the commonest
+        bar of a rebalancing strategy, in one model call and one flat loop.
+
+        The same fills, commissions and order changes as the general walk (a
+        plain order has no triggers, siblings or exits), and an asset whose
+        order closed leaves :attr:`open_orders` here rather than in
+        :meth:`prune_orders`.
+        """
+        slippage, commission_model = models[type(orders[0].asset)]
+        fills = slippage.fill_market_orders(bar_data, orders, self.precision)
+        # NoCommission's cost is zero whatever the fill: no call per fill.
+        free = type(commission_model).calculate is NoCommission.calculate
+        open_orders = self.open_orders
+        for order, txn in zip(orders, fills, strict=True):
+            if txn is None:
+                continue
+            cost = ZERO if free else commission_model.calculate(order, txn)
+            order.filled = order.filled + txn.amount if order.filled else txn.amount
+            if cost:
+                commissions.append({"asset": order.asset, "order": order, "cost": cost})
+                order.commission += cost
+            order.dt = txn.dt
+            transactions.append(txn)
+            if not order.open:
+                closed.append(order)
+                del open_orders[order.asset]
 
     def _after_fill(self, order: Order, txn: Transaction, dt: Any, pending: list[Order]) -> None:
         """OCO cancellation and bracket exits after ``order`` got ``txn``."""

@@ -49,7 +49,13 @@ import numpy.typing as npt
 import pandas as pd
 
 from rustybt.finance.position import Position, is_future, price_multiplier
-from rustybt.finance.precision import DEFAULT_PRECISION, ZERO, PrecisionConfig, to_decimal
+from rustybt.finance.precision import (
+    DEFAULT_PRECISION,
+    ZERO,
+    AssetClassPrecision,
+    PrecisionConfig,
+    to_decimal,
+)
 from rustybt.finance.records import (
     Records,
     order_records,
@@ -229,11 +235,20 @@ class PositionTracker:
         if cost_basis is not None:
             position.cost_basis = to_decimal(cost_basis)
 
-    def execute_transaction(self, txn: Transaction) -> None:
-        """Apply a fill to its position (opening or closing it as needed)."""
+    def execute_transaction(
+        self, txn: Transaction, rules: AssetClassPrecision | None = None
+    ) -> None:
+        """Apply a fill to its position (opening or closing it as needed).
+
+        ``rules`` are the precision rules of the fill's asset, if the caller
+        has them at hand.
+        """
         self._stats = None
         asset = txn.asset
-        position = self._position(asset)
+        positions = self.positions
+        position = positions.get(asset)
+        if position is None:
+            position = positions[asset] = Position(asset)
         position.update(txn)
         marks = self._marks
         price = txn.price
@@ -242,13 +257,18 @@ class PositionTracker:
             # (a fill at the close), the position keeps the fill's Decimal
             # instead of holding a second, equal one.
             mark = float(price)
-            if self.precision.price(asset, mark) == price:
+            if rules is None:
+                rules = self.precision.for_asset(asset)
+            if rules.price(mark) == price:
                 marks[asset] = mark
             else:
                 marks.pop(asset, None)
         else:
             marks.pop(asset, None)
-        self._drop_if_flat(asset)
+        if position.amount == 0:
+            del positions[asset]
+            self._views.pop(asset, None)
+            marks.pop(asset, None)
 
     def handle_commission(self, asset: Any, cost: Decimal) -> None:
         """Fold a commission into the cost basis of the position, if still open."""
@@ -350,13 +370,17 @@ class PositionTracker:
         assets = list(positions)
         prices = _current_prices(data_portal, assets, dt, self.data_frequency)
         marks = self._marks
-        price = self.precision.price
+        for_asset = self.precision.for_asset
+        rules_of: dict[type, AssetClassPrecision] = {}
         for asset, p in zip(assets, prices.tolist(), strict=True):
             if p != p:  # NaN: no price yet, keep the previous mark
                 continue
             position = positions[asset]
             if marks.get(asset) != p:
-                position.last_sale_price = price(asset, p)
+                rules = rules_of.get(type(asset))
+                if rules is None:
+                    rules = rules_of[type(asset)] = for_asset(asset)
+                position.last_sale_price = rules.price(p)
                 marks[asset] = p
             position.last_sale_date = dt
 
@@ -665,16 +689,27 @@ class Ledger:
         precision = self.precision
         execute = self.position_tracker.execute_transaction
         journal = self._journal
+        every = self._all_transactions
         processed = self._processed_transactions
+        # Per asset class: its rules, whether it is a future, and its cash step.
+        classes: dict[type, tuple[AssetClassPrecision, bool, Decimal]] = {}
         # Stale before the first change: a fill that raises leaves no cached
         # aggregate of the fills booked before it.
         self._mark_dirty()
         for transaction in transactions:
             asset = transaction.asset
-            if is_future(asset):
+            known = classes.get(type(asset))
+            if known is None:
+                rules = precision.for_asset(asset)
+                known = classes[type(asset)] = (rules, is_future(asset), rules.cash_quantum)
+            rules, future, cent = known
+            if future:
                 self._settle_future_fill(transaction)
             else:
-                flow = precision.cash(asset, -(transaction.price * transaction.amount))
+                # precision.cash, inlined: the cash leaving at the fill price.
+                flow = (-(transaction.price * transaction.amount)).quantize(
+                    cent, rounding=rules.rounding
+                ) + 0
                 self._cash += flow
                 self._cash_flow += flow
                 # The journal keeps the fill itself, in the session its session
@@ -683,9 +718,12 @@ class Ledger:
                 if self._journal_session is not self._session:
                     self._journal_session_mark()
                 journal.append(transaction)
-            execute(transaction)
-            self._all_transactions.append(transaction)
-            processed.setdefault(transaction.dt, []).append(transaction)
+            execute(transaction, rules)
+            every.append(transaction)
+            on_bar = processed.get(transaction.dt)
+            if on_bar is None:
+                on_bar = processed[transaction.dt] = []
+            on_bar.append(transaction)
         self.record_orders(orders)
 
     def _settle_future_fill(self, transaction: Transaction) -> None:

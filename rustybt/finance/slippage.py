@@ -40,6 +40,7 @@ __all__ = [
 ]
 
 DEFAULT_EQUITY_VOLUME_SLIPPAGE_BAR_LIMIT = 0.025
+_ZERO = Decimal(0)
 
 
 class LiquidityExceeded(Exception):
@@ -92,7 +93,7 @@ class SlippageModel(abc.ABC):
     """
 
     def __init__(self) -> None:
-        self._volume_for_bar: Decimal = Decimal(0)
+        self._volume_for_bar: Decimal = _ZERO
         # The asset being simulated and its bar's close and volume, read once
         # per asset and bar by simulate (the built-in models reuse them).
         self._bar_asset: Any = None
@@ -135,16 +136,9 @@ class SlippageModel(abc.ABC):
         Orders no longer open when reached are skipped, so a caller may cancel
         (say, an OCO sibling) between yields.
         """
-        self._volume_for_bar = Decimal(0)
-        # BarData.spot is current(asset, field) without the argument checks.
-        spot = getattr(data, "spot", None) or data.current
-        volume = spot(asset, "volume")
-        if not volume or math.isnan(volume):
+        price = self._open_bar(data, asset)
+        if price is None:
             return
-        price = spot(asset, "close")
-        if math.isnan(price):
-            return
-        self._bar_asset, self._bar_close, self._bar_volume = asset, float(price), float(volume)
         precision = DEFAULT_PRECISION if precision is None else precision
         rules = precision.for_asset(asset)  # once per asset and bar
         dt = data.current_dt
@@ -157,21 +151,66 @@ class SlippageModel(abc.ABC):
                 if not order.triggered:
                     continue
             try:
-                fill_price, fill_amount = self.process_order(data, order)
+                txn = self._fill(data, order, rules, dt)
             except LiquidityExceeded:
                 break
-            if fill_price is None or fill_amount is None:
-                continue
-            if not math.isfinite(fill_price):
-                continue
-            amount = rules.quantity(fill_amount)
-            if not amount:
-                continue
-            if not order.filled and amount == order.amount:
-                # A whole fill shares the order's Decimal (both live all run).
-                amount = order.amount
-            self._volume_for_bar += abs(amount)
-            yield order, Transaction(asset, amount, dt, rules.price(fill_price), order.id)
+            if txn is not None:
+                yield order, txn
+
+    def fill_market_orders(
+        self, data: Any, orders: Sequence[Order], precision: PrecisionConfig
+    ) -> list[Transaction | None]:
+        """:meth:`simulate` for open market orders that are each their asset's only one.
+
+        The blotter's path for the commonest case (one plain order per asset
+        and bar): one call for the bar instead of a generator per asset. The
+        result holds each order's fill, or None, in order; the same fills
+        :meth:`simulate` gives.
+        """
+        fills: list[Transaction | None] = []
+        dt = data.current_dt
+        for order in orders:
+            fills.append(self._fill_alone(data, order, precision.for_asset(order.asset), dt))
+        return fills
+
+    def _fill_alone(self, data: Any, order: Order, rules: Any, dt: Any) -> Transaction | None:
+        """The fill of an asset's only open order, a market order, on this bar."""
+        if self._open_bar(data, order.asset) is None:
+            return None
+        try:
+            return self._fill(data, order, rules, dt)
+        except LiquidityExceeded:
+            return None
+
+    def _open_bar(self, data: Any, asset: Any) -> float | None:
+        """Start simulating ``asset`` on this bar: its close, or None if it cannot fill."""
+        self._volume_for_bar = _ZERO
+        # BarData.spot is current(asset, field) without the argument checks.
+        spot = getattr(data, "spot", None) or data.current
+        volume = spot(asset, "volume")
+        if not volume or math.isnan(volume):
+            return None
+        price = spot(asset, "close")
+        if math.isnan(price):
+            return None
+        self._bar_asset, self._bar_close, self._bar_volume = asset, float(price), float(volume)
+        return float(price)
+
+    def _fill(self, data: Any, order: Order, rules: Any, dt: Any) -> Transaction | None:
+        """The fill :meth:`process_order` gives a triggered ``order``, or None."""
+        fill_price, fill_amount = self.process_order(data, order)
+        if fill_price is None or fill_amount is None:
+            return None
+        if not math.isfinite(fill_price):
+            return None
+        amount = rules.quantity(fill_amount)
+        if not amount:
+            return None
+        if not order.filled and amount == order.amount:
+            # A whole fill shares the order's Decimal (both live all run).
+            amount = order.amount
+        self._volume_for_bar += abs(amount)
+        return Transaction(order.asset, amount, dt, rules.price(fill_price), order.id)
 
     def asdict(self) -> dict[str, Any]:
         """The model's parameters."""
@@ -193,6 +232,47 @@ class NoSlippage(SlippageModel):
 
     def process_order(self, data: Any, order: Order) -> tuple[float | None, Any]:
         return self._close(data, order.asset), order.open_amount
+
+    def fill_market_orders(
+        self, data: Any, orders: Sequence[Order], precision: PrecisionConfig
+    ) -> list[Transaction | None]:
+        """The base class's result, with this model's rule inlined: the open amount at the close.
+
+        A minute-bar backtest fills a million orders here, so the bar's closes
+        and volumes are read as two rows and nothing is called per order but
+        the Decimal conversions.
+        """
+        spot_row = getattr(data, "spot_row", None)
+        if spot_row is None or type(self).process_order is not NoSlippage.process_order:
+            return super().fill_market_orders(data, orders, precision)
+        portal = data.data_portal
+        columns, no_data = portal.sid_columns, portal.no_data_column
+        volumes, closes = spot_row("volume"), spot_row("close")
+        dt = data.current_dt
+        fills: list[Transaction | None] = []
+        rules_of: dict[type, Any] = {}
+        for order in orders:
+            asset = order.asset
+            column = columns.get(asset.sid, no_data)
+            volume = volumes[column]
+            close = closes[column]
+            # _open_bar's and _fill's tests: a volume, a finite close, a non-zero amount.
+            if not volume or volume != volume or close - close != 0.0:
+                fills.append(None)
+                continue
+            rules = rules_of.get(type(asset))
+            if rules is None:
+                rules = rules_of[type(asset)] = precision.for_asset(asset)
+            amount = rules.quantity(order.amount - order.filled)
+            if not amount:
+                fills.append(None)
+                continue
+            if not order.filled and amount == order.amount:
+                amount = order.amount
+            self._bar_asset, self._bar_close, self._bar_volume = asset, close, volume
+            self._volume_for_bar = abs(amount)
+            fills.append(Transaction(asset, amount, dt, rules.price(close), order.id))
+        return fills
 
 
 class FixedSlippage(SlippageModel):

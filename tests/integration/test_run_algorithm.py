@@ -35,7 +35,7 @@ from rustybt.exceptions import (
     StrategyError,
     TradingControlViolation,
 )
-from rustybt.finance import commission, slippage
+from rustybt.finance import commission, execution, slippage
 from rustybt.finance.order import OrderStatus
 from rustybt.sim.events import date_rules
 from tests.unit.finance.test_metrics import COLUMNS as ZIPLINE_COLUMNS
@@ -519,6 +519,41 @@ def test_target_orders_size_exactly_and_keep_their_style(demo: Path) -> None:
     # Nothing is held yet (orders fill at the next bar): each target is sized from flat.
     assert limit_order.amount == seen["percent"] > 0 and limit_order.limit == 1.0
     assert market_order.amount == seen["value"] > 0 and market_order.limit is None
+
+
+def test_market_targets_size_as_the_checked_path_does(demo: Path) -> None:
+    """A plain target order takes the inlined path; an explicit MarketOrder style the
+    checked one. In one bar both see the same holdings and value: equal amounts."""
+    targets = [0.3, 0.0, 0.05, 1.0, 0.25, -0.2, 0.0, 0.1]
+    pairs: list[tuple[Any, Any]] = []
+
+    def handle_data(context: Any, data: Any) -> None:
+        context.bar = getattr(context, "bar", 0) + 1
+        if context.bar > len(targets):
+            return
+        target = targets[context.bar - 1]
+        for call, amount in (
+            (api.order_target_percent, target),
+            (api.order_target_value, target * 10_000),
+        ):
+            inlined = call(context.asset, amount)
+            checked = call(context.asset, amount, style=execution.MarketOrder())
+            pairs.append(
+                tuple(
+                    None if i is None else context.get_order(i).amount for i in (inlined, checked)
+                )
+            )
+            for order_id in (inlined, checked):
+                if order_id is not None:
+                    context.cancel_order(order_id)
+        # Then hold the target, so the next bar sizes against a position.
+        api.order_target_percent(context.asset, target)
+
+    perf = _run_with(handle_data)
+    assert sum(len(day) for day in perf["transactions"]) > 3
+    assert any(a is not None for a, _ in pairs) and any(a is None for a, _ in pairs)
+    for inlined, checked in pairs:
+        assert inlined == checked
 
 
 def test_zero_target_on_a_flat_position_still_meets_the_controls(demo: Path) -> None:

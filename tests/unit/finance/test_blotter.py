@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from rustybt.assets import Asset
 from rustybt.calendars import get_calendar
@@ -30,7 +32,7 @@ from rustybt.data.bar_data import BarData
 from rustybt.exceptions import InvalidOrderError, OrderNotFoundError
 from rustybt.finance.blotter import SimulationBlotter
 from rustybt.finance.cancel_policy import EODCancel, NeverCancel
-from rustybt.finance.commission import MakerTakerCommission, PerShare
+from rustybt.finance.commission import MakerTakerCommission, NoCommission, PerShare
 from rustybt.finance.execution import (
     BracketOrder,
     LimitOrder,
@@ -40,6 +42,7 @@ from rustybt.finance.execution import (
     TrailingStopOrder,
 )
 from rustybt.finance.order import Order, OrderStatus
+from rustybt.finance.slippage import FixedBasisPointsSlippage, NoSlippage, VolumeShareSlippage
 from rustybt.finance.transaction import Transaction
 from rustybt.sim.clock import BAR, SESSION_END
 from tests.unit.data._bundle_kit import (
@@ -483,3 +486,92 @@ def test_only_plain_whole_fills_are_archivable(sim: Sim, mov: Asset) -> None:
     first = book[oco]
     assert first.status == OrderStatus.FILLED  # the limit leg filled at once
     assert not book.archivable(first) and oco in book._live  # it has a linked leg
+
+
+# --- the plain lane: a bar of lone market orders filled in one model call -------------------
+
+
+def _walking(model: Any) -> Any:
+    """``model`` with a simulate override: the blotter then walks it asset by asset."""
+
+    class Walking(type(model)):  # type: ignore[misc]
+        def simulate(self, *args: Any, **kwargs: Any) -> Any:
+            yield from super().simulate(*args, **kwargs)
+
+    walking = Walking.__new__(Walking)
+    walking.__dict__.update(vars(model))
+    return walking
+
+
+MODELS = {
+    "none": (NoSlippage, NoCommission),
+    "fixed": (FixedBasisPointsSlippage, PerShare),
+    "share": (VolumeShareSlippage, PerShare),
+}
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    kind=st.sampled_from(sorted(MODELS)),
+    plan=st.lists(
+        st.tuples(
+            st.integers(0, 13),
+            st.integers(1, 4),
+            st.integers(-900, 900).filter(bool),
+        ),
+        max_size=25,
+    ),
+)
+def test_plain_lane_fills_as_the_walk_does(
+    default_bundle: Bundle, kind: str, plan: list[tuple[int, int, int]]
+) -> None:
+    """Market orders placed as the algorithm places them fill the same whether the bar
+    takes the plain lane (one model call) or the asset-by-asset walk."""
+    slippage_cls, commission_cls = MODELS[kind]
+    lane = Sim(
+        default_bundle,
+        SimulationBlotter(equity_slippage=slippage_cls(), equity_commission=commission_cls()),
+    )
+    walk = Sim(
+        default_bundle,
+        SimulationBlotter(
+            equity_slippage=_walking(slippage_cls()), equity_commission=commission_cls()
+        ),
+    )
+    ids: list[tuple[str, str]] = []
+    for session in range(15):
+        seen = []
+        for sim in (lane, walk):
+            txns, commissions, closed = sim.bar(session)
+            seen.append(
+                (
+                    [(t.asset.sid, t.amount, t.dt, t.price) for t in txns],
+                    [(c["asset"].sid, c["cost"]) for c in commissions],
+                    [o.asset.sid for o in closed],
+                    sorted(a.sid for a in sim.blotter.open_orders),
+                )
+            )
+        assert seen[0] == seen[1]
+        for when, sid, amount in plan:
+            if when == session:
+                asset = default_bundle.asset(sid)
+                pair = tuple(sim.blotter.order_market(asset, D(amount)) for sim in (lane, walk))
+                ids.append(pair)  # type: ignore[arg-type]
+    for lane_id, walk_id in ids:
+        a, b = lane.blotter.orders[lane_id], walk.blotter.orders[walk_id]
+        assert (a.filled, a.commission, a.dt, a.status) == (b.filled, b.commission, b.dt, b.status)
+
+
+def test_spot_row_reads_what_spot_reads(default_bundle: Bundle) -> None:
+    sim = Sim(default_bundle, SimulationBlotter())
+    portal = sim.data.data_portal
+    for session in (0, 5, 13):
+        sim.at(session)
+        for field in ("close", "volume", "price"):
+            row = sim.data.spot_row(field)
+            for sid in (1, 2, 3, 4):
+                value = row[portal.sid_columns.get(sid, portal.no_data_column)]
+                expected = sim.data.spot(default_bundle.asset(sid), field)
+                assert value == expected or (np.isnan(value) and np.isnan(expected))
