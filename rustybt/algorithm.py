@@ -803,6 +803,10 @@ class TradingAlgorithm:
         style: ExecutionStyle | None = None,
     ) -> str | None:
         """Order so the position in ``asset`` is worth ``target``."""
+        if style is None and limit_price is None and stop_price is None:
+            placed = self._plain_order_to_target(asset, target, False)
+            if placed is not _CHECK:
+                return placed
         return self._order_to_target(
             "order_target_value", asset, target, False, limit_price, stop_price, style
         )
@@ -817,6 +821,10 @@ class TradingAlgorithm:
         style: ExecutionStyle | None = None,
     ) -> str | None:
         """Order so ``asset`` is ``target`` (a fraction) of the portfolio value."""
+        if style is None and limit_price is None and stop_price is None:
+            placed = self._plain_order_to_target(asset, target, True)
+            if placed is not _CHECK:
+                return placed
         return self._order_to_target(
             "order_target_percent", asset, target, True, limit_price, stop_price, style
         )
@@ -833,15 +841,12 @@ class TradingAlgorithm:
     ) -> str | None:
         """Size and place ``call``: ``target`` is a value, or a fraction of the portfolio's.
 
-        Both target calls in one function (rebalancing strategies make one per
-        asset and bar). A zero target closes the position without a value or a
-        division (0 / price is 0, and rounding leaves a whole amount as it
-        is), but the price is still checked, as zipline checks it.
+        The checked path of both target calls (they try
+        :meth:`_plain_order_to_target` first). A zero target closes the
+        position without a value or a division (0 / price is 0, and rounding
+        leaves a whole amount as it is), but the price is still checked, as
+        zipline checks it.
         """
-        if style is None and limit_price is None and stop_price is None:
-            placed = self._plain_order_to_target(asset, target, percent)
-            if placed is not _CHECK:
-                return placed
         rules = self._ready(asset, call)
         if target == 0:
             self._checked_price(asset, call)

@@ -322,6 +322,8 @@ class DataPortal:
         self.sid_columns = self._sid_to_col
         self.no_data_column = self._no_data_col
         self._all_columns: IntArray | None = None
+        # field -> ((row, data_frequency, perspective), spot_row's list): the last row read
+        self._last_rows: dict[str, tuple[tuple[int, str, int], list[float]]] = {}
 
     def _session_offset(self, sessions: pd.DatetimeIndex) -> int:
         return int(np.searchsorted(self._sessions_ns, pd.Timestamp(sessions[0]).value))
@@ -634,15 +636,34 @@ class DataPortal:
 
         One array read instead of many scalar ones, for callers that ask for
         most assets' values on the same bar (order sizing, fills). The last
-        entry is the no-data column.
+        entry is the no-data column. The last row of each field is kept
+        (callers must not change the list).
         """
+        key = (row, data_frequency, perspective)
+        last = self._last_rows.get(field)
+        if last is not None and last[0] == key:
+            return last[1]
         cols = self._all_columns
         if cols is None:
             cols = self._all_columns = np.arange(self._no_data_col + 1, dtype=np.int64)
         values: list[float] = self.current_array(
             cols, field, row, data_frequency, perspective
         ).tolist()
+        self._last_rows[field] = (key, values)
         return values
+
+    def read_spot_row(
+        self, field: str, row: int, data_frequency: str, perspective: int
+    ) -> list[float] | None:
+        """The row :meth:`spot_row` last read for ``field``, if it was this one; else None.
+
+        The ledger marks its positions from it when the bar's prices were
+        already read for order sizing, instead of reading them again.
+        """
+        last = self._last_rows.get(field)
+        if last is not None and last[0] == (row, data_frequency, perspective):
+            return last[1]
+        return None
 
     def spot(self, col: int, field: str, row: int, data_frequency: str, perspective: int) -> float:
         """One asset's spot value: the scalar twin of :meth:`current_array`.

@@ -361,7 +361,9 @@ class SimulationBlotter:
             raise OverflowError(f"Can't order more than {self.max_shares} shares of {asset!r}")
         order = Order.market(self.current_dt, asset, qty)
         self.open_orders[asset].append(order)
-        self.orders[order.id] = order
+        # Straight into the live orders: a fresh id is no archived order's (the
+        # book's check would look it up in a dict of every filled order).
+        self.orders._live[order.id] = order
         self.new_orders.append(order)
         return order.id
 

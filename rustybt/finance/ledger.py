@@ -45,7 +45,6 @@ from decimal import Decimal
 from typing import Any, NamedTuple, TypedDict, cast
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
 from rustybt.finance.position import Position, is_future, price_multiplier
@@ -372,7 +371,7 @@ class PositionTracker:
         marks = self._marks
         for_asset = self.precision.for_asset
         rules_of: dict[type, AssetClassPrecision] = {}
-        for asset, p in zip(assets, prices.tolist(), strict=True):
+        for asset, p in zip(assets, prices, strict=True):
             if p != p:  # NaN: no price yet, keep the previous mark
                 continue
             position = positions[asset]
@@ -439,17 +438,24 @@ class PositionTracker:
 
 def _current_prices(
     data_portal: Any, assets: list[Any], dt: Any, data_frequency: str
-) -> npt.NDArray[np.float64]:
+) -> list[float]:
     """Prices of ``assets`` at ``dt`` through the portal's array fast path."""
     if hasattr(data_portal, "current_prices"):
-        cols = data_portal.asset_columns(assets)
         row, perspective = data_portal.resolve(dt, data_frequency)
-        return np.asarray(
+        # The bar's price row, if order sizing has read it already.
+        values = data_portal.read_spot_row("price", row, data_frequency, perspective)
+        if values is not None:
+            columns, no_data = data_portal.sid_columns, data_portal.no_data_column
+            return [values[columns.get(int(asset), no_data)] for asset in assets]
+        cols = data_portal.asset_columns(assets)
+        prices: list[float] = np.asarray(
             data_portal.current_prices(cols, row, data_frequency, perspective), dtype=np.float64
-        )
+        ).tolist()
+        return prices
     # Any other portal: zipline's per-asset spot values.
     values = data_portal.get_spot_value(assets, "price", dt, data_frequency)
-    return np.asarray(values, dtype=np.float64)
+    spot: list[float] = np.asarray(values, dtype=np.float64).tolist()
+    return spot
 
 
 class Ledger:
