@@ -194,9 +194,6 @@ class PositionTracker:
         self._unpaid_stock_dividends: dict[pd.Timestamp, list[tuple[Any, Any, Decimal]]] = {}
         self._views: dict[Any, PositionView] = {}
         self._stats: PositionStats | None = None
-        # The float each position was last marked from: an unchanged price
-        # needs no new Decimal.
-        self._marks: dict[Any, float] = {}
 
     # --- changes -----------------------------------------------------------------
 
@@ -211,7 +208,6 @@ class PositionTracker:
         if position is not None and position.amount == 0:
             del self.positions[asset]
             self._views.pop(asset, None)
-            self._marks.pop(asset, None)
 
     def update_position(
         self,
@@ -228,7 +224,7 @@ class PositionTracker:
             position.amount = self.precision.quantity(asset, amount)
         if last_sale_price is not None:
             position.last_sale_price = self.precision.price(asset, last_sale_price)
-            self._marks.pop(asset, None)
+            position.mark = None
         if last_sale_date is not None:
             position.last_sale_date = last_sale_date
         if cost_basis is not None:
@@ -249,8 +245,8 @@ class PositionTracker:
         if position is None:
             position = positions[asset] = Position(asset)
         position.update(txn)
-        marks = self._marks
         price = txn.price
+        mark = None
         if position.last_sale_price is price:
             # Marked from the fill: when the bar's price later marks it again
             # (a fill at the close), the position keeps the fill's Decimal
@@ -258,16 +254,12 @@ class PositionTracker:
             mark = float(price)
             if rules is None:
                 rules = self.precision.for_asset(asset)
-            if rules.price(mark) == price:
-                marks[asset] = mark
-            else:
-                marks.pop(asset, None)
-        else:
-            marks.pop(asset, None)
+            if rules.price(mark) != price:
+                mark = None
+        position.mark = mark
         if position.amount == 0:
             del positions[asset]
             self._views.pop(asset, None)
-            marks.pop(asset, None)
 
     def handle_commission(self, asset: Any, cost: Decimal) -> None:
         """Fold a commission into the cost basis of the position, if still open."""
@@ -290,7 +282,7 @@ class PositionTracker:
             if position is None:
                 continue
             self._stats = None
-            self._marks.pop(asset, None)
+            position.mark = None
             leftover = position.handle_split(asset, ratio, self.precision)
             if leftover:
                 cash.append((asset, leftover))
@@ -366,21 +358,22 @@ class PositionTracker:
         if not positions:
             return
         self._stats = None
-        assets = list(positions)
-        prices = _current_prices(data_portal, assets, dt, self.data_frequency)
-        marks = self._marks
+        prices = _current_prices(data_portal, list(positions), dt, self.data_frequency)
         for_asset = self.precision.for_asset
-        rules_of: dict[type, AssetClassPrecision] = {}
-        for asset, p in zip(assets, prices, strict=True):
+        # Per asset class: how a float price becomes its Decimal.
+        converters: dict[type, Callable[[Any], Decimal]] = {}
+        for position, p in zip(positions.values(), prices, strict=True):
             if p != p:  # NaN: no price yet, keep the previous mark
                 continue
-            position = positions[asset]
-            if marks.get(asset) != p:
-                rules = rules_of.get(type(asset))
-                if rules is None:
-                    rules = rules_of[type(asset)] = for_asset(asset)
-                position.last_sale_price = rules.price(p)
-                marks[asset] = p
+            if position.mark != p:
+                kind = type(position.asset)
+                convert = converters.get(kind)
+                if convert is None:
+                    rules = for_asset(position.asset)
+                    convert = rules.price if rules.price_places is not None else to_decimal
+                    converters[kind] = convert
+                position.last_sale_price = convert(p)
+                position.mark = p
             position.last_sale_date = dt
 
     # --- views ---------------------------------------------------------------------
@@ -393,6 +386,27 @@ class PositionTracker:
         return self._stats
 
     def _compute_stats(self) -> PositionStats:
+        # Without futures, exposure is value: one product and one sum per
+        # position (asked for once a bar, when the prices have moved).
+        long_value = short_value = ZERO
+        longs = shorts = 0
+        plain: set[type] = set()
+        for asset, position in self.positions.items():
+            kind = type(asset)
+            if kind not in plain:
+                if is_future(asset):
+                    return self._compute_stats_with_futures()
+                plain.add(kind)
+            value = position.amount * position.last_sale_price
+            if value > 0:
+                longs += 1
+                long_value += value
+            elif value < 0:
+                shorts += 1
+                short_value += value
+        return PositionStats(long_value, short_value, long_value, short_value, longs, shorts)
+
+    def _compute_stats_with_futures(self) -> PositionStats:
         long_value = short_value = long_exposure = short_exposure = ZERO
         longs = shorts = 0
         for asset, position in self.positions.items():
@@ -446,7 +460,7 @@ def _current_prices(
         values = data_portal.read_spot_row("price", row, data_frequency, perspective)
         if values is not None:
             columns, no_data = data_portal.sid_columns, data_portal.no_data_column
-            return [values[columns.get(int(asset), no_data)] for asset in assets]
+            return [values[columns.get(asset.sid, no_data)] for asset in assets]
         cols = data_portal.asset_columns(assets)
         prices: list[float] = np.asarray(
             data_portal.current_prices(cols, row, data_frequency, perspective), dtype=np.float64
@@ -699,6 +713,8 @@ class Ledger:
         processed = self._processed_transactions
         # Per asset class: its rules, whether it is a future, and its cash step.
         classes: dict[type, tuple[AssetClassPrecision, bool, Decimal]] = {}
+        bar_dt: Any = _NO_SESSION
+        on_bar: list[Transaction] = []
         # Stale before the first change: a fill that raises leaves no cached
         # aggregate of the fills booked before it.
         self._mark_dirty()
@@ -726,9 +742,11 @@ class Ledger:
                 journal.append(transaction)
             execute(transaction, rules)
             every.append(transaction)
-            on_bar = processed.get(transaction.dt)
-            if on_bar is None:
-                on_bar = processed[transaction.dt] = []
+            # A bar's fills share one dt object: hash it (a Timestamp's hash
+            # is slow) only when it changes.
+            if transaction.dt is not bar_dt:
+                bar_dt = transaction.dt
+                on_bar = processed.setdefault(bar_dt, [])
             on_bar.append(transaction)
         self.record_orders(orders)
 
@@ -767,11 +785,14 @@ class Ledger:
         """:meth:`process_order` for each of ``orders``, in one pass."""
         by_modified = self._orders_by_modified
         by_id = self._orders_by_id
+        dt: Any = _NO_SESSION
+        by_dt: dict[str, Any] = {}
         for order in orders:
             order_id = order.id
-            by_dt = by_modified.get(order.dt)
-            if by_dt is None:
-                by_dt = by_modified[order.dt] = {}
+            # Orders recorded together mostly share one dt object (see process_fills).
+            if order.dt is not dt:
+                dt = order.dt
+                by_dt = by_modified.setdefault(dt, {})
             # Re-inserting moves the order to the end: the latest change comes last.
             by_dt.pop(order_id, None)
             by_dt[order_id] = order

@@ -107,6 +107,7 @@ class Position:
         "cost_basis",
         "last_sale_date",
         "last_sale_price",
+        "mark",
     )
 
     def __init__(
@@ -125,6 +126,9 @@ class Position:
         # (cost_basis, its float, last_sale_price, its float): to_dict runs every
         # session for every position, and the Decimals change less often.
         self._floats: tuple[Decimal, float, Decimal, float] | None = None
+        #: The float market price ``last_sale_price`` was converted from, if
+        #: known: the ledger's marks skip the conversion while it is unchanged.
+        self.mark: float | None = None
 
     # --- values ---------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import abc
 import math
 from collections.abc import Iterator, Sequence
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from rustybt.exceptions import ParameterValidationError
@@ -250,7 +250,8 @@ class NoSlippage(SlippageModel):
         volumes, closes = spot_row("volume"), spot_row("close")
         dt = data.current_dt
         fills: list[Transaction | None] = []
-        rules_of: dict[type, Any] = {}
+        # Per asset class: its quantity step and its price conversion.
+        classes: dict[type, tuple[Decimal, Any]] = {}
         for order in orders:
             asset = order.asset
             column = columns.get(asset.sid, no_data)
@@ -260,18 +261,25 @@ class NoSlippage(SlippageModel):
             if not volume or volume != volume or close - close != 0.0:
                 fills.append(None)
                 continue
-            rules = rules_of.get(type(asset))
-            if rules is None:
-                rules = rules_of[type(asset)] = precision.for_asset(asset)
-            amount = rules.quantity(order.amount - order.filled)
+            known = classes.get(type(asset))
+            if known is None:
+                rules = precision.for_asset(asset)
+                price_of = to_decimal if rules.price_places is None else rules.price
+                known = classes[type(asset)] = (rules.quantity_quantum, price_of)
+            step, price_of = known
+            filled = order.filled
+            # rules.quantity of the open amount, inlined.
+            amount = (order.amount - filled if filled else order.amount).quantize(
+                step, rounding=ROUND_DOWN
+            ) + 0
             if not amount:
                 fills.append(None)
                 continue
-            if not order.filled and amount == order.amount:
+            if not filled and amount == order.amount:
                 amount = order.amount
             self._bar_asset, self._bar_close, self._bar_volume = asset, close, volume
             self._volume_for_bar = abs(amount)
-            fills.append(Transaction(asset, amount, dt, rules.price(close), order.id))
+            fills.append(Transaction(asset, amount, dt, price_of(close), order.id))
         return fills
 
 

@@ -564,14 +564,31 @@ def test_plain_lane_fills_as_the_walk_does(
         assert (a.filled, a.commission, a.dt, a.status) == (b.filled, b.commission, b.dt, b.status)
 
 
-def test_spot_row_reads_what_spot_reads(default_bundle: Bundle) -> None:
-    sim = Sim(default_bundle, SimulationBlotter())
+@pytest.mark.parametrize(
+    ("mode", "bars"),
+    [
+        ("daily", [(0, -1), (5, -1), (13, -1), (14, -1)]),
+        # Session 9's first 30 minutes have no BBB bar: its price is carried forward.
+        ("minute", [(7, 0), (8, 200), (9, 0), (9, 10), (9, 389), (10, 45)]),
+    ],
+)
+def test_spot_row_reads_what_spot_reads(
+    default_bundle: Bundle, mode: str, bars: list[tuple[int, int]]
+) -> None:
+    """The engine reads whole rows (fills, marks); they hold what spot reads per asset."""
+    sim = Sim(default_bundle, SimulationBlotter(), mode)
     portal = sim.data.data_portal
-    for session in (0, 5, 13):
-        sim.at(session)
-        for field in ("close", "volume", "price"):
+    checked = 0
+    for session, minute in bars:
+        sim.at(session, minute)
+        for field in ("close", "volume", "price", "open"):
             row = sim.data.spot_row(field)
             for sid in (1, 2, 3, 4):
                 value = row[portal.sid_columns.get(sid, portal.no_data_column)]
                 expected = sim.data.spot(default_bundle.asset(sid), field)
                 assert value == expected or (np.isnan(value) and np.isnan(expected))
+                checked += not np.isnan(value)
+            assert len(row) == portal.no_data_column + 1
+            # The no-data column: no volume, no price.
+            assert row[-1] == 0.0 if field == "volume" else np.isnan(row[-1])
+    assert checked > 20
