@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any, TypeVar
 
 import pandas as pd
@@ -209,6 +209,10 @@ class TradingAlgorithm:
         # sid -> (asset, first and last tradeable session in ns, precision rules)
         # once the asset passed _check_new_asset
         self._tradeable: dict[Any, tuple[Asset, int, int, AssetClassPrecision]] = {}
+        # _plain_order_to_target's state: this bar's (_order_lane), and the
+        # assets it has checked in this session (session ns, {sid: ...}).
+        self._lane: tuple[Any, ...] | None = None
+        self._ready_session: tuple[int, dict[Any, tuple[Asset, Decimal]]] = (-1, {})
 
     # --- user functions -----------------------------------------------------
 
@@ -862,32 +866,33 @@ class TradingAlgorithm:
         """:meth:`_order_to_target` for a market order, in one function, or ``_CHECK``.
 
         Rebalancing strategies make one target call per asset and bar, and
-        nearly all are market orders for an asset already known to trade now,
-        with a price, and no trading controls. This is that case with every
-        step inlined; it gives the same amount and order as the checked path.
-        Anything else (a first order for an asset, no price, a new session,
-        controls, another blotter, a contract multiplier) returns ``_CHECK``,
-        and the checked path then places the order or raises its error.
+        nearly all are market orders for an asset already known to trade in
+        this session, with a price, and no trading controls. This is that case
+        with every step inlined and what it needs looked up once a bar
+        (:meth:`_order_lane`); it gives the same amount and order as the
+        checked path. Anything else (an asset not yet checked this session, no
+        price, controls, another blotter, a contract multiplier) returns
+        ``_CHECK``, and the checked path then places the order or raises its
+        error.
         """
-        if not self.initialized or self._in_before_trading_start or self.trading_controls:
-            return _CHECK
-        known = self._tradeable.get(getattr(asset, "sid", None))
-        cached = self._session_cache
-        if (
-            known is None
-            or known[0] is not asset
-            or cached is None
-            or cached[0] is not self.datetime
-            or not known[1] <= cached[2] <= known[2]
-        ):
-            return _CHECK
-        blotter = self.blotter
-        if type(blotter) is not SimulationBlotter or blotter.precision is not self.precision:
-            return _CHECK
-        price = self.current_data.spot(asset, "price")  # type: ignore[union-attr]
+        lane = self._lane
+        if lane is None or lane[0] is not self.datetime:
+            lane = self._order_lane()
+            if lane is None:
+                return _CHECK
+        _, session_ns, ready, spot, positions, ledger, order_market = lane
+        sid = getattr(asset, "sid", None)
+        entry = ready.get(sid)
+        if entry is None or entry[0] is not asset:
+            # First order for the asset this session: its cached tradeable span.
+            known = self._tradeable.get(sid)
+            if known is None or known[0] is not asset or not known[1] <= session_ns <= known[2]:
+                return _CHECK
+            entry = ready[sid] = (asset, known[3].quantity_quantum)
+        price = spot(asset, "price")
         if type(price) is not float or price - price != 0.0:  # NaN, inf or not a float
             return _CHECK
-        position = self.metrics_tracker.positions.get(asset)
+        position = positions.get(asset)
         held = ZERO if position is None else position.amount
         if target == 0:
             amount = -held
@@ -898,19 +903,53 @@ class TradingAlgorithm:
             if percent:
                 if self._last_sync is not self.datetime:
                     self._sync_last_sale_prices()
-                value = self.metrics_tracker.ledger.portfolio_value * value
+                value = ledger.portfolio_value * value
             dprice = to_decimal(price)
             amount = (value / dprice if dprice else ZERO) - held
         if not amount:
             return None
-        # _round_order's rule, inlined.
+        # _round_order's rule, inlined: near-integers snap, then toward zero.
         nearest = amount.to_integral_value()
         if abs(amount - nearest) <= _NEAR_INTEGER:
             amount = nearest
-        quantity = known[3].quantity(amount)
+        quantity = amount.quantize(entry[1], rounding=ROUND_DOWN) + 0
         if not quantity:
             return None
-        return blotter.order_market(asset, quantity)
+        return order_market(asset, quantity)
+
+    def _order_lane(self) -> tuple[Any, ...] | None:
+        """What :meth:`_plain_order_to_target` needs at this bar, or None when it cannot run.
+
+        ``(datetime, session in ns, {sid: (asset, quantity step)} of the assets
+        checked this session, BarData.spot, positions, ledger,
+        blotter.order_market)``. Controls are set in initialize only, so what
+        holds at a bar's first order holds for the bar.
+        """
+        blotter = self.blotter
+        if (
+            not self.initialized
+            or self._in_before_trading_start
+            or self.trading_controls
+            or type(blotter) is not SimulationBlotter
+            or blotter.precision is not self.precision
+            or self.current_data is None
+            or self.metrics_tracker is None
+        ):
+            return None
+        session_ns = self._session_ns()
+        if self._ready_session[0] != session_ns:
+            self._ready_session = (session_ns, {})
+        ledger = self.metrics_tracker.ledger
+        self._lane = (
+            self.datetime,
+            session_ns,
+            self._ready_session[1],
+            self.current_data.spot,
+            ledger.positions,
+            ledger,
+            blotter.order_market,
+        )
+        return self._lane
 
     @api_method
     def batch_market_order(self, share_counts: Mapping[Asset, float]) -> list[str | None]:
