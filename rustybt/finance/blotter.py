@@ -156,16 +156,27 @@ class OrderBook(MutableMapping[str, Order]):
 
     def __init__(self) -> None:
         self._live: dict[str, Order] = {}
-        self._archived: dict[str, _Filled] = {}
+        self._batches: list[_Filled] = []
+        self._archived_count = 0
+        # id -> batch of the archived orders, built when first asked for: a
+        # backtest archives millions of orders and rarely looks one up.
+        self._index: dict[str, _Filled] | None = None
+
+    def _archived(self) -> dict[str, _Filled]:
+        if self._index is None:
+            self._index = {i: batch for batch in self._batches for i in batch.ids}
+        return self._index
 
     def __getitem__(self, order_id: str) -> Order:
         order = self._live.get(order_id)
         if order is not None:
             return order
-        return self._archived[order_id].rebuild(order_id)
+        if not self._batches:
+            raise KeyError(order_id)
+        return self._archived()[order_id].rebuild(order_id)
 
     def __setitem__(self, order_id: str, order: Order) -> None:
-        if order_id in self._archived:
+        if self._batches and order_id in self._archived():
             raise InvalidOrderError(
                 f"order id {order_id!r} is already used by a filled order",
                 context={"order_id": order_id},
@@ -179,14 +190,17 @@ class OrderBook(MutableMapping[str, Order]):
         raise KeyError(order_id)
 
     def __contains__(self, order_id: object) -> bool:
-        return order_id in self._live or order_id in self._archived
+        if order_id in self._live:
+            return True
+        return bool(self._batches) and order_id in self._archived()
 
     def __iter__(self) -> Iterator[str]:
-        yield from self._archived
+        for batch in self._batches:
+            yield from batch.ids
         yield from self._live
 
     def __len__(self) -> int:
-        return len(self._live) + len(self._archived)
+        return len(self._live) + self._archived_count
 
     @staticmethod
     def archivable(order: Order) -> bool:
@@ -208,10 +222,12 @@ class OrderBook(MutableMapping[str, Order]):
         if not batch:
             return
         filled = _Filled(batch)
-        archived = self._archived
+        self._batches.append(filled)
+        self._archived_count += len(batch)
         for order in batch:
             del live[order.id]
-            archived[order.id] = filled
+        if self._index is not None:
+            self._index.update(dict.fromkeys(filled.ids, filled))
 
 
 class SimulationBlotter:

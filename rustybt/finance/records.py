@@ -237,6 +237,7 @@ _ORDER_KINDS = {
     "status": "status",
 }
 _NAN = math.nan
+_FILLED = float(OrderStatus.FILLED)  # the status of an order with nothing left to fill
 
 
 def order_records(orders: Iterable[Order]) -> Records | list[dict[str, Any]]:
@@ -249,19 +250,25 @@ def order_records(orders: Iterable[Order]) -> Records | list[dict[str, Any]]:
     if any(o.broker_order_id is not None for o in orders):
         return [o.to_dict() for o in orders]
     objects = [(o.id, o.dt, o.reason, o.created, o.asset) for o in orders]
-    numbers = [
-        (
-            float(o.amount),
-            float(o.filled),
-            float(o.commission),
-            _NAN if o.stop is None else o.stop,
-            _NAN if o.limit is None else o.limit,
-            1.0 if o.stop_reached else 0.0,
-            1.0 if o.limit_reached else 0.0,
-            float(o.status),
+    numbers = []
+    for o in orders:
+        # A session records thousands of orders, most filled whole (with the
+        # order's own Decimal): one conversion for both, and no status call.
+        amount, filled = o.amount, o.filled
+        whole = filled is amount or filled == amount
+        as_float = float(amount)
+        numbers.append(
+            (
+                as_float,
+                as_float if whole else float(filled),
+                float(o.commission),
+                _NAN if o.stop is None else o.stop,
+                _NAN if o.limit is None else o.limit,
+                1.0 if o.stop_reached else 0.0,
+                1.0 if o.limit_reached else 0.0,
+                _FILLED if whole else float(o.status),
+            )
         )
-        for o in orders
-    ]
     return _build(_ORDER_KEYS, _ORDER_OBJECTS, _ORDER_KINDS, objects, numbers)
 
 
