@@ -324,8 +324,8 @@ class DataPortal:
         self._all_columns: IntArray | None = None
         # field -> ((row, data_frequency, perspective), spot_row's list): the last row read
         self._last_rows: dict[str, tuple[tuple[int, str, int], list[float]]] = {}
-        # (data_frequency, session) -> how _plain_row reads that session's rows
-        self._row_plans: dict[tuple[str, int], tuple[IntArray | None, list[int], list[int]]] = {}
+        # data_frequency -> (session, how _plain_row reads that session's rows)
+        self._row_plans: dict[str, tuple[int, tuple[IntArray | None, list[int], list[int]]]] = {}
 
     def _session_offset(self, sessions: pd.DatetimeIndex) -> int:
         return int(np.searchsorted(self._sessions_ns, pd.Timestamp(sessions[0]).value))
@@ -672,10 +672,11 @@ class DataPortal:
         session = int(bars.row_session[row])
         if session != perspective:
             return None
-        plan = self._row_plans.get((data_frequency, session))
-        if plan is None:
-            plan = self._row_plans[(data_frequency, session)] = self._row_plan(bars, session)
-        take, blank, live = plan
+        last = self._row_plans.get(data_frequency)
+        if last is None or last[0] != session:
+            # One plan per frequency: the clock asks for one session at a time.
+            last = self._row_plans[data_frequency] = (session, self._row_plan(bars, session))
+        take, blank, live = last[1]
         if field == "price":
             values = bars.panel("close")[row]
             fill = math.nan

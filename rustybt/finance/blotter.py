@@ -152,6 +152,8 @@ class OrderBook(MutableMapping[str, Order]):
     completely are moved by :meth:`archive`, a batch at a time, into columns
     (their Decimals and timestamps are shared with the fills, so an order
     costs a few references) and rebuilt as a new :class:`Order` when asked for.
+    The index from an archived id to its batch is built on the first such
+    request, and kept from then on.
     """
 
     def __init__(self) -> None:
@@ -536,6 +538,13 @@ class SimulationBlotter:
         self, bar_data: Any
     ) -> tuple[list[Transaction], list[dict[str, Any]], list[Order]]:
         """Fill what can be filled on the current bar.
+
+        A bar whose open orders are each their asset's only one, a plain
+        market order, all through one slippage model that does not override
+        ``simulate``, is filled in one call of the model's
+        :meth:`~rustybt.finance.slippage.SlippageModel.fill_market_orders`
+        (a rebalancing strategy's commonest bar); any other bar walks the
+        assets one by one. Both give the same fills.
 
         Returns
         -------

@@ -9,6 +9,10 @@ took from this bar, so volume caps bind across orders, and whatever is left of
 an order rolls over to the next bar. The float price becomes a Decimal once,
 here, through the precision config.
 
+:meth:`SlippageModel.fill_market_orders` is the same for a bar's lone market
+orders, one per asset, in one call; :class:`NoSlippage` reads the bar's closes
+and volumes as two rows there instead of asking per order.
+
 Examples
 --------
 >>> FixedBasisPointsSlippage().basis_points, VolumeShareSlippage().volume_limit
