@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import pandas as pd
@@ -102,6 +102,12 @@ _NEAR_INTEGER = Decimal("1e-4")
 _PLAIN_NUMBERS = frozenset({Decimal, float, int})
 # "Take the checked path" (None is a result: nothing to order).
 _CHECK = object()
+
+
+def _snap_near_integer(value: Decimal) -> Decimal:
+    """zipline's rule: an amount within 1e-4 of a whole number is that number."""
+    nearest = value.to_integral_value()
+    return nearest if abs(value - nearest) <= _NEAR_INTEGER else value
 
 
 class TradingAlgorithm:
@@ -212,7 +218,7 @@ class TradingAlgorithm:
         # _plain_order_to_target's state: this bar's (_order_lane), and the
         # assets it has checked in this session (session ns, {sid: ...}).
         self._lane: tuple[Any, ...] | None = None
-        self._ready_session: tuple[int, dict[Any, tuple[Asset, Decimal]]] = (-1, {})
+        self._ready_session: tuple[int, dict[Any, tuple[Asset, AssetClassPrecision]]] = (-1, {})
 
     # --- user functions -----------------------------------------------------
 
@@ -663,10 +669,7 @@ class TradingAlgorithm:
                         "dt": str(self.datetime),
                     },
                 ) from exc
-        nearest = value.to_integral_value()
-        if abs(value - nearest) <= _NEAR_INTEGER:
-            value = nearest
-        return rules.quantity(value)
+        return rules.quantity(_snap_near_integer(value))
 
     def _style(
         self, asset: Asset, limit_price: Any, stop_price: Any, style: ExecutionStyle | None
@@ -888,7 +891,7 @@ class TradingAlgorithm:
             known = self._tradeable.get(sid)
             if known is None or known[0] is not asset or not known[1] <= session_ns <= known[2]:
                 return _CHECK
-            entry = ready[sid] = (asset, known[3].quantity_quantum)
+            entry = ready[sid] = (asset, known[3])
         price = spot(asset, "price")
         if type(price) is not float or price - price != 0.0:  # NaN, inf or not a float
             return _CHECK
@@ -908,11 +911,8 @@ class TradingAlgorithm:
             amount = (value / dprice if dprice else ZERO) - held
         if not amount:
             return None
-        # _round_order's rule, inlined: near-integers snap, then toward zero.
-        nearest = amount.to_integral_value()
-        if abs(amount - nearest) <= _NEAR_INTEGER:
-            amount = nearest
-        quantity = amount.quantize(entry[1], rounding=ROUND_DOWN) + 0
+        # _round_order's rule: near-integers snap, then toward zero.
+        quantity = entry[1].quantity(_snap_near_integer(amount))
         if not quantity:
             return None
         return order_market(asset, quantity)
@@ -920,7 +920,7 @@ class TradingAlgorithm:
     def _order_lane(self) -> tuple[Any, ...] | None:
         """What :meth:`_plain_order_to_target` needs at this bar, or None when it cannot run.
 
-        ``(datetime, session in ns, {sid: (asset, quantity step)} of the assets
+        ``(datetime, session in ns, {sid: (asset, precision rules)} of the assets
         checked this session, BarData.spot, positions, ledger,
         blotter.order_market)``. Controls are set in initialize only, so what
         holds at a bar's first order holds for the bar.

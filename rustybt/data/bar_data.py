@@ -207,9 +207,7 @@ class BarData:
         self._spot_reads += 1
         if self._spot_reads > _SPOT_READS_BEFORE_ROW:
             # Many assets asked for on this bar: read the whole row once.
-            values = portal.spot_row(field, row, self.data_frequency, perspective)
-            self._spot_rows[field] = values
-            return values[portal.column(asset)]
+            return self.spot_row(field)[portal.column(asset)]
         return portal.spot(portal.column(asset), field, row, self.data_frequency, perspective)
 
     def _new_bar(self, dt: pd.Timestamp) -> None:

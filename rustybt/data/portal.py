@@ -641,17 +641,16 @@ class DataPortal:
         entry is the no-data column. The last row of each field is kept
         (callers must not change the list).
         """
-        key = (row, data_frequency, perspective)
-        last = self._last_rows.get(field)
-        if last is not None and last[0] == key:
-            return last[1]
+        values = self.read_spot_row(field, row, data_frequency, perspective)
+        if values is not None:
+            return values
         values = self._plain_row(field, row, data_frequency, perspective)
         if values is None:
             cols = self._all_columns
             if cols is None:
                 cols = self._all_columns = np.arange(self._no_data_col + 1, dtype=np.int64)
             values = self.current_array(cols, field, row, data_frequency, perspective).tolist()
-        self._last_rows[field] = (key, values)
+        self._last_rows[field] = ((row, data_frequency, perspective), values)
         return values
 
     def _plain_row(

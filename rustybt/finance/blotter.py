@@ -70,6 +70,25 @@ def _model_for(models: dict[type, Any], asset: Any) -> Any:
     return models[Equity]
 
 
+def _book_fill(
+    order: Order,
+    txn: Transaction,
+    cost: Decimal,
+    transactions: list[Transaction],
+    commissions: list[dict[str, Any]],
+) -> bool:
+    """Apply ``txn`` and its commission ``cost`` to ``order``; whether it closed it."""
+    # No new Decimal where the sum is one of its terms (an order keeps them
+    # for the whole run).
+    order.filled = order.filled + txn.amount if order.filled else txn.amount
+    if cost:
+        commissions.append({"asset": order.asset, "order": order, "cost": cost})
+        order.commission += cost
+    order.dt = txn.dt
+    transactions.append(txn)
+    return not order.open
+
+
 def _warn_cancelled(order: Order) -> None:
     symbol = getattr(order.asset, "symbol", "") or repr(order.asset)
     if order.filled > 0:
@@ -581,15 +600,7 @@ class SimulationBlotter:
             snapshot = list(asset_orders)
             for order, txn in slippage.simulate(bar_data, asset, snapshot, precision):
                 cost = commission_model.calculate(order, txn)
-                # No new Decimal where the sum is one of its terms (an order
-                # keeps them for the whole run).
-                order.filled = order.filled + txn.amount if order.filled else txn.amount
-                if cost:
-                    commissions.append({"asset": order.asset, "order": order, "cost": cost})
-                    order.commission += cost
-                order.dt = txn.dt
-                transactions.append(txn)
-                if not order.open:
+                if _book_fill(order, txn, cost, transactions, commissions):
                     closed.append(order)
                 if order.linked_ids or isinstance(order.style, BracketOrder):
                     self._after_fill(order, txn, dt, pending)
@@ -655,13 +666,7 @@ class SimulationBlotter:
             if txn is None:
                 continue
             cost = ZERO if free else commission_model.calculate(order, txn)
-            order.filled = order.filled + txn.amount if order.filled else txn.amount
-            if cost:
-                commissions.append({"asset": order.asset, "order": order, "cost": cost})
-                order.commission += cost
-            order.dt = txn.dt
-            transactions.append(txn)
-            if not order.open:
+            if _book_fill(order, txn, cost, transactions, commissions):
                 closed.append(order)
                 del open_orders[order.asset]
 

@@ -240,10 +240,7 @@ class PositionTracker:
         """
         self._stats = None
         asset = txn.asset
-        positions = self.positions
-        position = positions.get(asset)
-        if position is None:
-            position = positions[asset] = Position(asset)
+        position = self._position(asset)
         position.update(txn)
         price = txn.price
         mark = None
@@ -257,9 +254,7 @@ class PositionTracker:
             if rules.price(mark) != price:
                 mark = None
         position.mark = mark
-        if position.amount == 0:
-            del positions[asset]
-            self._views.pop(asset, None)
+        self._drop_if_flat(asset)
 
     def handle_commission(self, asset: Any, cost: Decimal) -> None:
         """Fold a commission into the cost basis of the position, if still open."""
@@ -360,19 +355,15 @@ class PositionTracker:
         self._stats = None
         prices = _current_prices(data_portal, list(positions), dt, self.data_frequency)
         for_asset = self.precision.for_asset
-        # Per asset class: how a float price becomes its Decimal.
-        converters: dict[type, Callable[[Any], Decimal]] = {}
+        rules_of: dict[type, AssetClassPrecision] = {}
         for position, p in zip(positions.values(), prices, strict=True):
             if p != p:  # NaN: no price yet, keep the previous mark
                 continue
             if position.mark != p:
-                kind = type(position.asset)
-                convert = converters.get(kind)
-                if convert is None:
-                    rules = for_asset(position.asset)
-                    convert = rules.price if rules.price_places is not None else to_decimal
-                    converters[kind] = convert
-                position.last_sale_price = convert(p)
+                rules = rules_of.get(type(position.asset))
+                if rules is None:
+                    rules = rules_of[type(position.asset)] = for_asset(position.asset)
+                position.last_sale_price = rules.price(p)
                 position.mark = p
             position.last_sale_date = dt
 
@@ -386,32 +377,17 @@ class PositionTracker:
         return self._stats
 
     def _compute_stats(self) -> PositionStats:
-        # Without futures, exposure is value: one product and one sum per
-        # position (asked for once a bar, when the prices have moved).
-        long_value = short_value = ZERO
-        longs = shorts = 0
-        plain: set[type] = set()
-        for asset, position in self.positions.items():
-            kind = type(asset)
-            if kind not in plain:
-                if is_future(asset):
-                    return self._compute_stats_with_futures()
-                plain.add(kind)
-            value = position.amount * position.last_sale_price
-            if value > 0:
-                longs += 1
-                long_value += value
-            elif value < 0:
-                shorts += 1
-                short_value += value
-        return PositionStats(long_value, short_value, long_value, short_value, longs, shorts)
-
-    def _compute_stats_with_futures(self) -> PositionStats:
         long_value = short_value = long_exposure = short_exposure = ZERO
         longs = shorts = 0
+        # Whether each asset class is a future (asset_type is a class
+        # attribute), asked once: this runs once a bar for every position.
+        futures: dict[type, bool] = {}
         for asset, position in self.positions.items():
             exposure = position.amount * position.last_sale_price
-            if is_future(asset):
+            future = futures.get(type(asset))
+            if future is None:
+                future = futures[type(asset)] = is_future(asset)
+            if future:
                 value = ZERO
                 exposure *= price_multiplier(asset)
             else:

@@ -181,8 +181,11 @@ class AssetClassPrecision:
 
     def quantity(self, x: Any) -> Decimal:
         """A quantity as Decimal, rounded toward zero to the quantity places."""
+        # Finite Decimals need no conversion: the engine rounds every order and fill.
+        if type(x) is not Decimal or not x.is_finite():
+            x = to_decimal(x)
         # + 0 normalizes -0, so that a flat position prints and compares as plain 0.
-        return to_decimal(x).quantize(_quantum(self.quantity_places), rounding=ROUND_DOWN) + 0
+        return x.quantize(_quantum(self.quantity_places), rounding=ROUND_DOWN) + 0
 
     def cash(self, x: Any) -> Decimal:
         """A cash amount quantized to the cash places with the class's rounding."""

@@ -24,7 +24,7 @@ from __future__ import annotations
 import abc
 import math
 from collections.abc import Iterator, Sequence
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 from typing import Any
 
 from rustybt.exceptions import ParameterValidationError
@@ -198,7 +198,7 @@ class SlippageModel(abc.ABC):
         if math.isnan(price):
             return None
         self._bar_asset, self._bar_close, self._bar_volume = asset, float(price), float(volume)
-        return float(price)
+        return self._bar_close
 
     def _fill(self, data: Any, order: Order, rules: Any, dt: Any) -> Transaction | None:
         """The fill :meth:`process_order` gives a triggered ``order``, or None."""
@@ -254,8 +254,7 @@ class NoSlippage(SlippageModel):
         volumes, closes = spot_row("volume"), spot_row("close")
         dt = data.current_dt
         fills: list[Transaction | None] = []
-        # Per asset class: its quantity step and its price conversion.
-        classes: dict[type, tuple[Decimal, Any]] = {}
+        rules_of: dict[type, Any] = {}
         for order in orders:
             asset = order.asset
             column = columns.get(asset.sid, no_data)
@@ -265,17 +264,11 @@ class NoSlippage(SlippageModel):
             if not volume or volume != volume or close - close != 0.0:
                 fills.append(None)
                 continue
-            known = classes.get(type(asset))
-            if known is None:
-                rules = precision.for_asset(asset)
-                price_of = to_decimal if rules.price_places is None else rules.price
-                known = classes[type(asset)] = (rules.quantity_quantum, price_of)
-            step, price_of = known
+            rules = rules_of.get(type(asset))
+            if rules is None:
+                rules = rules_of[type(asset)] = precision.for_asset(asset)
             filled = order.filled
-            # rules.quantity of the open amount, inlined.
-            amount = (order.amount - filled if filled else order.amount).quantize(
-                step, rounding=ROUND_DOWN
-            ) + 0
+            amount = rules.quantity(order.amount - filled if filled else order.amount)
             if not amount:
                 fills.append(None)
                 continue
@@ -283,7 +276,7 @@ class NoSlippage(SlippageModel):
                 amount = order.amount
             self._bar_asset, self._bar_close, self._bar_volume = asset, close, volume
             self._volume_for_bar = abs(amount)
-            fills.append(Transaction(asset, amount, dt, price_of(close), order.id))
+            fills.append(Transaction(asset, amount, dt, rules.price(close), order.id))
         return fills
 
 
