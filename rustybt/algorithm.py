@@ -16,6 +16,7 @@ from contextvars import ContextVar
 from decimal import Decimal
 from typing import Any, TypeVar
 
+import numpy as np
 import pandas as pd
 
 from rustybt.assets import Asset, Equity
@@ -67,6 +68,44 @@ def api_method(f: F) -> F:
     """Mark a TradingAlgorithm method as part of the ``rustybt.api`` surface."""
     API_METHODS.append(f.__name__)
     return f
+
+
+_MINUTE_NS = 60_000_000_000
+
+
+def _session_span(
+    calendar: Any, ns: int | None, session: pd.Timestamp
+) -> tuple[int, int, pd.Timestamp] | None:
+    """The minutes (ns, exclusive and inclusive bounds) that ``minute_to_session``
+    maps to ``session``, when ``ns``, a whole minute, is one of them; else None."""
+    last_minutes = calendar.last_minutes_nanos
+    if ns is None or ns % _MINUTE_NS or not calendar.minutes_nanos[0] <= ns <= last_minutes[-1]:
+        return None
+    idx = int(np.searchsorted(last_minutes, ns))
+    if calendar.schedule.index[idx] != session:
+        return None
+    low = int(last_minutes[idx - 1]) if idx else -(2**63)
+    return low, int(last_minutes[idx]), session
+
+
+def _fraction_of(worth: list[Any], value: Decimal, fraction: Any) -> Decimal:
+    """``value * fraction``, remembered in ``worth`` (``[value, {fraction: product}]``).
+
+    A rebalancing bar asks for the same fraction of the same portfolio value
+    for every asset it holds (1/N); the product is taken once per value. A new
+    value (the ledger changed) starts a new table.
+    """
+    if worth[0] is not value:
+        worth[0] = value
+        worth[1] = {}
+    table = worth[1]
+    try:
+        product = table.get(fraction)
+    except TypeError:  # unhashable, so not a number: to_decimal names the problem
+        return value * to_decimal(fraction)
+    if product is None:
+        product = table[fraction] = value * to_decimal(fraction)
+    return product
 
 
 def current_algorithm() -> TradingAlgorithm:
@@ -212,6 +251,9 @@ class TradingAlgorithm:
         self._last_sync: pd.Timestamp | None = None
         # (datetime, its session, the session in ns)
         self._session_cache: tuple[pd.Timestamp, pd.Timestamp, int] | None = None
+        # (previous session's last minute, this session's last minute, in ns;
+        # the session): the minutes _current_session maps to it
+        self._session_span: tuple[int, int, pd.Timestamp] | None = None
         # sid -> (asset, first and last tradeable session in ns, precision rules)
         # once the asset passed _check_new_asset
         self._tradeable: dict[Any, tuple[Asset, int, int, AssetClassPrecision]] = {}
@@ -639,12 +681,27 @@ class TradingAlgorithm:
         return known
 
     def _current_session(self) -> pd.Timestamp:
-        """The session of the current time (cached: orders ask for it per asset)."""
+        """The session of the current time (cached: orders ask for it per asset).
+
+        ``minute_to_session(direction="next")`` gives a minute the first session
+        whose last minute is at or after it, so every whole minute after the
+        previous session's last one, up to this session's last, has this
+        session. The calendar is asked once a session, not once a bar (its
+        call costs about 45 us).
+        """
+        dt = self.datetime
         cached = self._session_cache
-        if cached is not None and cached[0] is self.datetime:
+        if cached is not None and cached[0] is dt:
             return cached[1]
-        session = self.trading_calendar.minute_to_session(self.datetime, direction="next")
-        self._session_cache = (self.datetime, session, session.value)
+        ns = getattr(dt, "value", None)
+        span = self._session_span
+        if span is not None and ns is not None and span[0] < ns <= span[1] and not ns % _MINUTE_NS:
+            session = span[2]
+        else:
+            calendar = self.trading_calendar
+            session = calendar.minute_to_session(dt, direction="next")
+            self._session_span = _session_span(calendar, ns, session)
+        self._session_cache = (dt, session, session.value)
         return session
 
     def _session_ns(self) -> int:
@@ -883,7 +940,7 @@ class TradingAlgorithm:
             lane = self._order_lane()
             if lane is None:
                 return _CHECK
-        _, session_ns, ready, spot, positions, ledger, order_market = lane
+        _, session_ns, ready, spot, positions, ledger, order_market, worth = lane
         sid = getattr(asset, "sid", None)
         entry = ready.get(sid)
         if entry is None or entry[0] is not asset:
@@ -902,11 +959,12 @@ class TradingAlgorithm:
         else:
             if asset.multiplier != 1:
                 return _CHECK
-            value = to_decimal(target)
             if percent:
                 if self._last_sync is not self.datetime:
                     self._sync_last_sale_prices()
-                value = ledger.portfolio_value * value
+                value = _fraction_of(worth, ledger.portfolio_value, target)
+            else:
+                value = to_decimal(target)
             dprice = to_decimal(price)
             amount = (value / dprice if dprice else ZERO) - held
         if not amount:
@@ -922,8 +980,9 @@ class TradingAlgorithm:
 
         ``(datetime, session in ns, {sid: (asset, precision rules)} of the assets
         checked this session, BarData.spot, positions, ledger,
-        blotter.order_market)``. Controls are set in initialize only, so what
-        holds at a bar's first order holds for the bar.
+        blotter.order_market, [portfolio value, {fraction: its value}])``.
+        Controls are set in initialize only, so what holds at a bar's first
+        order holds for the bar.
         """
         blotter = self.blotter
         if (
@@ -948,6 +1007,7 @@ class TradingAlgorithm:
             ledger.positions,
             ledger,
             blotter.order_market,
+            [None, {}],
         )
         return self._lane
 

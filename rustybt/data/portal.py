@@ -555,11 +555,37 @@ class DataPortal:
         ts = dt if isinstance(dt, pd.Timestamp) else pd.Timestamp(dt)
         key = (ts.value, ts.tzinfo is None, data_frequency)
         cached = self._resolved
-        if cached is not None and cached[0] == key:
-            return cached[1]
+        if cached is not None:
+            if cached[0] == key:
+                return cached[1]
+            following = self._following_minute(cached, key)
+            if following is not None:
+                self._resolved = (key, following)
+                return following
         value = self._resolve_uncached(ts, data_frequency)
         self._resolved = (key, value)
         return value
+
+    def _following_minute(
+        self, cached: tuple[tuple[int, bool, str], tuple[int, int]], key: tuple[int, bool, str]
+    ) -> tuple[int, int] | None:
+        """:meth:`resolve` of the minute bar right after the cached one, or None.
+
+        A minute simulation resolves its bars in turn: the next row's label
+        is the new time, and the session stays while its close is not passed
+        (two array reads instead of two binary searches).
+        """
+        (_, was_naive, was_frequency), (row, perspective) = cached
+        ns, naive, frequency = key
+        if naive or was_naive or frequency != "minute" or was_frequency != "minute":
+            return None
+        following = row + 1
+        if following > self._last_minute_row or perspective > self._last_session_index:
+            return None
+        minute = self._minute
+        if minute is None or minute.labels_ns[following] != ns or ns > self._closes_ns[perspective]:
+            return None
+        return following, perspective
 
     def _resolve_uncached(self, ts: pd.Timestamp, data_frequency: str) -> tuple[int, int]:
         if data_frequency not in DATA_FREQUENCIES:

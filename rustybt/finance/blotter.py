@@ -304,6 +304,9 @@ class SimulationBlotter:
         # Orders closed by the last get_transactions: archived at the next one,
         # once the loop has recorded them.
         self._closed: list[Order] = []
+        # The closed list of the last get_transactions call if the plain lane
+        # made it: its orders have left open_orders already.
+        self._left_open: list[Order] | None = None
         self.new_orders: list[Order] = []
         self.current_dt: Any = None
         self.max_shares = int(1e11)
@@ -591,6 +594,7 @@ class SimulationBlotter:
         plain = self._plain_orders(models)
         if plain is not None:
             self._fill_plain(bar_data, plain, models, transactions, commissions, closed)
+            self._left_open = closed
             return transactions, commissions, closed
         for asset, asset_orders in list(self.open_orders.items()):
             pair = models.get(type(asset))
@@ -736,14 +740,24 @@ class SimulationBlotter:
         live until the next call, so the caller can still record them.
         """
         self.orders.archive(self._closed)
+        left_open = closed_orders is self._left_open
+        self._left_open = None
         closed_orders = list(closed_orders)
         self._closed = closed_orders
+        if left_open:
+            return
         for order in closed_orders:
             orders = self.open_orders.get(order.asset)
             if orders is not None and order in orders:
                 orders.remove(order)
         for asset in [a for a, orders in self.open_orders.items() if not orders]:
             del self.open_orders[asset]
+
+    def orders_of(self, transactions: Iterable[Transaction]) -> list[Order]:
+        """The order of each of ``transactions`` (a bar's fills: their orders are live)."""
+        book = self.orders
+        live = book._live
+        return [live.get(t.order_id) or book[t.order_id] for t in transactions]
 
     # --- helpers for callers --------------------------------------------------------
 

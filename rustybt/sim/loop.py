@@ -208,8 +208,7 @@ class AlgorithmSimulator:
         transactions, commissions, closed = blotter.get_transactions(self.bar_data)
         blotter.prune_orders(closed)
         if transactions:
-            orders = blotter.orders
-            tracker.process_fills(transactions, [orders[t.order_id] for t in transactions])
+            tracker.process_fills(transactions, blotter.orders_of(transactions))
         for commission in commissions:
             tracker.process_commission(commission)
         with user_code("handle_data", algo.user_files, self._now):

@@ -15,7 +15,7 @@ import pytest
 
 import rustybt
 from rustybt import api
-from rustybt.algorithm import API_METHODS, TradingAlgorithm
+from rustybt.algorithm import API_METHODS, TradingAlgorithm, _session_span
 from rustybt.api import (
     order,
     order_target_percent,
@@ -27,6 +27,7 @@ from rustybt.api import (
     set_symbol_lookup_date,
     symbol,
 )
+from rustybt.calendars import get_calendar
 from rustybt.data import bundles
 from rustybt.exceptions import (
     ConfigValidationError,
@@ -568,3 +569,50 @@ def test_zero_target_on_a_flat_position_still_meets_the_controls(demo: Path) -> 
 
     with pytest.raises(TradingControlViolation, match="MaxOrderCount"):
         _run_with(handle_data, initialize)
+
+
+def test_order_session_is_the_calendars_at_every_minute(demo: Path) -> None:
+    """The session orders are checked against (asked for once a session, then known
+    by its span of minutes) is the calendar's ``minute_to_session`` at every bar
+    and before every open."""
+    seen: list[tuple[pd.Timestamp, pd.Timestamp]] = []
+
+    def before_trading_start(context: Any, data: Any) -> None:
+        seen.append((context.datetime, context._current_session()))
+
+    def handle_data(context: Any, data: Any) -> None:
+        seen.append((context.datetime, context._current_session()))
+
+    rustybt.run_algorithm(
+        "2024-03-04",
+        "2024-03-06",
+        lambda context: None,
+        100_000,
+        handle_data=handle_data,
+        before_trading_start=before_trading_start,
+        data_frequency="minute",
+    )
+    calendar = get_calendar("XNYS")
+    assert len(seen) == 3 * 391
+    assert len({session for _, session in seen}) == 3
+    for dt, session in seen:
+        assert session == calendar.minute_to_session(dt, direction="next"), dt
+
+
+def test_session_span_of_an_early_close() -> None:
+    """2024-07-03 closes at 13:00 New York: its minutes run from the last minute of
+    07-02 (excluded; 20:00 UTC, as zipline's calendars end on the close) to its own
+    close, 17:00 UTC (included)."""
+    calendar = get_calendar("XNYS")
+    session = pd.Timestamp("2024-07-03")
+    ns = pd.Timestamp("2024-07-03 16:59", tz="UTC").value
+    low, high, got = _session_span(calendar, ns, session)
+    assert got == session
+    assert pd.Timestamp(low, tz="UTC") == pd.Timestamp("2024-07-02 20:00", tz="UTC")
+    assert pd.Timestamp(high, tz="UTC") == pd.Timestamp("2024-07-03 17:00", tz="UTC")
+    for minute in (low + 60_000_000_000, high):
+        assert calendar.minute_to_session(pd.Timestamp(minute, tz="UTC")) == session
+    assert calendar.minute_to_session(pd.Timestamp(high + 60_000_000_000, tz="UTC")) != session
+    # Not a whole minute, or outside the calendar: no span is kept.
+    assert _session_span(calendar, ns + 1, session) is None
+    assert _session_span(calendar, None, session) is None

@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rustybt.assets import Asset
 from rustybt.calendars import get_calendar
@@ -262,6 +264,37 @@ def test_session_close_minute_and_label_agree_in_daily_mode(
     close_minute = bundle.minutes(3)[-1]
     assert portal.get_spot_value(aaa, "close", close_minute, "daily") == 103.0
     assert portal.resolve(close_minute, "daily") == portal.resolve(s[3], "daily") == (3, 3)
+
+
+@settings(max_examples=60, deadline=None)
+@given(steps=st.lists(st.sampled_from([1, 1, 1, 2, 29, 200, 391, -1]), min_size=1, max_size=80))
+def test_resolve_of_each_following_minute_is_the_searched_answer(
+    bundle: Bundle, steps: list[int]
+) -> None:
+    """A minute run resolves its bars in turn (two array reads, not two searches):
+    the answers equal the searched ones across gaps (BBB's missing minutes are
+    still rows), session ends, hours between sessions and a daily lookup between."""
+    portal = bundle.portal()
+    minutes = [m for session in range(7, 11) for m in bundle.minutes(session)]
+    at, asked = 0, []
+    for step in steps:
+        if step == -1:  # a time between sessions, then a daily lookup
+            between = minutes[at].normalize() + pd.Timedelta(hours=3)
+            asked += [(between, "minute"), (bundle.sessions[8], "daily")]
+            continue
+        at = min(at + step, len(minutes) - 1)
+        asked.append((minutes[at], "minute"))
+    for dt, frequency in asked:
+        assert portal.resolve(dt, frequency) == portal._resolve_uncached(dt, frequency), dt
+
+
+def test_resolve_walks_every_minute_as_the_search_does(bundle: Bundle) -> None:
+    portal = bundle.portal()
+    minutes = [m for session in range(7, 11) for m in bundle.minutes(session)]
+    sessions = {portal.resolve(m, "minute")[1] for m in minutes}
+    assert sessions == {7, 8, 9, 10}
+    for m in minutes:
+        assert portal.resolve(m, "minute") == portal._resolve_uncached(m, "minute"), m
 
 
 def test_before_the_open_of_a_split_day(portal: DataPortal, bundle: Bundle) -> None:
