@@ -103,10 +103,17 @@ def _plain_number(x: Decimal) -> int | float:
 # Order ids: 128 random bits as 32 hex digits, the shape of zipline's uuid4().hex,
 # from a generator seeded by the OS (uuid4 reads os.urandom on every call).
 _ids = random.Random(os.urandom(32))
+# Drawn and formatted 1,024 at a time: one id at a time cost 1.5 us of an
+# order's 5 (a minute-bar backtest places over a million).
+_ID_BATCH = 1024
+_spare_ids: list[str] = []
 
 
 def _new_id() -> str:
-    return f"{_ids.getrandbits(128):032x}"
+    if not _spare_ids:
+        digits = _ids.getrandbits(128 * _ID_BATCH).to_bytes(16 * _ID_BATCH, "big").hex()
+        _spare_ids.extend(digits[i : i + 32] for i in range(0, len(digits), 32))
+    return _spare_ids.pop()
 
 
 _ZERO = Decimal(0)

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from rustybt.assets import Asset
 from rustybt.calendars import get_calendar
-from rustybt.data.portal import DataPortal
+from rustybt.data.portal import DataPortal, _WindowLabels
 from rustybt.data.storage import ParquetMinuteBarReader
 from rustybt.exceptions import (
     DataError,
@@ -510,3 +510,27 @@ def test_minute_bars_load_only_when_first_needed(bundle: Bundle) -> None:
     assert not portal._minute_checked
     assert portal.get_spot_value(aaa, "volume", bundle.minutes(9)[0], "minute") == 20.0
     assert portal._minute_checked
+
+
+def test_window_labels_are_pandas_slices(bundle: Bundle) -> None:
+    """History windows' labels, built from the nanoseconds, equal pandas' slices."""
+    portal = bundle.portal()
+    minute = portal._require_minute()
+    cases = [
+        minute.window_labels,
+        portal._window_sessions,
+        _WindowLabels(pd.DatetimeIndex(list(bundle.sessions), name="when").as_unit("ns")),
+        _WindowLabels(pd.DatetimeIndex(bundle.sessions).as_unit("us")),
+        _WindowLabels(pd.date_range("2024-01-02", periods=30, freq="D", tz="UTC")),
+    ]
+    # The minute labels have no frequency: built, not sliced. An index with a
+    # frequency to carry (the calendar's sessions, a date range) is sliced.
+    assert cases[0]._parts is not None and cases[2]._parts is not None
+    assert cases[3]._parts is None and cases[4]._parts is None
+    for labels in cases:
+        n = len(labels.index)
+        for start, stop in [(0, 1), (0, n), (n - 50, n), (3, 3), (5, 2), (n - 1, n + 5), (-4, n)]:
+            got, expected = labels(start, stop), labels.index[start:stop]
+            assert type(got) is type(expected)
+            assert got.equals(expected) and got.dtype == expected.dtype
+            assert got.name == expected.name and got.freq == expected.freq

@@ -251,3 +251,12 @@ def test_transaction_and_its_dict() -> None:
     assert txn == create_transaction(order, LATER, Decimal("10.005"), Decimal(100))
     with pytest.raises(InvalidOrderError, match="zero quantity"):
         create_transaction(order, LATER, Decimal(10), Decimal(0))
+
+
+def test_order_ids_are_unique_random_hex_across_batches() -> None:
+    """Ids are drawn 1,024 at a time: across batches they stay 32 hex digits, all distinct."""
+    ids = [Order.make_id() for _ in range(3 * 1024 + 7)]
+    assert len(set(ids)) == len(ids)
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
+    # Random, not counted: the digits vary in every position.
+    assert all(len({i[k] for i in ids[:200]}) > 8 for k in range(32))
