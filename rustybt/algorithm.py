@@ -940,7 +940,7 @@ class TradingAlgorithm:
             lane = self._order_lane()
             if lane is None:
                 return _CHECK
-        _, session_ns, ready, spot, positions, ledger, order_market, worth = lane
+        _, session_ns, ready, spot, positions, ledger, order_market, worth, prices = lane
         sid = getattr(asset, "sid", None)
         entry = ready.get(sid)
         if entry is None or entry[0] is not asset:
@@ -949,7 +949,13 @@ class TradingAlgorithm:
             if known is None or known[0] is not asset or not known[1] <= session_ns <= known[2]:
                 return _CHECK
             entry = ready[sid] = (asset, known[3])
-        price = spot(asset, "price")
+        row = prices[0]
+        if row is None:
+            price = spot(asset, "price")
+            # Once BarData reads whole rows (many assets a bar), read the row.
+            prices[0] = self.current_data.held_row("price")  # type: ignore[union-attr]
+        else:
+            price = row[prices[1].get(sid, prices[2])]
         if type(price) is not float or price - price != 0.0:  # NaN, inf or not a float
             return _CHECK
         position = positions.get(asset)
@@ -980,9 +986,10 @@ class TradingAlgorithm:
 
         ``(datetime, session in ns, {sid: (asset, precision rules)} of the assets
         checked this session, BarData.spot, positions, ledger,
-        blotter.order_market, [portfolio value, {fraction: its value}])``.
-        Controls are set in initialize only, so what holds at a bar's first
-        order holds for the bar.
+        blotter.order_market, [portfolio value, {fraction: its value}], [the
+        bar's price row once BarData holds it, the portal's column by sid, its
+        column without data])``. Controls are set in initialize only, so what
+        holds at a bar's first order holds for the bar.
         """
         blotter = self.blotter
         if (
@@ -999,6 +1006,7 @@ class TradingAlgorithm:
         if self._ready_session[0] != session_ns:
             self._ready_session = (session_ns, {})
         ledger = self.metrics_tracker.ledger
+        portal = self.current_data.data_portal
         self._lane = (
             self.datetime,
             session_ns,
@@ -1008,6 +1016,7 @@ class TradingAlgorithm:
             ledger,
             blotter.order_market,
             [None, {}],
+            [None, portal.sid_columns, portal.no_data_column],
         )
         return self._lane
 

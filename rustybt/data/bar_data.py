@@ -220,6 +220,22 @@ class BarData:
         self._spot_reads = _SPOT_READS_BEFORE_ROW if many else 0
         self._bar_reads = 0
 
+    def held_row(self, field: str) -> list[float] | None:
+        """The row :meth:`spot_row` holds for ``field`` on this bar, or None if none yet.
+
+        For a caller that reads many assets' values a bar: once :meth:`spot`
+        has switched to whole rows, index the row (``DataPortal.sid_columns``)
+        instead of calling :meth:`spot` for each asset. A bar whose row is
+        taken counts as one of many reads: the next bar reads rows from its
+        first :meth:`spot`.
+        """
+        if self._position_dt is not self.simulation_dt_func():
+            return None
+        values = self._spot_rows.get(field)
+        if values is not None and self._bar_reads <= _SPOT_READS_BEFORE_ROW:
+            self._bar_reads = _SPOT_READS_BEFORE_ROW + 1
+        return values
+
     def spot_row(self, field: str) -> list[float]:
         """:meth:`spot` of ``field`` for every portal column at once, as a list.
 

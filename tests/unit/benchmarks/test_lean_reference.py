@@ -34,7 +34,7 @@ def load_worker(name: str) -> ModuleType:
 @pytest.mark.parametrize("worker", ["lean_worker", "featured_worker"])
 @pytest.mark.parametrize(
     ("name", "assets", "sessions"),
-    [("W1", 4, 90), ("W2", 3, 2)],
+    [("W1", 4, 90), ("W2", 3, 2), ("W2", 20, 2)],
 )
 def test_reference_engine_matches_rustybt_to_the_cent(
     tmp_path: Path, worker: str, name: str, assets: int, sessions: int

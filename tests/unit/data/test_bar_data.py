@@ -352,3 +352,30 @@ def test_spot_reads_are_the_same_in_scalar_and_whole_row_modes(
             checked += 1
             priced += bool(got > 0)
     assert checked > 40 * 4 and priced > checked // 2  # real bars, not only gaps
+
+
+def test_held_row_is_the_row_spot_reads_from(bundle: Bundle, portal: DataPortal) -> None:
+    """held_row gives the row only once spot reads rows on this bar; its values are
+    spot's; taking it makes the next bar read rows from its first spot."""
+    assets = bundle.assets()
+    minutes = bundle.minutes(9)
+    clock = Clock(minutes[40])
+    data = BarData(portal, clock, "minute", bundle.calendar)
+    data.spot(assets[0], "price")
+    assert data.held_row("price") is None  # one scalar read: no row yet
+    for _ in range(20):
+        for asset in assets:
+            data.spot(asset, "price")
+    row = data.held_row("price")
+    assert row is not None
+    for asset in assets:
+        got, expected = row[portal.column(asset)], data.spot(asset, "price")
+        assert got == expected or (np.isnan(got) and np.isnan(expected))
+    clock.dt = minutes[41]
+    assert data.held_row("price") is None  # the last bar's row is not this one's
+    data.spot(assets[0], "price")
+    taken = data.held_row("price")  # the first spot of the bar read the whole row
+    assert taken is not None and taken is not row
+    clock.dt = minutes[42]
+    data.spot(assets[1], "price")
+    assert data.held_row("price") is not None  # still rows: the row was taken last bar
