@@ -230,30 +230,17 @@ class PositionTracker:
         if cost_basis is not None:
             position.cost_basis = to_decimal(cost_basis)
 
-    def execute_transaction(
-        self, txn: Transaction, rules: AssetClassPrecision | None = None
-    ) -> None:
-        """Apply a fill to its position (opening or closing it as needed).
-
-        ``rules`` are the precision rules of the fill's asset, if the caller
-        has them at hand.
-        """
+    def execute_transaction(self, txn: Transaction) -> None:
+        """Apply a fill to its position (opening or closing it as needed)."""
         self._stats = None
         asset = txn.asset
         position = self._position(asset)
         position.update(txn)
-        price = txn.price
-        mark = None
-        if position.last_sale_price is price:
-            # Marked from the fill: when the bar's price later marks it again
-            # (a fill at the close), the position keeps the fill's Decimal
-            # instead of holding a second, equal one.
-            mark = float(price)
-            if rules is None:
-                rules = self.precision.for_asset(asset)
-            if rules.price(mark) != price:
-                mark = None
-        position.mark = mark
+        if position.last_sale_price is txn.price:
+            # Marked from the fill: the float it was marked from is unknown here,
+            # so the bar's next mark converts its price again. (Taking the fill
+            # price's float back cost more than that conversion.)
+            position.mark = None
         self._drop_if_flat(asset)
 
     def handle_commission(self, asset: Any, cost: Decimal) -> None:
@@ -707,7 +694,9 @@ class Ledger:
                 # precision.cash, inlined: the cash leaving at the fill price.
                 flow = (-(transaction.price * transaction.amount)).quantize(
                     cent, rounding=rules.rounding
-                ) + 0
+                )
+                if not flow:
+                    flow += 0  # -0.00 -> 0.00
                 self._cash += flow
                 self._cash_flow += flow
                 # The journal keeps the fill itself, in the session its session
@@ -716,7 +705,7 @@ class Ledger:
                 if self._journal_session is not self._session:
                     self._journal_session_mark()
                 journal.append(transaction)
-            execute(transaction, rules)
+            execute(transaction)
             every.append(transaction)
             # A bar's fills share one dt object: hash it (a Timestamp's hash
             # is slow) only when it changes.

@@ -154,11 +154,12 @@ class Position:
                 f"transaction for {txn.asset!r} applied to a position in {self.asset!r}"
             )
         total = self.amount + txn.amount
-        if total == 0:
+        if not total:
             self.cost_basis = ZERO
         else:
             # A flat position counts as long, so a first sell opens a short at its price.
-            if (self.amount >= 0) != (txn.amount >= 0):
+            # (Against the Decimal ZERO: comparing a Decimal to an int converts the int.)
+            if (self.amount >= ZERO) != (txn.amount >= ZERO):
                 if abs(txn.amount) > abs(self.amount):
                     # Through zero: the remainder was opened at this fill's price.
                     self.cost_basis = txn.price
@@ -169,7 +170,8 @@ class Position:
             if self.last_sale_date is None or (txn.dt is not None and txn.dt > self.last_sale_date):
                 self.last_sale_price = txn.price
                 self.last_sale_date = txn.dt
-        self.amount = total + 0
+        # A flat position holds plain 0, not -0.
+        self.amount = total if total else ZERO
 
     def adjust_commission_cost_basis(self, asset: Any, cost: Decimal) -> None:
         """Fold a commission into the cost basis of every unit held.

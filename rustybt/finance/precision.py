@@ -154,6 +154,11 @@ class AssetClassPrecision:
     quantity_places: int
     price_places: int | None = None
     rounding: str = ROUND_HALF_EVEN
+    # The quantity step, kept: every order and fill rounds a quantity.
+    _quantity_step: Decimal = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_quantity_step", _quantum(self.quantity_places))
 
     @property
     def cash_quantum(self) -> Decimal:
@@ -184,8 +189,9 @@ class AssetClassPrecision:
         # Finite Decimals need no conversion: the engine rounds every order and fill.
         if type(x) is not Decimal or not x.is_finite():
             x = to_decimal(x)
+        x = x.quantize(self._quantity_step, rounding=ROUND_DOWN)
         # + 0 normalizes -0, so that a flat position prints and compares as plain 0.
-        return x.quantize(_quantum(self.quantity_places), rounding=ROUND_DOWN) + 0
+        return x if x else x + 0
 
     def cash(self, x: Any) -> Decimal:
         """A cash amount quantized to the cash places with the class's rounding."""

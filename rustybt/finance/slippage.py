@@ -255,6 +255,7 @@ class NoSlippage(SlippageModel):
         dt = data.current_dt
         fills: list[Transaction | None] = []
         rules_of: dict[type, Any] = {}
+        last = None
         for order in orders:
             asset = order.asset
             column = columns.get(asset.sid, no_data)
@@ -274,9 +275,12 @@ class NoSlippage(SlippageModel):
                 continue
             if not filled and amount == order.amount:
                 amount = order.amount
-            self._bar_asset, self._bar_close, self._bar_volume = asset, close, volume
-            self._volume_for_bar = abs(amount)
+            last = (asset, close, volume, amount)
             fills.append(Transaction(asset, amount, dt, rules.price(close), order.id))
+        if last is not None:
+            # The state the base class leaves: that of the last asset filled.
+            self._bar_asset, self._bar_close, self._bar_volume, amount = last
+            self._volume_for_bar = abs(amount)
         return fills
 
 
