@@ -605,7 +605,8 @@ class Ledger:
     @property
     def portfolio_value(self) -> Decimal:
         """``cash + positions_value``."""
-        self._refresh()
+        if self._dirty:  # checked here too: order sizing asks once per asset
+            self._refresh()
         return self._portfolio_value
 
     @property
