@@ -234,14 +234,17 @@ class PositionTracker:
         """Apply a fill to its position (opening or closing it as needed)."""
         self._stats = None
         asset = txn.asset
-        position = self._position(asset)
+        # One lookup for the commonest fill, on a position already open (an
+        # asset's hash is a Python call); _position opens a new one.
+        position = self.positions.get(asset) or self._position(asset)
         position.update(txn)
         if position.last_sale_price is txn.price:
             # Marked from the fill: the float it was marked from is unknown here,
             # so the bar's next mark converts its price again. (Taking the fill
             # price's float back cost more than that conversion.)
             position.mark = None
-        self._drop_if_flat(asset)
+        if not position.amount:
+            self._drop_if_flat(asset)
 
     def handle_commission(self, asset: Any, cost: Decimal) -> None:
         """Fold a commission into the cost basis of the position, if still open."""
