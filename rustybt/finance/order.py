@@ -110,10 +110,14 @@ _spare_ids: list[str] = []
 
 
 def _new_id() -> str:
-    if not _spare_ids:
-        digits = _ids.getrandbits(128 * _ID_BATCH).to_bytes(16 * _ID_BATCH, "big").hex()
-        _spare_ids.extend(digits[i : i + 32] for i in range(0, len(digits), 32))
-    return _spare_ids.pop()
+    # pop, then refill on IndexError: between a check and a pop, a simulation
+    # in another thread could take the last id.
+    while True:
+        try:
+            return _spare_ids.pop()
+        except IndexError:
+            digits = _ids.getrandbits(128 * _ID_BATCH).to_bytes(16 * _ID_BATCH, "big").hex()
+            _spare_ids.extend([digits[i : i + 32] for i in range(0, len(digits), 32)])
 
 
 _ZERO = Decimal(0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 from decimal import Decimal
 
 import pandas as pd
@@ -260,3 +261,20 @@ def test_order_ids_are_unique_random_hex_across_batches() -> None:
     assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
     # Random, not counted: the digits vary in every position.
     assert all(len({i[k] for i in ids[:200]}) > 8 for k in range(32))
+
+
+def test_order_ids_from_several_threads_stay_unique() -> None:
+    """Simulations in several threads draw from one batch: no id twice, none lost."""
+    drawn: list[list[str]] = [[] for _ in range(4)]
+
+    def draw(out: list[str]) -> None:
+        for _ in range(2500):
+            out.append(Order.make_id())
+
+    threads = [threading.Thread(target=draw, args=(out,)) for out in drawn]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    ids = [i for out in drawn for i in out]
+    assert len(ids) == 10_000 and len(set(ids)) == 10_000
