@@ -78,8 +78,11 @@ def _session_span(
 ) -> tuple[int, int, pd.Timestamp] | None:
     """The minutes (ns, exclusive and inclusive bounds) that ``minute_to_session``
     maps to ``session``, when ``ns``, a whole minute, is one of them; else None."""
-    last_minutes = calendar.last_minutes_nanos
-    if ns is None or ns % _MINUTE_NS or not calendar.minutes_nanos[0] <= ns <= last_minutes[-1]:
+    last_minutes = getattr(calendar, "last_minutes_nanos", None)  # exchange_calendars' arrays
+    first_minutes = getattr(calendar, "minutes_nanos", None)
+    if last_minutes is None or first_minutes is None or ns is None or ns % _MINUTE_NS:
+        return None  # another calendar: asked at every new time, as before
+    if not first_minutes[0] <= ns <= last_minutes[-1]:
         return None
     idx = int(np.searchsorted(last_minutes, ns))
     if calendar.schedule.index[idx] != session:

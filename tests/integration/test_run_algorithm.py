@@ -616,3 +616,4 @@ def test_session_span_of_an_early_close() -> None:
     # Not a whole minute, or outside the calendar: no span is kept.
     assert _session_span(calendar, ns + 1, session) is None
     assert _session_span(calendar, None, session) is None
+    assert _session_span(object(), ns, session) is None  # a calendar without the arrays
