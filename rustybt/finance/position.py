@@ -170,8 +170,8 @@ class Position:
             if self.last_sale_date is None or (txn.dt is not None and txn.dt > self.last_sale_date):
                 self.last_sale_price = txn.price
                 self.last_sale_date = txn.dt
-        # A flat position holds plain 0, not -0.
-        self.amount = total if total else ZERO
+        # + 0 for a zero only: a flat position holds 0, not -0, at its own exponent.
+        self.amount = total if total else total + 0
 
     def adjust_commission_cost_basis(self, asset: Any, cost: Decimal) -> None:
         """Fold a commission into the cost basis of every unit held.

@@ -168,7 +168,7 @@ class AssetClassPrecision:
     @property
     def quantity_quantum(self) -> Decimal:
         """The smallest quantity step, e.g. ``Decimal('1')``."""
-        return _quantum(self.quantity_places)
+        return self._quantity_step
 
     def price(self, x: Any) -> Decimal:
         """A market price as Decimal (shortest float repr, then quantized if configured).
