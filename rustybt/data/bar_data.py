@@ -18,7 +18,7 @@ import pandas as pd
 
 from rustybt.assets import Asset
 from rustybt.calendars import ExchangeCalendar
-from rustybt.data.portal import BASE_FIELDS, OHLCVP_FIELDS, DataPortal
+from rustybt.data.portal import BASE_FIELDS, OHLCVP_FIELDS, DataPortal, window_frame
 from rustybt.exceptions import ParameterValidationError, UnknownFieldError
 
 __all__ = ["BarData", "Restrictions"]
@@ -314,7 +314,7 @@ class BarData:
             values = arrays[field_list[0]]
             if single_asset:
                 return pd.Series(values[:, 0], index=index, name=asset_list[0])
-            return pd.DataFrame(values, index=index, columns=columns, copy=False)
+            return window_frame(values, index, columns)
         if single_asset:
             return pd.DataFrame(
                 {f: arrays[f][:, 0] for f in field_list}, index=index, columns=field_list

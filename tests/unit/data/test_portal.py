@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from rustybt.assets import Asset
 from rustybt.calendars import get_calendar
-from rustybt.data.portal import DataPortal, _WindowLabels
+from rustybt.data.portal import DataPortal, _FrameBuilder, _WindowLabels, window_frame
 from rustybt.data.storage import ParquetMinuteBarReader
 from rustybt.exceptions import (
     DataError,
@@ -510,6 +510,41 @@ def test_minute_bars_load_only_when_first_needed(bundle: Bundle) -> None:
     assert not portal._minute_checked
     assert portal.get_spot_value(aaa, "volume", bundle.minutes(9)[0], "minute") == 20.0
     assert portal._minute_checked
+
+
+def test_window_frames_are_the_constructors_frames(bundle: Bundle) -> None:
+    """History frames built from their block equal ``pd.DataFrame(values, ...)``."""
+    portal = bundle.portal()
+    aaa, bbb = bundle.asset(1), bundle.asset(2)
+    minutes = bundle.minutes(9)
+    cols, columns = portal.asset_columns_with_index([aaa, bbb])
+    row, perspective = portal.resolve(minutes[30], "minute")
+    values = portal.history_array(cols, "close", 20, row, "1m", "minute", perspective)
+    index = portal.history_index(20, row, "1m", "minute")
+    built = window_frame(values, index, columns)
+    assert window_frame._parts is not None  # this pandas takes the direct build
+    expected = pd.DataFrame(values, index=index, columns=columns, copy=False)
+    pd.testing.assert_frame_equal(built, expected)
+    assert built.index is index and built.columns is columns
+    assert np.shares_memory(built.to_numpy(), values)
+    # A write to the frame does to its array what a write to the constructor's does.
+    ours, theirs = values.copy(), values.copy()
+    built = window_frame(ours, index, columns)
+    expected = pd.DataFrame(theirs, index=index, columns=columns, copy=False)
+    built.iloc[0, 0] = expected.iloc[0, 0] = -1.0
+    assert np.array_equal(ours, theirs, equal_nan=True)
+    pd.testing.assert_frame_equal(built, expected)
+    # Anything but a 2-D float64 array of the labels' shape goes to the constructor.
+    ints = np.arange(4).reshape(2, 2)
+    frame = window_frame(ints, index[:2], columns)
+    assert frame.dtypes.tolist() == [np.int64, np.int64]
+    with pytest.raises(ValueError):
+        window_frame(values, index[:3], columns)
+    # A builder whose check fails keeps to the constructor.
+    broken = _FrameBuilder()
+    broken._checked = True
+    constructed = pd.DataFrame(values, index=index, columns=columns)
+    pd.testing.assert_frame_equal(broken(values, index, columns), constructed)
 
 
 def test_window_labels_are_pandas_slices(bundle: Bundle) -> None:
