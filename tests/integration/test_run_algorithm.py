@@ -557,6 +557,38 @@ def test_market_targets_size_as_the_checked_path_does(demo: Path) -> None:
         assert inlined == checked
 
 
+def test_api_target_calls_reach_a_subclass_override(demo: Path) -> None:
+    """The api's target functions take the plain path straight to the algorithm,
+    unless a subclass overrides the method: then the override is called."""
+    calls: list[tuple[str, Any]] = []
+
+    class Halving(TradingAlgorithm):
+        def initialize(self) -> None:
+            self.asset = self.symbol("MSFT")
+
+        def order_target_percent(self, asset: Any, target: float, *args: Any) -> Any:
+            calls.append(("percent", target))
+            return super().order_target_percent(asset, target / 2, *args)
+
+        def order_target_value(self, asset: Any, target: float, *args: Any) -> Any:
+            calls.append(("value", target))
+            return super().order_target_value(asset, target, *args)
+
+        def handle_data(self, data: Any) -> None:
+            if not calls:
+                api.order_target_percent(self.asset, 0.5)
+                api.order_target_value(asset=self.asset, target=0.0)
+
+    perf = rustybt.run_algorithm(
+        "2018-01-02", "2018-01-31", capital_base=50_000, algorithm_class=Halving
+    )
+    assert calls == [("percent", 0.5), ("value", 0.0)]
+    (fill,) = [t for day in perf["transactions"] for t in day]
+    # Sized as a quarter of the portfolio (the override halved the half), and
+    # the zero target placed nothing (its order was not filled yet).
+    assert 0.23 < fill["amount"] * fill["price"] / 50_000 < 0.27
+
+
 def test_zero_target_on_a_flat_position_still_meets_the_controls(demo: Path) -> None:
     """zipline's controls see zero orders too: one zero target uses up a count of one."""
 
