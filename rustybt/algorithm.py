@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any, TypeVar
 
 import numpy as np
@@ -263,7 +263,7 @@ class TradingAlgorithm:
         # _plain_order_to_target's state: this bar's (_order_lane), and the
         # assets it has checked in this session (session ns, {sid: ...}).
         self._lane: tuple[Any, ...] | None = None
-        self._ready_session: tuple[int, dict[Any, tuple[Asset, AssetClassPrecision]]] = (-1, {})
+        self._ready_session: tuple[int, dict[Any, tuple[Asset, Decimal]]] = (-1, {})
 
     # --- user functions -----------------------------------------------------
 
@@ -951,7 +951,7 @@ class TradingAlgorithm:
             known = self._tradeable.get(sid)
             if known is None or known[0] is not asset or not known[1] <= session_ns <= known[2]:
                 return _CHECK
-            entry = ready[sid] = (asset, known[3])
+            entry = ready[sid] = (asset, known[3]._quantity_step)
         row = prices[0]
         if row is None:
             price = spot(asset, "price")
@@ -962,24 +962,36 @@ class TradingAlgorithm:
         if type(price) is not float or price - price != 0.0:  # NaN, inf or not a float
             return _CHECK
         position = positions.get(asset)
-        held = ZERO if position is None else position.amount
         if target == 0:
-            amount = -held
+            if position is None:
+                return None
+            amount = -position.amount
         else:
             if asset.multiplier != 1:
                 return _CHECK
             if percent:
                 if self._last_sync is not self.datetime:
                     self._sync_last_sale_prices()
-                value = _fraction_of(worth, ledger.portfolio_value, target)
+                value = ledger.portfolio_value
+                # _fraction_of's memo, read inline: one fraction, one value a bar.
+                product = (
+                    worth[1].get(target) if worth[0] is value and type(target) is float else None
+                )
+                value = product or _fraction_of(worth, value, target)
             else:
                 value = to_decimal(target)
             dprice = to_decimal(price)
-            amount = (value / dprice if dprice else ZERO) - held
+            amount = value / dprice if dprice else ZERO
+            if position is not None:
+                amount -= position.amount
         if not amount:
             return None
-        # _round_order's rule: near-integers snap, then toward zero.
-        quantity = entry[1].quantity(_snap_near_integer(amount))
+        # _round_order's rule, inlined: near-integers snap, then toward zero by
+        # the quantity step (AssetClassPrecision.quantity of a finite Decimal).
+        nearest = amount.to_integral_value()
+        if abs(amount - nearest) <= _NEAR_INTEGER:
+            amount = nearest
+        quantity = amount.quantize(entry[1], rounding=ROUND_DOWN)
         if not quantity:
             return None
         return order_market(asset, quantity)
@@ -987,7 +999,7 @@ class TradingAlgorithm:
     def _order_lane(self) -> tuple[Any, ...] | None:
         """What :meth:`_plain_order_to_target` needs at this bar, or None when it cannot run.
 
-        ``(datetime, session in ns, {sid: (asset, precision rules)} of the assets
+        ``(datetime, session in ns, {sid: (asset, quantity step)} of the assets
         checked this session, BarData.spot, positions, ledger,
         blotter.order_market, [portfolio value, {fraction: its value}], [the
         bar's price row once BarData holds it, the portal's column by sid, its
