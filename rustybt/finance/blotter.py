@@ -275,6 +275,9 @@ class SimulationBlotter:
         bracket children) since the loop last collected them.
     slippage_models, commission_models : dict[type, model]
         Models by asset class.
+    archive_batch : int
+        How many closed plain market orders wait, live, before they move
+        together into the order book's columns (default 512).
 
     Examples
     --------
@@ -301,9 +304,11 @@ class SimulationBlotter:
         }
         self.open_orders: dict[Asset, list[Order]] = defaultdict(list)
         self.orders: OrderBook = OrderBook()
-        # Orders closed by the last get_transactions: archived at the next one,
-        # once the loop has recorded them.
+        # Orders closed by earlier get_transactions calls, not yet archived:
+        # archived together once at least archive_batch of them wait and the
+        # loop has recorded them (a batch costs about as much as an order).
         self._closed: list[Order] = []
+        self.archive_batch = 512
         # The closed list of the last get_transactions call if the plain lane
         # made it: its orders have left open_orders already.
         self._left_open: list[Order] | None = None
@@ -669,8 +674,18 @@ class SimulationBlotter:
         for order, txn in zip(orders, fills, strict=True):
             if txn is None:
                 continue
-            cost = ZERO if free else commission_model.calculate(order, txn)
-            if _book_fill(order, txn, cost, transactions, commissions):
+            if free:
+                # _book_fill without a commission: a plain open order closes
+                # when it has filled its amount (its status stays open).
+                filled = order.filled
+                order.filled = filled = filled + txn.amount if filled else txn.amount
+                order.dt = txn.dt
+                transactions.append(txn)
+                closes = filled == order.amount
+            else:
+                cost = commission_model.calculate(order, txn)
+                closes = _book_fill(order, txn, cost, transactions, commissions)
+            if closes:
                 closed.append(order)
                 del open_orders[order.asset]
 
@@ -735,15 +750,19 @@ class SimulationBlotter:
     def prune_orders(self, closed_orders: Iterable[Order]) -> None:
         """Drop closed orders from :attr:`open_orders` (and assets left without orders).
 
-        Plain market orders closed by the previous call's batch move into the
-        order book's columns (:meth:`OrderBook.archive`); this batch stays
-        live until the next call, so the caller can still record them.
+        Plain market orders closed by earlier calls move into the order book's
+        columns (:meth:`OrderBook.archive`), at least :attr:`archive_batch` at
+        a time; this call's orders stay live until the next call at least, so
+        the caller can still record them.
         """
-        self.orders.archive(self._closed)
+        pending = self._closed
+        if len(pending) >= self.archive_batch:
+            self.orders.archive(pending)
+            pending = self._closed = []
         left_open = closed_orders is self._left_open
         self._left_open = None
         closed_orders = list(closed_orders)
-        self._closed = closed_orders
+        pending.extend(closed_orders)
         if left_open:
             return
         for order in closed_orders:

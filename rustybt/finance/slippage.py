@@ -24,7 +24,7 @@ from __future__ import annotations
 import abc
 import math
 from collections.abc import Iterator, Sequence
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from rustybt.exceptions import ParameterValidationError
@@ -265,11 +265,16 @@ class NoSlippage(SlippageModel):
             if not volume or volume != volume or close - close != 0.0:
                 fills.append(None)
                 continue
-            rules = rules_of.get(type(asset))
-            if rules is None:
-                rules = rules_of[type(asset)] = precision.for_asset(asset)
+            known = rules_of.get(type(asset))
+            if known is None:
+                rules = precision.for_asset(asset)
+                known = rules_of[type(asset)] = (rules, rules.quantity_quantum)
+            rules, step = known
             filled = order.filled
-            amount = rules.quantity(order.amount - filled if filled else order.amount)
+            # rules.quantity of a finite Decimal, inlined (a zero places no fill).
+            amount = (order.amount - filled if filled else order.amount).quantize(
+                step, rounding=ROUND_DOWN
+            )
             if not amount:
                 fills.append(None)
                 continue

@@ -452,6 +452,7 @@ def test_maker_taker_through_the_blotter(bundle: Bundle, mov: Asset) -> None:
 
 
 def test_filled_market_orders_are_archived_and_rebuilt(sim: Sim, mov: Asset, thn: Asset) -> None:
+    sim.blotter.archive_batch = 1  # archive at every bar
     plain = sim.order(0, mov, 10)
     limit = sim.order(0, mov, 5, LimitOrder(1.0))  # never fills at these prices
     partial = sim.order(0, thn, 150)  # 100 shares a bar: two bars to fill
@@ -475,6 +476,25 @@ def test_filled_market_orders_are_archived_and_rebuilt(sim: Sim, mov: Asset, thn
         book[plain] = rebuilt
     with pytest.raises(KeyError):
         del book[plain]
+
+
+def test_closed_orders_wait_live_for_a_batch(sim: Sim, mov: Asset, thn: Asset) -> None:
+    """Filled orders stay live until archive_batch of them wait, then move together."""
+    sim.blotter.archive_batch = 3
+    book = sim.blotter.orders
+    first = sim.order(0, mov, 10)
+    sim.bar(1)
+    second = sim.order(1, mov, 5)
+    sim.bar(2)
+    sim.bar(3)  # two wait: fewer than three
+    assert first in book._live and second in book._live
+    third, fourth = sim.order(3, mov, -5), sim.order(3, thn, 20)
+    sim.bar(4)  # four wait, but this bar's two are not recorded yet
+    assert {first, second, third, fourth} <= set(book._live)
+    sim.bar(5)
+    assert not {first, second, third, fourth} & set(book._live)
+    assert [book[i].filled for i in (first, second, third, fourth)] == [10, 5, -5, 20]
+    assert all(book[i].status == OrderStatus.FILLED for i in (first, second, third, fourth))
 
 
 def test_only_plain_whole_fills_are_archivable(sim: Sim, mov: Asset) -> None:
