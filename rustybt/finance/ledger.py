@@ -345,15 +345,20 @@ class PositionTracker:
         self._stats = None
         prices = _current_prices(data_portal, list(positions), dt, self.data_frequency)
         for_asset = self.precision.for_asset
-        rules_of: dict[type, AssetClassPrecision] = {}
+        # Per asset class: its price rule, or None when the price is the float's
+        # Decimal as is (no price places: to_decimal, called directly).
+        rules_of: dict[type, AssetClassPrecision | None] = {}
         for position, p in zip(positions.values(), prices, strict=True):
             if p != p:  # NaN: no price yet, keep the previous mark
                 continue
             if position.mark != p:
-                rules = rules_of.get(type(position.asset))
-                if rules is None:
-                    rules = rules_of[type(position.asset)] = for_asset(position.asset)
-                position.last_sale_price = rules.price(p)
+                kind = type(position.asset)
+                if kind in rules_of:
+                    rule = rules_of[kind]
+                else:
+                    rules = for_asset(position.asset)
+                    rule = rules_of[kind] = None if rules.price_places is None else rules
+                position.last_sale_price = to_decimal(p) if rule is None else rule.price(p)
                 position.mark = p
             position.last_sale_date = dt
 
@@ -382,11 +387,11 @@ class PositionTracker:
                 exposure *= price_multiplier(asset)
             else:
                 value = exposure
-            if exposure > 0:
+            if exposure > ZERO:
                 longs += 1
                 long_value += value
                 long_exposure += exposure
-            elif exposure < 0:
+            elif exposure < ZERO:
                 shorts += 1
                 short_value += value
                 short_exposure += exposure
