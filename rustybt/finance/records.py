@@ -27,10 +27,12 @@ True
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, overload
 
 import numpy as np
+import numpy.typing as npt
 
 from rustybt.finance.order import Order, OrderStatus
 from rustybt.finance.position import Position
@@ -152,24 +154,25 @@ class Records(Sequence[dict[str, Any]]):
 
 
 def _object_column(values: tuple[Any, ...], codable: bool) -> tuple[Any, ...]:
-    first = values[0]
-    if all(v is first for v in values):
-        return ("same", first)
+    # By identity, through C-level maps: a session's column has thousands of rows.
+    ids = list(map(id, values))
+    if ids.count(ids[0]) == len(ids):
+        return ("same", values[0])
     if not codable:
         return ("objects", values)
-    distinct = {id(v): v for v in values}
+    distinct = dict(zip(ids, values, strict=True))
     if len(distinct) <= 255 and len(distinct) * 4 < len(values):
         # A few objects repeated (a bar's timestamp): one byte per row.
         position = {key: i for i, key in enumerate(distinct)}
-        codes = np.fromiter((position[id(v)] for v in values), np.uint8, len(values))
+        codes = np.fromiter(map(position.__getitem__, ids), np.uint8, len(values))
         return ("coded", codes, tuple(distinct.values()))
     return ("objects", values)
 
 
 def _number_column(
-    values: tuple[float, ...], decoder: Callable[[float], Any], codable: bool
+    values: npt.NDArray[np.float64], decoder: Callable[[float], Any], codable: bool
 ) -> tuple[Any, ...]:
-    array = np.array(values, dtype=np.float64)
+    array = np.asarray(values, dtype=np.float64)
     first = array[0]
     if (array == first).all() or (first != first and np.isnan(array).all()):
         return ("same", decoder(float(first)))
@@ -189,25 +192,49 @@ _CODABLE = frozenset({"dt", "created", "status", "stop_reached", "limit_reached"
 
 def _build(
     keys: tuple[str, ...],
-    object_keys: tuple[str, ...],
     kinds: dict[str, str],
-    rows_objects: Sequence[tuple[Any, ...]],
-    rows_numbers: Sequence[tuple[float, ...]],
+    objects: dict[str, tuple[Any, ...]],
+    numbers: dict[str, Any],
+    n: int,
 ) -> Records:
-    """Records of the rows; columns where every row has the same value keep one."""
-    n = len(rows_objects)
+    """Records of ``n`` rows given by column: ``objects`` (tuples of references)
+    and ``numbers`` (float64 arrays, or a column already stored as ``("same",
+    value)``); columns where every row has the same value keep one."""
     if not n:
         return Records(keys, tuple(("same", None) for _ in keys), 0)
-    objects = dict(zip(object_keys, zip(*rows_objects, strict=True), strict=True))
-    numeric = [k for k in keys if k not in objects]
-    numbers = dict(zip(numeric, zip(*rows_numbers, strict=True), strict=True))
-    columns = tuple(
-        _object_column(objects[k], k in _CODABLE)
-        if k in objects
-        else _number_column(numbers[k], _DECODE[kinds[k]], k in _CODABLE)
-        for k in keys
-    )
-    return Records(keys, columns, n)
+    columns = []
+    for k in keys:
+        if k in objects:
+            columns.append(_object_column(objects[k], k in _CODABLE))
+            continue
+        values = numbers[k]
+        if type(values) is tuple:  # a column known to hold one value
+            columns.append(values)
+        else:
+            columns.append(_number_column(values, _DECODE[kinds[k]], k in _CODABLE))
+    return Records(keys, tuple(columns), n)
+
+
+def _floats(values: Iterable[Any], n: int) -> npt.NDArray[np.float64]:
+    """``float`` of each value (Decimals, mostly), as an array (one C loop)."""
+    values = list(values)
+    if n and list(map(id, values)).count(id(values[0])) == n:  # one object (a zero commission)
+        return np.full(n, float(values[0]))
+    return np.fromiter(map(float, values), np.float64, n)
+
+
+def _optional_column(values: list[Any], n: int) -> Any:
+    """Optional floats (None as NaN): ``("same", None)`` when all are None."""
+    if values.count(None) == n:
+        return ("same", None)
+    return np.array([_NAN if v is None else v for v in values], dtype=np.float64)
+
+
+def _flag_column(values: list[bool], n: int) -> Any:
+    """Flags: ``("same", False)`` when none is set."""
+    if values.count(False) == n:
+        return ("same", False)
+    return np.array(values, dtype=np.float64)
 
 
 _ORDER_KEYS = (
@@ -225,7 +252,6 @@ _ORDER_KEYS = (
     "sid",
     "status",
 )
-_ORDER_OBJECTS = ("id", "dt", "reason", "created", "sid")
 _ORDER_KINDS = {
     "amount": "number",
     "filled": "number",
@@ -237,7 +263,17 @@ _ORDER_KINDS = {
     "status": "status",
 }
 _NAN = math.nan
-_FILLED = float(OrderStatus.FILLED)  # the status of an order with nothing left to fill
+_FILLED = float(OrderStatus.FILLED)
+_ID, _DT, _REASON, _CREATED, _ASSET = map(
+    operator.attrgetter, ("id", "dt", "reason", "created", "asset")
+)
+_AMOUNT, _FILLED_AMOUNT, _COMMISSION = map(operator.attrgetter, ("amount", "filled", "commission"))
+_STOP, _LIMIT, _STOP_REACHED, _LIMIT_REACHED, _BROKER_ID = map(
+    operator.attrgetter, ("stop", "limit", "stop_reached", "limit_reached", "broker_order_id")
+)
+_ORDER_ID, _PRICE = map(
+    operator.attrgetter, ("order_id", "price")
+)  # the status of an order with nothing left to fill
 
 
 def order_records(orders: Iterable[Order]) -> Records | list[dict[str, Any]]:
@@ -247,59 +283,80 @@ def order_records(orders: Iterable[Order]) -> Records | list[dict[str, Any]]:
     list with any of them is returned as plain dicts.
     """
     orders = list(orders)
-    if any(o.broker_order_id is not None for o in orders):
+    n = len(orders)
+    if list(map(_BROKER_ID, orders)).count(None) != n:
         return [o.to_dict() for o in orders]
-    objects = [(o.id, o.dt, o.reason, o.created, o.asset) for o in orders]
-    numbers = []
-    for o in orders:
-        # A session records thousands of orders, most filled whole (with the
-        # order's own Decimal): one conversion for both, and no status call.
-        amount, filled = o.amount, o.filled
-        whole = filled is amount or filled == amount
-        as_float = float(amount)
-        numbers.append(
-            (
-                as_float,
-                as_float if whole else float(filled),
-                float(o.commission),
-                _NAN if o.stop is None else o.stop,
-                _NAN if o.limit is None else o.limit,
-                1.0 if o.stop_reached else 0.0,
-                1.0 if o.limit_reached else 0.0,
-                _FILLED if whole else float(o.status),
-            )
+    # Column by column, through C-level getters: a session records thousands
+    # of orders, most filled whole (with the order's own Decimal).
+    amounts = list(map(_AMOUNT, orders))
+    filleds = list(map(_FILLED_AMOUNT, orders))
+    whole = list(map(operator.eq, filleds, amounts))
+    amount_floats = _floats(amounts, n)
+    numbers: dict[str, Any] = {"amount": amount_floats}
+    if whole.count(True) == n:
+        numbers["filled"] = amount_floats
+        numbers["status"] = ("same", OrderStatus.FILLED)
+    else:
+        numbers["filled"] = _floats(filleds, n)
+        numbers["status"] = np.array(
+            [_FILLED if w else float(o.status) for o, w in zip(orders, whole, strict=True)],
+            dtype=np.float64,
         )
-    return _build(_ORDER_KEYS, _ORDER_OBJECTS, _ORDER_KINDS, objects, numbers)
+    numbers["commission"] = _floats(map(_COMMISSION, orders), n)
+    numbers["stop"] = _optional_column(list(map(_STOP, orders)), n)
+    numbers["limit"] = _optional_column(list(map(_LIMIT, orders)), n)
+    numbers["stop_reached"] = _flag_column(list(map(_STOP_REACHED, orders)), n)
+    numbers["limit_reached"] = _flag_column(list(map(_LIMIT_REACHED, orders)), n)
+    objects = {
+        "id": tuple(map(_ID, orders)),
+        "dt": tuple(map(_DT, orders)),
+        "reason": tuple(map(_REASON, orders)),
+        "created": tuple(map(_CREATED, orders)),
+        "sid": tuple(map(_ASSET, orders)),
+    }
+    return _build(_ORDER_KEYS, _ORDER_KINDS, objects, numbers, n)
 
 
 _TXN_KEYS = ("amount", "dt", "price", "order_id", "sid", "commission")
-_TXN_OBJECTS = ("dt", "order_id", "sid")
 _TXN_KINDS = {"amount": "number", "price": "float", "commission": "optional"}
 
 
 def transaction_records(transactions: Iterable[Transaction]) -> Records:
     """zipline's transaction dicts (as :meth:`Transaction.to_dict`), stored compactly."""
     txns = list(transactions)
-    objects = [(t.dt, t.order_id, t.asset) for t in txns]
-    numbers = [
-        (
-            float(t.amount),
-            float(t.price),
-            _NAN if t.commission is None else float(t.commission),
-        )
-        for t in txns
-    ]
-    return _build(_TXN_KEYS, _TXN_OBJECTS, _TXN_KINDS, objects, numbers)
+    n = len(txns)
+    commissions = list(map(_COMMISSION, txns))
+    objects = {
+        "dt": tuple(map(_DT, txns)),
+        "order_id": tuple(map(_ORDER_ID, txns)),
+        "sid": tuple(map(_ASSET, txns)),
+    }
+    numbers = {
+        "amount": _floats(map(_AMOUNT, txns), n),
+        "price": _floats(map(_PRICE, txns), n),
+        "commission": _optional_column(
+            [None if c is None else float(c) for c in commissions]
+            if commissions.count(None) != n
+            else commissions,
+            n,
+        ),
+    }
+    return _build(_TXN_KEYS, _TXN_KINDS, objects, numbers, n)
 
 
 _POSITION_KEYS = ("sid", "amount", "cost_basis", "last_sale_price")
-_POSITION_OBJECTS = ("sid",)
 _POSITION_KINDS = {"amount": "number", "cost_basis": "float", "last_sale_price": "float"}
 
 
 def position_records(positions: Iterable[Position]) -> Records:
     """zipline's position dicts (as :meth:`Position.to_dict`) of the non-flat positions."""
     held = [p for p in positions if p.amount != 0]
-    objects = [(p.asset,) for p in held]
-    numbers = [p.float_values() for p in held]
-    return _build(_POSITION_KEYS, _POSITION_OBJECTS, _POSITION_KINDS, objects, numbers)
+    n = len(held)
+    values = [p.float_values() for p in held]
+    columns = list(zip(*values, strict=True)) if n else [(), (), ()]
+    objects = {"sid": tuple(map(_ASSET, held))}
+    numbers = {
+        key: np.array(column, dtype=np.float64)
+        for key, column in zip(("amount", "cost_basis", "last_sale_price"), columns, strict=True)
+    }
+    return _build(_POSITION_KEYS, _POSITION_KINDS, objects, numbers, n)

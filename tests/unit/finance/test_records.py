@@ -58,6 +58,39 @@ def test_order_records_equal_to_dict() -> None:
     assert [r["status"] for r in records] == [e["status"] for e in expected]
 
 
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.integers(-500, 500).filter(bool),
+            st.sampled_from(["none", "whole", "part"]),
+            st.sampled_from([T0, T1]),
+            st.none() | st.floats(1.0, 50.0),
+            st.sampled_from([Decimal(0), Decimal("0.35")]),
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_order_records_equal_to_dict_column_by_column(
+    rows: list[tuple[int, str, pd.Timestamp, float | None, Decimal]],
+) -> None:
+    """Columns that repeat (one dt, no stops, zero commissions, all filled) or not."""
+    orders = []
+    for amount, fill, dt, stop, commission in rows:
+        order = Order(T0, AAA if amount % 2 else BBB, amount, stop=stop)
+        if fill == "whole":
+            order.filled = order.amount
+        elif fill == "part":
+            order.filled = Decimal(amount // 2)
+        order.dt, order.commission = dt, commission
+        orders.append(order)
+    records = order_records(orders)
+    assert isinstance(records, Records)
+    expected = [o.to_dict() for o in orders]
+    assert list(records) == expected
+    assert [type(r["amount"]) for r in records] == [type(e["amount"]) for e in expected]
+
+
 def test_order_records_with_broker_ids_are_plain_dicts() -> None:
     order = Order(T0, AAA, 1)
     order.broker_order_id = "B-1"
@@ -73,12 +106,15 @@ def test_order_records_with_broker_ids_are_plain_dicts() -> None:
     ),
     prices=st.decimals(min_value="0.0001", max_value="100000", places=4),
     commission=st.none() | st.decimals(min_value=0, max_value=100, places=2),
+    mixed=st.booleans(),
 )
 def test_transaction_records_equal_to_dict(
-    amounts: list[Decimal], prices: Decimal, commission: Decimal | None
+    amounts: list[Decimal], prices: Decimal, commission: Decimal | None, mixed: bool
 ) -> None:
     txns = [
-        Transaction(AAA if i % 2 else BBB, a, T0, prices, f"o{i}", commission)
+        Transaction(
+            AAA if i % 2 else BBB, a, T0, prices, f"o{i}", None if mixed and i % 3 else commission
+        )
         for i, a in enumerate(amounts)
     ]
     records = transaction_records(txns)
