@@ -48,6 +48,7 @@ from rustybt.finance.precision import (
     ZERO,
     AssetClassPrecision,
     PrecisionConfig,
+    recent_decimal,
     to_decimal,
 )
 from rustybt.sim.events import Event, EventManager, scheduled_event
@@ -944,7 +945,10 @@ class TradingAlgorithm:
             if lane is None:
                 return _CHECK
         _, session_ns, ready, spot, positions, ledger, order_market, worth, prices = lane
-        sid = getattr(asset, "sid", None)
+        try:
+            sid = asset.sid
+        except AttributeError:  # not an asset: the checked path names the problem
+            return _CHECK
         entry = ready.get(sid)
         if entry is None or entry[0] is not asset:
             # First order for the asset this session: its cached tradeable span.
@@ -980,7 +984,7 @@ class TradingAlgorithm:
                 value = product or _fraction_of(worth, value, target)
             else:
                 value = to_decimal(target)
-            dprice = to_decimal(price)
+            dprice = recent_decimal(price) or to_decimal(price)
             amount = value / dprice if dprice else ZERO
             if position is not None:
                 amount -= position.amount

@@ -83,7 +83,7 @@ def _delegate_target(name: str, percent: bool) -> Callable[..., Any]:
             style is None
             and limit_price is None
             and stop_price is None
-            and getattr(type(algo), name) is method
+            and (type(algo) is TradingAlgorithm or getattr(type(algo), name) is method)
         ):
             placed = algo._plain_order_to_target(asset, target, percent)
             if placed is not _CHECK:

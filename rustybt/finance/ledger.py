@@ -53,6 +53,7 @@ from rustybt.finance.precision import (
     ZERO,
     AssetClassPrecision,
     PrecisionConfig,
+    recent_decimal,
     to_decimal,
 )
 from rustybt.finance.records import (
@@ -358,7 +359,9 @@ class PositionTracker:
                 else:
                     rules = for_asset(position.asset)
                     rule = rules_of[kind] = None if rules.price_places is None else rules
-                position.last_sale_price = to_decimal(p) if rule is None else rule.price(p)
+                position.last_sale_price = (
+                    (recent_decimal(p) or to_decimal(p)) if rule is None else rule.price(p)
+                )
                 position.mark = p
             position.last_sale_date = dt
 

@@ -29,7 +29,12 @@ from typing import Any
 
 from rustybt.exceptions import ParameterValidationError
 from rustybt.finance.order import Order
-from rustybt.finance.precision import DEFAULT_PRECISION, PrecisionConfig, to_decimal
+from rustybt.finance.precision import (
+    DEFAULT_PRECISION,
+    PrecisionConfig,
+    recent_decimal,
+    to_decimal,
+)
 from rustybt.finance.transaction import Transaction
 
 __all__ = [
@@ -268,8 +273,12 @@ class NoSlippage(SlippageModel):
             known = rules_of.get(type(asset))
             if known is None:
                 rules = precision.for_asset(asset)
-                known = rules_of[type(asset)] = (rules, rules.quantity_quantum)
-            rules, step = known
+                # The price rule: None when the price is the float's Decimal as is.
+                known = rules_of[type(asset)] = (
+                    None if rules.price_places is None else rules,
+                    rules.quantity_quantum,
+                )
+            rule, step = known
             filled = order.filled
             # rules.quantity of a finite Decimal, inlined (a zero places no fill).
             amount = (order.amount - filled if filled else order.amount).quantize(
@@ -281,7 +290,10 @@ class NoSlippage(SlippageModel):
             if not filled and amount == order.amount:
                 amount = order.amount
             last = (asset, close, volume, amount)
-            fills.append(Transaction(asset, amount, dt, rules.price(close), order.id))
+            price = (
+                (recent_decimal(close) or to_decimal(close)) if rule is None else rule.price(close)
+            )
+            fills.append(Transaction(asset, amount, dt, price, order.id))
         if last is not None:
             # The state the base class leaves: that of the last asset filled.
             self._bar_asset, self._bar_close, self._bar_volume, amount = last
