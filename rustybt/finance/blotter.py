@@ -34,6 +34,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, MutableMapping
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 from rustybt.assets import Asset, Equity
@@ -46,7 +47,7 @@ from rustybt.finance.execution import (
     MarketOrder,
     OCOOrder,
 )
-from rustybt.finance.order import _MARKET, Order, OrderStatus, as_order_amount
+from rustybt.finance.order import _LIVE, _MARKET, Order, OrderStatus, as_order_amount
 from rustybt.finance.precision import DEFAULT_PRECISION, PrecisionConfig
 from rustybt.finance.slippage import FixedBasisPointsSlippage, SlippageModel
 from rustybt.finance.transaction import Transaction
@@ -125,12 +126,12 @@ class _Filled:
     __slots__ = ("amount", "asset", "commission", "created", "dt", "ids")
 
     def __init__(self, orders: list[Order]) -> None:
-        self.ids = tuple(o.id for o in orders)
-        self.asset = tuple(o.asset for o in orders)
-        self.amount = tuple(o.amount for o in orders)
-        self.dt = _column([o.dt for o in orders])
-        self.created = _column([o.created for o in orders])
-        self.commission = _column([o.commission for o in orders])
+        self.ids = tuple(map(_ID, orders))
+        self.asset = tuple(map(_ASSET, orders))
+        self.amount = tuple(map(_AMOUNT, orders))
+        self.dt = _column(list(map(_DT, orders)))
+        self.created = _column(list(map(_CREATED, orders)))
+        self.commission = _column(list(map(_COMMISSION, orders)))
 
     def rebuild(self, order_id: str) -> Order:
         i = self.ids.index(order_id)
@@ -153,10 +154,15 @@ class _Same:
 
 
 def _column(values: list[Any]) -> tuple[Any, ...] | _Same:
-    first = values[0]
-    if all(v is first for v in values):
-        return _Same(first)
+    ids = list(map(id, values))
+    if ids.count(ids[0]) == len(ids):
+        return _Same(values[0])
     return tuple(values)
+
+
+_ID, _ASSET, _AMOUNT, _DT, _CREATED, _COMMISSION = map(
+    attrgetter, ("id", "asset", "amount", "dt", "created", "commission")
+)
 
 
 def _at(column: tuple[Any, ...] | _Same, i: int) -> Any:
@@ -239,7 +245,19 @@ class OrderBook(MutableMapping[str, Order]):
     def archive(self, orders: Iterable[Order]) -> None:
         """Move the archivable ``orders`` from the live dict into one column batch."""
         live = self._live
-        batch = [o for o in orders if live.get(o.id) is o and self.archivable(o)]
+        # archivable(), inlined: a batch has hundreds of orders.
+        batch = [
+            o
+            for o in orders
+            if live.get(o.id) is o
+            and o.filled == o.amount
+            and type(o.style) is MarketOrder
+            and o._status == OrderStatus.OPEN
+            and o.reason is None
+            and o.broker_order_id is None
+            and o.parent_id is None
+            and not o.linked_ids
+        ]
         if not batch:
             return
         filled = _Filled(batch)
@@ -635,7 +653,12 @@ class SimulationBlotter:
             if len(asset_orders) != 1:
                 return None
             order = asset_orders[0]
-            if order.style is not _MARKET or order.linked_ids or not order.open:
+            if (
+                order.style is not _MARKET
+                or order.linked_ids
+                or order.amount == order.filled  # Order.open, inlined
+                or order._status not in _LIVE
+            ):
                 return None
             seen = models.get(type(asset))
             if seen is None:
