@@ -375,11 +375,30 @@ class PositionTracker:
         return self._stats
 
     def _compute_stats(self) -> PositionStats:
-        long_value = short_value = long_exposure = short_exposure = ZERO
-        longs = shorts = 0
         # Whether each asset class is a future (asset_type is a class
         # attribute), asked once: this runs once a bar for every position.
         futures: dict[type, bool] = {}
+        # Without futures, a position's exposure is its value: two sums, not four.
+        long_value = short_value = ZERO
+        longs = shorts = 0
+        for asset, position in self.positions.items():
+            future = futures.get(type(asset))
+            if future is None:
+                future = futures[type(asset)] = is_future(asset)
+            if future:
+                return self._compute_stats_with_futures(futures)
+            value = position.amount * position.last_sale_price
+            if value > ZERO:
+                longs += 1
+                long_value += value
+            elif value < ZERO:
+                shorts += 1
+                short_value += value
+        return PositionStats(long_value, short_value, long_value, short_value, longs, shorts)
+
+    def _compute_stats_with_futures(self, futures: dict[type, bool]) -> PositionStats:
+        long_value = short_value = long_exposure = short_exposure = ZERO
+        longs = shorts = 0
         for asset, position in self.positions.items():
             exposure = position.amount * position.last_sale_price
             future = futures.get(type(asset))

@@ -292,6 +292,25 @@ class _Future(Asset):
     asset_type: ClassVar[str] = "future"
 
 
+def test_stats_of_equities_and_futures_together(bundle: Bundle) -> None:
+    """A future among equities: its exposure counts with the multiplier, its value not."""
+    aaa, bbb = bundle.asset(1), bundle.asset(2)
+    es = _Future(100, exchange_info_for("CME", "XNYS"), symbol="ES", multiplier=50.0)
+    ledger = new_ledger(bundle, 100_000)
+    t = close_of(bundle, 0)
+    ledger.process_transaction(fill(aaa, 10, "100", t))
+    ledger.process_transaction(fill(bbb, -5, "41", t))
+    tracker = ledger.position_tracker
+    equities_only = tracker.stats
+    assert (equities_only.long_value, equities_only.long_exposure) == (D(1000), D(1000))
+    assert (equities_only.short_value, equities_only.short_exposure) == (D(-205), D(-205))
+    ledger.process_transaction(fill(es, -2, "20", t))
+    stats = tracker.stats
+    assert (stats.long_value, stats.short_value) == (D(1000), D(-205))
+    assert (stats.long_exposure, stats.short_exposure) == (D(1000), D(-205) - D(2000))
+    assert (stats.longs_count, stats.shorts_count) == (1, 2)
+
+
 def test_futures_settle_price_changes_in_cash() -> None:
     es = _Future(100, exchange_info_for("CME", "XNYS"), symbol="ES", multiplier=50.0)
     ledger = Ledger(pd.DatetimeIndex(["2024-01-02"]), D(10_000), "daily")
