@@ -58,6 +58,8 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+# Bars.column_plan: reader columns, their slice if consecutive, the mask of empty ones.
+_ColumnPlan = tuple[IntArray, slice | None, npt.NDArray[np.bool_] | None]
 
 OHLCV_FIELDS: Final = frozenset({"open", "high", "low", "close", "volume"})
 OHLCVP_FIELDS: Final = OHLCV_FIELDS | {"price"}
@@ -266,6 +268,34 @@ class _Bars:
         self.colmap = colmap
         self._panels: dict[str, FloatArray] = {}
         self._close_index: npt.NDArray[np.signedinteger[Any]] | None = None
+        self._last_plan: tuple[IntArray, _ColumnPlan] | None = None
+
+    def column_plan(self, cols: IntArray) -> _ColumnPlan:
+        """How to read portal columns ``cols`` from the panels (kept for the last ``cols``).
+
+        ``(reader columns, their slice when they are consecutive, the mask of
+        columns without data or None)``. A strategy asks for the same
+        universe every bar, through the portal's cached column array.
+        """
+        last = self._last_plan
+        if last is not None and last[0] is cols:
+            return last[1]
+        rc = self.colmap[cols]
+        missing = rc < 0
+        mask = missing if missing.any() else None
+        consecutive = None
+        n = len(rc)
+        if (
+            mask is None
+            and n
+            and int(rc[-1]) - int(rc[0]) == n - 1
+            and np.array_equal(rc, np.arange(rc[0], rc[0] + n))
+        ):
+            consecutive = slice(int(rc[0]), int(rc[0]) + n)
+        plan = (rc, consecutive, mask)
+        # The array itself is kept, so its identity stays its own.
+        self._last_plan = (cols, plan)
+        return plan
 
     def panel(self, field: str) -> FloatArray:
         """The reader's (rows x reader columns) panel of an OHLCV field."""
@@ -1255,10 +1285,11 @@ class DataPortal:
 
     def _raw_block(self, bars: _Bars, field: str, cols: IntArray, a: int, b: int) -> FloatArray:
         """Unadjusted rows ``a:b``; empty columns NaN (volume 0)."""
-        rc = bars.colmap[cols]
+        rc, consecutive, missing = bars.column_plan(cols)
+        if consecutive is not None:  # a slice's copy, not a gather
+            return bars.panel(field)[a:b, consecutive].copy()
         values = bars.panel(field)[a:b, rc]
-        missing = rc < 0
-        if missing.any():
+        if missing is not None:
             values[:, missing] = 0.0 if field == "volume" else np.nan
         return values
 

@@ -512,6 +512,29 @@ def test_minute_bars_load_only_when_first_needed(bundle: Bundle) -> None:
     assert portal._minute_checked
 
 
+@pytest.mark.parametrize("sids", [[1, 2, 3, 4], [2, 3], [4, 2, 1], [3, 3, 1], [1, 99, 2], [99]])
+@pytest.mark.parametrize("field", ["close", "volume", "price"])
+def test_windows_of_many_assets_are_their_single_windows(
+    bundle: Bundle, sids: list[int], field: str
+) -> None:
+    """Consecutive columns are read as a slice, others gathered, unknown ones blank:
+    each column equals the asset's own window, asked for twice in a row."""
+    portal = bundle.portal()
+    s = bundle.sessions
+    unknown = Asset(99, bundle.asset(1).exchange_info, symbol="ZZZ")
+    assets = [unknown if sid == 99 else bundle.asset(sid) for sid in sids]
+    for _ in range(2):  # the second call reads through the kept column plan
+        frame = portal.get_history_window(assets, s[12], 6, "1d", field, "daily")
+        for i, asset in enumerate(assets):
+            got = frame.iloc[:, i].to_numpy()
+            if asset is unknown:
+                expected = np.full(6, 0.0 if field == "volume" else np.nan)
+            else:
+                expected = history(portal, asset, s[12], 6, field)
+            np.testing.assert_array_equal(got, expected)
+        frame.iloc[0, 0] = -1.0  # a window is a copy: the next one is unchanged
+
+
 def test_window_frames_are_the_constructors_frames(bundle: Bundle) -> None:
     """History frames built from their block equal ``pd.DataFrame(values, ...)``."""
     portal = bundle.portal()
