@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import runpy
 import threading
+import weakref
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -227,6 +228,34 @@ def _run_with(handle_data: Any, initialize: Any = None, **kwargs: Any) -> pd.Dat
     return rustybt.run_algorithm(
         "2018-01-02", "2018-01-10", init, 10_000, handle_data=handle_data, **kwargs
     )
+
+
+def test_collector_is_off_in_the_loop_and_cycles_go_at_the_session_end(demo: Path) -> None:
+    """A reference cycle dropped in a session is freed by the session's end; the
+    automatic collector is off while the loop runs and back on afterwards."""
+
+    class Node:
+        def __init__(self) -> None:
+            self.me = self  # a cycle: reference counting alone never frees it
+
+    seen: list[tuple[pd.Timestamp, bool, bool | None]] = []
+    dropped: list[tuple[pd.Timestamp, weakref.ref[Node]]] = []
+
+    def handle_data(context: Any, data: Any) -> None:
+        now = context.get_datetime()
+        alive = dropped[-1][1]() is not None if dropped else None
+        seen.append((now, gc.isenabled(), alive))
+        if not dropped or dropped[-1][0].date() != now.date():
+            dropped.append((now, weakref.ref(Node())))
+
+    assert gc.isenabled()
+    _run_with(handle_data, data_frequency="minute")
+    assert gc.isenabled()
+    assert seen and not any(enabled for _, enabled, _ in seen)
+    # Within its session the dropped cycle waits; the next session finds it freed.
+    firsts = [i for i, (now, _, _) in enumerate(seen) if i and seen[i - 1][0].date() != now.date()]
+    assert firsts and all(seen[i][2] is False for i in firsts)
+    assert seen[1][2] is True
 
 
 def test_user_exception_names_file_line_and_time(demo: Path) -> None:
