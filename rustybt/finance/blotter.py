@@ -245,19 +245,7 @@ class OrderBook(MutableMapping[str, Order]):
     def archive(self, orders: Iterable[Order]) -> None:
         """Move the archivable ``orders`` from the live dict into one column batch."""
         live = self._live
-        # archivable(), inlined: a batch has hundreds of orders.
-        batch = [
-            o
-            for o in orders
-            if live.get(o.id) is o
-            and o.filled == o.amount
-            and type(o.style) is MarketOrder
-            and o._status == OrderStatus.OPEN
-            and o.reason is None
-            and o.broker_order_id is None
-            and o.parent_id is None
-            and not o.linked_ids
-        ]
+        batch = [o for o in orders if live.get(o.id) is o and self.archivable(o)]
         if not batch:
             return
         filled = _Filled(batch)

@@ -224,7 +224,8 @@ def _floats(values: Iterable[Any], n: int) -> npt.NDArray[np.float64]:
 
 
 def _optional_column(values: list[Any], n: int) -> Any:
-    """Optional floats (None as NaN): ``("same", None)`` when all are None."""
+    """Optional numbers as floats (None as NaN; NumPy converts Decimals):
+    ``("same", None)`` when all are None."""
     if values.count(None) == n:
         return ("same", None)
     return np.array([_NAN if v is None else v for v in values], dtype=np.float64)
@@ -263,7 +264,7 @@ _ORDER_KINDS = {
     "status": "status",
 }
 _NAN = math.nan
-_FILLED = float(OrderStatus.FILLED)
+_FILLED = float(OrderStatus.FILLED)  # the status of an order with nothing left to fill
 _ID, _DT, _REASON, _CREATED, _ASSET = map(
     operator.attrgetter, ("id", "dt", "reason", "created", "asset")
 )
@@ -271,9 +272,7 @@ _AMOUNT, _FILLED_AMOUNT, _COMMISSION = map(operator.attrgetter, ("amount", "fill
 _STOP, _LIMIT, _STOP_REACHED, _LIMIT_REACHED, _BROKER_ID = map(
     operator.attrgetter, ("stop", "limit", "stop_reached", "limit_reached", "broker_order_id")
 )
-_ORDER_ID, _PRICE = map(
-    operator.attrgetter, ("order_id", "price")
-)  # the status of an order with nothing left to fill
+_ORDER_ID, _PRICE = map(operator.attrgetter, ("order_id", "price"))
 
 
 def order_records(orders: Iterable[Order]) -> Records | list[dict[str, Any]]:
@@ -325,7 +324,6 @@ def transaction_records(transactions: Iterable[Transaction]) -> Records:
     """zipline's transaction dicts (as :meth:`Transaction.to_dict`), stored compactly."""
     txns = list(transactions)
     n = len(txns)
-    commissions = list(map(_COMMISSION, txns))
     objects = {
         "dt": tuple(map(_DT, txns)),
         "order_id": tuple(map(_ORDER_ID, txns)),
@@ -334,12 +332,7 @@ def transaction_records(transactions: Iterable[Transaction]) -> Records:
     numbers = {
         "amount": _floats(map(_AMOUNT, txns), n),
         "price": _floats(map(_PRICE, txns), n),
-        "commission": _optional_column(
-            [None if c is None else float(c) for c in commissions]
-            if commissions.count(None) != n
-            else commissions,
-            n,
-        ),
+        "commission": _optional_column(list(map(_COMMISSION, txns)), n),
     }
     return _build(_TXN_KEYS, _TXN_KINDS, objects, numbers, n)
 
