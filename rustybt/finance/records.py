@@ -7,6 +7,8 @@ most of its memory and much of the garbage collector's work. A
 :class:`Records` stores the same values by column (object references in
 tuples, numbers in float64 arrays, a column of one repeated value once, a
 few values repeated as one-byte codes) and builds each dict when it is read.
+Fills need no columns: the ledger keeps every fill, unchanged, for the whole
+run, so their records hold the fill objects themselves.
 ``isinstance(records, list)`` is False: ``list(records)`` gives the list.
 
 A :class:`Records` is a :class:`~collections.abc.Sequence`: ``len``,
@@ -34,7 +36,7 @@ from typing import Any, overload
 import numpy as np
 import numpy.typing as npt
 
-from rustybt.finance.order import Order, OrderStatus
+from rustybt.finance.order import Order, OrderStatus, _plain_number
 from rustybt.finance.position import Position
 from rustybt.finance.transaction import Transaction
 
@@ -85,7 +87,8 @@ class Records(Sequence[dict[str, Any]]):
         uint8 codes, values)`` for a few values repeated, ``("objects",
         tuple)`` for object references, ``("numbers", float64 array,
         decoder)`` for numbers, turned back into the dict's value by
-        ``decoder``.
+        ``decoder``, ``("decimals", tuple, decoder)`` for Decimals held by
+        reference, turned into the dict's value by ``decoder`` when read.
     length
         The number of dicts.
     """
@@ -112,6 +115,8 @@ class Records(Sequence[dict[str, Any]]):
                 out[key] = column[1][i]
             elif kind == "coded":
                 out[key] = column[2][column[1][i]]
+            elif kind == "decimals":
+                out[key] = column[2](column[1][i])
             else:
                 out[key] = column[2](column[1][i].item())
         return out
@@ -272,7 +277,6 @@ _AMOUNT, _FILLED_AMOUNT, _COMMISSION = map(operator.attrgetter, ("amount", "fill
 _STOP, _LIMIT, _STOP_REACHED, _LIMIT_REACHED, _BROKER_ID = map(
     operator.attrgetter, ("stop", "limit", "stop_reached", "limit_reached", "broker_order_id")
 )
-_ORDER_ID, _PRICE = map(operator.attrgetter, ("order_id", "price"))
 
 
 def order_records(orders: Iterable[Order]) -> Records | list[dict[str, Any]]:
@@ -287,16 +291,20 @@ def order_records(orders: Iterable[Order]) -> Records | list[dict[str, Any]]:
         return [o.to_dict() for o in orders]
     # Column by column, through C-level getters: a session records thousands
     # of orders, most filled whole (with the order's own Decimal).
-    amounts = list(map(_AMOUNT, orders))
-    filleds = list(map(_FILLED_AMOUNT, orders))
-    whole = list(map(operator.eq, filleds, amounts))
-    amount_floats = _floats(amounts, n)
-    numbers: dict[str, Any] = {"amount": amount_floats}
+    # Quantities stay the orders' own Decimals (the order book keeps them
+    # anyway) and become numbers when read: no conversion at the session's end.
+    amounts = tuple(map(_AMOUNT, orders))
+    filleds = tuple(map(_FILLED_AMOUNT, orders))
+    numbers: dict[str, Any] = {"amount": ("decimals", amounts, _plain_number)}
+    # An order filled whole in one fill holds its amount's own Decimal as filled.
+    whole = list(map(operator.is_, filleds, amounts))
+    if whole.count(True) != n:
+        whole = list(map(operator.eq, filleds, amounts))
     if whole.count(True) == n:
-        numbers["filled"] = amount_floats
+        numbers["filled"] = numbers["amount"]
         numbers["status"] = ("same", OrderStatus.FILLED)
     else:
-        numbers["filled"] = _floats(filleds, n)
+        numbers["filled"] = ("decimals", filleds, _plain_number)
         numbers["status"] = np.array(
             [_FILLED if w else float(o.status) for o, w in zip(orders, whole, strict=True)],
             dtype=np.float64,
@@ -316,25 +324,34 @@ def order_records(orders: Iterable[Order]) -> Records | list[dict[str, Any]]:
     return _build(_ORDER_KEYS, _ORDER_KINDS, objects, numbers, n)
 
 
+class _FillRecords(Records):
+    """Records of fills kept as the :class:`Transaction` objects themselves.
+
+    The ledger keeps every fill for the whole run and a fill never changes,
+    so the session's records need only the references: no column is built
+    when the session closes, and each dict is built by
+    :meth:`Transaction.to_dict` when it is read.
+    """
+
+    __slots__ = ("_fills",)
+
+    def __init__(self, fills: tuple[Transaction, ...]) -> None:
+        super().__init__(_TXN_KEYS, (), len(fills))
+        self._fills = fills
+
+    def _row(self, i: int) -> dict[str, Any]:
+        return self._fills[i].to_dict()
+
+
 _TXN_KEYS = ("amount", "dt", "price", "order_id", "sid", "commission")
-_TXN_KINDS = {"amount": "number", "price": "float", "commission": "optional"}
 
 
 def transaction_records(transactions: Iterable[Transaction]) -> Records:
-    """zipline's transaction dicts (as :meth:`Transaction.to_dict`), stored compactly."""
-    txns = list(transactions)
-    n = len(txns)
-    objects = {
-        "dt": tuple(map(_DT, txns)),
-        "order_id": tuple(map(_ORDER_ID, txns)),
-        "sid": tuple(map(_ASSET, txns)),
-    }
-    numbers = {
-        "amount": _floats(map(_AMOUNT, txns), n),
-        "price": _floats(map(_PRICE, txns), n),
-        "commission": _optional_column(list(map(_COMMISSION, txns)), n),
-    }
-    return _build(_TXN_KEYS, _TXN_KINDS, objects, numbers, n)
+    """zipline's transaction dicts (as :meth:`Transaction.to_dict`), built when read.
+
+    The fills must not change afterwards (the ledger's never do).
+    """
+    return _FillRecords(tuple(transactions))
 
 
 _POSITION_KEYS = ("sid", "amount", "cost_basis", "last_sale_price")

@@ -62,7 +62,7 @@ def test_order_records_equal_to_dict() -> None:
     rows=st.lists(
         st.tuples(
             st.integers(-500, 500).filter(bool),
-            st.sampled_from(["none", "whole", "part"]),
+            st.sampled_from(["none", "whole", "equal", "part"]),
             st.sampled_from([T0, T1]),
             st.none() | st.floats(1.0, 50.0),
             st.sampled_from([Decimal(0), Decimal("0.35")]),
@@ -80,6 +80,8 @@ def test_order_records_equal_to_dict_column_by_column(
         order = Order(T0, AAA if amount % 2 else BBB, amount, stop=stop)
         if fill == "whole":
             order.filled = order.amount
+        elif fill == "equal":  # filled in parts: an equal Decimal, not the amount's own
+            order.filled = Decimal(int(order.amount))
         elif fill == "part":
             order.filled = Decimal(amount // 2)
         order.dt, order.commission = dt, commission
@@ -118,8 +120,11 @@ def test_transaction_records_equal_to_dict(
         for i, a in enumerate(amounts)
     ]
     records = transaction_records(txns)
+    assert isinstance(records, Records)
     assert len(records) == len(txns)
     assert records == [t.to_dict() for t in txns]
+    # The fills themselves are kept: a row's objects are the fill's.
+    assert all(r["dt"] is t.dt and r["sid"] is t.asset for r, t in zip(records, txns, strict=True))
 
 
 def test_position_records_skip_flat_and_match_to_dict() -> None:
@@ -163,8 +168,12 @@ def test_repeated_values_are_coded_and_decode_exactly() -> None:
     records = order_records(orders)
     assert isinstance(records, Records)
     kinds = {key: column[0] for key, column in zip(records._keys, records._columns, strict=True)}
-    # Two timestamps, five amounts and three statuses over 120 rows: coded.
-    assert kinds["dt"] == kinds["amount"] == kinds["status"] == "coded"
+    # Two timestamps and three statuses over 120 rows: coded.
+    assert kinds["dt"] == kinds["status"] == "coded"
+    # Quantities are the orders' own Decimals, turned into numbers when read.
+    assert kinds["amount"] == kinds["filled"] == "decimals"
+    amounts = records._columns[records._keys.index("amount")][1]
+    assert all(a is o.amount for a, o in zip(amounts, orders, strict=True))
     # Ids and assets are kept as references (they mostly differ row by row).
     assert kinds["id"] == kinds["sid"] == "objects" and kinds["reason"] == "same"
     assert records == [o.to_dict() for o in orders]
