@@ -296,19 +296,21 @@ def order_records(orders: Iterable[Order]) -> Records | list[dict[str, Any]]:
     amounts = tuple(map(_AMOUNT, orders))
     filleds = tuple(map(_FILLED_AMOUNT, orders))
     numbers: dict[str, Any] = {"amount": ("decimals", amounts, _plain_number)}
-    # An order filled whole in one fill holds its amount's own Decimal as filled.
-    whole = list(map(operator.is_, filleds, amounts))
-    if whole.count(True) != n:
-        whole = list(map(operator.eq, filleds, amounts))
-    if whole.count(True) == n:
+    # An order filled whole in one fill holds its amount's own Decimal as
+    # filled; the few others (open at the session's end) are compared.
+    statuses = np.full(n, _FILLED)
+    partial = False
+    shared = np.fromiter(map(operator.is_, filleds, amounts), bool, n)
+    for i in np.flatnonzero(~shared).tolist():
+        if filleds[i] != amounts[i]:
+            statuses[i] = float(orders[i].status)
+            partial = True
+    if partial:
+        numbers["filled"] = ("decimals", filleds, _plain_number)
+        numbers["status"] = statuses
+    else:
         numbers["filled"] = numbers["amount"]
         numbers["status"] = ("same", OrderStatus.FILLED)
-    else:
-        numbers["filled"] = ("decimals", filleds, _plain_number)
-        numbers["status"] = np.array(
-            [_FILLED if w else float(o.status) for o, w in zip(orders, whole, strict=True)],
-            dtype=np.float64,
-        )
     numbers["commission"] = _floats(map(_COMMISSION, orders), n)
     numbers["stop"] = _optional_column(list(map(_STOP, orders)), n)
     numbers["limit"] = _optional_column(list(map(_LIMIT, orders)), n)
