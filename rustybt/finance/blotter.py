@@ -49,6 +49,7 @@ from rustybt.finance.execution import (
 )
 from rustybt.finance.order import _LIVE, _MARKET, Order, OrderStatus, as_order_amount
 from rustybt.finance.precision import DEFAULT_PRECISION, PrecisionConfig
+from rustybt.finance.records import _one_object
 from rustybt.finance.slippage import FixedBasisPointsSlippage, SlippageModel
 from rustybt.finance.transaction import Transaction
 
@@ -154,8 +155,7 @@ class _Same:
 
 
 def _column(values: list[Any]) -> tuple[Any, ...] | _Same:
-    ids = list(map(id, values))
-    if ids.count(ids[0]) == len(ids):
+    if _one_object(values):
         return _Same(values[0])
     return tuple(values)
 

@@ -220,10 +220,15 @@ def _build(
     return Records(keys, tuple(columns), n)
 
 
+def _one_object(values: Sequence[Any]) -> bool:
+    """Whether every item of non-empty ``values`` is the same object (by identity, in C)."""
+    return list(map(id, values)).count(id(values[0])) == len(values)
+
+
 def _floats(values: Iterable[Any], n: int) -> npt.NDArray[np.float64]:
     """``float`` of each value (Decimals, mostly), as an array (one C loop)."""
     values = list(values)
-    if n and list(map(id, values)).count(id(values[0])) == n:  # one object (a zero commission)
+    if n and _one_object(values):  # a zero commission throughout
         return np.full(n, float(values[0]))
     return np.fromiter(map(float, values), np.float64, n)
 
