@@ -1,4 +1,9 @@
-"""The ``rustybt`` command group: options shared by every verb, and error reporting."""
+"""The ``rustybt`` command group: options shared by every verb, and error reporting.
+
+The group knows none of its verbs: each verb module attaches its commands to
+``main`` (``@main.command()``), and :mod:`rustybt.cli` imports them all, so
+the import graph runs one way, from the verbs to the group.
+"""
 
 from __future__ import annotations
 
@@ -45,9 +50,3 @@ class _Group(click.Group):
 def main(extension: tuple[str, ...], strict_extensions: bool, default_extension: bool) -> None:
     """rustybt: zipline-compatible backtesting in pure Python."""
     load_extensions(default_extension, extension, strict_extensions, os.environ)
-
-
-# Register the verbs (import for the side effect of attaching them to ``main``).
-from rustybt.cli import benchmark as _benchmark  # noqa: E402,F401
-from rustybt.cli import bundles as _bundles  # noqa: E402,F401
-from rustybt.cli import run as _run  # noqa: E402,F401

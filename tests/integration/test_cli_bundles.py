@@ -138,3 +138,17 @@ def test_python_dash_m_and_console_script(rustybt_root: Path) -> None:
     import rustybt
 
     assert not hasattr(rustybt, "rust_sum") and not hasattr(rustybt, "_RUST_AVAILABLE")
+
+
+def test_every_verb_is_attached_whatever_is_imported_first() -> None:
+    # A fresh interpreter importing only the group's module still gets every
+    # verb: the package (which attaches them) is imported before its modules.
+    code = "from rustybt.cli.main import main\nprint(' '.join(sorted(main.commands)))\n"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["benchmark", "bundles", "clean", "ingest", "run"]
+    help_text = subprocess.run(
+        [sys.executable, "-m", "rustybt", "--help"], capture_output=True, text=True
+    ).stdout
+    for verb in ("benchmark", "bundles", "clean", "ingest", "run"):
+        assert f"  {verb} " in help_text
