@@ -45,7 +45,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from rustybt.data.storage._panels import as_sid
+from rustybt.data.storage.bar_format import as_sid
 from rustybt.data.validation import validate_adjustments
 from rustybt.exceptions import (
     DataError,

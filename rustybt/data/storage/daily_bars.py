@@ -38,7 +38,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import pandas as pd
 import pyarrow as pa
 
-from rustybt.data.storage._panels import BarReader, BarWriter, Frequency, IntArray, session_label
+from rustybt.data.storage.bar_format import Frequency, IntArray, session_label
+from rustybt.data.storage.bar_reader import BarReader
+from rustybt.data.storage.bar_writer import BarWriter
 
 if TYPE_CHECKING:
     from pandas._libs import NaTType

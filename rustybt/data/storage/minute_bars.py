@@ -41,7 +41,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from rustybt.data.storage._panels import BarReader, BarWriter, Frequency, IntArray
+from rustybt.data.storage.bar_format import Frequency, IntArray
+from rustybt.data.storage.bar_reader import BarReader
+from rustybt.data.storage.bar_writer import BarWriter
 
 if TYPE_CHECKING:
     from pandas._libs import NaTType
