@@ -32,7 +32,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from rustybt.calendars import ExchangeCalendar
-from rustybt.data.bundles.csvdir import progress_bar
+from rustybt.data.bundles.progress import progress_bar
 
 __all__ = [
     "DEMO_END",

@@ -295,16 +295,16 @@ def test_bulk_and_per_file_paths_write_the_same_bundle(
         (tmp_path / "daily").mkdir(exist_ok=True)
         (tmp_path / "daily" / f"{symbol}.csv").write_text(text, newline="")
     used: list[bool] = []
-    real = csvdir._write_in_bulk
+    real = csvdir.write_in_bulk
 
     def spy(*args: object) -> bool:
         used.append(real(*args))  # type: ignore[arg-type]
         return used[-1]
 
-    monkeypatch.setattr(csvdir, "_write_in_bulk", spy)
+    monkeypatch.setattr(csvdir, "write_in_bulk", spy)
     fast = ingest_csvdir(csvdir_equities(["daily"], str(tmp_path)))
     assert used == [bulk]
-    monkeypatch.setattr(csvdir, "_write_in_bulk", lambda *args: False)
+    monkeypatch.setattr(csvdir, "write_in_bulk", lambda *args: False)
     slow = ingest_csvdir(csvdir_equities(["daily"], str(tmp_path)))
     expected, got = bundle_contents(slow.path), bundle_contents(fast.path)
     assert got.keys() == expected.keys()
