@@ -35,13 +35,22 @@ FIRST_LINE: Final[int] = 2
 
 @dataclass
 class Collected:
-    """What the bar pass learns about each sid, for the asset db and adjustments."""
+    """What the bar pass learns about each sid, for the asset db and adjustments.
+
+    Attributes
+    ----------
+    spans
+        Each sid's first and last session, over every timeframe.
+    splits, dividends
+        The adjustment rows found, one frame per file (or per bulk table).
+    """
 
     spans: dict[int, tuple[pd.Timestamp, pd.Timestamp]] = field(default_factory=dict)
     splits: list[pd.DataFrame] = field(default_factory=list)
     dividends: list[pd.DataFrame] = field(default_factory=list)
 
     def add_span(self, sid: int, first: pd.Timestamp, last: pd.Timestamp) -> None:
+        """Widen ``sid``'s span to cover ``first`` .. ``last``."""
         if sid in self.spans:
             old_first, old_last = self.spans[sid]
             first, last = min(first, old_first), max(last, old_last)
