@@ -114,10 +114,11 @@ def import_time_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
                 yield from import_time_statements(handler.body)
             yield from import_time_statements(node.orelse)
             yield from import_time_statements(node.finalbody)
-        elif isinstance(node, ast.With | ast.For | ast.While):
+        elif isinstance(node, ast.For | ast.While):
             yield from import_time_statements(node.body)
-            yield from import_time_statements(node.orelse if not isinstance(node, ast.With) else [])
-        elif isinstance(node, ast.ClassDef):
+            yield from import_time_statements(node.orelse)
+        elif isinstance(node, ast.With | ast.ClassDef):
+            # A class body runs when the class statement does.
             yield from import_time_statements(node.body)
 
 
@@ -365,6 +366,8 @@ def test_an_acyclic_graph_has_no_cycle() -> None:
         ("def f():\n    import os", False),
         ("class A:\n    import os", True),
         ("class A:\n    def f(self):\n        import os", False),
+        ("with x:\n    import os", True),
+        ("for x in y:\n    pass\nelse:\n    import os", True),
     ],
 )
 def test_which_imports_run_at_import_time(source: str, runs: bool) -> None:
