@@ -23,7 +23,6 @@ AttributeError: cannot mutate Portfolio objects
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 import pandas as pd
@@ -31,13 +30,9 @@ import pandas as pd
 from rustybt.assets import Asset
 from rustybt.finance.position import Position as _LedgerPosition
 from rustybt.finance.position import is_future, price_multiplier
+from rustybt.finance.precision import plain_number
 
 __all__ = ["Account", "Portfolio", "Position", "Positions"]
-
-
-def _number(x: Decimal) -> int | float:
-    """An integral Decimal as int, any other as float."""
-    return int(x) if x == x.to_integral_value() else float(x)
 
 
 class Position:
@@ -84,7 +79,7 @@ class Position:
     @property
     def amount(self) -> int | float:
         """Units held."""
-        return _number(self._position.amount)
+        return plain_number(self._position.amount)
 
     @property
     def cost_basis(self) -> float:
