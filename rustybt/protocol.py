@@ -29,7 +29,6 @@ import pandas as pd
 
 from rustybt.assets import Asset
 from rustybt.finance.position import Position as _LedgerPosition
-from rustybt.finance.position import is_future, price_multiplier
 from rustybt.finance.precision import plain_number
 
 __all__ = ["Account", "Portfolio", "Position", "Positions"]
@@ -215,14 +214,7 @@ class Portfolio(_ReadOnly):
     @property
     def current_portfolio_weights(self) -> pd.Series:
         """Each position's value (price x amount x multiplier) over the portfolio value."""
-        values = {
-            asset: float(
-                pos._position.last_sale_price
-                * pos._position.amount
-                * (price_multiplier(asset) if is_future(asset) else 1)
-            )
-            for asset, pos in self.positions.items()
-        }
+        values = {asset: float(pos._position.exposure) for asset, pos in self.positions.items()}
         return pd.Series(values, dtype=float) / self.portfolio_value
 
 

@@ -146,6 +146,14 @@ class Position:
         return self.amount * self.last_sale_price
 
     @property
+    def exposure(self) -> Decimal:
+        """``amount * last_sale_price``, at the contract multiplier for a future."""
+        exposure = self.amount * self.last_sale_price
+        if is_future(self.asset):
+            exposure *= price_multiplier(self.asset)
+        return exposure
+
+    @property
     def unrealized_pnl(self) -> Decimal:
         """Gain against the cost basis at the last sale price, multiplier included."""
         pnl = self.amount * (self.last_sale_price - self.cost_basis)

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from rustybt.finance.position import Position, is_future, price_multiplier
+from rustybt.finance.position import Position, is_future
 from rustybt.finance.precision import ZERO
 
 __all__ = ["PositionStats", "position_stats"]
@@ -62,8 +62,9 @@ class PositionStats:
 def position_stats(positions: Iterable[Position]) -> PositionStats:
     """The :class:`PositionStats` of ``positions``.
 
-    A position counts as long or short by the sign of its exposure; a
-    future adds its exposure at the contract multiplier and no value.
+    A position counts as long or short by the sign of its
+    :attr:`~rustybt.finance.position.Position.exposure`; a future adds its
+    exposure and no value (its price changes settle in cash).
     """
     # Whether each asset class is a future (asset_type is a class attribute),
     # asked once per class: this runs once a bar over every position.
@@ -71,16 +72,11 @@ def position_stats(positions: Iterable[Position]) -> PositionStats:
     long_value = short_value = long_exposure = short_exposure = ZERO
     longs = shorts = 0
     for position in positions:
-        asset = position.asset
-        exposure = position.amount * position.last_sale_price
-        future = futures.get(type(asset))
+        exposure = position.exposure
+        future = futures.get(type(position.asset))
         if future is None:
-            future = futures[type(asset)] = is_future(asset)
-        if future:
-            value = ZERO
-            exposure *= price_multiplier(asset)
-        else:
-            value = exposure
+            future = futures[type(position.asset)] = is_future(position.asset)
+        value = ZERO if future else exposure
         if exposure > ZERO:
             longs += 1
             long_value += value
