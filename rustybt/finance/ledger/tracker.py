@@ -63,10 +63,11 @@ class PositionTracker:
         self._unpaid_stock_dividends: dict[pd.Timestamp, list[tuple[Any, Any, Decimal]]] = {}
         self._views: dict[Any, PositionView] = {}
         self._stats: PositionStats | None = None
-        # A cache of each held asset's portal column and price rules (see
-        # _marking), for the portal in _marking_portal.
+        # A cache of each held asset's portal column and price rules by sid
+        # (an int's hash is C; an asset's is a Python call), for the portal in
+        # _marking_portal.
         self._marking_portal: Any = None
-        self._marking_cache: dict[Any, tuple[int, AssetClassPrecision]] = {}
+        self._marking_cache: dict[int, tuple[int, AssetClassPrecision]] = {}
 
     # --- changes -----------------------------------------------------------------
 
@@ -198,7 +199,7 @@ class PositionTracker:
 
     def _marking(self, asset: Any, data_portal: Any) -> tuple[int, AssetClassPrecision]:
         """``asset``'s portal column and price rules, kept in ``_marking_cache``."""
-        known = self._marking_cache[asset] = (
+        known = self._marking_cache[asset.sid] = (
             data_portal.column(asset),
             self.precision.for_asset(asset),
         )
@@ -229,7 +230,7 @@ class PositionTracker:
         # A cache: an asset's column and rules do not change, and a mark runs every bar.
         known = self._marking_cache.get
         for asset, position in positions.items():
-            column, rules = known(asset) or self._marking(asset, data_portal)
+            column, rules = known(asset.sid) or self._marking(asset, data_portal)
             price = prices[column]
             if price != price:  # NaN: no price yet, keep the previous mark
                 continue
