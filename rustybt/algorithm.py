@@ -48,7 +48,6 @@ from rustybt.finance.precision import (
     ZERO,
     AssetClassPrecision,
     PrecisionConfig,
-    recent_decimal,
     to_decimal,
 )
 from rustybt.sim.events import Event, EventManager, scheduled_event
@@ -955,7 +954,7 @@ class TradingAlgorithm:
             known = self._tradeable.get(sid)
             if known is None or known[0] is not asset or not known[1] <= session_ns <= known[2]:
                 return _CHECK
-            entry = ready[sid] = (asset, known[3]._quantity_step)
+            entry = ready[sid] = (asset, known[3].quantity_quantum)
         row = prices[0]
         if row is None:
             price = spot(asset, "price")
@@ -984,7 +983,7 @@ class TradingAlgorithm:
                 value = product or _fraction_of(worth, value, target)
             else:
                 value = to_decimal(target)
-            dprice = recent_decimal(price) or to_decimal(price)
+            dprice = to_decimal(price)
             amount = value / dprice if dprice else ZERO
             if position is not None:
                 amount -= position.amount

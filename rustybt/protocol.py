@@ -23,21 +23,15 @@ AttributeError: cannot mutate Portfolio objects
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 import pandas as pd
 
 from rustybt.assets import Asset
 from rustybt.finance.position import Position as _LedgerPosition
-from rustybt.finance.position import is_future, price_multiplier
+from rustybt.finance.precision import plain_number
 
 __all__ = ["Account", "Portfolio", "Position", "Positions"]
-
-
-def _number(x: Decimal) -> int | float:
-    """An integral Decimal as int, any other as float."""
-    return int(x) if x == x.to_integral_value() else float(x)
 
 
 class Position:
@@ -84,7 +78,7 @@ class Position:
     @property
     def amount(self) -> int | float:
         """Units held."""
-        return _number(self._position.amount)
+        return plain_number(self._position.amount)
 
     @property
     def cost_basis(self) -> float:
@@ -220,14 +214,7 @@ class Portfolio(_ReadOnly):
     @property
     def current_portfolio_weights(self) -> pd.Series:
         """Each position's value (price x amount x multiplier) over the portfolio value."""
-        values = {
-            asset: float(
-                pos._position.last_sale_price
-                * pos._position.amount
-                * (price_multiplier(asset) if is_future(asset) else 1)
-            )
-            for asset, pos in self.positions.items()
-        }
+        values = {asset: float(pos._position.exposure) for asset, pos in self.positions.items()}
         return pd.Series(values, dtype=float) / self.portfolio_value
 
 

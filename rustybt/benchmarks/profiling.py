@@ -16,7 +16,7 @@ category (:func:`categorize`):
     ``rustybt/data/``, ``rustybt/assets/``, ``rustybt/calendars.py``: bundles,
     bar readers, the DataPortal and BarData.
 ``ledger``
-    ``rustybt/finance/ledger.py``, ``position.py``, ``precision.py``: Decimal
+    ``rustybt/finance/ledger/``, ``position.py``, ``precision.py``: Decimal
     cash, positions, cost basis.
 ``execution``
     ``rustybt/finance/`` blotter, order, execution, slippage, commission,
@@ -143,7 +143,7 @@ _RUSTYBT_RULES: Final[tuple[tuple[str, str], ...]] = (
     ("calendars.py", "data"),
     ("finance/metrics/", "metrics"),
     ("analytics/", "metrics"),
-    ("finance/ledger.py", "ledger"),
+    ("finance/ledger", "ledger"),
     ("finance/position.py", "ledger"),
     ("finance/precision.py", "ledger"),
     *((f"finance/{name}", "execution") for name in _EXECUTION_FILES),

@@ -25,10 +25,16 @@ Decimal('11.01')
 
 from __future__ import annotations
 
-from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from rustybt.finance.precision import DEFAULT_PRECISION, ZERO, PrecisionConfig, to_decimal
+from rustybt.finance.precision import (
+    DEFAULT_PRECISION,
+    ZERO,
+    AssetClassPrecision,
+    PrecisionConfig,
+    to_decimal,
+)
 
 __all__ = ["Position", "is_future", "price_multiplier", "split_quantity"]
 
@@ -50,27 +56,33 @@ def price_multiplier(asset: Any) -> Decimal:
     return to_decimal(raw)
 
 
-def split_quantity(amount: Decimal, divisor: Decimal, quantum: Decimal) -> tuple[Decimal, Decimal]:
-    """``amount / divisor`` cut toward zero to ``quantum``, and the remainder.
+def split_quantity(
+    amount: Decimal, divisor: Decimal, rules: AssetClassPrecision
+) -> tuple[Decimal, Decimal]:
+    """``amount / divisor`` as a quantity of ``rules`` (cut toward zero), and the remainder.
+
+    A quotient a hair off a whole number of quantity steps (a float ratio's
+    noise) is taken as that number first.
 
     Returns
     -------
     whole, fraction
-        ``whole`` is a multiple of ``quantum``; ``fraction`` has the sign of
-        ``amount`` (zero when the quotient is a whole number of steps).
+        ``whole`` is a multiple of the quantity step; ``fraction`` has the
+        sign of ``amount`` (zero when the quotient is a whole number of steps).
 
     Examples
     --------
-    >>> split_quantity(Decimal(101), Decimal(2), Decimal(1))
+    >>> shares = AssetClassPrecision(cash_places=2, quantity_places=0)
+    >>> split_quantity(Decimal(101), Decimal(2), shares)
     (Decimal('50'), Decimal('0.5'))
-    >>> split_quantity(Decimal(100), Decimal(repr(1 / 3)), Decimal(1))
+    >>> split_quantity(Decimal(100), Decimal(repr(1 / 3)), shares)
     (Decimal('300'), Decimal('0'))
     """
     raw = amount / divisor
-    nearest = raw.quantize(quantum, rounding=ROUND_HALF_EVEN)
+    nearest = raw.quantize(rules.quantity_quantum, rounding=ROUND_HALF_EVEN)
     if abs(raw - nearest) <= abs(raw) * _SNAP_TOLERANCE:
         raw = nearest
-    whole = raw.quantize(quantum, rounding=ROUND_DOWN) + 0
+    whole = rules.quantity(raw)
     return whole, raw - whole + 0
 
 
@@ -107,7 +119,6 @@ class Position:
         "cost_basis",
         "last_sale_date",
         "last_sale_price",
-        "mark",
     )
 
     def __init__(
@@ -126,9 +137,6 @@ class Position:
         # (cost_basis, its float, last_sale_price, its float): to_dict runs every
         # session for every position, and the Decimals change less often.
         self._floats: tuple[Decimal, float, Decimal, float] | None = None
-        #: The float market price ``last_sale_price`` was converted from, if
-        #: known: the ledger's marks skip the conversion while it is unchanged.
-        self.mark: float | None = None
 
     # --- values ---------------------------------------------------------------
 
@@ -136,6 +144,14 @@ class Position:
     def market_value(self) -> Decimal:
         """``amount * last_sale_price`` (the multiplier is not applied)."""
         return self.amount * self.last_sale_price
+
+    @property
+    def exposure(self) -> Decimal:
+        """``amount * last_sale_price``, at the contract multiplier for a future."""
+        exposure = self.amount * self.last_sale_price
+        if is_future(self.asset):
+            exposure *= price_multiplier(self.asset)
+        return exposure
 
     @property
     def unrealized_pnl(self) -> Decimal:
@@ -207,7 +223,7 @@ class Position:
             raise ValueError(f"split for {asset!r} applied to a position in {self.asset!r}")
         r = to_decimal(ratio)
         rules = precision.for_asset(asset)
-        whole, fraction = split_quantity(self.amount, r, rules.quantity_quantum)
+        whole, fraction = split_quantity(self.amount, r, rules)
         self.amount = whole
         self.cost_basis = precision.cash(asset, self.cost_basis * r)
         self.last_sale_price = self.last_sale_price * r
@@ -225,8 +241,8 @@ class Position:
         self, ratio: Any, payment_asset: Any, precision: PrecisionConfig = DEFAULT_PRECISION
     ) -> Decimal:
         """Units of ``payment_asset`` owed for a stock dividend of ``ratio``, cut toward zero."""
-        quantum = precision.for_asset(payment_asset).quantity_quantum
-        whole, _ = split_quantity(self.amount * to_decimal(ratio), Decimal(1), quantum)
+        rules = precision.for_asset(payment_asset)
+        whole, _ = split_quantity(self.amount * to_decimal(ratio), Decimal(1), rules)
         return whole
 
     # --- export ------------------------------------------------------------------

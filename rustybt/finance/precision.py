@@ -32,6 +32,7 @@ __all__ = [
     "ZERO",
     "AssetClassPrecision",
     "PrecisionConfig",
+    "plain_number",
     "to_decimal",
 ]
 
@@ -49,17 +50,11 @@ def _quantum(places: int) -> Decimal:
     return quantum
 
 
-# Recent floats and their Decimals: a simulation converts the same prices and
-# weights again and again (a bar's close is a fill price, a mark and a sizing
-# price). Decimals are immutable, so sharing one is safe. Cleared when full.
+# A cache of to_decimal for floats: a simulation converts the same prices and
+# weights again and again (a bar's close is a sizing price, a fill price and a
+# mark). Decimals are immutable, so sharing one is safe. Cleared when full.
 _FLOAT_DECIMALS: dict[float, Decimal] = {}
 _FLOAT_CACHE_SIZE = 1 << 14
-
-#: ``to_decimal(x)`` of a *float* ``x`` converted recently, else None: the
-#: cache's own lookup, without a Python call, for the engine's hottest loops
-#: (a price per order, fill and mark). Only for floats: ``1`` and ``1.0`` are
-#: one key but two Decimals.
-recent_decimal = _FLOAT_DECIMALS.get
 
 
 def to_decimal(x: Any) -> Decimal:
@@ -89,7 +84,8 @@ def to_decimal(x: Any) -> Decimal:
     (Decimal('0.1'), Decimal('3'), Decimal('2.50'))
     """
     kind = type(x)
-    # Fast paths for the exact types the engine passes in its hot loop.
+    # The exact types the engine passes come first (the general branches below
+    # give the same answers for them, more slowly).
     if kind is float:
         cached = _FLOAT_DECIMALS.get(x)
         if cached is not None:
@@ -160,21 +156,15 @@ class AssetClassPrecision:
     quantity_places: int
     price_places: int | None = None
     rounding: str = ROUND_HALF_EVEN
-    # The quantity step, kept: every order and fill rounds a quantity.
-    _quantity_step: Decimal = field(init=False, repr=False, compare=False)
+    #: The smallest cash step, e.g. ``Decimal('0.01')`` (derived from ``cash_places``).
+    cash_quantum: Decimal = field(init=False, repr=False, compare=False)
+    #: The smallest quantity step, e.g. ``Decimal('1')`` (derived from ``quantity_places``).
+    quantity_quantum: Decimal = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_quantity_step", _quantum(self.quantity_places))
-
-    @property
-    def cash_quantum(self) -> Decimal:
-        """The smallest cash step, e.g. ``Decimal('0.01')``."""
-        return _quantum(self.cash_places)
-
-    @property
-    def quantity_quantum(self) -> Decimal:
-        """The smallest quantity step, e.g. ``Decimal('1')``."""
-        return self._quantity_step
+        # Kept as fields: every order, fill and commission rounds with them.
+        object.__setattr__(self, "cash_quantum", _quantum(self.cash_places))
+        object.__setattr__(self, "quantity_quantum", _quantum(self.quantity_places))
 
     def price(self, x: Any) -> Decimal:
         """A market price as Decimal (shortest float repr, then quantized if configured).
@@ -192,16 +182,27 @@ class AssetClassPrecision:
 
     def quantity(self, x: Any) -> Decimal:
         """A quantity as Decimal, rounded toward zero to the quantity places."""
-        # Finite Decimals need no conversion: the engine rounds every order and fill.
-        if type(x) is not Decimal or not x.is_finite():
-            x = to_decimal(x)
-        x = x.quantize(self._quantity_step, rounding=ROUND_DOWN)
-        # + 0 normalizes -0, so that a flat position prints and compares as plain 0.
-        return x if x else x + 0
+        value = to_decimal(x).quantize(self.quantity_quantum, rounding=ROUND_DOWN)
+        # + 0 turns -0 into 0, so that a flat position prints and compares as plain 0.
+        return value if value else value + 0
 
     def cash(self, x: Any) -> Decimal:
         """A cash amount quantized to the cash places with the class's rounding."""
-        return to_decimal(x).quantize(_quantum(self.cash_places), rounding=self.rounding) + 0
+        value = to_decimal(x).quantize(self.cash_quantum, rounding=self.rounding)
+        # + 0 turns -0.00 into 0.00 (a zero trade value or commission).
+        return value if value else value + 0
+
+
+def plain_number(x: Decimal) -> int | float:
+    """A Decimal quantity as zipline's dicts and views hold it: int when whole, else float.
+
+    Examples
+    --------
+    >>> plain_number(Decimal("10")), plain_number(Decimal("-2.50")), plain_number(Decimal("0.5"))
+    (10, -2.5, 0.5)
+    """
+    whole = int(x)
+    return whole if whole == x else float(x)
 
 
 _EQUITY = AssetClassPrecision(cash_places=2, quantity_places=0, price_places=None)

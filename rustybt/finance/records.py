@@ -36,8 +36,9 @@ from typing import Any, overload
 import numpy as np
 import numpy.typing as npt
 
-from rustybt.finance.order import Order, OrderStatus, _plain_number
+from rustybt.finance.order import Order, OrderStatus
 from rustybt.finance.position import Position
+from rustybt.finance.precision import plain_number
 from rustybt.finance.transaction import Transaction
 
 __all__ = ["Records", "order_records", "position_records", "transaction_records"]
@@ -300,7 +301,7 @@ def order_records(orders: Iterable[Order]) -> Records | list[dict[str, Any]]:
     # anyway) and become numbers when read: no conversion at the session's end.
     amounts = tuple(map(_AMOUNT, orders))
     filleds = tuple(map(_FILLED_AMOUNT, orders))
-    numbers: dict[str, Any] = {"amount": ("decimals", amounts, _plain_number)}
+    numbers: dict[str, Any] = {"amount": ("decimals", amounts, plain_number)}
     # An order filled whole in one fill holds its amount's own Decimal as
     # filled; the few others (open at the session's end) are compared.
     statuses = np.full(n, _FILLED)
@@ -311,7 +312,7 @@ def order_records(orders: Iterable[Order]) -> Records | list[dict[str, Any]]:
             statuses[i] = float(orders[i].status)
             partial = True
     if partial:
-        numbers["filled"] = ("decimals", filleds, _plain_number)
+        numbers["filled"] = ("decimals", filleds, plain_number)
         numbers["status"] = statuses
     else:
         numbers["filled"] = numbers["amount"]
@@ -366,8 +367,8 @@ _POSITION_KINDS = {"amount": "number", "cost_basis": "float", "last_sale_price":
 
 
 def position_records(positions: Iterable[Position]) -> Records:
-    """zipline's position dicts (as :meth:`Position.to_dict`) of the non-flat positions."""
-    held = [p for p in positions if p.amount != 0]
+    """zipline's position dicts (as :meth:`Position.to_dict`) of ``positions``."""
+    held = list(positions)
     n = len(held)
     values = [p.float_values() for p in held]
     columns = list(zip(*values, strict=True)) if n else [(), (), ()]

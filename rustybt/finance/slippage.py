@@ -32,7 +32,6 @@ from rustybt.finance.order import Order
 from rustybt.finance.precision import (
     DEFAULT_PRECISION,
     PrecisionConfig,
-    recent_decimal,
     to_decimal,
 )
 from rustybt.finance.transaction import Transaction
@@ -290,9 +289,7 @@ class NoSlippage(SlippageModel):
             if not filled and amount == order.amount:
                 amount = order.amount
             last = (asset, close, volume, amount)
-            price = (
-                (recent_decimal(close) or to_decimal(close)) if rule is None else rule.price(close)
-            )
+            price = to_decimal(close) if rule is None else rule.price(close)
             fills.append(Transaction(asset, amount, dt, price, order.id))
         if last is not None:
             # The state the base class leaves: that of the last asset filled.

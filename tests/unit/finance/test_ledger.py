@@ -25,6 +25,7 @@ from rustybt.assets._assets import exchange_info_for
 from rustybt.data.portal import DataPortal
 from rustybt.finance.ledger import Ledger
 from rustybt.finance.position import Position, split_quantity
+from rustybt.finance.precision import AssetClassPrecision
 from rustybt.finance.transaction import Transaction
 from tests.unit.data._bundle_kit import Bundle, write_bundle
 
@@ -221,11 +222,12 @@ def test_split_to_less_than_one_share_closes_the_position(bundle: Bundle) -> Non
 
 
 def test_split_quantity_snaps_float_noise() -> None:
-    assert split_quantity(D(100), D(repr(0.30000000000000004)), D(1)) == (
+    shares = AssetClassPrecision(cash_places=2, quantity_places=0)
+    assert split_quantity(D(100), D(repr(0.30000000000000004)), shares) == (
         D(333),
         D(100) / D(repr(0.30000000000000004)) - 333,
     )
-    assert split_quantity(D(-7), D(2), D(1)) == (D(-3), D("-0.5"))
+    assert split_quantity(D(-7), D(2), shares) == (D(-3), D("-0.5"))
 
 
 # --- dividends ------------------------------------------------------------------------------

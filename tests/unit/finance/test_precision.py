@@ -15,6 +15,7 @@ from rustybt.finance.precision import (
     DEFAULT_PRECISION,
     AssetClassPrecision,
     PrecisionConfig,
+    plain_number,
     to_decimal,
 )
 
@@ -82,3 +83,22 @@ def test_price_is_exact_unless_price_places_given() -> None:
 def test_quanta() -> None:
     assert AssetClassPrecision(2, 0).cash_quantum == Decimal("0.01")
     assert AssetClassPrecision(8, 8).quantity_quantum == Decimal("1e-8")
+
+
+def test_plain_number_is_int_when_whole() -> None:
+    assert plain_number(Decimal("10.00")) == 10 and type(plain_number(Decimal("10.00"))) is int
+    assert plain_number(Decimal("-2.5")) == -2.5 and type(plain_number(Decimal("-2.5"))) is float
+
+
+def test_rounding_never_leaves_a_negative_zero() -> None:
+    rules = AssetClassPrecision(2, 0)
+    for value in (rules.quantity(Decimal("-0.7")), rules.cash(Decimal("-0.001"))):
+        assert value == 0 and not value.is_signed()
+
+
+def test_quantity_and_cash_convert_floats_like_to_decimal() -> None:
+    rules = AssetClassPrecision(2, 8)
+    assert rules.quantity(0.1 + 0.2) == Decimal("0.30000000")
+    assert rules.cash(2.675) == Decimal("2.68")  # the float's shortest repr, then half even
+    with pytest.raises(ValidationError):
+        rules.quantity(Decimal("NaN"))

@@ -127,11 +127,10 @@ def test_transaction_records_equal_to_dict(
     assert all(r["dt"] is t.dt and r["sid"] is t.asset for r, t in zip(records, txns, strict=True))
 
 
-def test_position_records_skip_flat_and_match_to_dict() -> None:
+def test_position_records_match_to_dict() -> None:
     held = Position(AAA, Decimal(10), Decimal("5.123456789"), Decimal("6.5"))
     short = Position(BBB, Decimal("-0.5"), Decimal("7"), Decimal("8.25"))
-    flat = Position(AAA, Decimal(0), Decimal(0), Decimal(3))
-    records = position_records([held, flat, short])
+    records = position_records([held, short])
     assert records == [held.to_dict(), short.to_dict()]
     # A changed Decimal is picked up (to_dict caches floats per Decimal object).
     held.last_sale_price = Decimal("7.75")

@@ -1,9 +1,9 @@
 """The one ledger: Decimal cash, positions, cost basis, dividends and returns.
 
 Every money movement -- fills, commissions, split cash, dividends, futures
-settlement, capital changes -- goes through :meth:`Ledger._move_cash`, which
-quantizes it to the asset class's cash places and records it in a journal, so
-that ``cash == capital_base + sum(journal)`` and
+settlement, capital changes -- goes through the cash journal
+(:mod:`rustybt.finance.ledger.journal`), rounded to the asset class's cash
+places, so that ``cash == capital_base + sum(journal)`` and
 ``portfolio_value == cash + sum(position values)`` hold exactly, in Decimal.
 The algorithm sees float views of this state (:mod:`rustybt.protocol`); the
 metrics read the same state and convert to float only when writing a packet.
@@ -39,21 +39,22 @@ Examples
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from typing import Any, NamedTuple, TypedDict, cast
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from rustybt.finance.ledger.export import LedgerExport, ledger_frames
+from rustybt.finance.ledger.journal import CashJournal
+from rustybt.finance.ledger.tracker import PositionTracker, session_key
 from rustybt.finance.position import Position, is_future, price_multiplier
 from rustybt.finance.precision import (
     DEFAULT_PRECISION,
     ZERO,
     AssetClassPrecision,
     PrecisionConfig,
-    recent_decimal,
     to_decimal,
 )
 from rustybt.finance.records import (
@@ -63,406 +64,13 @@ from rustybt.finance.records import (
     transaction_records,
 )
 from rustybt.finance.transaction import Transaction
-from rustybt.protocol import Account, Portfolio, Positions
-from rustybt.protocol import Position as PositionView
+from rustybt.protocol import Account, Portfolio
 
-__all__ = [
-    "CashEntry",
-    "Ledger",
-    "LedgerExport",
-    "PositionStats",
-    "PositionTracker",
-]
+__all__ = ["Ledger"]
 
 _ONE = Decimal(1)
-
-
-def _session_key(value: Any) -> pd.Timestamp:
-    """A session label as a tz-naive midnight Timestamp (dates from any source compare equal)."""
-    ts = pd.Timestamp(value)
-    if ts.tzinfo is not None:
-        ts = ts.tz_convert("UTC").tz_localize(None)
-    return ts.normalize()
-
-
-@dataclass(frozen=True, slots=True)
-class PositionStats:
-    """Aggregates over the open positions, in Decimal.
-
-    Values use ``amount * last_sale_price``; exposures also apply the
-    contract multiplier. Futures carry exposure but no value (their price
-    changes settle in cash), as in zipline.
-    """
-
-    long_value: Decimal = ZERO
-    short_value: Decimal = ZERO
-    long_exposure: Decimal = ZERO
-    short_exposure: Decimal = ZERO
-    longs_count: int = 0
-    shorts_count: int = 0
-
-    @property
-    def net_value(self) -> Decimal:
-        """Long plus short value (shorts are negative)."""
-        return self.long_value + self.short_value
-
-    @property
-    def gross_value(self) -> Decimal:
-        """Long minus short value."""
-        return self.long_value - self.short_value
-
-    @property
-    def net_exposure(self) -> Decimal:
-        """Long plus short exposure."""
-        return self.long_exposure + self.short_exposure
-
-    @property
-    def gross_exposure(self) -> Decimal:
-        """Long minus short exposure."""
-        return self.long_exposure - self.short_exposure
-
-
-class CashEntry(NamedTuple):
-    """One line of the cash journal: what moved cash, when, and by how much."""
-
-    session: pd.Timestamp | None
-    kind: str
-    asset: Any
-    amount: Decimal
-    reference: str | None
-
-
-# No session mark written yet (None is a session: fills before the first one).
-_NO_SESSION = object()
-
-
-class _Unpaid(NamedTuple):
-    pay_date: pd.Timestamp
-    asset: Any
-    amount: Decimal
-
-
-def _object_frame(
-    items: list[Any], attributes: list[str], **computed: Callable[[Any], Any]
-) -> pd.DataFrame:
-    """A DataFrame of object columns (Decimals stay Decimals), one row per item."""
-    columns: dict[str, pd.Series] = {
-        name: pd.Series([getattr(item, name) for item in items], dtype=object)
-        for name in attributes
-    }
-    for name, get in computed.items():
-        columns[name] = pd.Series([get(item) for item in items], dtype=object)
-    return pd.DataFrame(columns)
-
-
-class LedgerExport(TypedDict):
-    """The exact state of a :class:`Ledger` (see :meth:`Ledger.export`).
-
-    Scalars are Decimal; every DataFrame money/quantity column has object
-    dtype holding Decimal values.
-    """
-
-    capital_base: Decimal
-    cash: Decimal
-    cash_flow: Decimal
-    positions_value: Decimal
-    portfolio_value: Decimal
-    pnl: Decimal
-    returns: Decimal
-    positions: pd.DataFrame
-    transactions: pd.DataFrame
-    cash_journal: pd.DataFrame
-    unpaid_dividends: pd.DataFrame
-
-
-class PositionTracker:
-    """The open positions and the dividends they have earned but not yet received.
-
-    Parameters
-    ----------
-    data_frequency
-        ``"daily"`` or ``"minute"``: how prices are read from the DataPortal.
-    precision
-        Rounding rules for quantities and cash.
-    """
-
-    def __init__(self, data_frequency: str, precision: PrecisionConfig = DEFAULT_PRECISION) -> None:
-        self.data_frequency = data_frequency
-        self.precision = precision
-        self.positions: dict[Any, Position] = {}
-        # pay session -> [(asset, cash)] and [(asset, payment_asset, units)]
-        self._unpaid_dividends: dict[pd.Timestamp, list[tuple[Any, Decimal]]] = {}
-        self._unpaid_stock_dividends: dict[pd.Timestamp, list[tuple[Any, Any, Decimal]]] = {}
-        self._views: dict[Any, PositionView] = {}
-        self._stats: PositionStats | None = None
-
-    # --- changes -----------------------------------------------------------------
-
-    def _position(self, asset: Any) -> Position:
-        position = self.positions.get(asset)
-        if position is None:
-            position = self.positions[asset] = Position(asset)
-        return position
-
-    def _drop_if_flat(self, asset: Any) -> None:
-        position = self.positions.get(asset)
-        if position is not None and position.amount == 0:
-            del self.positions[asset]
-            self._views.pop(asset, None)
-
-    def update_position(
-        self,
-        asset: Any,
-        amount: Any = None,
-        last_sale_price: Any = None,
-        last_sale_date: Any = None,
-        cost_basis: Any = None,
-    ) -> None:
-        """Overwrite fields of a position (live reconciliation with a broker)."""
-        self._stats = None
-        position = self._position(asset)
-        if amount is not None:
-            position.amount = self.precision.quantity(asset, amount)
-        if last_sale_price is not None:
-            position.last_sale_price = self.precision.price(asset, last_sale_price)
-            position.mark = None
-        if last_sale_date is not None:
-            position.last_sale_date = last_sale_date
-        if cost_basis is not None:
-            position.cost_basis = to_decimal(cost_basis)
-
-    def execute_transaction(self, txn: Transaction) -> None:
-        """Apply a fill to its position (opening or closing it as needed)."""
-        self._stats = None
-        asset = txn.asset
-        # One lookup for the commonest fill, on a position already open (an
-        # asset's hash is a Python call); _position opens a new one.
-        position = self.positions.get(asset) or self._position(asset)
-        position.update(txn)
-        if position.last_sale_price is txn.price:
-            # Marked from the fill: the float it was marked from is unknown here,
-            # so the bar's next mark converts its price again. (Taking the fill
-            # price's float back cost more than that conversion.)
-            position.mark = None
-        if not position.amount:
-            self._drop_if_flat(asset)
-
-    def handle_commission(self, asset: Any, cost: Decimal) -> None:
-        """Fold a commission into the cost basis of the position, if still open."""
-        position = self.positions.get(asset)
-        if position is not None:
-            self._stats = None
-            position.adjust_commission_cost_basis(asset, cost)
-
-    def handle_splits(self, splits: Iterable[tuple[Any, Any]]) -> list[tuple[Any, Decimal]]:
-        """Apply ``(asset, ratio)`` splits to held positions.
-
-        Returns
-        -------
-        list of (asset, Decimal)
-            Cash in lieu of fractional units, per split asset that produced any.
-        """
-        cash: list[tuple[Any, Decimal]] = []
-        for asset, ratio in splits:
-            position = self.positions.get(asset)
-            if position is None:
-                continue
-            self._stats = None
-            position.mark = None
-            leftover = position.handle_split(asset, ratio, self.precision)
-            if leftover:
-                cash.append((asset, leftover))
-            # A split that leaves less than one unit closes the position.
-            self._drop_if_flat(asset)
-        return cash
-
-    def earn_dividends(
-        self,
-        cash_dividends: Iterable[tuple[Any, Any, Any]],
-        stock_dividends: Iterable[tuple[Any, Any, Any, Any]] = (),
-    ) -> None:
-        """Record what held positions are owed, to be paid on each pay date.
-
-        Parameters
-        ----------
-        cash_dividends
-            ``(asset, amount_per_unit, pay_date)`` for dividends going ex now.
-        stock_dividends
-            ``(asset, payment_asset, ratio, pay_date)`` likewise.
-        """
-        for asset, amount, pay_date in cash_dividends:
-            owed = self.positions[asset].earn_dividend(amount, self.precision)
-            self._unpaid_dividends.setdefault(_session_key(pay_date), []).append((asset, owed))
-        for asset, payment_asset, ratio, pay_date in stock_dividends:
-            units = self.positions[asset].earn_stock_dividend(ratio, payment_asset, self.precision)
-            if units:
-                key = _session_key(pay_date)
-                self._unpaid_stock_dividends.setdefault(key, []).append(
-                    (asset, payment_asset, units)
-                )
-
-    def pay_dividends(self, session: Any) -> list[tuple[Any, Decimal]]:
-        """Settle what is due on ``session``: add stock payouts, return the cash payouts.
-
-        Each pay date is settled once.
-        """
-        key = _session_key(session)
-        payments = self._unpaid_dividends.pop(key, [])
-        for _asset, payment_asset, units in self._unpaid_stock_dividends.pop(key, []):
-            # zipline adds the units to (or opens) a position at zero cost.
-            self._stats = None
-            position = self._position(payment_asset)
-            position.amount += units
-            self._drop_if_flat(payment_asset)
-        return payments
-
-    def maybe_create_close_position_transaction(
-        self, asset: Any, dt: Any, data_portal: Any
-    ) -> Transaction | None:
-        """The fill that closes ``asset`` at ``dt``'s price (last sale if none), or None."""
-        position = self.positions.get(asset)
-        if position is None or position.amount == 0:
-            return None
-        raw = data_portal.get_spot_value(asset, "price", dt, self.data_frequency)
-        price = position.last_sale_price
-        if raw is not None and not math.isnan(raw):
-            price = self.precision.price(asset, raw)
-        # zipline's auto-close fills belong to no order.
-        return Transaction(asset, -position.amount, dt, price, cast(str, None))
-
-    def sync_last_sale_prices(
-        self, dt: Any, data_portal: Any, handle_non_market_minutes: bool = False
-    ) -> None:
-        """Mark every position to the DataPortal's price at ``dt`` (NaN keeps the old mark).
-
-        One NumPy read for all held assets. Outside market hours the portal
-        resolves ``dt`` to the previous bar, adjusted to the coming session,
-        which is zipline's ``handle_non_market_minutes`` rule; the flag is
-        accepted for compatibility.
-        """
-        positions = self.positions
-        if not positions:
-            return
-        self._stats = None
-        prices = _current_prices(data_portal, list(positions), dt, self.data_frequency)
-        for_asset = self.precision.for_asset
-        # Per asset class: its price rule, or None when the price is the float's
-        # Decimal as is (no price places: to_decimal, called directly).
-        rules_of: dict[type, AssetClassPrecision | None] = {}
-        for position, p in zip(positions.values(), prices, strict=True):
-            if p != p:  # NaN: no price yet, keep the previous mark
-                continue
-            if position.mark != p:
-                kind = type(position.asset)
-                if kind in rules_of:
-                    rule = rules_of[kind]
-                else:
-                    rules = for_asset(position.asset)
-                    rule = rules_of[kind] = None if rules.price_places is None else rules
-                position.last_sale_price = (
-                    (recent_decimal(p) or to_decimal(p)) if rule is None else rule.price(p)
-                )
-                position.mark = p
-            position.last_sale_date = dt
-
-    # --- views ---------------------------------------------------------------------
-
-    @property
-    def stats(self) -> PositionStats:
-        """Aggregates over the open positions (cached until a position changes)."""
-        if self._stats is None:
-            self._stats = self._compute_stats()
-        return self._stats
-
-    def _compute_stats(self) -> PositionStats:
-        # Whether each asset class is a future (asset_type is a class
-        # attribute), asked once: this runs once a bar for every position.
-        futures: dict[type, bool] = {}
-        # Without futures, a position's exposure is its value: two sums, not four.
-        long_value = short_value = ZERO
-        longs = shorts = 0
-        for asset, position in self.positions.items():
-            future = futures.get(type(asset))
-            if future is None:
-                future = futures[type(asset)] = is_future(asset)
-            if future:
-                return self._compute_stats_with_futures(futures)
-            value = position.amount * position.last_sale_price
-            if value > ZERO:
-                longs += 1
-                long_value += value
-            elif value < ZERO:
-                shorts += 1
-                short_value += value
-        return PositionStats(long_value, short_value, long_value, short_value, longs, shorts)
-
-    def _compute_stats_with_futures(self, futures: dict[type, bool]) -> PositionStats:
-        long_value = short_value = long_exposure = short_exposure = ZERO
-        longs = shorts = 0
-        for asset, position in self.positions.items():
-            exposure = position.amount * position.last_sale_price
-            future = futures.get(type(asset))
-            if future is None:
-                future = futures[type(asset)] = is_future(asset)
-            if future:
-                value = ZERO
-                exposure *= price_multiplier(asset)
-            else:
-                value = exposure
-            if exposure > ZERO:
-                longs += 1
-                long_value += value
-                long_exposure += exposure
-            elif exposure < ZERO:
-                shorts += 1
-                short_value += value
-                short_exposure += exposure
-        return PositionStats(long_value, short_value, long_exposure, short_exposure, longs, shorts)
-
-    def get_positions(self) -> Positions:
-        """The algorithm's :class:`~rustybt.protocol.Positions` of live float views."""
-        out = Positions()
-        views = self._views
-        for asset, position in self.positions.items():
-            view = views.get(asset)
-            if view is None:
-                view = views[asset] = PositionView(position)
-            out[asset] = view
-        return out
-
-    def get_position_list(self) -> list[dict[str, Any]]:
-        """zipline's position dicts (``sid``, ``amount``, ``cost_basis``, ``last_sale_price``)."""
-        return [p.to_dict() for p in self.positions.values() if p.amount != 0]
-
-    def unpaid_dividends(self) -> list[tuple[pd.Timestamp, Any, Decimal]]:
-        """Cash dividends earned but not yet paid: ``(pay_date, asset, amount)``."""
-        return [
-            (day, asset, amount)
-            for day, items in sorted(self._unpaid_dividends.items())
-            for asset, amount in items
-        ]
-
-
-def _current_prices(
-    data_portal: Any, assets: list[Any], dt: Any, data_frequency: str
-) -> list[float]:
-    """Prices of ``assets`` at ``dt`` through the portal's array fast path."""
-    if hasattr(data_portal, "current_prices"):
-        row, perspective = data_portal.resolve(dt, data_frequency)
-        # The bar's price row, if order sizing has read it already.
-        values = data_portal.read_spot_row("price", row, data_frequency, perspective)
-        if values is not None:
-            columns, no_data = data_portal.sid_columns, data_portal.no_data_column
-            return [values[columns.get(asset.sid, no_data)] for asset in assets]
-        cols = data_portal.asset_columns(assets)
-        prices: list[float] = np.asarray(
-            data_portal.current_prices(cols, row, data_frequency, perspective), dtype=np.float64
-        ).tolist()
-        return prices
-    # Any other portal: zipline's per-asset spot values.
-    values = data_portal.get_spot_value(assets, "price", dt, data_frequency)
-    spot: list[float] = np.asarray(values, dtype=np.float64).tolist()
-    return spot
+# Not a bar's dt (None is one: fills without a time).
+_NO_DT = object()
 
 
 class Ledger:
@@ -528,8 +136,7 @@ class Ledger:
         self.position_tracker = PositionTracker(data_frequency, precision)
         self.daily_returns_array = np.full(len(self.trading_sessions), np.nan)
 
-        self._cash = self.capital_base
-        self._cash_flow = ZERO
+        self._journal = CashJournal(self.capital_base)
         # capital_base plus capital changes: pnl is what the portfolio made beyond it.
         self._capital_in = self.capital_base
         # Returns compound across capital changes: growth up to the last change
@@ -537,7 +144,6 @@ class Ledger:
         self._growth = _ONE
         self._growth_base = self.capital_base
         self._previous_total_returns = ZERO
-        self._session: pd.Timestamp | None = None
 
         # Decimal aggregates (valid while not self._dirty)
         self._dirty = True
@@ -551,16 +157,12 @@ class Ledger:
         self._account_stale = True
         self._account_overrides: dict[str, Any] = {}
 
-        # CashEntry lines, fills (Transaction) and the session marks (Timestamp)
-        # the fills after them belong to.
-        self._journal: list[CashEntry | Transaction | pd.Timestamp | None] = []
-        self._journal_session: Any = _NO_SESSION
         self._all_transactions: list[Transaction] = []
         self._processed_transactions: dict[Any, list[Transaction]] = {}
         self._orders_by_modified: dict[Any, dict[str, Any]] = {}
         self._orders_by_id: dict[str, Any] = {}
         # futures: the price their open position last settled at
-        self._payout_last_sale_prices: dict[Any, Decimal] = {}
+        self._settlement_prices: dict[Any, Decimal] = {}
 
     # --- bookkeeping helpers ------------------------------------------------------
 
@@ -577,33 +179,37 @@ class Ledger:
         reference: str | None = None,
         counts_as_flow: bool = True,
     ) -> None:
-        """Add ``amount`` (already quantized) to cash and journal it."""
+        """Add ``amount`` (already rounded to cash) to cash and journal it."""
         self._mark_dirty()
-        self._cash += amount
-        if counts_as_flow:
-            self._cash_flow += amount
-        self._journal.append(CashEntry(self._session, kind, asset, amount, reference))
+        self._journal.move(amount, kind, asset, reference, counts_as_flow)
+
+    def _settle_future(
+        self, asset: Any, price: Decimal, held: Decimal, reference: str | None = None
+    ) -> None:
+        """Futures: pay ``held`` contracts' price change since their last settlement, in cash.
+
+        ``price`` becomes the price the position last settled at.
+        """
+        payout = self.precision.cash(
+            asset, (price - self._settlement_prices[asset]) * price_multiplier(asset) * held
+        )
+        self._settlement_prices[asset] = price
+        if payout:
+            self._move_cash(payout, "futures_settlement", asset, reference)
 
     def _refresh(self) -> None:
         """Recompute the Decimal aggregates after a change (settling futures first)."""
         if not self._dirty:
             return
-        tracker = self.position_tracker
-        for asset, old_price in list(self._payout_last_sale_prices.items()):
-            position = tracker.positions.get(asset)
-            if position is None:
-                continue
-            price = position.last_sale_price
-            self._payout_last_sale_prices[asset] = price
-            payout = self.precision.cash(
-                asset, (price - old_price) * price_multiplier(asset) * position.amount
-            )
-            if payout:
-                self._move_cash(payout, "futures_settlement", asset)
-        stats = tracker.stats
+        positions = self.position_tracker.positions
+        for asset in list(self._settlement_prices):
+            position = positions.get(asset)
+            if position is not None:
+                self._settle_future(asset, position.last_sale_price, position.amount)
+        stats = self.position_tracker.stats
         self._positions_value = stats.net_value
         self._positions_exposure = stats.net_exposure
-        self._portfolio_value = self._cash + stats.net_value
+        self._portfolio_value = self._journal.cash + stats.net_value
         self._dirty = False
 
     # --- exact state ------------------------------------------------------------------
@@ -612,13 +218,13 @@ class Ledger:
     def cash(self) -> Decimal:
         """Cash on hand."""
         self._refresh()
-        return self._cash
+        return self._journal.cash
 
     @property
     def cash_flow(self) -> Decimal:
         """Net cash from fills, commissions, dividends and split cash (zipline's capital_used)."""
         self._refresh()
-        return self._cash_flow
+        return self._journal.cash_flow
 
     @property
     def positions_value(self) -> Decimal:
@@ -696,18 +302,19 @@ class Ledger:
     ) -> None:
         """Book a bar's fills in order, then record the ``orders`` they changed.
 
-        The same as :meth:`process_transaction` for each fill and then
-        :meth:`process_order` for each order, in one pass: a minute-bar run
-        books millions of fills.
+        The one path that books a fill: cash moves at the fill price (futures
+        settle their price change instead), the position updates, and the
+        fill joins the session's records. :meth:`process_transaction` is this
+        for one fill.
         """
         precision = self.precision
+        book_cash = self._journal.book_fill
         execute = self.position_tracker.execute_transaction
-        journal = self._journal
         every = self._all_transactions
         processed = self._processed_transactions
-        # Per asset class: its rules, whether it is a future, and its cash step.
-        classes: dict[type, tuple[AssetClassPrecision, bool, Decimal]] = {}
-        bar_dt: Any = _NO_SESSION
+        # A cache of each asset class's rules and whether it is a future.
+        classes: dict[type, tuple[AssetClassPrecision, bool]] = {}
+        bar_dt: Any = _NO_DT
         on_bar: list[Transaction] = []
         # Stale before the first change: a fill that raises leaves no cached
         # aggregate of the fills booked before it.
@@ -716,26 +323,12 @@ class Ledger:
             asset = transaction.asset
             known = classes.get(type(asset))
             if known is None:
-                rules = precision.for_asset(asset)
-                known = classes[type(asset)] = (rules, is_future(asset), rules.cash_quantum)
-            rules, future, cent = known
+                known = classes[type(asset)] = (precision.for_asset(asset), is_future(asset))
+            rules, future = known
             if future:
                 self._settle_future_fill(transaction)
             else:
-                # precision.cash, inlined: the cash leaving at the fill price.
-                flow = (-(transaction.price * transaction.amount)).quantize(
-                    cent, rounding=rules.rounding
-                )
-                if not flow:
-                    flow += 0  # -0.00 -> 0.00
-                self._cash += flow
-                self._cash_flow += flow
-                # The journal keeps the fill itself, in the session its session
-                # mark opened; export() recomputes its cash line (fills are the
-                # commonest entries by far).
-                if self._journal_session is not self._session:
-                    self._journal_session_mark()
-                journal.append(transaction)
+                book_cash(transaction, rules)
             execute(transaction)
             every.append(transaction)
             # A bar's fills share one dt object: hash it (a Timestamp's hash
@@ -749,21 +342,14 @@ class Ledger:
     def _settle_future_fill(self, transaction: Transaction) -> None:
         """Futures: settle the open position from its last settlement price to the fill."""
         asset = transaction.asset
-        old_price = self._payout_last_sale_prices.get(asset)
-        if old_price is None:
-            self._payout_last_sale_prices[asset] = transaction.price
+        if asset not in self._settlement_prices:
+            self._settlement_prices[asset] = transaction.price
             return
         position = self.position_tracker.positions.get(asset)
         held = position.amount if position is not None else ZERO
-        payout = self.precision.cash(
-            asset, (transaction.price - old_price) * price_multiplier(asset) * held
-        )
-        if payout:
-            self._move_cash(payout, "futures_settlement", asset, transaction.order_id)
+        self._settle_future(asset, transaction.price, held, transaction.order_id)
         if held + transaction.amount == 0:
-            del self._payout_last_sale_prices[asset]
-        else:
-            self._payout_last_sale_prices[asset] = transaction.price
+            del self._settlement_prices[asset]
 
     def process_commission(self, commission: Mapping[str, Any]) -> None:
         """Pay a commission ``{"asset", "order", "cost"}`` and fold it into the cost basis."""
@@ -781,7 +367,7 @@ class Ledger:
         """:meth:`process_order` for each of ``orders``, in one pass."""
         by_modified = self._orders_by_modified
         by_id = self._orders_by_id
-        dt: Any = _NO_SESSION
+        dt: Any = _NO_DT
         by_dt: dict[str, Any] = {}
         for order in orders:
             order_id = order.id
@@ -874,14 +460,13 @@ class Ledger:
         self.position_tracker.update_position(
             asset, amount, last_sale_price, last_sale_date, cost_basis
         )
-        self.position_tracker._drop_if_flat(asset)
         self._mark_dirty()
 
     # --- session boundaries ---------------------------------------------------------
 
     def start_of_session(self, session_label: Any) -> None:
         """Start a session: forget the previous session's orders and fills, fix its returns."""
-        self._session = _session_key(session_label)
+        self._journal.session = session_key(session_label)
         self._processed_transactions.clear()
         self._orders_by_modified.clear()
         self._orders_by_id.clear()
@@ -935,8 +520,8 @@ class Ledger:
         if self._portfolio_stale:
             self._refresh()
             self._portfolio._set(
-                cash=float(self._cash),
-                cash_flow=float(self._cash_flow),
+                cash=float(self._journal.cash),
+                cash_flow=float(self._journal.cash_flow),
                 portfolio_value=float(self._portfolio_value),
                 positions_value=float(self._positions_value),
                 positions_exposure=float(self._positions_exposure),
@@ -988,7 +573,7 @@ class Ledger:
                 "maintenance_margin_requirement": 0.0,
                 "available_funds": cash,
                 "excess_liquidity": cash,
-                "cushion": float(self._cash / self._portfolio_value) if value else math.nan,
+                "cushion": float(self._journal.cash / self._portfolio_value) if value else math.nan,
                 "day_trades_remaining": math.inf,
                 "net_liquidation": net_liquidation,
                 "gross_leverage": gross_leverage,
@@ -999,26 +584,6 @@ class Ledger:
             self._account._set(**fields)
             self._account_stale = False
         return self._account
-
-    def _journal_session_mark(self) -> None:
-        if self._journal_session is not self._session:
-            self._journal.append(self._session)
-            self._journal_session = self._session
-
-    def _cash_journal(self) -> list[CashEntry]:
-        """The cash journal, fills' lines rebuilt from the fills."""
-        cash = self.precision.cash
-        lines: list[CashEntry] = []
-        session: pd.Timestamp | None = None
-        for entry in self._journal:
-            if isinstance(entry, CashEntry):
-                lines.append(entry)
-            elif isinstance(entry, Transaction):
-                flow = cash(entry.asset, -(entry.price * entry.amount))
-                lines.append(CashEntry(session, "transaction", entry.asset, flow, entry.order_id))
-            else:
-                session = entry
-        return lines
 
     def export(self) -> LedgerExport:
         """The exact ledger state, every amount a Decimal.
@@ -1046,28 +611,12 @@ class Ledger:
                 dividends earned but not yet paid: ``pay_date``, ``asset``,
                 ``amount``.
         """
-        positions = list(self.position_tracker.positions.values())
-        position_frame = _object_frame(
-            positions,
-            ["asset", "amount", "cost_basis", "last_sale_price", "last_sale_date"],
-            unrealized_pnl=lambda p: p.unrealized_pnl,
-        )
-        position_frame.index = pd.Index(
-            [int(p.asset) for p in positions], name="sid", dtype=np.int64
-        )
-        transaction_frame = _object_frame(
+        frames = ledger_frames(
+            list(self.position_tracker.positions.values()),
             self._all_transactions,
-            ["dt", "asset", "amount", "price", "commission", "order_id"],
+            self._journal.lines(self.precision),
+            self.position_tracker.unpaid_dividends(),
         )
-        transaction_frame.insert(
-            2, "sid", pd.Series([int(t.asset) for t in self._all_transactions], dtype=np.int64)
-        )
-        journal_frame = _object_frame(self._cash_journal(), list(CashEntry._fields))
-        unpaid = [
-            _Unpaid(day, asset, amount)
-            for day, asset, amount in self.position_tracker.unpaid_dividends()
-        ]
-        unpaid_frame = _object_frame(unpaid, list(_Unpaid._fields))
         return LedgerExport(
             capital_base=self.capital_base,
             cash=self.cash,
@@ -1076,8 +625,8 @@ class Ledger:
             portfolio_value=self.portfolio_value,
             pnl=self.pnl,
             returns=self.returns,
-            positions=position_frame,
-            transactions=transaction_frame,
-            cash_journal=journal_frame,
-            unpaid_dividends=unpaid_frame,
+            positions=frames["positions"],
+            transactions=frames["transactions"],
+            cash_journal=frames["cash_journal"],
+            unpaid_dividends=frames["unpaid_dividends"],
         )

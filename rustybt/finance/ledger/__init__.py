@@ -1,0 +1,31 @@
+"""The Decimal ledger: cash, positions, cost basis, dividends, returns and their export.
+
+Modules
+-------
+facade
+    :class:`Ledger`, the one object the engine books into and reads from.
+tracker
+    :class:`PositionTracker`: the open positions, splits, dividends owed, marks.
+stats
+    :class:`PositionStats` and :func:`position_stats`: aggregates over positions.
+journal
+    :class:`CashJournal`: cash, cash flow and every movement of cash.
+export
+    :class:`LedgerExport`: the exact state as Decimal scalars and DataFrames.
+"""
+
+from rustybt.finance.ledger.export import LedgerExport
+from rustybt.finance.ledger.facade import Ledger
+from rustybt.finance.ledger.journal import CashEntry, CashJournal
+from rustybt.finance.ledger.stats import PositionStats, position_stats
+from rustybt.finance.ledger.tracker import PositionTracker
+
+__all__ = [
+    "CashEntry",
+    "CashJournal",
+    "Ledger",
+    "LedgerExport",
+    "PositionStats",
+    "PositionTracker",
+    "position_stats",
+]

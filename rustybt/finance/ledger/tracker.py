@@ -1,0 +1,270 @@
+"""The open positions: fills, splits, dividends owed, and marks to market.
+
+A position whose amount reaches zero is closed: :meth:`PositionTracker._drop_if_flat`
+removes it, on every path that changes an amount, so ``positions`` holds only
+open positions and nothing downstream filters flat ones.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any, cast
+
+import pandas as pd
+
+from rustybt.finance.ledger.stats import PositionStats, position_stats
+from rustybt.finance.position import Position
+from rustybt.finance.precision import (
+    DEFAULT_PRECISION,
+    AssetClassPrecision,
+    PrecisionConfig,
+    to_decimal,
+)
+from rustybt.finance.transaction import Transaction
+from rustybt.protocol import Position as PositionView
+from rustybt.protocol import Positions
+
+__all__ = ["PositionTracker", "session_key"]
+
+
+def session_key(value: Any) -> pd.Timestamp:
+    """A session label as a tz-naive midnight Timestamp (dates from any source compare equal).
+
+    Examples
+    --------
+    >>> session_key("2024-01-02 21:00+00:00")
+    Timestamp('2024-01-02 00:00:00')
+    """
+    ts = pd.Timestamp(value)
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return ts.normalize()
+
+
+class PositionTracker:
+    """The open positions and the dividends they have earned but not yet received.
+
+    Parameters
+    ----------
+    data_frequency
+        ``"daily"`` or ``"minute"``: how prices are read from the DataPortal.
+    precision
+        Rounding rules for quantities and cash.
+    """
+
+    def __init__(self, data_frequency: str, precision: PrecisionConfig = DEFAULT_PRECISION) -> None:
+        self.data_frequency = data_frequency
+        self.precision = precision
+        self.positions: dict[Any, Position] = {}
+        # pay session -> [(asset, cash)] and [(asset, payment_asset, units)]
+        self._unpaid_dividends: dict[pd.Timestamp, list[tuple[Any, Decimal]]] = {}
+        self._unpaid_stock_dividends: dict[pd.Timestamp, list[tuple[Any, Any, Decimal]]] = {}
+        self._views: dict[Any, PositionView] = {}
+        self._stats: PositionStats | None = None
+        # A cache of each held asset's portal column and price rules by sid
+        # (an int's hash is C; an asset's is a Python call), for the portal in
+        # _marking_portal.
+        self._marking_portal: Any = None
+        self._marking_cache: dict[int, tuple[int, AssetClassPrecision]] = {}
+
+    # --- changes -----------------------------------------------------------------
+
+    def _position(self, asset: Any) -> Position:
+        position = self.positions.get(asset)
+        if position is None:
+            position = self.positions[asset] = Position(asset)
+        return position
+
+    def _drop_if_flat(self, asset: Any) -> None:
+        """Close ``asset``'s position if its amount is zero (the one place positions close)."""
+        position = self.positions.get(asset)
+        if position is not None and not position.amount:
+            del self.positions[asset]
+            self._views.pop(asset, None)
+
+    def update_position(
+        self,
+        asset: Any,
+        amount: Any = None,
+        last_sale_price: Any = None,
+        last_sale_date: Any = None,
+        cost_basis: Any = None,
+    ) -> None:
+        """Overwrite fields of a position (live reconciliation with a broker).
+
+        A position left at amount zero is closed.
+        """
+        self._stats = None
+        position = self._position(asset)
+        if amount is not None:
+            position.amount = self.precision.quantity(asset, amount)
+        if last_sale_price is not None:
+            position.last_sale_price = self.precision.price(asset, last_sale_price)
+        if last_sale_date is not None:
+            position.last_sale_date = last_sale_date
+        if cost_basis is not None:
+            position.cost_basis = to_decimal(cost_basis)
+        self._drop_if_flat(asset)
+
+    def execute_transaction(self, txn: Transaction) -> None:
+        """Apply a fill to its position (opening or closing it as needed)."""
+        self._stats = None
+        asset = txn.asset
+        self._position(asset).update(txn)
+        self._drop_if_flat(asset)
+
+    def handle_commission(self, asset: Any, cost: Decimal) -> None:
+        """Fold a commission into the cost basis of the position, if still open."""
+        position = self.positions.get(asset)
+        if position is not None:
+            self._stats = None
+            position.adjust_commission_cost_basis(asset, cost)
+
+    def handle_splits(self, splits: Iterable[tuple[Any, Any]]) -> list[tuple[Any, Decimal]]:
+        """Apply ``(asset, ratio)`` splits to held positions.
+
+        Returns
+        -------
+        list of (asset, Decimal)
+            Cash in lieu of fractional units, per split asset that produced any.
+        """
+        cash: list[tuple[Any, Decimal]] = []
+        for asset, ratio in splits:
+            position = self.positions.get(asset)
+            if position is None:
+                continue
+            self._stats = None
+            leftover = position.handle_split(asset, ratio, self.precision)
+            if leftover:
+                cash.append((asset, leftover))
+            # A split that leaves less than one unit closes the position.
+            self._drop_if_flat(asset)
+        return cash
+
+    def earn_dividends(
+        self,
+        cash_dividends: Iterable[tuple[Any, Any, Any]],
+        stock_dividends: Iterable[tuple[Any, Any, Any, Any]] = (),
+    ) -> None:
+        """Record what held positions are owed, to be paid on each pay date.
+
+        Parameters
+        ----------
+        cash_dividends
+            ``(asset, amount_per_unit, pay_date)`` for dividends going ex now.
+        stock_dividends
+            ``(asset, payment_asset, ratio, pay_date)`` likewise.
+        """
+        for asset, amount, pay_date in cash_dividends:
+            owed = self.positions[asset].earn_dividend(amount, self.precision)
+            self._unpaid_dividends.setdefault(session_key(pay_date), []).append((asset, owed))
+        for asset, payment_asset, ratio, pay_date in stock_dividends:
+            units = self.positions[asset].earn_stock_dividend(ratio, payment_asset, self.precision)
+            if units:
+                key = session_key(pay_date)
+                self._unpaid_stock_dividends.setdefault(key, []).append(
+                    (asset, payment_asset, units)
+                )
+
+    def pay_dividends(self, session: Any) -> list[tuple[Any, Decimal]]:
+        """Settle what is due on ``session``: add stock payouts, return the cash payouts.
+
+        Each pay date is settled once.
+        """
+        key = session_key(session)
+        payments = self._unpaid_dividends.pop(key, [])
+        for _asset, payment_asset, units in self._unpaid_stock_dividends.pop(key, []):
+            # zipline adds the units to (or opens) a position at zero cost.
+            self._stats = None
+            position = self._position(payment_asset)
+            position.amount += units
+            self._drop_if_flat(payment_asset)
+        return payments
+
+    def maybe_create_close_position_transaction(
+        self, asset: Any, dt: Any, data_portal: Any
+    ) -> Transaction | None:
+        """The fill that closes ``asset`` at ``dt``'s price (last sale if none), or None."""
+        position = self.positions.get(asset)
+        if position is None:
+            return None
+        raw = data_portal.get_spot_value(asset, "price", dt, self.data_frequency)
+        price = position.last_sale_price
+        if raw is not None and not math.isnan(raw):
+            price = self.precision.price(asset, raw)
+        # zipline's auto-close fills belong to no order.
+        return Transaction(asset, -position.amount, dt, price, cast(str, None))
+
+    def _marking(self, asset: Any, data_portal: Any) -> tuple[int, AssetClassPrecision]:
+        """``asset``'s portal column and price rules, kept in ``_marking_cache``."""
+        known = self._marking_cache[asset.sid] = (
+            data_portal.column(asset),
+            self.precision.for_asset(asset),
+        )
+        return known
+
+    def sync_last_sale_prices(
+        self, dt: Any, data_portal: Any, handle_non_market_minutes: bool = False
+    ) -> None:
+        """Mark every position to the DataPortal's price at ``dt`` (NaN keeps the old mark).
+
+        One row read for all held assets (``DataPortal.spot_row``, which the
+        portal keeps for the bar, so order sizing and the mark read it once).
+        Outside market hours the portal resolves ``dt`` to the previous bar,
+        adjusted to the coming session, which is zipline's
+        ``handle_non_market_minutes`` rule; the flag is accepted for
+        compatibility.
+        """
+        positions = self.positions
+        if not positions:
+            return
+        self._stats = None
+        frequency = self.data_frequency
+        row, perspective = data_portal.resolve(dt, frequency)
+        prices = data_portal.spot_row("price", row, frequency, perspective)
+        if data_portal is not self._marking_portal:
+            self._marking_portal = data_portal
+            self._marking_cache = {}
+        # A cache: an asset's column and rules do not change, and a mark runs every bar.
+        known = self._marking_cache.get
+        for asset, position in positions.items():
+            column, rules = known(asset.sid) or self._marking(asset, data_portal)
+            price = prices[column]
+            if price != price:  # NaN: no price yet, keep the previous mark
+                continue
+            position.last_sale_price = rules.price(price)
+            position.last_sale_date = dt
+
+    # --- views ---------------------------------------------------------------------
+
+    @property
+    def stats(self) -> PositionStats:
+        """Aggregates over the open positions (a cache, until a position changes)."""
+        if self._stats is None:
+            self._stats = position_stats(self.positions.values())
+        return self._stats
+
+    def get_positions(self) -> Positions:
+        """The algorithm's :class:`~rustybt.protocol.Positions` of live float views."""
+        out = Positions()
+        views = self._views
+        for asset, position in self.positions.items():
+            view = views.get(asset)
+            if view is None:
+                view = views[asset] = PositionView(position)
+            out[asset] = view
+        return out
+
+    def get_position_list(self) -> list[dict[str, Any]]:
+        """zipline's position dicts (``sid``, ``amount``, ``cost_basis``, ``last_sale_price``)."""
+        return [p.to_dict() for p in self.positions.values()]
+
+    def unpaid_dividends(self) -> list[tuple[pd.Timestamp, Any, Decimal]]:
+        """Cash dividends earned but not yet paid: ``(pay_date, asset, amount)``."""
+        return [
+            (day, asset, amount)
+            for day, items in sorted(self._unpaid_dividends.items())
+            for asset, amount in items
+        ]
