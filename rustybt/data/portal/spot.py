@@ -94,12 +94,20 @@ class Spot:
         factor = self._adjustments.window_factor(field, row_sessions, cols, perspective)
         if factor is not None:
             values *= factor
+        outside = self._outside_life(row_sessions, cols) if mask_life else None
         if field == "price" and ffill:
+            # Cells to carry a close into: no bar here, but data for the column
+            # and (when blanked anyway) a living asset.
             holes = np.isnan(values)
+            no_data = bars.column_plan(cols)[2]
+            if no_data is not None:
+                holes &= ~no_data
+            if outside is not None:
+                holes &= ~outside
             if holes.any():
                 self._fill_from_last_close(bars, values, holes, cols, a, perspective)
-        if mask_life:
-            self._mask_outside_life(values, row_sessions, cols, empty_value(field))
+        if outside is not None:
+            values[outside] = empty_value(field)
         return values
 
     def _fill_from_last_close(
@@ -111,7 +119,8 @@ class Spot:
         a: int,
         perspective: int,
     ) -> None:
-        """Write into ``values``' holes the adjusted close of each cell's last bar.
+        """Write into ``values``' holes (cells of columns with data) the adjusted close
+        of each cell's last bar.
 
         Most cells have a bar, so only the holes are looked up in the
         last-close index. A price carried forward across a split comes from
@@ -119,7 +128,6 @@ class Spot:
         in, not of the row it fills.
         """
         rc = bars.colmap[cols]
-        holes &= (rc >= 0)[None, :]
         r, c = np.nonzero(holes)
         if not r.size:
             return
@@ -133,15 +141,14 @@ class Spot:
         filled[~traded] = np.nan
         values[r, c] = filled
 
-    def _mask_outside_life(
-        self, values: FloatArray, row_sessions: IntArray, cols: IntArray, empty: float
-    ) -> None:
-        """``empty`` where a row's session is outside its column's asset's life."""
+    def _outside_life(self, row_sessions: IntArray, cols: IntArray) -> npt.NDArray[np.bool_] | None:
+        """Where a row's session is outside its column's asset's life; None: nowhere."""
         start, end = self._axes.start_index[cols], self._axes.end_index[cols]
         if (start <= row_sessions[0]).all() and (end >= row_sessions[-1]).all():
-            return
+            return None
         sessions = row_sessions[:, None]
-        values[(sessions < start) | (sessions > end)] = empty
+        outside: npt.NDArray[np.bool_] = (sessions < start) | (sessions > end)
+        return outside
 
     # --- the current row --------------------------------------------------------------
 
