@@ -26,8 +26,6 @@ __all__ = ["BarData", "Restrictions"]
 _FREQUENCIES: Final = ("1d", "1m")
 # The int64 of NaT: what the portal's last-traded arrays hold for "never".
 _NAT: Final = np.iinfo(np.int64).min
-# Scalar spot reads of one bar before BarData.spot reads the field's whole row.
-_SPOT_READS_BEFORE_ROW: Final = 16
 
 
 class Restrictions(Protocol):
@@ -115,10 +113,8 @@ class BarData:
         # The portal position of the current time, kept while the clock stands
         # still (it is asked for per asset, many times a bar).
         self._position_dt: Any = None
-        # Per bar: whole rows of spot values by field, once many assets are asked for.
+        # The portal's spot rows read on this bar, by field (a memo of the bar).
         self._spot_rows: dict[str, list[float]] = {}
-        self._spot_reads = 0  # reads that missed the rows, this bar
-        self._bar_reads = 0  # every read, this bar
         # The last list of assets passed in and its checked form: strategies
         # pass the same universe bar after bar.
         self._last_assets: tuple[tuple[Any, ...], tuple[bool, list[Asset]]] | None = None
@@ -168,7 +164,7 @@ class BarData:
             indexed by asset. Both several: a DataFrame (assets x fields).
         """
         portal = self.data_portal
-        if isinstance(assets, Asset) and isinstance(fields, str) and fields in _SPOT_FIELDS:
+        if isinstance(assets, Asset) and isinstance(fields, str) and fields in OHLCVP_FIELDS:
             return self.spot(assets, fields)
         single_asset, asset_list = self._assets_argument(assets)
         single_field, field_list = _fields_argument(fields, BASE_FIELDS, "current")
@@ -187,61 +183,24 @@ class BarData:
     def spot(self, asset: Asset, field: str) -> float:
         """``current(asset, field)`` for one asset and an OHLCV field or ``price``.
 
-        The engine's fast path (no argument checks, no pandas): order sizing
-        and fill simulation ask for one asset's price or volume per order.
+        The engine's form (no argument checks, no pandas): order sizing and
+        fill simulation ask for one asset's price or volume per order. It is
+        :meth:`spot_row` at the asset's portal column.
         """
         dt = self.simulation_dt_func()
         if dt is not self._position_dt:
             self._new_bar(dt)
-        self._bar_reads += 1
-        portal = self.data_portal
         values = self._spot_rows.get(field)
-        if values is not None:
-            # portal.column(asset), inlined: most reads of a bar end here.
-            try:
-                sid = asset.sid
-            except AttributeError:
-                return values[portal.column(asset)]
-            return values[portal.sid_columns.get(sid, portal.no_data_column)]
-        row, perspective = self._position
-        self._spot_reads += 1
-        if self._spot_reads > _SPOT_READS_BEFORE_ROW:
-            # Many assets asked for on this bar: read the whole row once.
-            return self.spot_row(field)[portal.column(asset)]
-        return portal.spot(portal.column(asset), field, row, self.data_frequency, perspective)
-
-    def _new_bar(self, dt: pd.Timestamp) -> None:
-        self._position = self.data_portal.resolve(dt, self.data_frequency)
-        self._position_dt = dt
-        self._spot_rows = {}
-        # A strategy that read many values on the last bar will again: this
-        # bar then reads whole rows from the start, not 16 scalars first.
-        many = self._bar_reads > _SPOT_READS_BEFORE_ROW
-        self._spot_reads = _SPOT_READS_BEFORE_ROW if many else 0
-        self._bar_reads = 0
-
-    def held_row(self, field: str) -> list[float] | None:
-        """The row :meth:`spot_row` holds for ``field`` on this bar, or None if none yet.
-
-        For a caller that reads many assets' values a bar: once :meth:`spot`
-        has switched to whole rows, index the row (``DataPortal.sid_columns``)
-        instead of calling :meth:`spot` for each asset. A bar whose row is
-        taken counts as one of many reads: the next bar reads rows from its
-        first :meth:`spot`.
-        """
-        if self._position_dt is not self.simulation_dt_func():
-            return None
-        values = self._spot_rows.get(field)
-        if values is not None and self._bar_reads <= _SPOT_READS_BEFORE_ROW:
-            self._bar_reads = _SPOT_READS_BEFORE_ROW + 1
-        return values
+        if values is None:
+            values = self.spot_row(field)
+        return values[self.data_portal.column(asset)]
 
     def spot_row(self, field: str) -> list[float]:
         """:meth:`spot` of ``field`` for every portal column at once, as a list.
 
-        Index it with the portal's columns (``DataPortal.sid_columns``, by
-        sid; ``DataPortal.no_data_column`` for sids without bars). The engine
-        reads a bar's closes and volumes this way to fill many orders.
+        Index it with ``DataPortal.column(asset)`` (the no-data column, the
+        last, for assets without bars). The engine reads a bar's closes and
+        volumes this way to fill many orders. Callers must not change it.
         """
         dt = self.simulation_dt_func()
         if dt is not self._position_dt:
@@ -252,6 +211,19 @@ class BarData:
             values = self.data_portal.spot_row(field, row, self.data_frequency, perspective)
             self._spot_rows[field] = values
         return values
+
+    def held_row(self, field: str) -> list[float]:
+        """Deprecated alias of :meth:`spot_row`, kept only while ``algorithm.py`` calls it.
+
+        Delete it with that caller (issue 15): there is one row per bar and
+        field, and :meth:`spot_row` returns it.
+        """
+        return self.spot_row(field)
+
+    def _new_bar(self, dt: pd.Timestamp) -> None:
+        self._position = self.data_portal.resolve(dt, self.data_frequency)
+        self._position_dt = dt
+        self._spot_rows = {}
 
     def _current_values(
         self, cols: npt.NDArray[np.int64], field: str, row: int, perspective: int
@@ -377,7 +349,7 @@ class BarData:
         cols, index = portal.asset_columns_with_index(asset_list)
         row, session = portal.resolve(dt, self.data_frequency)
         ok = portal.alive_mask(cols, session, before_auto_close=True)
-        ok &= ~np.isnan(portal.current_prices(cols, row, self.data_frequency, session))
+        ok &= ~np.isnan(portal.current_array(cols, "price", row, self.data_frequency, session))
         if not self._daily_mode:
             ok &= self._exchanges_open(asset_list, dt)
         if self.restrictions is not None:
@@ -470,9 +442,6 @@ def _fields_argument(fields: Any, allowed: frozenset[str], method: str) -> tuple
                 context={"fields": repr(name), "valid": sorted(allowed)},
             )
     return single, names
-
-
-_SPOT_FIELDS = frozenset(("price", "open", "high", "low", "close", "volume"))
 
 
 def _scalar(value: Any) -> Any:

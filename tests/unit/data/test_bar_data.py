@@ -323,59 +323,28 @@ def test_minute_history_ends_with_current(
     np.testing.assert_allclose(window.iloc[-1], data.current(asset, "price"), rtol=1e-12)
 
 
-def test_spot_reads_are_the_same_in_scalar_and_whole_row_modes(
-    bundle: Bundle, portal: DataPortal
-) -> None:
-    """BarData.spot switches to whole-row reads on busy bars; the values never change.
-
-    Busy bars (more reads than the scalar budget) alternate with quiet ones
-    (one read), so every mode is crossed: scalar reads, the switch within a
-    bar, a bar that starts in row mode after a busy one, and the return to
-    scalar reads after a quiet one.
-    """
+def test_spot_is_the_bars_row_at_the_assets_column(bundle: Bundle, portal: DataPortal) -> None:
+    """BarData.spot reads the portal's row of the current bar; a new bar reads a new row."""
     assets = bundle.assets()
     clock = Clock(bundle.minutes(8)[0])
     data = BarData(portal, clock, "minute", bundle.calendar)
     fields = ("price", "close", "volume")
     checked = priced = 0
-    for step, minute in enumerate(bundle.minutes(8)[:40]):
+    last_rows: dict[str, list[float]] = {}
+    for minute in bundle.minutes(8)[:40]:
         clock.dt = minute
-        busy = step % 3 != 2
-        reads = [(a, f) for _ in range(4) for a in assets for f in fields] if busy else []
-        reads = reads or [(assets[step % len(assets)], fields[step % len(fields)])]
         row, perspective = portal.resolve(minute, "minute")
-        for asset, field in reads:
-            cols = portal.asset_columns([asset])
-            expected = float(portal.current_array(cols, field, row, "minute", perspective)[0])
-            got = data.spot(asset, field)
-            assert got == expected or (np.isnan(got) and np.isnan(expected)), (minute, field)
-            checked += 1
-            priced += bool(got > 0)
-    assert checked > 40 * 4 and priced > checked // 2  # real bars, not only gaps
-
-
-def test_held_row_is_the_row_spot_reads_from(bundle: Bundle, portal: DataPortal) -> None:
-    """held_row gives the row only once spot reads rows on this bar; its values are
-    spot's; taking it makes the next bar read rows from its first spot."""
-    assets = bundle.assets()
-    minutes = bundle.minutes(9)
-    clock = Clock(minutes[40])
-    data = BarData(portal, clock, "minute", bundle.calendar)
-    data.spot(assets[0], "price")
-    assert data.held_row("price") is None  # one scalar read: no row yet
-    for _ in range(20):
-        for asset in assets:
-            data.spot(asset, "price")
-    row = data.held_row("price")
-    assert row is not None
-    for asset in assets:
-        got, expected = row[portal.column(asset)], data.spot(asset, "price")
-        assert got == expected or (np.isnan(got) and np.isnan(expected))
-    clock.dt = minutes[41]
-    assert data.held_row("price") is None  # the last bar's row is not this one's
-    data.spot(assets[0], "price")
-    taken = data.held_row("price")  # the first spot of the bar read the whole row
-    assert taken is not None and taken is not row
-    clock.dt = minutes[42]
-    data.spot(assets[1], "price")
-    assert data.held_row("price") is not None  # still rows: the row was taken last bar
+        for field in fields:
+            values = data.spot_row(field)
+            assert values is not last_rows.get(field)  # the clock moved: this bar's row
+            assert values == portal.spot_row(field, row, "minute", perspective)
+            last_rows[field] = values
+            for asset in assets:
+                cols = portal.asset_columns([asset])
+                expected = float(portal.current_array(cols, field, row, "minute", perspective)[0])
+                got = data.spot(asset, field)
+                assert got is values[portal.column(asset)]  # the same float object
+                assert got == expected or (np.isnan(got) and np.isnan(expected)), (minute, field)
+                checked += 1
+                priced += bool(got > 0)
+    assert checked == 40 * len(fields) * len(assets) and priced > checked // 2

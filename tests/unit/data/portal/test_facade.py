@@ -15,13 +15,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from rustybt.assets import Asset
 from rustybt.calendars import get_calendar
-from rustybt.data.portal import DataPortal, _FrameBuilder, _WindowLabels, window_frame
-from rustybt.data.storage import ParquetMinuteBarReader
+from rustybt.data.portal import DataPortal
 from rustybt.exceptions import (
     DataError,
     DataNotFoundError,
@@ -266,37 +263,6 @@ def test_session_close_minute_and_label_agree_in_daily_mode(
     assert portal.resolve(close_minute, "daily") == portal.resolve(s[3], "daily") == (3, 3)
 
 
-@settings(max_examples=60, deadline=None)
-@given(steps=st.lists(st.sampled_from([1, 1, 1, 2, 29, 200, 391, -1]), min_size=1, max_size=80))
-def test_resolve_of_each_following_minute_is_the_searched_answer(
-    bundle: Bundle, steps: list[int]
-) -> None:
-    """A minute run resolves its bars in turn (two array reads, not two searches):
-    the answers equal the searched ones across gaps (BBB's missing minutes are
-    still rows), session ends, hours between sessions and a daily lookup between."""
-    portal = bundle.portal()
-    minutes = [m for session in range(7, 11) for m in bundle.minutes(session)]
-    at, asked = 0, []
-    for step in steps:
-        if step == -1:  # a time between sessions, then a daily lookup
-            between = minutes[at].normalize() + pd.Timedelta(hours=3)
-            asked += [(between, "minute"), (bundle.sessions[8], "daily")]
-            continue
-        at = min(at + step, len(minutes) - 1)
-        asked.append((minutes[at], "minute"))
-    for dt, frequency in asked:
-        assert portal.resolve(dt, frequency) == portal._resolve_uncached(dt, frequency), dt
-
-
-def test_resolve_walks_every_minute_as_the_search_does(bundle: Bundle) -> None:
-    portal = bundle.portal()
-    minutes = [m for session in range(7, 11) for m in bundle.minutes(session)]
-    sessions = {portal.resolve(m, "minute")[1] for m in minutes}
-    assert sessions == {7, 8, 9, 10}
-    for m in minutes:
-        assert portal.resolve(m, "minute") == portal._resolve_uncached(m, "minute"), m
-
-
 def test_before_the_open_of_a_split_day(portal: DataPortal, bundle: Bundle) -> None:
     # Before the open of session 8 the last bar is session 7's, but the split
     # effective today already applies (zipline's before_trading_start view).
@@ -436,7 +402,7 @@ def test_dt_after_the_data_raises(portal: DataPortal, bundle: Bundle) -> None:
         portal.get_spot_value(aaa, "price", bundle.minutes(11)[0], "minute")
 
 
-def test_fast_paths_match_the_wrappers(
+def test_array_forms_match_the_wrappers(
     portal: DataPortal, bundle: Bundle, assets: list[Asset]
 ) -> None:
     s = bundle.sessions
@@ -444,7 +410,7 @@ def test_fast_paths_match_the_wrappers(
     assert cols is portal.asset_columns(list(assets))  # cached
     row, perspective = portal.resolve(s[10], "daily")
     np.testing.assert_array_equal(
-        portal.current_prices(cols, row, "daily", perspective),
+        portal.current_array(cols, "price", row, "daily", perspective),
         portal.get_spot_value(assets, "price", s[10], "daily"),
     )
     window = portal.history_array(cols, "price", 5, row, "1d", "daily", perspective)
@@ -496,22 +462,6 @@ def test_minute_only_portal_rolls_up_daily_history(bundle: Bundle) -> None:
         portal.get_spot_value(aaa, "close", now, "daily")
 
 
-def test_minute_bars_load_only_when_first_needed(bundle: Bundle) -> None:
-    # Minute panels can be gigabytes; a daily simulation must not pay for them.
-    minute_reader = ParquetMinuteBarReader(
-        bundle.root / "minute_equities.parquet",
-        bundle.calendar,
-        bundle.sessions[0],
-        bundle.sessions[-1],
-    )
-    portal = bundle.portal(equity_minute_reader=minute_reader)
-    aaa, s = bundle.asset(1), bundle.sessions
-    assert history(portal, aaa, s[9], 3, "close")[-1] == 59.0
-    assert not portal._minute_checked
-    assert portal.get_spot_value(aaa, "volume", bundle.minutes(9)[0], "minute") == 20.0
-    assert portal._minute_checked
-
-
 @pytest.mark.parametrize("sids", [[1, 2, 3, 4], [2, 3], [4, 2, 1], [3, 3, 1], [1, 99, 2], [99]])
 @pytest.mark.parametrize("field", ["close", "volume", "price"])
 def test_windows_of_many_assets_are_their_single_windows(
@@ -533,62 +483,3 @@ def test_windows_of_many_assets_are_their_single_windows(
                 expected = history(portal, asset, s[12], 6, field)
             np.testing.assert_array_equal(got, expected)
         frame.iloc[0, 0] = -1.0  # a window is a copy: the next one is unchanged
-
-
-def test_window_frames_are_the_constructors_frames(bundle: Bundle) -> None:
-    """History frames built from their block equal ``pd.DataFrame(values, ...)``."""
-    portal = bundle.portal()
-    aaa, bbb = bundle.asset(1), bundle.asset(2)
-    minutes = bundle.minutes(9)
-    cols, columns = portal.asset_columns_with_index([aaa, bbb])
-    row, perspective = portal.resolve(minutes[30], "minute")
-    values = portal.history_array(cols, "close", 20, row, "1m", "minute", perspective)
-    index = portal.history_index(20, row, "1m", "minute")
-    built = window_frame(values, index, columns)
-    assert window_frame._parts is not None  # this pandas takes the direct build
-    expected = pd.DataFrame(values, index=index, columns=columns, copy=False)
-    pd.testing.assert_frame_equal(built, expected)
-    assert built.index is index and built.columns is columns
-    assert np.shares_memory(built.to_numpy(), values)
-    # A write to the frame does to its array what a write to the constructor's does.
-    ours, theirs = values.copy(), values.copy()
-    built = window_frame(ours, index, columns)
-    expected = pd.DataFrame(theirs, index=index, columns=columns, copy=False)
-    built.iloc[0, 0] = expected.iloc[0, 0] = -1.0
-    assert np.array_equal(ours, theirs, equal_nan=True)
-    pd.testing.assert_frame_equal(built, expected)
-    # Anything but a 2-D float64 array of the labels' shape goes to the constructor.
-    ints = np.arange(4).reshape(2, 2)
-    frame = window_frame(ints, index[:2], columns)
-    assert frame.dtypes.tolist() == [np.int64, np.int64]
-    with pytest.raises(ValueError):
-        window_frame(values, index[:3], columns)
-    # A builder whose check fails keeps to the constructor.
-    broken = _FrameBuilder()
-    broken._checked = True
-    constructed = pd.DataFrame(values, index=index, columns=columns)
-    pd.testing.assert_frame_equal(broken(values, index, columns), constructed)
-
-
-def test_window_labels_are_pandas_slices(bundle: Bundle) -> None:
-    """History windows' labels, built from the nanoseconds, equal pandas' slices."""
-    portal = bundle.portal()
-    minute = portal._require_minute()
-    cases = [
-        minute.window_labels,
-        portal._window_sessions,
-        _WindowLabels(pd.DatetimeIndex(list(bundle.sessions), name="when").as_unit("ns")),
-        _WindowLabels(pd.DatetimeIndex(bundle.sessions).as_unit("us")),
-        _WindowLabels(pd.date_range("2024-01-02", periods=30, freq="D", tz="UTC")),
-    ]
-    # The minute labels have no frequency: built, not sliced. An index with a
-    # frequency to carry (the calendar's sessions, a date range) is sliced.
-    assert cases[0]._parts is not None and cases[2]._parts is not None
-    assert cases[3]._parts is None and cases[4]._parts is None
-    for labels in cases:
-        n = len(labels.index)
-        for start, stop in [(0, 1), (0, n), (n - 50, n), (3, 3), (5, 2), (n - 1, n + 5), (-4, n)]:
-            got, expected = labels(start, stop), labels.index[start:stop]
-            assert type(got) is type(expected)
-            assert got.equals(expected) and got.dtype == expected.dtype
-            assert got.name == expected.name and got.freq == expected.freq

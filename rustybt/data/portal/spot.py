@@ -1,0 +1,194 @@
+"""Spot values: what a field of an asset is worth at a bar, as seen from a session.
+
+The rule (zipline's):
+
+* ``price`` is the close of the last bar that has one, at or before the
+  data row, adjusted from *that bar's* session, and NaN outside the asset's
+  life (or where the asset never traded).
+* ``open/high/low/close`` are the bar's values, NaN where there is no bar;
+  ``volume`` is 0 there. Both are adjusted from the bar's session to the
+  perspective session (volumes by splits only, inverted).
+
+:meth:`Spot.values` is that rule over a block of bars; a history window is
+such a block. The current values of a bar are one *row* of it over every
+portal column, read once per bar and field (:meth:`Spot.row`); one asset's
+spot value is that row at the asset's column.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from rustybt.data.portal.adjustments import Adjustments
+from rustybt.data.portal.axes import Axes
+from rustybt.data.portal.fields import OHLCVP_FIELDS, FloatArray, IntArray, check_field, empty_value
+from rustybt.data.portal.readers import Bars
+
+__all__ = ["Spot"]
+
+# (data row, data_frequency, perspective session) of a cached row.
+_RowKey = tuple[int, str, int]
+
+
+class Spot:
+    """The spot rule of one portal, and the rows of the bar last read.
+
+    Parameters
+    ----------
+    axes
+        The portal's sessions, columns and life spans.
+    adjustments
+        The portal's multiplier panels.
+    """
+
+    def __init__(self, axes: Axes, adjustments: Adjustments) -> None:
+        self._axes = axes
+        self._adjustments = adjustments
+        # field -> (key, the row over all columns, its list form or None): the
+        # last bar read of each field. Entries are replaced whole, never changed.
+        self._rows: dict[str, tuple[_RowKey, FloatArray, list[float] | None]] = {}
+
+    # --- the rule -------------------------------------------------------------------
+
+    def values(
+        self,
+        bars: Bars,
+        field: str,
+        cols: IntArray,
+        a: int,
+        b: int,
+        perspective: int,
+        ffill: bool = True,
+        mask_life: bool = True,
+    ) -> FloatArray:
+        """The values of ``field`` for columns ``cols`` at rows ``a:b`` of ``bars``.
+
+        Parameters
+        ----------
+        bars
+            The daily or minute bars.
+        field
+            An OHLCV field or ``price``.
+        cols
+            Portal columns.
+        a, b
+            The rows (``0 <= a < b <= bars.n_rows``).
+        perspective
+            The master session the values are seen from (adjusted to).
+        ffill
+            ``price`` carries the last close forward (without it, ``price``
+            is the bar's close).
+        mask_life
+            Blank (:func:`empty_value`) the rows outside each asset's life.
+            The spot rule does; zipline's history windows only for ``price``.
+
+        Returns
+        -------
+        numpy.ndarray
+            A new ``(b - a, len(cols))`` array.
+        """
+        source = "close" if field == "price" else field
+        values = bars.raw_block(source, cols, a, b)
+        row_sessions = bars.row_session[a:b]
+        factor = self._adjustments.window_factor(field, row_sessions, cols, perspective)
+        if factor is not None:
+            values *= factor
+        outside = self._outside_life(row_sessions, cols) if mask_life else None
+        if field == "price" and ffill:
+            # Cells to carry a close into: no bar here, but data for the column
+            # and (when blanked anyway) a living asset.
+            holes = np.isnan(values)
+            no_data = bars.column_plan(cols)[2]
+            if no_data is not None:
+                holes &= ~no_data
+            if outside is not None:
+                holes &= ~outside
+            if holes.any():
+                self._fill_from_last_close(bars, values, holes, cols, a, perspective)
+        if outside is not None:
+            values[outside] = empty_value(field)
+        return values
+
+    def _fill_from_last_close(
+        self,
+        bars: Bars,
+        values: FloatArray,
+        holes: npt.NDArray[np.bool_],
+        cols: IntArray,
+        a: int,
+        perspective: int,
+    ) -> None:
+        """Write into ``values``' holes (cells of columns with data) the adjusted close
+        of each cell's last bar.
+
+        Most cells have a bar, so only the holes are looked up in the
+        last-close index. A price carried forward across a split comes from
+        before the split, so it takes the factor of the session it traded
+        in, not of the row it fills.
+        """
+        rc = bars.colmap[cols]
+        r, c = np.nonzero(holes)
+        if not r.size:
+            return
+        source = bars.close_index()[a + r, rc[c]].astype(np.int64)
+        traded = source >= 0
+        source = np.where(traded, source, 0)
+        filled = bars.panel("close")[source, rc[c]]
+        factor = self._adjustments.factor("price", bars.row_session[source], cols[c], perspective)
+        if factor is not None:
+            filled *= factor
+        filled[~traded] = np.nan
+        values[r, c] = filled
+
+    def _outside_life(self, row_sessions: IntArray, cols: IntArray) -> npt.NDArray[np.bool_] | None:
+        """Where a row's session is outside its column's asset's life; None: nowhere."""
+        start, end = self._axes.start_index[cols], self._axes.end_index[cols]
+        if (start <= row_sessions[0]).all() and (end >= row_sessions[-1]).all():
+            return None
+        sessions = row_sessions[:, None]
+        outside: npt.NDArray[np.bool_] = (sessions < start) | (sessions > end)
+        return outside
+
+    # --- the current row --------------------------------------------------------------
+
+    def row(
+        self, field: str, row: int, data_frequency: str, perspective: int | None = None
+    ) -> FloatArray:
+        """The spot values of ``field`` for every portal column at data row ``row``.
+
+        Read once per bar and field and kept (callers must not change it).
+        ``perspective`` defaults to the row's own session.
+        """
+        return self._entry(field, row, data_frequency, perspective)[1]
+
+    def row_list(
+        self, field: str, row: int, data_frequency: str, perspective: int | None = None
+    ) -> list[float]:
+        """:meth:`row` as a list of Python floats (indexing it makes no NumPy scalar)."""
+        key, values, listed = self._entry(field, row, data_frequency, perspective)
+        if listed is None:
+            listed = values.tolist()
+            self._rows[field] = (key, values, listed)
+        return listed
+
+    def _entry(
+        self, field: str, row: int, data_frequency: str, perspective: int | None
+    ) -> tuple[_RowKey, FloatArray, list[float] | None]:
+        if perspective is None:
+            perspective = -1 if row < 0 else int(self._axes.bars(data_frequency).row_session[row])
+        key = (row, data_frequency, perspective)
+        kept = self._rows.get(field)
+        if kept is not None and kept[0] == key:
+            return kept
+        check_field(field, OHLCVP_FIELDS)
+        bars = self._axes.bars(data_frequency)
+        cols = self._axes.all_columns
+        if row < 0:
+            values = np.full(len(cols), empty_value(field))
+        else:
+            values = self.values(bars, field, cols, row, row + 1, perspective)[0]
+        values.setflags(write=False)
+        entry: tuple[_RowKey, FloatArray, list[float] | None] = (key, values, None)
+        self._rows[field] = entry
+        return entry
