@@ -40,9 +40,7 @@ KNOWN_OVERSIZE: frozenset[str] = frozenset(
     {
         "rustybt.algorithm",
         "rustybt.algorithm.TradingAlgorithm",
-        "rustybt.data.portal",
         "rustybt.finance.blotter",
-        "rustybt.finance.ledger",
     }
 )
 
@@ -55,7 +53,6 @@ KNOWN_PRIVATE_IMPORTS: frozenset[tuple[str, str, str]] = frozenset(
         ("rustybt.finance.blotter", "rustybt.finance.order", "_LIVE"),
         ("rustybt.finance.blotter", "rustybt.finance.order", "_MARKET"),
         ("rustybt.finance.blotter", "rustybt.finance.records", "_one_object"),
-        ("rustybt.finance.records", "rustybt.finance.order", "_plain_number"),
     }
 )
 
