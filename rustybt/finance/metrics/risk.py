@@ -113,6 +113,7 @@ class ReturnsMoments:
 
     def add(self, value: float) -> None:
         """Take the next return (NaN counts toward ``length`` only)."""
+        value = float(value)  # a NumPy scalar would make every sum a NumPy scalar
         self.length += 1
         if value != value:
             return
@@ -198,6 +199,7 @@ class Drawdown:
 
     def add(self, value: float) -> None:
         """Take the next return."""
+        value = float(value)
         self.length += 1
         self.growth *= 1.0 + (0.0 if value != value else value)
         level = self.growth * _DRAWDOWN_START
@@ -268,6 +270,7 @@ class PairMoments:
 
     def add(self, returns: float, benchmark: float) -> None:
         """Take the next session's pair of returns."""
+        returns, benchmark = float(returns), float(benchmark)
         self.length += 1
         if returns != returns or benchmark != benchmark:
             return
