@@ -581,7 +581,8 @@ class PeriodLabel:
         self._label = ""
 
     def start_of_session(self, ledger: Ledger, session: pd.Timestamp, data_portal: Any) -> None:
-        self._label = session.strftime("%Y-%m")
+        # strftime costs ~25 us; the label is only the year and the month.
+        self._label = f"{session.year:04d}-{session.month:02d}"
 
     def end_of_bar(self, packet: Packet, *args: Any) -> None:
         packet["cumulative_risk_metrics"]["period_label"] = self._label
