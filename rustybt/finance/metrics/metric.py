@@ -202,8 +202,8 @@ class BenchmarkReturnsAndVolatility:
 
     Streaming: a session's figures fold its daily return into a running
     product and running moments (O(1) a session). In minute emission a bar
-    walks the benchmark's minute returns up to its time (O(1) a bar,
-    amortized): the cumulative return compounds every minute so far, the
+    finds its minute (a binary search) and compounds the minutes since the
+    previous bar, each once: the cumulative return compounds every minute so far, the
     volatility is empyrical's ``annual_volatility`` of the completed sessions'
     daily returns plus today's compounded return so far (NaN on the first
     session, as zipline's).
@@ -277,8 +277,9 @@ class BenchmarkReturnsAndVolatility:
             # into the cumulative return, never into today's.
             self._walk(int(self._session_starts[session_ix]), today=False)
             self._day, self._day_growth = session_ix, 1.0
-        stop = int(np.searchsorted(minutes, pd.Timestamp(dt).value, side="right"))
-        if stop == 0 or minutes[stop - 1] != pd.Timestamp(dt).value:
+        now_ns = pd.Timestamp(dt).value
+        stop = int(np.searchsorted(minutes, now_ns, side="right"))
+        if stop == 0 or minutes[stop - 1] != now_ns:
             raise DataNotFoundError(
                 f"the benchmark has no minute return at {dt}",
                 context={"dt": dt},
