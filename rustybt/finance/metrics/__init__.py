@@ -24,8 +24,6 @@ from functools import partial
 from types import MappingProxyType
 from typing import Any
 
-import empyrical
-
 from rustybt.finance.metrics.metric import (
     PNL,
     AlphaBeta,
@@ -39,6 +37,7 @@ from rustybt.finance.metrics.metric import (
     PeriodLabel,
     Positions,
     Returns,
+    ReturnsRisk,
     ReturnsStatistic,
     SimpleLedgerField,
     StartOfPeriodLedgerField,
@@ -60,6 +59,7 @@ __all__ = [
     "PeriodLabel",
     "Positions",
     "Returns",
+    "ReturnsRisk",
     "ReturnsStatistic",
     "SimpleLedgerField",
     "StartOfPeriodLedgerField",
@@ -132,10 +132,13 @@ register("none", set)
 
 @register("default")
 def default_metrics() -> set[Any]:
-    """Every field of zipline's default daily performance packet."""
+    """Every field of zipline's default daily performance packet.
+
+    The risk statistics stream (O(1) a session) and equal empyrical's.
+    """
     return {
         Returns(),
-        ReturnsStatistic(empyrical.annual_volatility, "algo_volatility"),
+        ReturnsRisk(),  # algo_volatility, sharpe, sortino, max_drawdown
         BenchmarkReturnsAndVolatility(),
         PNL(),
         CashFlow(),
@@ -158,9 +161,6 @@ def default_metrics() -> set[Any]:
         DailyLedgerField("account.gross_leverage"),
         DailyLedgerField("account.net_leverage"),
         AlphaBeta(),
-        ReturnsStatistic(empyrical.sharpe_ratio, "sharpe"),
-        ReturnsStatistic(empyrical.sortino_ratio, "sortino"),
-        ReturnsStatistic(empyrical.max_drawdown),
         MaxLeverage(),
         ConstantCumulativeRiskMetric("excess_return", 0.0),
         ConstantCumulativeRiskMetric("treasury_period_return", 0.0),

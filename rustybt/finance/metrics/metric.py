@@ -14,12 +14,16 @@ values are converted as they are written. Fields, sections and the None/NaN
 conventions are zipline's: a statistic that is not finite (a volatility or
 Sharpe ratio of one return) is ``None``.
 
+The risk statistics stream: each session's figures cost O(1), from running
+moments (:mod:`rustybt.finance.metrics.risk`), and equal empyrical's on the
+returns so far. Nothing here imports empyrical (or scipy) at run time.
+
 Examples
 --------
->>> import empyrical
->>> m = ReturnsStatistic(empyrical.sharpe_ratio, "sharpe")
->>> m._field_name
-'sharpe'
+>>> import numpy as np
+>>> m = ReturnsStatistic(np.mean, "mean_return")
+>>> m.end_of_session
+<bound method ReturnsStatistic.end_of_bar of <...ReturnsStatistic object at ...>>
 """
 
 from __future__ import annotations
@@ -30,12 +34,22 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-import empyrical as ep
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from rustybt.exceptions import DataNotFoundError, RustyBTError
 from rustybt.finance.ledger import Ledger
+from rustybt.finance.metrics.risk import (
+    Drawdown,
+    PairMoments,
+    ReturnsMoments,
+    alpha_beta,
+    annual_volatility,
+    max_drawdown,
+    sharpe_ratio,
+    sortino_ratio,
+)
 
 __all__ = [
     "PNL",
@@ -50,11 +64,11 @@ __all__ = [
     "PeriodLabel",
     "Positions",
     "Returns",
+    "ReturnsRisk",
     "ReturnsStatistic",
     "SimpleLedgerField",
     "StartOfPeriodLedgerField",
     "Transactions",
-    "minute_annual_volatility",
 ]
 
 Packet = dict[str, Any]
@@ -71,6 +85,10 @@ def packet_value(value: Any) -> Any:
 def _finite_or_none(value: Any) -> float | None:
     value = float(value)
     return value if math.isfinite(value) else None
+
+
+def _nan_to_none(value: float) -> float | None:
+    return None if value != value else value
 
 
 def _field_name(ledger_field: str, packet_field: str | None) -> str:
@@ -179,39 +197,34 @@ class Returns(_PeriodMetric):
         packet["cumulative_risk_metrics"]["algorithm_period_return"] = cumulative
 
 
-def minute_annual_volatility(
-    date_labels: npt.NDArray[np.int64], minute_returns: FloatArray, daily_returns: FloatArray
-) -> FloatArray:
-    """Annualized volatility as of each minute: completed days plus the day so far.
-
-    zipline's cumulative minute volatility: the running day's compounded
-    return joins the completed daily returns (sample std, ddof=1, times
-    sqrt(252)); NaN throughout the first day.
-    """
-    out = np.full(len(minute_returns), np.nan)
-    if len(minute_returns) == 0:
-        return out
-    starts = np.flatnonzero(np.r_[True, date_labels[1:] != date_labels[:-1]])
-    ends = np.r_[starts[1:], len(minute_returns)]
-    for day_ix, (a, b) in enumerate(zip(starts, ends, strict=True)):
-        if day_ix == 0:
-            continue
-        past = daily_returns[:day_ix]
-        today = np.cumprod(1.0 + minute_returns[a:b]) - 1.0
-        mean = (past.sum() + today) / (day_ix + 1)
-        variance = (today - mean) ** 2 + ((past[None, :] - mean[:, None]) ** 2).sum(axis=1)
-        out[a:b] = np.sqrt(variance / day_ix) * np.sqrt(252.0)
-    return out
-
-
 class BenchmarkReturnsAndVolatility:
-    """``benchmark_period_return`` and ``benchmark_volatility`` from the benchmark source."""
+    """``benchmark_period_return`` and ``benchmark_volatility`` from the benchmark source.
+
+    Streaming: a session's figures fold its daily return into a running
+    product and running moments (O(1) a session). In minute emission a bar
+    finds its minute (a binary search) and compounds the minutes since the
+    previous bar, each once: the cumulative return compounds every minute so far, the
+    volatility is empyrical's ``annual_volatility`` of the completed sessions'
+    daily returns plus today's compounded return so far (NaN on the first
+    session, as zipline's).
+    """
 
     def __init__(self) -> None:
-        self._daily_cumulative_returns: FloatArray = np.array([])
-        self._daily_annual_volatility: FloatArray = np.array([])
-        self._minute_cumulative_returns: pd.Series | None = None
-        self._minute_annual_volatility: pd.Series | None = None
+        self._reset()
+
+    def _reset(self) -> None:
+        self._daily: list[float] = []
+        self._moments = ReturnsMoments()
+        self._growth = 1.0  # product of (1 + daily return), NaN for good after a NaN
+        self._folded = 0
+        # minute emission only
+        self._minutes: npt.NDArray[np.int64] | None = None
+        self._minute_returns: FloatArray = np.array([])
+        self._session_starts: npt.NDArray[np.int64] = np.array([], dtype=np.int64)
+        self._walked = 0  # minutes compounded so far
+        self._minute_growth = 1.0  # product of (1 + minute return), NaN minutes skipped
+        self._day = -1  # the session whose minutes ``_day_growth`` compounds
+        self._day_growth = 1.0  # NaN for the rest of the day after a NaN
 
     def start_of_simulation(
         self,
@@ -221,31 +234,65 @@ class BenchmarkReturnsAndVolatility:
         sessions: pd.DatetimeIndex,
         benchmark_source: Any,
     ) -> None:
+        self._reset()
         daily = benchmark_source.daily_returns(sessions[0], sessions[-1])
-        values = np.asarray(daily, dtype=np.float64)
-        self._daily_cumulative_returns = np.asarray(np.cumprod(1.0 + values) - 1.0, np.float64)
-        self._daily_annual_volatility = np.asarray(
-            daily.expanding(2).std(ddof=1) * np.sqrt(252), dtype=np.float64
-        )
+        self._daily = np.asarray(daily, dtype=np.float64).tolist()
         if emission_rate == "minute":
             open_ = trading_calendar.session_first_minute(sessions[0])
             close = trading_calendar.session_close(sessions[-1])
             minute = benchmark_source.get_range(open_, close)
-            self._minute_cumulative_returns = (1 + minute).cumprod() - 1
-            labels = minute.index.normalize().asi8
-            self._minute_annual_volatility = pd.Series(
-                minute_annual_volatility(labels, minute.to_numpy(dtype=np.float64), values),
-                index=minute.index,
-            )
+            self._minutes = pd.DatetimeIndex(minute.index).asi8
+            self._minute_returns = minute.to_numpy(dtype=np.float64)
+            first_minutes = pd.DatetimeIndex(trading_calendar.first_minutes.loc[sessions]).asi8
+            self._session_starts = np.searchsorted(self._minutes, first_minutes)
+
+    def _fold_through(self, sessions: int) -> None:
+        """Fold the daily returns of the sessions before ``sessions`` into the state."""
+        while self._folded < sessions:
+            value = self._daily[self._folded]
+            self._growth *= 1.0 + value
+            self._moments.add(value)
+            self._folded += 1
+
+    def _walk(self, stop: int, today: bool) -> None:
+        """Compound the minute returns before position ``stop`` (into today's, if ``today``)."""
+        returns = self._minute_returns
+        for ix in range(self._walked, stop):
+            value = float(returns[ix])
+            if value == value:
+                self._minute_growth *= 1.0 + value
+            if today:
+                self._day_growth *= 1.0 + value
+        self._walked = max(self._walked, stop)
 
     def end_of_bar(
         self, packet: Packet, ledger: Ledger, dt: pd.Timestamp, session_ix: int, data_portal: Any
     ) -> None:
-        if self._minute_cumulative_returns is None or self._minute_annual_volatility is None:
+        minutes = self._minutes
+        if minutes is None:
             raise RuntimeError("minute benchmark figures exist only with emission_rate='minute'")
+        self._fold_through(session_ix)
+        if session_ix != self._day:
+            # Minutes of earlier sessions that no bar reached still compound
+            # into the cumulative return, never into today's.
+            self._walk(int(self._session_starts[session_ix]), today=False)
+            self._day, self._day_growth = session_ix, 1.0
+        now_ns = pd.Timestamp(dt).value
+        stop = int(np.searchsorted(minutes, now_ns, side="right"))
+        if stop == 0 or minutes[stop - 1] != now_ns:
+            raise DataNotFoundError(
+                f"the benchmark has no minute return at {dt}",
+                context={"dt": dt},
+            )
+        self._walk(stop, today=True)
+        now = float(self._minute_returns[stop - 1])
         risk = packet["cumulative_risk_metrics"]
-        risk["benchmark_period_return"] = _finite_or_none(self._minute_cumulative_returns[dt])
-        risk["benchmark_volatility"] = _finite_or_none(self._minute_annual_volatility[dt])
+        # A minute without a return has no cumulative figure (pandas' cumprod).
+        risk["benchmark_period_return"] = _finite_or_none(
+            self._minute_growth - 1.0 if now == now else math.nan
+        )
+        today = self._day_growth - 1.0
+        risk["benchmark_volatility"] = _finite_or_none(annual_volatility(self._moments.plus(today)))
 
     def end_of_session(
         self,
@@ -255,11 +302,11 @@ class BenchmarkReturnsAndVolatility:
         session_ix: int,
         data_portal: Any,
     ) -> None:
+        self._fold_through(session_ix + 1)
         risk = packet["cumulative_risk_metrics"]
-        r = self._daily_cumulative_returns[session_ix]
-        v = self._daily_annual_volatility[session_ix]
-        risk["benchmark_period_return"] = None if np.isnan(r) else float(r)
-        risk["benchmark_volatility"] = None if np.isnan(v) else float(v)
+        # zipline keeps an infinite figure here and drops only NaN.
+        risk["benchmark_period_return"] = _nan_to_none(self._growth - 1.0)
+        risk["benchmark_volatility"] = _nan_to_none(annual_volatility(self._moments))
 
 
 class PNL(_PeriodMetric):
@@ -329,7 +376,10 @@ class Positions(_PeriodMetric):
 
 
 class ReturnsStatistic:
-    """A statistic of the daily returns so far (e.g. ``empyrical.sharpe_ratio``).
+    """A statistic of the daily returns so far, from any function (zipline's plug-in).
+
+    The function sees the whole series every session (O(n) a session); the
+    default metrics set streams its statistics instead (:class:`ReturnsRisk`).
 
     Parameters
     ----------
@@ -354,11 +404,96 @@ class ReturnsStatistic:
     end_of_session = end_of_bar
 
 
-class AlphaBeta:
-    """``alpha`` and ``beta`` of the daily returns so far against the benchmark."""
+class _StreamedReturns:
+    """Folds each completed session's return into a streaming state once, in order.
+
+    Subclasses fold with ``_add(session_ix, value)`` and write a packet with
+    ``_write(packet, provisional)``: ``provisional`` is None at a session's
+    end, and the running session's return so far at the end of a bar
+    (minute emission), to be counted without being folded in.
+    """
 
     def __init__(self) -> None:
-        self._benchmark: FloatArray = np.array([])
+        self._reset()
+
+    def _reset(self) -> None:
+        self._folded = 0
+
+    def _add(self, session_ix: int, value: float) -> None:
+        raise NotImplementedError
+
+    def _write(self, packet: Packet, session_ix: int, provisional: float | None) -> None:
+        raise NotImplementedError
+
+    def _fold_through(self, returns: FloatArray, sessions: int) -> None:
+        folded = self._folded
+        if sessions < folded:
+            raise RustyBTError(
+                f"risk metrics already hold {folded} sessions; session {sessions} came late",
+                context={"folded": folded, "session_ix": sessions},
+            )
+        for ix in range(folded, sessions):
+            self._add(ix, float(returns[ix]))
+        self._folded = sessions
+
+    def end_of_bar(
+        self, packet: Packet, ledger: Ledger, dt: Any, session_ix: int, data_portal: Any
+    ) -> None:
+        returns = ledger.daily_returns_array
+        self._fold_through(returns, session_ix)
+        self._write(packet, session_ix, float(returns[session_ix]))
+
+    def end_of_session(
+        self, packet: Packet, ledger: Ledger, session: Any, session_ix: int, data_portal: Any
+    ) -> None:
+        self._fold_through(ledger.daily_returns_array, session_ix + 1)
+        self._write(packet, session_ix, None)
+
+
+class ReturnsRisk(_StreamedReturns):
+    """``algo_volatility``, ``sharpe``, ``sortino`` and ``max_drawdown`` of the returns so far.
+
+    empyrical's statistics of the daily returns up to the session (in minute
+    emission, with the running session's return so far), each in O(1) from
+    running moments (:mod:`rustybt.finance.metrics.risk`).
+    """
+
+    def _reset(self) -> None:
+        super()._reset()
+        self._moments = ReturnsMoments()
+        self._drawdown = Drawdown()
+
+    def start_of_simulation(self, *args: Any) -> None:
+        self._reset()
+
+    def _add(self, session_ix: int, value: float) -> None:
+        self._moments.add(value)
+        self._drawdown.add(value)
+
+    def _write(self, packet: Packet, session_ix: int, provisional: float | None) -> None:
+        moments, drawdown = self._moments, self._drawdown
+        if provisional is not None:
+            moments, drawdown = moments.plus(provisional), drawdown.plus(provisional)
+        risk = packet["cumulative_risk_metrics"]
+        risk["algo_volatility"] = _finite_or_none(annual_volatility(moments))
+        risk["sharpe"] = _finite_or_none(sharpe_ratio(moments))
+        risk["sortino"] = _finite_or_none(sortino_ratio(moments))
+        risk["max_drawdown"] = _finite_or_none(max_drawdown(drawdown))
+
+
+class AlphaBeta(_StreamedReturns):
+    """``alpha`` and ``beta`` of the daily returns so far against the benchmark.
+
+    empyrical's ``alpha_beta_aligned`` of the returns and the benchmark's
+    daily returns up to the session, in O(1) from running co-moments. In
+    minute emission the running session's return so far pairs with the
+    benchmark's return of the whole session, as in zipline.
+    """
+
+    def _reset(self) -> None:
+        super()._reset()
+        self._benchmark: list[float] = []
+        self._pair = PairMoments()
 
     def start_of_simulation(
         self,
@@ -368,22 +503,22 @@ class AlphaBeta:
         sessions: pd.DatetimeIndex,
         benchmark_source: Any,
     ) -> None:
-        self._benchmark = np.asarray(
-            benchmark_source.daily_returns(sessions[0], sessions[-1]), dtype=np.float64
-        )
+        self._reset()
+        daily = benchmark_source.daily_returns(sessions[0], sessions[-1])
+        self._benchmark = np.asarray(daily, dtype=np.float64).tolist()
 
-    def end_of_bar(
-        self, packet: Packet, ledger: Ledger, dt: Any, session_ix: int, data_portal: Any
-    ) -> None:
-        alpha, beta = ep.alpha_beta_aligned(
-            ledger.daily_returns_array[: session_ix + 1], self._benchmark[: session_ix + 1]
-        )
+    def _add(self, session_ix: int, value: float) -> None:
+        self._pair.add(value, self._benchmark[session_ix])
+
+    def _write(self, packet: Packet, session_ix: int, provisional: float | None) -> None:
+        pair = self._pair
+        if provisional is not None:
+            pair = pair.plus(provisional, self._benchmark[session_ix])
+        alpha, beta = alpha_beta(pair)
         risk = packet["cumulative_risk_metrics"]
         risk["alpha"] = _finite_or_none(alpha)
         # zipline keeps an infinite beta and drops only NaN.
-        risk["beta"] = None if np.isnan(beta) else float(beta)
-
-    end_of_session = end_of_bar
+        risk["beta"] = _nan_to_none(beta)
 
 
 class MaxLeverage:
@@ -447,7 +582,8 @@ class PeriodLabel:
         self._label = ""
 
     def start_of_session(self, ledger: Ledger, session: pd.Timestamp, data_portal: Any) -> None:
-        self._label = session.strftime("%Y-%m")
+        # strftime costs ~25 us; the label is only the year and the month.
+        self._label = f"{session.year:04d}-{session.month:02d}"
 
     def end_of_bar(self, packet: Packet, *args: Any) -> None:
         packet["cumulative_risk_metrics"]["period_label"] = self._label

@@ -42,11 +42,16 @@ _HOOKS = (
 )
 
 
+_DAY_NS = 86_400_000_000_000
+
+
 def _naive_session(value: Any) -> pd.Timestamp:
-    ts = pd.Timestamp(value)
+    """A session label as a tz-naive midnight (UTC date)."""
+    ts = value if type(value) is pd.Timestamp else pd.Timestamp(value)
     if ts.tzinfo is not None:
         ts = ts.tz_convert("UTC").tz_localize(None)
-    return ts.normalize()
+    # The loop passes midnights already; normalize() alone costs ~4 us a session.
+    return ts if ts.value % _DAY_NS == 0 else ts.normalize()
 
 
 class MetricsTracker:

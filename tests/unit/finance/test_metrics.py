@@ -20,7 +20,6 @@ from rustybt.data.portal import DataPortal
 from rustybt.exceptions import AssetValidationError
 from rustybt.finance import metrics
 from rustybt.finance.metrics import MetricsTracker, daily_stats_frame
-from rustybt.finance.metrics.metric import minute_annual_volatility
 from rustybt.finance.order import Order
 from rustybt.finance.transaction import Transaction
 from rustybt.sources import BenchmarkSource
@@ -220,7 +219,6 @@ def test_statistics_match_empyrical(daily_run: Any) -> None:
     expected_returns = np.array(values) / np.r_[10_000.0, values[:-1]] - 1
     np.testing.assert_allclose(returns, expected_returns, rtol=1e-9, atol=1e-15)
     bench = np.array(BENCH)
-    bench_vol = pd.Series(bench).expanding(2).std(ddof=1) * np.sqrt(252)
     max_lev = 0.0
     for ix, row in enumerate(rows(packets)):
         r = returns[: ix + 1]
@@ -238,7 +236,7 @@ def test_statistics_match_empyrical(daily_run: Any) -> None:
         alpha, beta = ep.alpha_beta_aligned(r, bench[: ix + 1])
         same(row["alpha"], alpha)
         same(row["beta"], beta)
-        same(row["benchmark_volatility"], bench_vol[ix])
+        same(row["benchmark_volatility"], ep.annual_volatility(bench[: ix + 1]))
         same(row["benchmark_period_return"], np.prod(1 + bench[: ix + 1]) - 1)
         assert row["algorithm_period_return"] == pytest.approx(
             np.prod(1 + r) - 1, rel=1e-9, abs=1e-15
@@ -337,20 +335,6 @@ def test_benchmark_returns_series_and_zeros(bundle: Bundle) -> None:
 # --- minute emission -------------------------------------------------------------------
 
 
-def test_minute_annual_volatility_matches_its_definition() -> None:
-    rng = np.random.default_rng(3)
-    labels = np.repeat(np.arange(3, dtype=np.int64), 4)
-    minute = rng.normal(0, 0.01, 12)
-    daily = np.array([np.prod(1 + minute[4 * d : 4 * d + 4]) - 1 for d in range(3)])
-    out = minute_annual_volatility(labels, minute, daily)
-    assert np.isnan(out[:4]).all()
-    for ix in range(4, 12):
-        day, start = ix // 4, (ix // 4) * 4
-        today = np.prod(1 + minute[start : ix + 1]) - 1
-        expected = np.std(np.r_[daily[:day], today], ddof=1) * math.sqrt(252)
-        assert out[ix] == pytest.approx(expected, rel=1e-10)
-
-
 def test_minute_emission(bundle: Bundle) -> None:
     cal = bundle.calendar
     sessions = bundle.sessions[7:9]  # minute bars exist for sessions 7..10
@@ -392,3 +376,59 @@ def test_minute_emission(bundle: Bundle) -> None:
     risk = daily[-1]["cumulative_risk_metrics"]
     assert risk["benchmark_period_return"] == pytest.approx(1.01 * 0.98 - 1)
     assert risk["trading_days"] == 2
+
+
+def assert_statistic(value: Any, expected: Any, keep_infinite: bool = False) -> None:
+    """A packet's statistic against empyrical's: None where that is not finite."""
+    expected = float(expected)
+    if math.isnan(expected) or (math.isinf(expected) and not keep_infinite):
+        assert value is None
+    else:
+        assert value == pytest.approx(expected, rel=1e-9, abs=1e-15)
+
+
+def test_minute_emission_statistics_every_minute(bundle: Bundle) -> None:
+    """Each minute's risk fields are empyrical's over the completed sessions plus today so far."""
+    cal = bundle.calendar
+    sessions = bundle.sessions[7:11]  # the sessions with minute bars
+    portal = bundle.portal()
+    aaa, bbb = bundle.asset(1), bundle.asset(2)
+    bench = BenchmarkSource(aaa, None, cal, sessions, portal, "minute")
+    bench_daily = bench.daily_returns(sessions[0], sessions[-1]).to_numpy(dtype=float)
+    bench_minute = bench.get_range(
+        cal.session_first_minute(sessions[0]), cal.session_close(sessions[-1])
+    )
+    tracker = MetricsTracker(
+        cal, sessions[0], sessions[-1], 10_000.0, "minute", "minute", bundle.asset_finder, "default"
+    )
+    tracker.handle_start_of_simulation(bench)
+    checked = 0
+    for i, session in enumerate(sessions):
+        tracker.handle_market_open(session, portal)
+        splits = portal.get_splits(list(tracker.positions), session)
+        if splits:
+            tracker.handle_splits(splits)
+        minutes = cal.session_minutes(session)
+        for j, minute in enumerate(minutes):
+            if j == 7:
+                amount = 10 if i % 2 == 0 else -5
+                tracker.process_transaction(Transaction(bbb, D(amount), minute, D("45"), "o"))
+            risk = tracker.handle_minute_close(minute, portal)["cumulative_risk_metrics"]
+            if j % 37 and j != len(minutes) - 1:
+                continue  # empyrical over every minute would be slow; every 37th and the last
+            r = tracker.ledger.daily_returns_array[: i + 1].copy()
+            assert_statistic(risk["algo_volatility"], ep.annual_volatility(r))
+            assert_statistic(risk["sharpe"], ep.sharpe_ratio(r))
+            assert_statistic(risk["sortino"], ep.sortino_ratio(r))
+            assert_statistic(risk["max_drawdown"], ep.max_drawdown(r))
+            alpha, beta = ep.alpha_beta_aligned(r, bench_daily[: i + 1])
+            assert_statistic(risk["alpha"], alpha)
+            assert_statistic(risk["beta"], beta, keep_infinite=True)
+            so_far = bench_minute.loc[:minute].to_numpy(dtype=float)
+            assert_statistic(risk["benchmark_period_return"], np.prod(1 + so_far) - 1)
+            today = np.prod(1 + bench_minute.loc[minutes[0] : minute].to_numpy(dtype=float)) - 1
+            expected_vol = ep.annual_volatility(np.r_[bench_daily[:i], today])
+            assert_statistic(risk["benchmark_volatility"], expected_vol)
+            checked += risk["sharpe"] is not None and risk["beta"] is not None
+        tracker.handle_market_close(minutes[-1], portal)
+    assert checked > 25  # statistics exist from the second session
