@@ -81,6 +81,12 @@ STOCK_DIVIDEND_COLUMNS: Final[tuple[str, ...]] = (
     "declared_date",
     "pay_date",
 )
+#: The columns each table's rows are read with (a payout's pay date is last).
+_TABLE_COLUMNS: Final[dict[str, tuple[str, ...]]] = {
+    "splits": RATIO_COLUMNS,
+    "dividend_payouts": DIVIDEND_COLUMNS,
+    "stock_dividend_payouts": STOCK_DIVIDEND_COLUMNS,
+}
 
 _SCHEMA: Final[str] = """
 CREATE TABLE splits (sid INTEGER NOT NULL, effective_date TEXT NOT NULL, ratio REAL NOT NULL);
@@ -493,7 +499,7 @@ class SQLiteAdjustmentReader:
         self.path = Path(path)
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
-        self._date_sets: dict[tuple[str, str], frozenset[str]] = {}
+        self._indexes: dict[tuple[str, str], dict[str, list[tuple[Any, ...]]]] = {}
         self._empty_frames: dict[str, pd.DataFrame] = {}
 
     # -- connection ------------------------------------------------------------
@@ -532,15 +538,24 @@ class SQLiteAdjustmentReader:
     ) -> None:
         self.close()
 
-    def _dates_in(self, table: str, column: str) -> frozenset[str]:
-        """Distinct dates of a column, cached: most sessions have no event."""
-        key = (table, column)
-        dates = self._date_sets.get(key)
-        if dates is None:
-            rows = self._query(f"SELECT DISTINCT {column} FROM {table}")
-            dates = frozenset(row[0] for row in rows if row[0] is not None)
-            self._date_sets[key] = dates
-        return dates
+    def _rows_on(self, table: str, date_column: str, day: str) -> list[tuple[Any, ...]]:
+        """The rows of ``table`` whose ``date_column`` is ``day``, by sid.
+
+        Each table is read once, on first use, into an index by date: a run
+        asks at every session, and most sessions have no event.
+        """
+        key = (table, date_column)
+        index = self._indexes.get(key)
+        if index is None:
+            columns = _TABLE_COLUMNS[table]
+            rows = self._query(
+                f"SELECT {', '.join(columns)}, {date_column} FROM {table} ORDER BY sid, rowid"
+            )
+            index = {}
+            for row in rows:
+                index.setdefault(row[-1], []).append(row[:-1])
+            self._indexes[key] = index
+        return index.get(day, [])
 
     # -- price adjustments -------------------------------------------------------
 
@@ -571,20 +586,32 @@ class SQLiteAdjustmentReader:
     def get_splits(self, sids: Iterable[Any], dt: Any) -> list[tuple[int, float]]:
         """``(sid, ratio)`` of the splits of ``sids`` effective on session ``dt``."""
         wanted = {as_sid(s) for s in sids}
-        day = iso_date(dt)
-        if not wanted or day not in self._dates_in("splits", "effective_date"):
-            return []
-        rows = self._query("SELECT sid, ratio FROM splits WHERE effective_date = ?", (day,))
-        return [(int(sid), float(ratio)) for sid, ratio in rows if sid in wanted]
+        rows = self._rows_on("splits", "effective_date", iso_date(dt)) if wanted else []
+        return [(int(sid), float(ratio)) for sid, _, ratio in rows if sid in wanted]
 
     # -- payouts ---------------------------------------------------------------
 
-    def has_ex_dividends(self, date: Any) -> bool:
-        """Whether any cash or stock dividend goes ex on ``date`` (cached; cheap)."""
+    def ex_dividends(
+        self, sids: Iterable[Any], date: Any
+    ) -> tuple[list[tuple[int, float, pd.Timestamp]], list[tuple[int, int, float, pd.Timestamp]]]:
+        """The cash and stock dividends of ``sids`` going ex on ``date``, as plain rows.
+
+        What a ledger earns at a session's open: ``(sid, amount, pay_date)``
+        and ``(sid, payment_sid, ratio, pay_date)``, by sid.
+        """
+        wanted = {as_sid(s) for s in sids}
         day = iso_date(date)
-        return day in self._dates_in("dividend_payouts", "ex_date") or day in self._dates_in(
-            "stock_dividend_payouts", "ex_date"
-        )
+        cash = [
+            (int(row[0]), float(row[1]), pd.Timestamp(row[-1]))
+            for row in self._rows_on("dividend_payouts", "ex_date", day)
+            if row[0] in wanted
+        ]
+        stock = [
+            (int(row[0]), int(row[1]), float(row[2]), pd.Timestamp(row[-1]))
+            for row in self._rows_on("stock_dividend_payouts", "ex_date", day)
+            if row[0] in wanted
+        ]
+        return cash, stock
 
     def get_dividends_with_ex_date(self, sids: Iterable[Any], date: Any) -> pd.DataFrame:
         """Cash dividends of ``sids`` going ex on ``date``.
@@ -623,13 +650,7 @@ class SQLiteAdjustmentReader:
     ) -> pd.DataFrame:
         wanted = {as_sid(s) for s in sids}
         day = iso_date(date)
-        rows: list[tuple[Any, ...]] = []
-        if wanted and day in self._dates_in(table, date_column):
-            found = self._query(
-                f"SELECT {', '.join(columns)} FROM {table} WHERE {date_column} = ? ORDER BY sid",
-                (day,),
-            )
-            rows = [row for row in found if row[0] in wanted]
+        rows = [row for row in self._rows_on(table, date_column, day) if row[0] in wanted]
         if not rows:
             # The common case, asked every session: building a typed frame costs
             # milliseconds, copying a ready empty one microseconds.

@@ -395,31 +395,16 @@ class Ledger:
         before any fill of that session.
         """
         tracker = self.position_tracker
-        held = {int(asset): asset for asset in tracker.positions}
-        has_ex = getattr(adjustment_reader, "has_ex_dividends", None)
-        if held and adjustment_reader is not None and (has_ex is None or has_ex(session)):
-            cash_frame = adjustment_reader.get_dividends_with_ex_date(list(held), session)
-            cash = [
-                (held[int(sid)], amount, pay)
-                for sid, amount, pay in zip(
-                    cash_frame["sid"], cash_frame["amount"], cash_frame["pay_date"], strict=True
-                )
-            ]
-            stock: list[tuple[Any, Any, Any, Any]] = []
-            get_stock = getattr(adjustment_reader, "get_stock_dividends_with_ex_date", None)
-            if get_stock is not None:
-                frame = get_stock(list(held), session)
-                stock = [
-                    (held[int(sid)], asset_finder.retrieve_asset(int(psid)), ratio, pay)
-                    for sid, psid, ratio, pay in zip(
-                        frame["sid"],
-                        frame["payment_sid"],
-                        frame["ratio"],
-                        frame["pay_date"],
-                        strict=True,
-                    )
-                ]
-            tracker.earn_dividends(cash, stock)
+        if tracker.positions and adjustment_reader is not None:
+            held = {int(asset): asset for asset in tracker.positions}
+            cash, stock = adjustment_reader.ex_dividends(held, session)
+            tracker.earn_dividends(
+                [(held[sid], amount, pay) for sid, amount, pay in cash],
+                [
+                    (held[sid], asset_finder.retrieve_asset(psid), ratio, pay)
+                    for sid, psid, ratio, pay in stock
+                ],
+            )
         for asset, amount in tracker.pay_dividends(session):
             if amount:
                 self._move_cash(amount, "dividend", asset)
