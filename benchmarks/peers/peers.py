@@ -370,7 +370,37 @@ class Runner:
                 f"| {r['workload']} | {r['size']} | {r['framework']} | {r['seconds']:.3f} | "
                 f"{ratio} | {value} | {fills} | {r['peak_rss_mb']:.0f} |"
             )
-        return "\n".join(lines) + "\n"
+        return "\n".join([*lines, "", *self.agreement(rows)]) + "\n"
+
+    @staticmethod
+    def agreement(rows: list[dict[str, Any]]) -> list[str]:
+        """Which backtest rows end on another value or fill count than rustybt's.
+
+        rustybt and zipline must agree to the cent; backtrader and vectorbt may
+        differ by a few fills in W1/W2 (README: "Why the final values differ").
+        """
+        reference = {(r["workload"], r["size"]): r for r in rows
+                     if r["framework"] == "rustybt" and r["final_value"] is not None}  # fmt: skip
+        same, differ = [], []
+        for r in rows:
+            ref = reference.get((r["workload"], r["size"]))
+            if ref is None or r is ref or r["final_value"] is None or r["status"] != "ok":
+                continue
+            value_gap = r["final_value"] - ref["final_value"]
+            fill_gap = (r["fills"] or 0) - (ref["fills"] or 0)
+            if abs(value_gap) < 0.005 and fill_gap == 0:
+                same.append(f"{r['workload']} {r['size']} {r['framework']}")
+            else:
+                differ.append(f"{r['workload']}, {r['size']}, {r['framework']}: value "
+                              f"{value_gap:+,.2f}, fills {fill_gap:+,}")  # fmt: skip
+        if not same and not differ:
+            return []
+        lines = [f"Same final value (to the cent) and fills as rustybt: {len(same)} of "
+                 f"{len(same) + len(differ)} backtest rows."]  # fmt: skip
+        if differ:
+            lines[0] += " Different:"
+            lines += [f"- {d}" for d in differ]
+        return lines
 
 
 def workload_list(text: str) -> list[str]:

@@ -23,9 +23,11 @@ ingested files persist under the root between processes.
 Environment: ``PEERS_DUMP_FILLS=file.csv`` (run, crossover) writes every fill;
 ``PEERS_PROFILE=file.txt`` runs the timed call under cProfile and writes the 25
 functions with the most cumulative time and the 25 with the most own time (the
-time in the result then includes the profiler's overhead). The result records
-the imported framework's ``__file__`` (``module``), so a table can show which
-rustybt it measured.
+time in the result then includes the profiler's overhead).
+``PEERS_COLD_IMPORTS=1`` (rustybt) skips the pre-import of the simulation loop,
+so the timed call includes every import ``run_algorithm`` makes on first use,
+as in a user's first run. The result records the imported framework's
+``__file__`` (``module``), so a table can show which rustybt it measured.
 """
 
 from __future__ import annotations
@@ -65,8 +67,10 @@ def framework_modules(framework: str):  # type: ignore[no-untyped-def]
         from rustybt import api, run_algorithm
 
         # The module may move as the engine changes; then nothing is pre-imported.
-        with contextlib.suppress(ImportError):
-            importlib.import_module("rustybt.sim.loop")
+        # PEERS_COLD_IMPORTS=1: no pre-import, the timed call pays for them.
+        if not os.environ.get("PEERS_COLD_IMPORTS"):
+            with contextlib.suppress(ImportError):
+                importlib.import_module("rustybt.sim.loop")
         from rustybt.data import bundles
         from rustybt.data.bundles.csvdir import csvdir_equities
         from rustybt.finance import commission, slippage
