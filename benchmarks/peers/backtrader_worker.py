@@ -1,6 +1,8 @@
-"""backtrader worker: the W1/W2 strategy on the csvdir's bars (run with .venv-backtrader).
+"""backtrader worker: the W1/W2 or W5/W6 strategy on the csvdir's bars (.venv-backtrader).
 
-    python backtrader_worker.py DATA_DIR RESULT_JSON
+    python backtrader_worker.py DATA_DIR [rebalance|crossover] RESULT_JSON
+
+``rebalance`` (the default) is W1/W2, ``crossover`` W5/W6 (zlapi_strategy.py).
 
 One ``PandasData`` feed per asset (the CSVs are read before the clock starts).
 Timed: ``cerebro.run()`` (preload + indicator pass + the event loop).
@@ -27,6 +29,18 @@ How it mirrors the zipline-API version:
 Where it cannot mirror zipline: the BackBroker refuses (``Margin``) a buy that
 the cash left at fill time does not cover, where zipline lets cash go slightly
 negative; the result counts those refusals.
+
+The crossover (``SignalCrossover``) keeps its own per-asset signal and orders
+only on a flip (before the first decision every asset is down): a buy of
+``1/N`` of the portfolio value (``order_target_value``: whole shares, floored)
+on an up-crossing, ``order_target_value(0)`` (closes the position) on a
+down-crossing, sales first. Its buys are sized at bar t's close and filled at
+bar t+1's: with one asset at a 100% target about half of them would cost more
+than the cash and be refused (and the two runs would part ways from there on),
+where zipline lets cash go slightly negative. So the broker holds a credit
+line, ``CROSSOVER_CREDIT`` (the capital again) of extra cash that is never
+counted: the orders are sized on the value without it, and the reported value
+and cash exclude it.
 """
 
 from __future__ import annotations
@@ -40,6 +54,16 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from peers_common import CAPITAL, FAST, SLOW, Timer, load_manifest, quiet, write_result
+
+# Extra cash the crossover's broker holds so that no buy is refused (see above):
+# as much again as the capital, far more than a bar's price move can demand, and
+# small enough that float cash keeps its cents.
+CROSSOVER_CREDIT = CAPITAL
+
+
+def is_up(fast: float, slow: float) -> bool:
+    """fast mean > slow mean, exactly: sums in whole cents, cross-multiplied."""
+    return round(fast * 100.0) * SLOW > round(slow * 100.0) * FAST
 
 
 class DualMovingAverage(bt.Strategy):
@@ -62,9 +86,7 @@ class DualMovingAverage(bt.Strategy):
         value = self.broker.getvalue()
         buys = []
         for d, fast, slow in zip(self.datas, self.fast, self.slow, strict=True):
-            # fast mean > slow mean, exactly: sums in whole cents, cross-multiplied
-            up = round(fast[0] * 100.0) * self.p.slow > round(slow[0] * 100.0) * self.p.fast
-            target = self.weight if up else 0.0
+            target = self.weight if is_up(fast[0], slow[0]) else 0.0
             held = self.getposition(d).size * d.close[0]
             if target * value < held:
                 self.order_target_percent(d, target=target, exectype=self.p.exectype)
@@ -74,13 +96,51 @@ class DualMovingAverage(bt.Strategy):
             self.order_target_percent(d, target=target, exectype=self.p.exectype)
 
 
+class SignalCrossover(bt.Strategy):
+    """W5/W6: orders only where an asset's fast/slow signal flipped since the last bar."""
+
+    params = (("exectype", bt.Order.Close), ("credit", CROSSOVER_CREDIT))
+
+    def __init__(self) -> None:
+        self.fast = [bt.ind.SumN(d.close, period=FAST) for d in self.datas]
+        self.slow = [bt.ind.SumN(d.close, period=SLOW) for d in self.datas]
+        self.ups = [False] * len(self.datas)
+        self.weight = 1.0 / len(self.datas)
+        self.fills = 0
+        self.refused = 0
+
+    notify_order = DualMovingAverage.notify_order
+
+    def next(self) -> None:
+        buys = []
+        for i, (d, fast, slow) in enumerate(zip(self.datas, self.fast, self.slow, strict=True)):
+            up = is_up(fast[0], slow[0])
+            if up == self.ups[i]:
+                continue
+            self.ups[i] = up
+            if up:
+                buys.append(d)
+            else:
+                self.order_target_value(d, target=0.0, exectype=self.p.exectype)
+        if buys:
+            target = self.weight * (self.broker.getvalue() - self.p.credit)
+            for d in buys:
+                self.order_target_value(d, target=target, exectype=self.p.exectype)
+
+
 def main() -> None:
-    data_dir, result_path = sys.argv[1:3]
+    args = sys.argv[1:]
+    data_dir, result_path = args[0], args[-1]
+    strategy_name = args[1] if len(args) == 3 else "rebalance"
+    if strategy_name not in ("rebalance", "crossover"):
+        raise SystemExit(f"unknown strategy {strategy_name!r}")
+    crossover = strategy_name == "crossover"
+    credit = CROSSOVER_CREDIT if crossover else 0.0
     quiet()
     manifest = load_manifest(data_dir)
     frequency = manifest["frequency"]
     cerebro = bt.Cerebro(stdstats=False)
-    cerebro.broker.setcash(CAPITAL)
+    cerebro.broker.setcash(CAPITAL + credit)
     if frequency == "daily":
         feed_kwargs = {"timeframe": bt.TimeFrame.Days, "compression": 1}
         exectype = bt.Order.Close
@@ -96,22 +156,23 @@ def main() -> None:
             )
             frame = frame[frame.index >= first]
             cerebro.adddata(bt.feeds.PandasData(dataname=frame, **feed_kwargs), name=name)
-    cerebro.addstrategy(DualMovingAverage, exectype=exectype)
+    cerebro.addstrategy(SignalCrossover if crossover else DualMovingAverage, exectype=exectype)
     with Timer() as t:
         (strategy,) = cerebro.run()
     write_result(
         result_path,
         framework="backtrader",
         version=bt.__version__,
-        job="run",
+        job="crossover" if crossover else "run",
         frequency=frequency,
         assets=len(manifest["symbols"]),
         bars_per_asset=manifest["sim_bars"],
         seconds=t.seconds,
         timed="cerebro.run() (preload, SumN indicators, event loop, broker)",
+        credit_line=credit,
         untimed_load_seconds=load.seconds,
-        final_value=float(cerebro.broker.getvalue()),
-        final_cash=float(cerebro.broker.getcash()),
+        final_value=float(cerebro.broker.getvalue()) - credit,
+        final_cash=float(cerebro.broker.getcash()) - credit,
         fills=strategy.fills,
         refused_orders=strategy.refused,
     )

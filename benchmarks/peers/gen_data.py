@@ -1,6 +1,6 @@
 """Write the synthetic bars every peer reads, as a zipline-layout csvdir.
 
-    python gen_data.py daily  OUT --assets 500
+    python gen_data.py daily  OUT --assets 500 [--sessions 2148]
     python gen_data.py minute OUT --assets 50 [--sessions 250]
 
 ``OUT/daily/S0000.csv`` (or ``OUT/minute/``) with ``date,open,high,low,close,volume``
@@ -12,7 +12,8 @@ so the data is the same on every machine and the first 50 assets of the 500-asse
 set are the 50-asset set. Prices are in cents (2 dp: zipline stores them to 3 dp,
 so nothing is lost on its side), high >= max(open, close), low <= min(open, close),
 whole-share volumes, no splits, no dividends. Daily bars cover the XNYS sessions
-2014-01-02 .. 2023-12-29 (2,516); minute bars the XNYS minutes (zipline's labels:
+2014-01-02 .. 2023-12-29 (2,516), or their first N with ``--sessions N`` (the
+same bars, cut: a prefix of the full data set); minute bars the XNYS minutes (zipline's labels:
 the minute's close, 14:31 .. 21:00 UTC in winter; early closes included) of the
 sessions from 2023-01-03 on (the simulated span), plus one session before it
 (2022-12-30: see ``MINUTE_WARMUP_SESSIONS``); a minute data set also has its
@@ -124,7 +125,7 @@ def main() -> None:
     parser.add_argument("frequency", choices=["daily", "minute"])
     parser.add_argument("out", type=Path)
     parser.add_argument("--assets", type=int, required=True)
-    parser.add_argument("--sessions", type=int, default=0, help="minute: first N sessions only")
+    parser.add_argument("--sessions", type=int, default=0, help="the first N sessions only")
     args = parser.parse_args()
 
     t0 = time.perf_counter()
@@ -132,8 +133,12 @@ def main() -> None:
     names = symbols(args.assets)
     if args.frequency == "daily":
         sessions = cal.sessions_in_range(DAILY_START, DAILY_END)
+        full = len(sessions)
+        if args.sessions:
+            sessions = sessions[: args.sessions]
         labels = [d.strftime("%Y-%m-%d") for d in sessions]
-        frames = (daily_frame(i, len(sessions)) for i in range(args.assets))
+        # Drawn over the full span, then cut, so that a shorter set is a prefix.
+        frames = (daily_frame(i, full).iloc[: len(sessions)].copy() for i in range(args.assets))
         n_bars = n_sim_bars = len(sessions)
     else:
         sim = cal.sessions_in_range(MINUTE_START, MINUTE_END)

@@ -27,6 +27,9 @@ REPO = HERE.parent.parent
 # "lean" and "featured" are no peers: the leanest exact engine (lean_worker.py)
 # and the same plus an engine's duties (featured_worker.py), run as yardsticks.
 PEERS = ("zipline", "backtrader", "vectorbt", "lean", "featured")
+# The yardsticks implement W1/W2 only; W5/W6 (the crossover) run on these.
+CROSSOVER_ENGINES = ("rustybt", "zipline", "backtrader", "vectorbt")
+WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6")
 README_START = "<!-- peers-table:start -->"
 README_END = "<!-- peers-table:end -->"
 
@@ -53,6 +56,8 @@ class Runner:
         self.logs.mkdir(parents=True, exist_ok=True)
         self.rows: list[Row] = []
         self.loads: dict[str, float] = {}
+        # (framework, data set) -> whether its bundle was ingested in this run.
+        self.ingested: dict[tuple[str, str], bool] = {}
         self.pythons = {
             "rustybt": args.rustybt_python,
             "zipline": str(HERE / ".venv-zipline" / "bin" / "python"),
@@ -173,14 +178,27 @@ class Runner:
         row = self.measure(workload, size, framework, key,
                            ["zipline_like.py", framework, "ingest", str(data), "RESULT"],
                            env, report)  # fmt: skip
+        self.ingested[(framework, data.name)] = row.status == "ok"
         return row.status == "ok"
 
-    def run_backtest(self, framework: str, data: Path, workload: str, size: str, key: str) -> None:
+    def ensure_ingested(self, framework: str, data: Path, size: str) -> bool:
+        """Ingest (untimed in the table) unless this run already ingested that data."""
+        if (framework, data.name) in self.ingested:
+            return self.ingested[(framework, data.name)]
+        print(f"== ingest: {framework}, {data.name}")
+        return self.ingest(framework, data, "csvdir ingest (setup)", size, report=False)
+
+    def run_backtest(
+        self, framework: str, data: Path, workload: str, size: str, key: str,
+        strategy: str = "rebalance",
+    ) -> None:  # fmt: skip
+        """One backtest job; ``strategy`` is "rebalance" (W1/W2) or "crossover" (W5/W6)."""
         if framework in ("rustybt", "zipline"):
-            argv = ["zipline_like.py", framework, "run", str(data), "RESULT"]
+            job = "run" if strategy == "rebalance" else "crossover"
+            argv = ["zipline_like.py", framework, job, str(data), "RESULT"]
             env = self.root_env(framework, data)
         else:
-            argv = [f"{framework}_worker.py", str(data), "RESULT"]
+            argv = [f"{framework}_worker.py", str(data), strategy, "RESULT"]
             env = None
         self.measure(workload, size, framework, key, argv, env)
 
@@ -199,9 +217,11 @@ class Runner:
         opens = "W3" in a.workloads or "W4" in a.workloads
         daily_sizes = sorted(set(a.assets) | ({ingest_n} if opens else set()))
         for n in daily_sizes:
-            data = self.dataset("daily", n)
             is_w3 = n == ingest_n and "W3" in a.workloads
             w1 = "W1" in a.workloads and n in a.assets
+            if not (w1 or (opens and n == ingest_n)):
+                continue
+            data = self.dataset("daily", n)
             for fw in ("rustybt", "zipline"):
                 need = (w1 and self.wanted(f"{fw}{n}")) or (is_w3 and self.wanted(f"{fw}-w3")) or (
                     n == ingest_n and "W4" in a.workloads and self.wanted(f"{fw}-w4"))  # fmt: skip
@@ -235,6 +255,34 @@ class Runner:
             for fw in engines:
                 if self.wanted(f"{fw}-w2"):
                     self.run_backtest(fw, data, "W2 minute", size, f"{fw}-w2")
+
+        crossover = [fw for fw in engines if fw in CROSSOVER_ENGINES]
+        if "W5" in a.workloads:
+            for n, sessions in a.crossover_daily:
+                data = self.dataset("daily", n, sessions)
+                size = f"{n} x daily" + (f" ({sessions} sessions)" if sessions else "")
+                tag = f"{n}x{sessions}" if sessions else f"{n}"
+                print(f"== W5 crossover daily: {size}")
+                for fw in crossover:
+                    key = f"{fw}-w5-{tag}"
+                    if not self.wanted(key):
+                        continue
+                    if fw in ("rustybt", "zipline") and not self.ensure_ingested(fw, data, size):
+                        continue
+                    self.run_backtest(fw, data, "W5 crossover daily", size, key, "crossover")
+
+        if "W6" in a.workloads:
+            n, sessions = a.crossover_minute_assets, a.crossover_minute_sessions
+            data = self.dataset("minute", n, sessions)
+            size = f"{n} x minute ({sessions} sessions)"
+            print(f"== W6 crossover minute: {size}")
+            for fw in crossover:
+                key = f"{fw}-w6"
+                if not self.wanted(key):
+                    continue
+                if fw in ("rustybt", "zipline") and not self.ensure_ingested(fw, data, size):
+                    continue
+                self.run_backtest(fw, data, "W6 crossover minute", size, key, "crossover")
         self.elapsed = time.perf_counter() - t0
 
     # -- output ----------------------------------------------------------------
@@ -267,6 +315,24 @@ class Runner:
             })  # fmt: skip
         return out
 
+    @staticmethod
+    def rustybt_source(rows: list[dict[str, Any]]) -> str:
+        """Where the rustybt rows' package came from, and the commit of that tree."""
+        modules = {r["detail"].get("module") for r in rows if r["framework"] == "rustybt"}
+        modules.discard(None)
+        if not modules:
+            return "-"
+        package = Path(sorted(modules)[0]).parent
+        git = ["git", "-C", str(package)]
+        try:
+            commit = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True,
+                                    text=True, check=True).stdout.strip()  # fmt: skip
+            dirty = subprocess.run([*git, "status", "--porcelain", "--", "."], capture_output=True,
+                                   text=True, check=True).stdout.strip()  # fmt: skip
+        except (OSError, subprocess.CalledProcessError):
+            return f"`{package}`"
+        return f"`{package}` at commit {commit}" + (" with local changes" if dirty else "")
+
     def markdown(self, rows: list[dict[str, Any]], command: str) -> str:
         versions = {}
         for r in rows:
@@ -278,6 +344,7 @@ class Runner:
             f"{platform.processor() or platform.machine()}, Python {platform.python_version()}; "
             f"total {self.elapsed / 60:.1f} min  ",
             "Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()) + "  ",
+            f"rustybt measured: {self.rustybt_source(rows)}  ",
             "Highest 1-minute load average seen at a job's end: "
             f"{max(self.loads.values(), default=0):.2f} (about 1 = a job alone on the machine; "
             "more means another process shared the cores and the times are inflated)  ",
@@ -303,7 +370,60 @@ class Runner:
                 f"| {r['workload']} | {r['size']} | {r['framework']} | {r['seconds']:.3f} | "
                 f"{ratio} | {value} | {fills} | {r['peak_rss_mb']:.0f} |"
             )
-        return "\n".join(lines) + "\n"
+        return "\n".join([*lines, "", *self.agreement(rows)]) + "\n"
+
+    @staticmethod
+    def agreement(rows: list[dict[str, Any]]) -> list[str]:
+        """Which backtest rows end on another value or fill count than rustybt's.
+
+        rustybt and zipline must agree to the cent; backtrader and vectorbt may
+        differ by a few fills in W1/W2 (README: "Why the final values differ").
+        """
+        reference = {(r["workload"], r["size"]): r for r in rows
+                     if r["framework"] == "rustybt" and r["final_value"] is not None}  # fmt: skip
+        same, differ = [], []
+        for r in rows:
+            ref = reference.get((r["workload"], r["size"]))
+            if ref is None or r is ref or r["final_value"] is None or r["status"] != "ok":
+                continue
+            value_gap = r["final_value"] - ref["final_value"]
+            fill_gap = (r["fills"] or 0) - (ref["fills"] or 0)
+            if abs(value_gap) < 0.005 and fill_gap == 0:
+                same.append(f"{r['workload']} {r['size']} {r['framework']}")
+            else:
+                differ.append(f"{r['workload']}, {r['size']}, {r['framework']}: value "
+                              f"{value_gap:+,.2f}, fills {fill_gap:+,}")  # fmt: skip
+        if not same and not differ:
+            return []
+        lines = [f"Same final value (to the cent) and fills as rustybt: {len(same)} of "
+                 f"{len(same) + len(differ)} backtest rows."]  # fmt: skip
+        if differ:
+            lines[0] += " Different:"
+            lines += [f"- {d}" for d in differ]
+        return lines
+
+
+def workload_list(text: str) -> list[str]:
+    """``"w1, W5"`` -> ``["W1", "W5"]``; an unknown name is an error."""
+    names = [w.strip().upper() for w in text.split(",") if w.strip()]
+    unknown = [w for w in names if w not in WORKLOADS]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown workload(s) {', '.join(unknown)}; choose from {','.join(WORKLOADS)}"
+        )
+    return names
+
+
+def daily_sizes(text: str) -> list[tuple[int, int]]:
+    """``"1x2148,50"`` -> ``[(1, 2148), (50, 0)]`` (0: every session)."""
+    sizes = []
+    for item in (x.strip().lower() for x in text.split(",") if x.strip()):
+        assets, _, sessions = item.partition("x")
+        try:
+            sizes.append((int(assets), int(sessions) if sessions else 0))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not ASSETS or ASSETSxSESSIONS: {item!r}") from None
+    return sizes
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -311,8 +431,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ints = lambda s: [int(x) for x in s.split(",") if x]  # noqa: E731
     words = lambda s: [x.strip() for x in s.split(",") if x.strip()]  # noqa: E731
     p.add_argument("--assets", type=ints, default=[50, 500], help="W1 universe sizes (50,500)")
-    p.add_argument("--workloads", type=lambda s: [w.upper() for w in words(s)],
-                   default=["W1", "W2", "W3", "W4"], help="subset of W1,W2,W3,W4")  # fmt: skip
+    p.add_argument("--workloads", type=workload_list, default=list(WORKLOADS),
+                   help="subset of " + ",".join(WORKLOADS) + " (W5,W6: the crossover)")  # fmt: skip
     p.add_argument(
         "--peers", type=words, default=list(PEERS), help="zipline,backtrader,vectorbt,lean,featured"
     )
@@ -324,6 +444,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     p.add_argument("--minute-assets", type=int, default=50)
     p.add_argument("--minute-sessions", type=int, default=0, help="W2 span (0: 2023, 250 sessions)")
+    p.add_argument("--crossover-daily", type=daily_sizes, default=[(1, 2148), (50, 0)],
+                   help="W5 sizes: ASSETS (all 2,516 sessions) or ASSETSxSESSIONS (the first "
+                   "sessions), comma separated (1x2148,50)")  # fmt: skip
+    p.add_argument("--crossover-minute-assets", type=int, default=50, help="W6 assets")
+    p.add_argument("--crossover-minute-sessions", type=int, default=21,
+                   help="W6 span: the first N sessions of 2023")  # fmt: skip
     p.add_argument("--capital", type=float, default=10_000_000.0)
     p.add_argument("--repeat", type=int, default=1, help="runs per job; the fastest is kept")
     p.add_argument("--timeout", type=float, default=0, help="seconds before a job is killed")

@@ -1,4 +1,4 @@
-"""rustybt and zipline-reloaded worker: csvdir ingest, W1/W2 backtests, W4 open.
+"""rustybt and zipline-reloaded worker: csvdir ingest, W1/W2/W5/W6 backtests, W4 open.
 
     python zipline_like.py FRAMEWORK JOB DATA_DIR RESULT_JSON
 
@@ -10,17 +10,32 @@ JOB:
   ingest   ``bundles.ingest`` of the csvdir (timed: the ingest call)
   run      ``run_algorithm`` over the simulated sessions (timed: the call,
            which loads the bundle, builds the DataPortal and runs the loop)
+           with the W1/W2 strategy (re-target every asset on every bar)
+  crossover  the same call with the W5/W6 strategy (orders only where an
+           asset's signal flipped)
   open     ``bundles.load`` + ``DataPortal`` + the first 50-bar close window for
            all assets, as the strategy's first ``data.history`` asks for it
            (timed: those three steps, imports excluded)
 
 The bundle is registered in each process (the registry is per process); the
 ingested files persist under the root between processes.
+
+Environment: ``PEERS_DUMP_FILLS=file.csv`` (run, crossover) writes every fill;
+``PEERS_PROFILE=file.txt`` runs the timed call under cProfile and writes the 25
+functions with the most cumulative time and the 25 with the most own time (the
+time in the result then includes the profiler's overhead).
+``PEERS_COLD_IMPORTS=1`` (rustybt) skips the pre-import of the simulation loop,
+so the timed call includes every import ``run_algorithm`` makes on first use,
+as in a user's first run. The result records the imported framework's
+``__file__`` (``module``), so a table can show which rustybt it measured.
 """
 
 from __future__ import annotations
 
+import cProfile
+import io
 import os
+import pstats
 import sys
 from pathlib import Path
 
@@ -45,9 +60,17 @@ def framework_modules(framework: str):  # type: ignore[no-untyped-def]
         # empyrical and scipy: about 0.7 s) on first use; zipline's import does
         # the same work up front. It is imported here so that neither timed
         # call includes imports.
+        import contextlib
+        import importlib
+
         import rustybt as fw
-        import rustybt.sim.loop  # noqa: F401
         from rustybt import api, run_algorithm
+
+        # The module may move as the engine changes; then nothing is pre-imported.
+        # PEERS_COLD_IMPORTS=1: no pre-import, the timed call pays for them.
+        if not os.environ.get("PEERS_COLD_IMPORTS"):
+            with contextlib.suppress(ImportError):
+                importlib.import_module("rustybt.sim.loop")
         from rustybt.data import bundles
         from rustybt.data.bundles.csvdir import csvdir_equities
         from rustybt.finance import commission, slippage
@@ -80,6 +103,16 @@ def dump_fills(perf: pd.DataFrame, path: str) -> None:
     pd.DataFrame(rows, columns=["session", "symbol", "amount", "price"]).to_csv(path, index=False)
 
 
+def write_profile(profiler: cProfile.Profile, path: str, title: str) -> None:
+    """The top 25 functions by cumulative and by own time, as pstats prints them."""
+    out = io.StringIO()
+    out.write(f"cProfile of the run_algorithm call: {title}\n")
+    for order in ("cumulative", "tottime"):
+        out.write(f"\n=== top 25 by {order} ===\n")
+        pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(25)
+    Path(path).write_text(out.getvalue())
+
+
 def main() -> None:
     framework, job, data_dir, result_path = sys.argv[1:5]
     quiet()
@@ -102,6 +135,7 @@ def main() -> None:
     common = {
         "framework": framework,
         "version": fw.__version__,
+        "module": fw.__file__,
         "job": job,
         "frequency": frequency,
         "assets": len(names),
@@ -148,18 +182,23 @@ def main() -> None:
         )
         return
 
-    if job != "run":
+    if job not in ("run", "crossover"):
         raise SystemExit(f"unknown job {job!r}")
-    from zlapi_strategy import make_strategy
+    from zlapi_strategy import make_crossover_strategy, make_strategy
 
-    initialize, handle_data = make_strategy(
+    make = make_strategy if job == "run" else make_crossover_strategy
+    initialize, handle_data = make(
         api, slippage, commission, names, "1d" if frequency == "daily" else "1m"
     )
     # Zero benchmark returns, built before the clock starts (neither framework
     # then looks for a benchmark asset).
     sim_sessions = sessions[sessions >= pd.Timestamp(manifest["sim_start"])]
     benchmark = pd.Series(0.0, index=sim_sessions.tz_localize("UTC"))
+    profile_path = os.environ.get("PEERS_PROFILE")
+    profiler = cProfile.Profile() if profile_path else None
     with Timer() as t:
+        if profiler is not None:
+            profiler.enable()
         perf = run_algorithm(
             start=sim_sessions[0],
             end=sessions[-1],
@@ -170,13 +209,18 @@ def main() -> None:
             bundle=bundle,
             benchmark_returns=benchmark,
         )
+        if profiler is not None:
+            profiler.disable()
+    if profiler is not None and profile_path:
+        write_profile(profiler, profile_path, f"{framework} {job} {Path(data_dir).name}")
     fills = int(sum(len(x) for x in perf["transactions"]))
     if os.environ.get("PEERS_DUMP_FILLS"):
         dump_fills(perf, os.environ["PEERS_DUMP_FILLS"])
     write_result(
         result_path,
         seconds=t.seconds,
-        timed="run_algorithm call (bundle load, portal, simulation, perf frame)",
+        timed="run_algorithm call (bundle load, portal, simulation, perf frame)"
+        + (" under cProfile" if profiler is not None else ""),
         final_value=float(perf["portfolio_value"].iloc[-1]),
         final_cash=float(perf["ending_cash"].iloc[-1]),
         fills=fills,

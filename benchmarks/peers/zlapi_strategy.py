@@ -1,4 +1,4 @@
-"""The W1/W2 strategy written once against the zipline API.
+"""The W1/W2 and W5/W6 strategies, written once against the zipline API.
 
 rustybt and zipline-reloaded run the very same functions: each worker passes
 its own ``api`` module (``rustybt.api`` / ``zipline.api``) and its own
@@ -15,6 +15,12 @@ integers held exactly in float64. With float means, an exact tie (it happens
 with cent prices: e.g. both means 216.051) falls either way depending on how an
 engine stores its prices, and one such flip is enough to make two engines'
 fills part ways. Every peer implementation decides it the same exact way.
+
+W5/W6 (``make_crossover_strategy``) is the same signal traded as most users
+trade it: the same history call every bar, but orders only for the assets
+whose signal flipped since the previous bar (before the first decision every
+asset counts as down, i.e. flat): ``order_target_percent(asset, 1/N)`` on an
+up-crossing, ``order_target_percent(asset, 0)`` on a down-crossing.
 """
 
 from __future__ import annotations
@@ -26,6 +32,29 @@ from typing import Any
 import numpy as np
 from peers_common import FAST, SLOW
 
+Strategy = tuple[Callable[[Any], None], Callable[[Any, Any], None]]
+
+
+def signals(closes: np.ndarray) -> np.ndarray:
+    """fast > slow per asset, decided exactly on sums in cents (see above)."""
+    cents = np.rint(closes * 100.0)
+    return cents[-FAST:].sum(axis=0) * SLOW > cents.sum(axis=0) * FAST
+
+
+def make_initialize(
+    api: ModuleType, slippage: ModuleType, commission: ModuleType, names: list[str]
+) -> Callable[[Any], None]:
+    """Look the assets up, count no bar yet, start flat, switch costs off."""
+
+    def initialize(context: Any) -> None:
+        context.assets = [api.symbol(name) for name in names]
+        context.bars = 0
+        context.ups = np.zeros(len(names), dtype=bool)
+        api.set_commission(commission.NoCommission())
+        api.set_slippage(slippage.NoSlippage())
+
+    return initialize
+
 
 def make_strategy(
     api: ModuleType,
@@ -33,25 +62,41 @@ def make_strategy(
     commission: ModuleType,
     names: list[str],
     frequency: str,
-) -> tuple[Callable[[Any], None], Callable[[Any, Any], None]]:
-    """``(initialize, handle_data)`` for ``names``; ``frequency`` is "1d" or "1m"."""
+) -> Strategy:
+    """W1/W2: ``(initialize, handle_data)`` for ``names``; ``frequency`` is "1d" or "1m"."""
     weight = 1.0 / len(names)
-
-    def initialize(context: Any) -> None:
-        context.assets = [api.symbol(name) for name in names]
-        context.bars = 0
-        api.set_commission(commission.NoCommission())
-        api.set_slippage(slippage.NoSlippage())
 
     def handle_data(context: Any, data: Any) -> None:
         context.bars += 1
         if context.bars < SLOW:
             return
         closes = data.history(context.assets, "close", SLOW, frequency).to_numpy()
-        cents = np.rint(closes * 100.0)
-        ups = cents[-FAST:].sum(axis=0) * SLOW > cents.sum(axis=0) * FAST  # fast > slow
+        ups = signals(closes)
         order_target_percent = api.order_target_percent
         for asset, up in zip(context.assets, ups, strict=True):
             order_target_percent(asset, weight if up else 0.0)
 
-    return initialize, handle_data
+    return make_initialize(api, slippage, commission, names), handle_data
+
+
+def make_crossover_strategy(
+    api: ModuleType,
+    slippage: ModuleType,
+    commission: ModuleType,
+    names: list[str],
+    frequency: str,
+) -> Strategy:
+    """W5/W6: as ``make_strategy``, but orders only where an asset's signal flipped."""
+    weight = 1.0 / len(names)
+
+    def handle_data(context: Any, data: Any) -> None:
+        context.bars += 1
+        if context.bars < SLOW:
+            return
+        closes = data.history(context.assets, "close", SLOW, frequency).to_numpy()
+        ups = signals(closes)
+        for i in np.flatnonzero(ups != context.ups):
+            api.order_target_percent(context.assets[i], weight if ups[i] else 0.0)
+        context.ups = ups
+
+    return make_initialize(api, slippage, commission, names), handle_data

@@ -7,8 +7,9 @@ Nothing in the engine imports this package; it measures the engine from outside.
   memory, an optional cProfile breakdown by category; written as JSON.
 - :func:`validate_functional_equivalence` (:mod:`.comparisons`), also named
   ``test_functional_equivalence``: baseline and optimized give the same results.
-- :mod:`.workloads`: the standard workloads W1-W4 on generated data
-  (:mod:`.synthetic`), the strategy of W1/W2 in :mod:`.dual_ma`.
+- :mod:`.workloads`: the standard workloads W1-W6 on generated data
+  (:mod:`.synthetic`); the strategy of W1/W2 in :mod:`.dual_ma` (re-target
+  every bar), that of W5/W6 in :mod:`.crossover` (orders on signal changes).
 
 Examples
 --------

@@ -14,7 +14,7 @@ backtrader, vectorbt) can mirror them bar for bar:
    bars, ``"1m"`` on minute bars), and for each asset computes
    ``fast`` = the mean of the last ``FAST`` (20) closes and ``slow`` = the
    mean of all 50, both including the current bar (compared exactly, on
-   sums in cents: see :func:`targets`).
+   sums in cents: see :func:`signals`).
 4. For each asset, in universe order: ``order_target_percent(asset, 1 / N)``
    if ``fast > slow`` (strictly), else ``order_target_percent(asset, 0.0)``.
    Portfolio value is the engine's (cash plus positions at the last price).
@@ -42,7 +42,7 @@ from rustybt.api import order_target_percent, set_commission, set_slippage, symb
 from rustybt.finance.commission import NoCommission
 from rustybt.finance.slippage import NoSlippage
 
-__all__ = ["FAST", "SLOW", "handle_data", "initialize", "targets"]
+__all__ = ["FAST", "SLOW", "handle_data", "initialize", "signals", "targets"]
 
 #: Bars in the fast and the slow moving average.
 FAST: Final[int] = 20
@@ -66,17 +66,31 @@ def initialize(context: Any, universe: Sequence[str]) -> None:
     set_slippage(NoSlippage())
 
 
+def signals(closes: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
+    """Per asset, whether fast > slow in a ``(SLOW, assets)`` window of closes.
+
+    Decided exactly, as every peer implementation decides it: the closes are
+    whole cents, so the test is ``sum(last FAST in cents) * SLOW > sum(all
+    SLOW in cents) * FAST`` on integers held exactly in float64. Float means
+    could break a tie (equal means) either way. A window with a missing close
+    is never up (NaN compares false).
+
+    Examples
+    --------
+    >>> closes = np.vstack([np.arange(50.0), np.full(50, 7.0)]).T
+    >>> signals(closes).tolist()
+    [True, False]
+    """
+    cents = np.rint(closes * 100.0)
+    return cents[-FAST:].sum(axis=0) * SLOW > cents.sum(axis=0) * FAST
+
+
 def targets(closes: npt.NDArray[np.float64], n_assets: int) -> npt.NDArray[np.float64]:
     """Target weights from a ``(SLOW, assets)`` window of closes: 1/N where fast > slow.
 
-    "fast > slow" is decided exactly, as every peer implementation decides it:
-    the closes are whole cents, so the test is ``sum(last FAST in cents) *
-    SLOW > sum(all SLOW in cents) * FAST`` on integers held exactly in
-    float64. Float means could break a tie (equal means) either way.
+    "fast > slow" is :func:`signals`.
     """
-    cents = np.rint(closes * 100.0)
-    ups = cents[-FAST:].sum(axis=0) * SLOW > cents.sum(axis=0) * FAST
-    return np.where(ups, 1.0 / n_assets, 0.0)
+    return np.where(signals(closes), 1.0 / n_assets, 0.0)
 
 
 def handle_data(context: Any, data: Any) -> None:

@@ -9,18 +9,26 @@ W2        the same strategy on minute bars (windows in minutes)      50 assets x
 W3        ``rustybt.data.bundles.ingest`` of a csvdir folder         500 assets x 10 y
 W4        ``bundles.load`` + ``DataPortal`` + the first              500 assets x 10 y
           ``data.history(all assets, "close", 50, "1d")``
+W5        the signal-change crossover (:mod:`.crossover`: orders     50 assets x 10 y
+          only when a signal flips) on daily bars, through
+          ``rustybt.run_algorithm``
+W6        the same on minute bars                                    50 assets x 21
+                                                                     sessions
 ========  =========================================================  ==================
 
 A year is 252 XNYS sessions from 2014-01-02. Data comes from
 :mod:`rustybt.benchmarks.synthetic` (seeded, so every run sees the same bars)
 and lives in a temporary ``RUSTYBT_ROOT``, never ``~/.rustybt``. Preparing a
 workload (generating bars, ingesting them through the bundle writers, writing
-W3's CSV files) is not timed; W1 and W4 of the same size share one bundle.
+W3's CSV files) is not timed; W1, W4 and W5 of the same size share one bundle.
 
 Each workload's timed function returns its result, so implementations can be
-compared: W1/W2 the final portfolio value and the number of fills, W3 the bars
-ingested, W4 the window's shape and sum. W1 and W2 start with
-:data:`CAPITAL_BASE` and no benchmark (zero benchmark returns).
+compared: W1/W2/W5/W6 the final portfolio value and the number of fills, W3
+the bars ingested, W4 the window's shape and sum. The backtests start with
+:data:`CAPITAL_BASE`, no commission, no slippage and no benchmark (zero
+benchmark returns), with the default metrics. W1 and W2 re-target every asset
+on every bar (heavy order flow); W5 and W6 trade only on crossings, as a
+typical strategy does, so their time is mostly the engine's per-bar cost.
 
 With ``isolate=True`` each workload's timed runs happen in a fresh Python
 process (the data is still prepared in this one), so peak RSS is that of the
@@ -51,7 +59,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from rustybt.benchmarks import dual_ma
+from rustybt.benchmarks import crossover, dual_ma
 from rustybt.benchmarks.profiling import BenchmarkResult, MemoryMethod, run_benchmark_suite
 from rustybt.benchmarks.synthetic import (
     CALENDAR_NAME,
@@ -77,26 +85,39 @@ __all__ = [
     "ingest_csvdir",
     "open_bundle",
     "prepare_workload",
-    "run_dual_ma",
+    "run_backtest",
     "run_workload",
     "run_workloads",
     "workload_function",
     "workload_spec",
 ]
 
-WORKLOAD_NAMES: Final[tuple[str, ...]] = ("W1", "W2", "W3", "W4")
+WORKLOAD_NAMES: Final[tuple[str, ...]] = ("W1", "W2", "W3", "W4", "W5", "W6")
 #: Default (assets, years) of each workload.
 DEFAULT_SIZES: Final[Mapping[str, tuple[int, float]]] = {
     "W1": (500, 10.0),
     "W2": (50, 1.0),
     "W3": (500, 10.0),
     "W4": (500, 10.0),
+    "W5": (50, 10.0),
+    "W6": (50, 21 / SESSIONS_PER_YEAR),  # 21 sessions, about a month
 }
 DESCRIPTIONS: Final[Mapping[str, str]] = {
     "W1": "daily dual moving-average crossover",
     "W2": "minute dual moving-average crossover",
     "W3": "csvdir ingest",
     "W4": "open bundle + first history window",
+    "W5": "daily crossover, orders on signal changes",
+    "W6": "minute crossover, orders on signal changes",
+}
+#: The workloads that run on minute bars.
+MINUTE_WORKLOADS: Final[frozenset[str]] = frozenset({"W2", "W6"})
+#: The strategy module (``initialize``, ``handle_data``) of each backtest workload.
+STRATEGIES: Final[Mapping[str, Any]] = {
+    "W1": dual_ma,
+    "W2": dual_ma,
+    "W5": crossover,
+    "W6": crossover,
 }
 #: Starting cash of W1 and W2.
 CAPITAL_BASE: Final[float] = 10_000_000.0
@@ -109,7 +130,7 @@ class WorkloadSpec:
     Attributes
     ----------
     name
-        ``"W1"`` .. ``"W4"``.
+        ``"W1"`` .. ``"W6"``.
     assets, sessions
         Universe size and XNYS sessions (from ``start``).
     start
@@ -126,8 +147,8 @@ class WorkloadSpec:
 
     @property
     def frequency(self) -> str:
-        """The bars the workload reads: ``"minute"`` for W2, else ``"daily"``."""
-        return "minute" if self.name == "W2" else "daily"
+        """The bars the workload reads: ``"minute"`` for W2 and W6, else ``"daily"``."""
+        return "minute" if self.name in MINUTE_WORKLOADS else "daily"
 
     @property
     def description(self) -> str:
@@ -136,7 +157,7 @@ class WorkloadSpec:
 
     @property
     def size(self) -> str:
-        """``"500 assets x 2520 sessions"`` (``" of minutes"`` for W2)."""
+        """``"500 assets x 2520 sessions"`` (``" of minutes"`` on minute bars)."""
         text = f"{self.assets} assets x {self.sessions} sessions"
         return text + " of minutes" if self.frequency == "minute" else text
 
@@ -168,7 +189,7 @@ def workload_spec(
     Parameters
     ----------
     name
-        ``"W1"`` .. ``"W4"`` (case-insensitive).
+        ``"W1"`` .. ``"W6"`` (case-insensitive).
     assets
         Universe size; default :data:`DEFAULT_SIZES`.
     years, sessions
@@ -313,8 +334,9 @@ def _prepare_csvdir(spec: WorkloadSpec, root: str) -> PreparedWorkload:
 def prepare_workload(spec: WorkloadSpec, root: str | Path) -> PreparedWorkload:
     """Generate and store ``spec``'s data under ``root`` (reused if already there).
 
-    W1 and W4 ingest daily bars through the bundle writers, W2 minute bars
-    (and their daily aggregate); W3 writes a csvdir folder of CSV files.
+    W1, W4 and W5 ingest daily bars through the bundle writers (one bundle
+    per size, shared), W2 and W6 minute bars (and their daily aggregate); W3
+    writes a csvdir folder of CSV files.
 
     Examples
     --------
@@ -326,7 +348,8 @@ def prepare_workload(spec: WorkloadSpec, root: str | Path) -> PreparedWorkload:
     root = str(root)
     if spec.name == "W3":
         return _prepare_csvdir(spec, root)
-    kind, make = ("minute", _minute_ingest) if spec.name == "W2" else ("daily", _daily_ingest)
+    minute = spec.frequency == "minute"
+    kind, make = ("minute", _minute_ingest) if minute else ("daily", _daily_ingest)
     name = _bundle_name(kind, spec)
     _ensure_bundle(root, name, partial(make, spec), spec)
     return PreparedWorkload(spec, root, name)
@@ -339,23 +362,27 @@ def _fills(perf: pd.DataFrame) -> int:
     return int(sum(len(day) for day in perf["transactions"]))
 
 
-def run_dual_ma(prepared: PreparedWorkload) -> dict[str, Any]:
-    """W1/W2: run the dual moving-average strategy on the prepared bundle.
+def run_backtest(prepared: PreparedWorkload) -> dict[str, Any]:
+    """W1/W2/W5/W6: run the workload's strategy on the prepared bundle.
+
+    The strategy is :data:`STRATEGIES`'s: :mod:`.dual_ma` (W1, W2) or
+    :mod:`.crossover` (W5, W6).
 
     Returns
     -------
     dict
         ``final_portfolio_value`` (float) and ``fills`` (transactions).
     """
-    from rustybt.utils.run_algo import run_algorithm
+    from rustybt import run_algorithm
 
+    strategy = STRATEGIES[prepared.spec.name]
     sessions = prepared.spec.session_index()
     perf = run_algorithm(
         sessions[0],
         sessions[-1],
-        dual_ma.initialize,
+        strategy.initialize,
         CAPITAL_BASE,
-        dual_ma.handle_data,
+        strategy.handle_data,
         data_frequency=prepared.spec.frequency,
         bundle=prepared.bundle,
         environ=prepared.environ,
@@ -432,8 +459,8 @@ def workload_function(prepared: PreparedWorkload) -> Callable[[], dict[str, Any]
     >>> workload_function(prepared)()["window_shape"]
     [50, 2]
     """
-    timed = {"W1": run_dual_ma, "W2": run_dual_ma, "W3": ingest_csvdir, "W4": open_bundle}
-    return partial(timed[prepared.spec.name], prepared)
+    timed = {"W3": ingest_csvdir, "W4": open_bundle}
+    return partial(timed.get(prepared.spec.name, run_backtest), prepared)
 
 
 # --- running and reporting ------------------------------------------------------------
@@ -611,12 +638,12 @@ def run_workloads(
     Parameters
     ----------
     names
-        Workloads to run (default all four).
+        Workloads to run (default all six).
     assets, years, sessions
         Override every chosen workload's size (see :func:`workload_spec`).
     root
         The ``RUSTYBT_ROOT`` for the data; default one temporary folder for
-        all of them, so W1 and W4 of the same size share a bundle.
+        all of them, so W1, W4 and W5 of the same size share a bundle.
     on_report
         Called with each report as soon as it is ready.
     **options

@@ -1,4 +1,4 @@
-"""The ``benchmark`` verb: run the standard workloads (W1-W4) and print their timings."""
+"""The ``benchmark`` verb: run the standard workloads (W1-W6) and print their timings."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     from rustybt.benchmarks.workloads import WorkloadReport
 
-WORKLOADS = ("W1", "W2", "W3", "W4")
+WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6")
 
 
 def format_seconds(seconds: float) -> str:
@@ -141,7 +141,7 @@ def profile_tables(report: WorkloadReport) -> list[Table]:
     "workloads",
     multiple=True,
     type=click.Choice(WORKLOADS, case_sensitive=False),
-    help="Workload to run (repeatable); default all four.",
+    help="Workload to run (repeatable); default all six.",
 )
 @click.option("-n", "--runs", default=3, show_default=True, help="Timed runs per workload.")
 @click.option(
@@ -150,8 +150,10 @@ def profile_tables(report: WorkloadReport) -> list[Table]:
     show_default=True,
     help="Untimed runs first (0: the first run is cold, as a user's first run is).",
 )
-@click.option("--assets", type=int, help="Assets in every workload (default 500; W2 50).")
-@click.option("--years", type=float, help="Years of 252 sessions (default 10; W2 1).")
+@click.option("--assets", type=int, help="Assets in every workload (default 500; W2, W5, W6 50).")
+@click.option(
+    "--years", type=float, help="Years of 252 sessions (default 10; W2 1; W6 21 sessions)."
+)
 @click.option("--sessions", type=int, help="Length in sessions instead of years.")
 @click.option(
     "--output",
@@ -196,9 +198,11 @@ def benchmark(
 ) -> None:
     """Run the standard workloads on generated data and print their timings.
 
-    W1: daily dual moving-average crossover (500 assets x 10 years);
-    W2: the same on minute bars (50 assets x 1 year); W3: csvdir ingest
-    (500 x 10); W4: open that bundle and serve the first 50-day history window.
+    W1: daily dual moving-average crossover, re-targeting every asset every bar
+    (500 assets x 10 years); W2: the same on minute bars (50 assets x 1 year);
+    W3: csvdir ingest (500 x 10); W4: open that bundle and serve the first
+    50-day history window; W5: the crossover trading only when a signal flips,
+    daily (50 x 10); W6: the same on minute bars (50 assets x 21 sessions).
     Data lives in a temporary RUSTYBT_ROOT; preparing it is not timed.
     """
     from rich.console import Console

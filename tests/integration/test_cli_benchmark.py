@@ -60,7 +60,17 @@ def test_profile_prints_categories_and_top_functions() -> None:
         assert category in result.stdout
 
 
-def test_default_is_all_four_workloads(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_crossover_workloads_run_and_say_what_they_are() -> None:
+    result = run("-w", "W5", "-w", "w6", "--assets", "2", "--sessions", "2", "--runs", "1",
+                 "--in-process", "--memory", "none")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "2 x 2d" in out and "2 x 2d 1m" in out and "fills" in out
+    assert "W5: daily crossover, orders on signal changes" in out
+    assert "W6: minute crossover, orders on signal changes" in out
+
+
+def test_default_is_all_six_workloads(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: dict[str, Any] = {}
 
     def fake_run_workloads(names: list[str], **kwargs: Any) -> list[Any]:
@@ -70,7 +80,7 @@ def test_default_is_all_four_workloads(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(workloads, "run_workloads", fake_run_workloads)
     result = run("--output", "json")
     assert result.exit_code == 0, result.output
-    assert seen["names"] == ["W1", "W2", "W3", "W4"]
+    assert seen["names"] == ["W1", "W2", "W3", "W4", "W5", "W6"]
     assert seen["runs"] == 3 and seen["isolate"] is True and seen["memory"] == "rss"
     assert seen["assets"] is None and seen["years"] is None
 

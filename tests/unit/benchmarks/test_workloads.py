@@ -1,4 +1,4 @@
-"""Synthetic data and the standard workloads W1-W4, run for real on tiny sizes."""
+"""Synthetic data and the standard workloads W1-W4 (W5/W6: test_crossover.py), on tiny sizes."""
 
 from __future__ import annotations
 
