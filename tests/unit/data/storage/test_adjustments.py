@@ -416,3 +416,19 @@ def test_reader_is_read_only(db: Path) -> None:
     with pytest.raises(sqlite3.OperationalError, match="readonly"):
         reader._conn.execute("DELETE FROM splits")
     reader.close()
+
+
+def test_ex_dividends_are_the_frames_rows(adj: SQLiteAdjustmentReader) -> None:
+    """ex_dividends gives the rows of the ex-date frames, for the sids asked only."""
+    for day in ("2024-01-05", "2024-01-18", "2024-01-22"):
+        cash, stock = adj.ex_dividends([1, 2, 3], pd.Timestamp(day))
+        frame = adj.get_dividends_with_ex_date([1, 2, 3], day)
+        assert cash == list(zip(frame["sid"], frame["amount"], frame["pay_date"], strict=True))
+        frame = adj.get_stock_dividends_with_ex_date([1, 2, 3], day)
+        assert stock == list(
+            zip(frame["sid"], frame["payment_sid"], frame["ratio"], frame["pay_date"], strict=True)
+        )
+    cash, stock = adj.ex_dividends([1], "2024-01-05")
+    assert cash == [(1, 0.5, pd.Timestamp("2024-01-20"))]
+    assert adj.ex_dividends([2], "2024-01-05") == ([], [])
+    assert adj.ex_dividends([1], "2024-01-18")[1] == [(1, 3, 0.1, pd.Timestamp("2024-01-25"))]
