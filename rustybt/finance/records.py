@@ -371,6 +371,8 @@ class _FillRecords(Records):
 
 
 _TXN_KEYS = ("amount", "dt", "price", "order_id", "sid", "commission")
+# The records of a session without fills (most of them), shared: records never change.
+_NO_FILLS = _FillRecords(())
 
 
 def transaction_records(transactions: Iterable[Transaction]) -> Records:
@@ -378,7 +380,8 @@ def transaction_records(transactions: Iterable[Transaction]) -> Records:
 
     The fills must not change afterwards (the ledger's never do).
     """
-    return _FillRecords(tuple(transactions))
+    fills = tuple(transactions)
+    return _FillRecords(fills) if fills else _NO_FILLS
 
 
 _POSITION_KEYS = ("sid", "amount", "cost_basis", "last_sale_price")

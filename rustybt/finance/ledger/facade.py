@@ -433,8 +433,10 @@ class Ledger:
         self, dt: Any, data_portal: Any, handle_non_market_minutes: bool = False
     ) -> None:
         """Mark all positions to market at ``dt`` (one array read through the portal)."""
-        self.position_tracker.sync_last_sale_prices(dt, data_portal, handle_non_market_minutes)
-        self._mark_dirty()
+        tracker = self.position_tracker
+        if tracker.positions:  # without positions a mark changes nothing
+            tracker.sync_last_sale_prices(dt, data_portal, handle_non_market_minutes)
+            self._mark_dirty()
 
     def capital_change(self, change_amount: Any) -> None:
         """Add (or withdraw) capital: cash and value move, pnl and returns do not."""
