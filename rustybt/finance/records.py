@@ -186,7 +186,9 @@ def _number_column(
     first = array[0]
     if (array == first).all() or (first != first and np.isnan(array).all()):
         return ("same", decoder(float(first)))
-    if not codable:
+    # Coded only when few values repeat: counted first in a set (cheaper than
+    # np.unique, which most columns, all different, would not use).
+    if not codable or len(set(array.tolist())) * 4 >= len(array):
         return ("numbers", array, decoder)
     distinct, codes = np.unique(array, return_inverse=True)
     if len(distinct) <= 255 and not np.isnan(distinct).any() and len(distinct) * 4 < len(array):

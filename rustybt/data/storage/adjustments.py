@@ -599,15 +599,19 @@ class SQLiteAdjustmentReader:
         What a ledger earns at a session's open: ``(sid, amount, pay_date)``
         and ``(sid, payment_sid, ratio, pay_date)``, by sid.
         """
+        cash_rows = self._rows_on("dividend_payouts", "ex_date", date)
+        stock_rows = self._rows_on("stock_dividend_payouts", "ex_date", date)
+        if not cash_rows and not stock_rows:  # most sessions: nothing goes ex
+            return [], []
         wanted = {as_sid(s) for s in sids}
         cash = [
             (int(row[0]), float(row[1]), pd.Timestamp(row[-1]))
-            for row in self._rows_on("dividend_payouts", "ex_date", date)
+            for row in cash_rows
             if row[0] in wanted
         ]
         stock = [
             (int(row[0]), int(row[1]), float(row[2]), pd.Timestamp(row[-1]))
-            for row in self._rows_on("stock_dividend_payouts", "ex_date", date)
+            for row in stock_rows
             if row[0] in wanted
         ]
         return cash, stock

@@ -407,8 +407,11 @@ class Ledger:
         """
         tracker = self.position_tracker
         if tracker.positions and adjustment_reader is not None:
+            cash, stock = adjustment_reader.ex_dividends(tracker.positions, session)
+        else:
+            cash, stock = [], []
+        if cash or stock:
             held = {int(asset): asset for asset in tracker.positions}
-            cash, stock = adjustment_reader.ex_dividends(held, session)
             tracker.earn_dividends(
                 [(held[sid], amount, pay) for sid, amount, pay in cash],
                 [
