@@ -160,6 +160,8 @@ class Records(Sequence[dict[str, Any]]):
 
 
 def _object_column(values: tuple[Any, ...], codable: bool) -> tuple[Any, ...]:
+    if len(values) == 1:
+        return ("same", values[0])
     # By identity, through C-level maps: a session's column has thousands of rows.
     ids = list(map(id, values))
     if ids.count(ids[0]) == len(ids):
@@ -176,13 +178,17 @@ def _object_column(values: tuple[Any, ...], codable: bool) -> tuple[Any, ...]:
 
 
 def _number_column(
-    values: npt.NDArray[np.float64], decoder: Callable[[float], Any], codable: bool
+    values: npt.NDArray[np.float64] | list[float], decoder: Callable[[float], Any], codable: bool
 ) -> tuple[Any, ...]:
+    if len(values) == 1:  # one row holds one value (without NumPy's per-call cost)
+        return ("same", decoder(float(values[0])))
     array = np.asarray(values, dtype=np.float64)
     first = array[0]
     if (array == first).all() or (first != first and np.isnan(array).all()):
         return ("same", decoder(float(first)))
-    if not codable:
+    # Coded only when few values repeat: counted first in a set (cheaper than
+    # np.unique, which most columns, all different, would not use).
+    if not codable or len(set(array.tolist())) * 4 >= len(array):
         return ("numbers", array, decoder)
     distinct, codes = np.unique(array, return_inverse=True)
     if len(distinct) <= 255 and not np.isnan(distinct).any() and len(distinct) * 4 < len(array):
@@ -207,7 +213,7 @@ def _build(
     and ``numbers`` (float64 arrays, or a column already stored as ``("same",
     value)``); columns where every row has the same value keep one."""
     if not n:
-        return Records(keys, tuple(("same", None) for _ in keys), 0)
+        return _empty(keys)
     columns = []
     for k in keys:
         if k in objects:
@@ -219,6 +225,19 @@ def _build(
         else:
             columns.append(_number_column(values, _DECODE[kinds[k]], k in _CODABLE))
     return Records(keys, tuple(columns), n)
+
+
+# keys -> the empty Records with those keys. Records never change, so most
+# sessions (no orders, no fills) share one instead of building their own.
+_EMPTY: dict[tuple[str, ...], Records] = {}
+
+
+def _empty(keys: tuple[str, ...]) -> Records:
+    """The empty :class:`Records` with ``keys`` (one shared object per key tuple)."""
+    empty = _EMPTY.get(keys)
+    if empty is None:
+        empty = _EMPTY[keys] = Records(keys, tuple(("same", None) for _ in keys), 0)
+    return empty
 
 
 def _one_object(values: Sequence[Any]) -> bool:
@@ -293,6 +312,8 @@ def order_records(orders: Iterable[Order]) -> Records | list[dict[str, Any]]:
     """
     orders = list(orders)
     n = len(orders)
+    if not n:  # most sessions of a typical strategy
+        return _empty(_ORDER_KEYS)
     if list(map(_BROKER_ID, orders)).count(None) != n:
         return [o.to_dict() for o in orders]
     # Column by column, through C-level getters: a session records thousands
@@ -352,6 +373,8 @@ class _FillRecords(Records):
 
 
 _TXN_KEYS = ("amount", "dt", "price", "order_id", "sid", "commission")
+# The records of a session without fills (most of them), shared: records never change.
+_NO_FILLS = _FillRecords(())
 
 
 def transaction_records(transactions: Iterable[Transaction]) -> Records:
@@ -359,7 +382,8 @@ def transaction_records(transactions: Iterable[Transaction]) -> Records:
 
     The fills must not change afterwards (the ledger's never do).
     """
-    return _FillRecords(tuple(transactions))
+    fills = tuple(transactions)
+    return _FillRecords(fills) if fills else _NO_FILLS
 
 
 _POSITION_KEYS = ("sid", "amount", "cost_basis", "last_sale_price")
@@ -370,11 +394,13 @@ def position_records(positions: Iterable[Position]) -> Records:
     """zipline's position dicts (as :meth:`Position.to_dict`) of ``positions``."""
     held = list(positions)
     n = len(held)
-    values = [p.float_values() for p in held]
-    columns = list(zip(*values, strict=True)) if n else [(), (), ()]
+    if not n:
+        return _empty(_POSITION_KEYS)
+    columns = zip(*[p.float_values() for p in held], strict=True)
     objects = {"sid": tuple(map(_ASSET, held))}
+    # Lists of floats: _number_column makes an array of them only for several rows.
     numbers = {
-        key: np.array(column, dtype=np.float64)
+        key: list(column)
         for key, column in zip(("amount", "cost_basis", "last_sale_price"), columns, strict=True)
     }
     return _build(_POSITION_KEYS, _POSITION_KINDS, objects, numbers, n)

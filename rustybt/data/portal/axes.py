@@ -162,6 +162,8 @@ class Axes:
         self._auto_close_index = self._session_bounds(
             assets, "auto_close_date", _NEVER, side="right"
         )
+        # Over every column: the latest first session and the earliest last one.
+        self._every_alive = (int(self.start_index.max()), int(self.end_index.min()))
 
     def _session_bounds(self, assets: list[Any], attr: str, default: int, side: str) -> IntArray:
         """Per column, the session index of each asset's ``attr`` date.
@@ -313,6 +315,19 @@ class Axes:
         if before_auto_close:
             alive &= self._auto_close_index[cols] >= session
         return alive
+
+    def alive_throughout(self, cols: IntArray, first: int, last: int) -> bool:
+        """Whether every column's asset is alive in every master session ``first..last``.
+
+        Asked for each current-value row over every column (``all_columns``),
+        whose bounds are computed once.
+        """
+        if cols is self.all_columns:
+            latest_start, earliest_end = self._every_alive
+            return latest_start <= first and earliest_end >= last
+        return bool(
+            (self.start_index[cols] <= first).all() and (self.end_index[cols] >= last).all()
+        )
 
     # --- resolving a dt -------------------------------------------------------------
 

@@ -22,19 +22,25 @@ class WindowLabels:
     """``index[start:stop]`` of a DatetimeIndex, for the history window of every bar.
 
     A pandas slice re-derives the frequency and checks the indexer: about
-    15 us for a 50-bar window, once a bar. Without a frequency the window is
-    just the nanoseconds of those rows with the index's dtype, so it is
-    built from them directly. That build uses pandas' ``_simple_new``
+    15 us for a 50-bar window, once a bar. The window is just the
+    nanoseconds of those rows with the index's dtype and its frequency (a
+    contiguous slice of a regular index keeps it, as pandas' slice does), so
+    it is built from them directly. That build uses pandas' ``_simple_new``
     constructors; it is checked once against pandas' own slice, and a pandas
     that builds a different index (or lacks them) gets the slice.
     """
 
     def __init__(self, index: pd.DatetimeIndex) -> None:
         self.index = index
-        self._parts: tuple[Any, Any, Any] | None = None
+        self._parts: tuple[Any, Any, Any, Any] | None = None
         try:
-            if index.freq is None and index.unit == "ns" and len(index):
-                self._parts = (index.asi8.view("M8[ns]"), index.dtype, type(index.array))
+            if index.unit == "ns" and len(index):
+                self._parts = (
+                    index.asi8.view("M8[ns]"),
+                    index.dtype,
+                    type(index.array),
+                    index.freq,
+                )
                 probe, expected = self(0, 3), index[0:3]
                 same = (
                     type(probe) is type(expected)
@@ -57,9 +63,12 @@ class WindowLabels:
         parts = self._parts
         if parts is None:
             return self.index[start:stop]
-        values, dtype, array_type = parts
+        values, dtype, array_type, freq = parts
         window = array_type._simple_new(values[start:stop], dtype=dtype)
-        return pd.DatetimeIndex._simple_new(window, name=self.index.name)  # type: ignore[attr-defined]
+        labels = pd.DatetimeIndex._simple_new(window, name=self.index.name)  # type: ignore[attr-defined]
+        if freq is not None:
+            labels._freq = freq  # what pandas' slice sets
+        return labels
 
 
 class FrameBuilder:

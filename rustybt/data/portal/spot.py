@@ -143,9 +143,10 @@ class Spot:
 
     def _outside_life(self, row_sessions: IntArray, cols: IntArray) -> npt.NDArray[np.bool_] | None:
         """Where a row's session is outside its column's asset's life; None: nowhere."""
-        start, end = self._axes.start_index[cols], self._axes.end_index[cols]
-        if (start <= row_sessions[0]).all() and (end >= row_sessions[-1]).all():
+        axes = self._axes
+        if axes.alive_throughout(cols, int(row_sessions[0]), int(row_sessions[-1])):
             return None
+        start, end = axes.start_index[cols], axes.end_index[cols]
         sessions = row_sessions[:, None]
         outside: npt.NDArray[np.bool_] = (sessions < start) | (sessions > end)
         return outside

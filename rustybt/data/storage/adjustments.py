@@ -117,10 +117,9 @@ ObjectArray = npt.NDArray[np.object_]
 
 def iso_date(value: Any) -> str:
     """Return ``value`` as an ISO session date; aware values keep their wall date."""
-    ts = pd.Timestamp(value)
-    if ts.tzinfo is not None:
-        ts = ts.tz_localize(None)
-    return f"{ts:%Y-%m-%d}"
+    ts = value if type(value) is pd.Timestamp else pd.Timestamp(value)
+    # The wall date's fields (strftime costs several microseconds; runs ask every session).
+    return f"{ts.year:04d}-{ts.month:02d}-{ts.day:02d}"
 
 
 def _iso_dates(values: Any) -> ObjectArray:
@@ -538,11 +537,12 @@ class SQLiteAdjustmentReader:
     ) -> None:
         self.close()
 
-    def _rows_on(self, table: str, date_column: str, day: str) -> list[tuple[Any, ...]]:
-        """The rows of ``table`` whose ``date_column`` is ``day``, by sid.
+    def _rows_on(self, table: str, date_column: str, date: Any) -> list[tuple[Any, ...]]:
+        """The rows of ``table`` whose ``date_column`` is ``date``'s :func:`iso_date`, by sid.
 
         Each table is read once, on first use, into an index by date: a run
-        asks at every session, and most sessions have no event.
+        asks at every session, and most sessions have no event (and most
+        tables no rows: then the date is not even converted).
         """
         key = (table, date_column)
         index = self._indexes.get(key)
@@ -555,7 +555,7 @@ class SQLiteAdjustmentReader:
             for row in rows:
                 index.setdefault(row[-1], []).append(row[:-1])
             self._indexes[key] = index
-        return index.get(day, [])
+        return index.get(iso_date(date), []) if index else []
 
     # -- price adjustments -------------------------------------------------------
 
@@ -586,7 +586,7 @@ class SQLiteAdjustmentReader:
     def get_splits(self, sids: Iterable[Any], dt: Any) -> list[tuple[int, float]]:
         """``(sid, ratio)`` of the splits of ``sids`` effective on session ``dt``."""
         wanted = {as_sid(s) for s in sids}
-        rows = self._rows_on("splits", "effective_date", iso_date(dt)) if wanted else []
+        rows = self._rows_on("splits", "effective_date", dt) if wanted else []
         return [(int(sid), float(ratio)) for sid, _, ratio in rows if sid in wanted]
 
     # -- payouts ---------------------------------------------------------------
@@ -599,16 +599,19 @@ class SQLiteAdjustmentReader:
         What a ledger earns at a session's open: ``(sid, amount, pay_date)``
         and ``(sid, payment_sid, ratio, pay_date)``, by sid.
         """
+        cash_rows = self._rows_on("dividend_payouts", "ex_date", date)
+        stock_rows = self._rows_on("stock_dividend_payouts", "ex_date", date)
+        if not cash_rows and not stock_rows:  # most sessions: nothing goes ex
+            return [], []
         wanted = {as_sid(s) for s in sids}
-        day = iso_date(date)
         cash = [
             (int(row[0]), float(row[1]), pd.Timestamp(row[-1]))
-            for row in self._rows_on("dividend_payouts", "ex_date", day)
+            for row in cash_rows
             if row[0] in wanted
         ]
         stock = [
             (int(row[0]), int(row[1]), float(row[2]), pd.Timestamp(row[-1]))
-            for row in self._rows_on("stock_dividend_payouts", "ex_date", day)
+            for row in stock_rows
             if row[0] in wanted
         ]
         return cash, stock
@@ -649,8 +652,7 @@ class SQLiteAdjustmentReader:
         date: Any,
     ) -> pd.DataFrame:
         wanted = {as_sid(s) for s in sids}
-        day = iso_date(date)
-        rows = [row for row in self._rows_on(table, date_column, day) if row[0] in wanted]
+        rows = [row for row in self._rows_on(table, date_column, date) if row[0] in wanted]
         if not rows:
             # The common case, asked every session: building a typed frame costs
             # milliseconds, copying a ready empty one microseconds.

@@ -18,7 +18,7 @@ from rustybt.finance.ledger.export import LedgerExport
 from rustybt.finance.ledger.facade import Ledger
 from rustybt.finance.ledger.journal import CashEntry, CashJournal
 from rustybt.finance.ledger.stats import PositionStats, position_stats
-from rustybt.finance.ledger.tracker import PositionTracker
+from rustybt.finance.ledger.tracker import PositionTracker, session_key
 
 __all__ = [
     "CashEntry",
@@ -28,4 +28,5 @@ __all__ = [
     "PositionStats",
     "PositionTracker",
     "position_stats",
+    "session_key",
 ]

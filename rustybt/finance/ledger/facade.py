@@ -150,6 +150,9 @@ class Ledger:
         self._positions_value = ZERO
         self._positions_exposure = ZERO
         self._portfolio_value = self.capital_base
+        # Caches of the returns, computed on first read after a change (None: not yet).
+        self._returns: Decimal | None = None
+        self._todays_returns: float | None = None
 
         self._portfolio = Portfolio(self.start_date, float(self.capital_base))
         self._portfolio_stale = True
@@ -210,6 +213,8 @@ class Ledger:
         self._positions_value = stats.net_value
         self._positions_exposure = stats.net_exposure
         self._portfolio_value = self._journal.cash + stats.net_value
+        self._returns = None
+        self._todays_returns = None
         self._dirty = False
 
     # --- exact state ------------------------------------------------------------------
@@ -254,10 +259,13 @@ class Ledger:
     def returns(self) -> Decimal:
         """Cumulative time-weighted return since the start."""
         value = self.portfolio_value
-        growth = self._growth
-        if self._growth_base != 0:
-            growth *= value / self._growth_base
-        return growth - _ONE
+        returns = self._returns
+        if returns is None:
+            growth = self._growth
+            if self._growth_base != 0:
+                growth *= value / self._growth_base
+            returns = self._returns = growth - _ONE
+        return returns
 
     @property
     def unrealized_pnl(self) -> Decimal:
@@ -272,10 +280,13 @@ class Ledger:
     @property
     def todays_returns(self) -> float:
         """The return since the end of the previous session (the partial day's while it runs)."""
-        previous = _ONE + self._previous_total_returns
-        if previous == 0:
-            return math.nan
-        return float((_ONE + self.returns) / previous - _ONE)
+        returns = self.returns  # refreshes the caches after a change
+        today = self._todays_returns
+        if today is None:
+            previous = _ONE + self._previous_total_returns
+            today = math.nan if previous == 0 else float((_ONE + returns) / previous - _ONE)
+            self._todays_returns = today
+        return today
 
     @property
     def positions(self) -> dict[Any, Position]:
@@ -396,8 +407,11 @@ class Ledger:
         """
         tracker = self.position_tracker
         if tracker.positions and adjustment_reader is not None:
+            cash, stock = adjustment_reader.ex_dividends(tracker.positions, session)
+        else:
+            cash, stock = [], []
+        if cash or stock:
             held = {int(asset): asset for asset in tracker.positions}
-            cash, stock = adjustment_reader.ex_dividends(held, session)
             tracker.earn_dividends(
                 [(held[sid], amount, pay) for sid, amount, pay in cash],
                 [
@@ -405,10 +419,12 @@ class Ledger:
                     for sid, psid, ratio, pay in stock
                 ],
             )
-        for asset, amount in tracker.pay_dividends(session):
+        payments, positions_changed = tracker.pay_dividends(session)
+        for asset, amount in payments:
             if amount:
                 self._move_cash(amount, "dividend", asset)
-        self._mark_dirty()
+        if positions_changed:
+            self._mark_dirty()
 
     def close_position(self, asset: Any, dt: Any, data_portal: Any) -> None:
         """Close ``asset``'s position at ``dt``'s price (auto-close date reached)."""
@@ -420,8 +436,10 @@ class Ledger:
         self, dt: Any, data_portal: Any, handle_non_market_minutes: bool = False
     ) -> None:
         """Mark all positions to market at ``dt`` (one array read through the portal)."""
-        self.position_tracker.sync_last_sale_prices(dt, data_portal, handle_non_market_minutes)
-        self._mark_dirty()
+        tracker = self.position_tracker
+        if tracker.positions:  # without positions a mark changes nothing
+            tracker.sync_last_sale_prices(dt, data_portal, handle_non_market_minutes)
+            self._mark_dirty()
 
     def capital_change(self, change_amount: Any) -> None:
         """Add (or withdraw) capital: cash and value move, pnl and returns do not."""
@@ -458,6 +476,7 @@ class Ledger:
         # Saved here rather than at the session's end so that metrics reading
         # ``todays_returns`` at the end still see today's return.
         self._previous_total_returns = self.returns
+        self._todays_returns = None
 
     def end_of_bar(self, session_ix: int) -> None:
         """Store the partial day's return (minute emission), so metrics need no concat."""

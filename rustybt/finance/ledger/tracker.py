@@ -28,6 +28,8 @@ from rustybt.protocol import Positions
 
 __all__ = ["PositionTracker", "session_key"]
 
+_DAY_NS = 86_400_000_000_000
+
 
 def session_key(value: Any) -> pd.Timestamp:
     """A session label as a tz-naive midnight Timestamp (dates from any source compare equal).
@@ -37,10 +39,11 @@ def session_key(value: Any) -> pd.Timestamp:
     >>> session_key("2024-01-02 21:00+00:00")
     Timestamp('2024-01-02 00:00:00')
     """
-    ts = pd.Timestamp(value)
+    ts = value if type(value) is pd.Timestamp else pd.Timestamp(value)
     if ts.tzinfo is not None:
-        ts = ts.tz_convert("UTC").tz_localize(None)
-    return ts.normalize()
+        ts = ts.tz_convert(None)  # to UTC, then naive
+    # Labels are midnights already (normalize() alone costs microseconds a session).
+    return ts if ts.value % _DAY_NS == 0 else ts.normalize()
 
 
 class PositionTracker:
@@ -168,20 +171,29 @@ class PositionTracker:
                     (asset, payment_asset, units)
                 )
 
-    def pay_dividends(self, session: Any) -> list[tuple[Any, Decimal]]:
+    def pay_dividends(self, session: Any) -> tuple[list[tuple[Any, Decimal]], bool]:
         """Settle what is due on ``session``: add stock payouts, return the cash payouts.
 
         Each pay date is settled once.
+
+        Returns
+        -------
+        tuple
+            The cash payouts ``[(asset, amount)]``, and whether stock payouts
+            changed the positions.
         """
+        if not self._unpaid_dividends and not self._unpaid_stock_dividends:
+            return [], False  # most sessions: nothing owed at all
         key = session_key(session)
         payments = self._unpaid_dividends.pop(key, [])
-        for _asset, payment_asset, units in self._unpaid_stock_dividends.pop(key, []):
+        stock = self._unpaid_stock_dividends.pop(key, [])
+        for _asset, payment_asset, units in stock:
             # zipline adds the units to (or opens) a position at zero cost.
             self._stats = None
             position = self._position(payment_asset)
             position.amount += units
             self._drop_if_flat(payment_asset)
-        return payments
+        return payments, bool(stock)
 
     def maybe_create_close_position_transaction(
         self, asset: Any, dt: Any, data_portal: Any

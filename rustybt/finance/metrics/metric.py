@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -58,6 +58,7 @@ __all__ = [
     "CashFlow",
     "ConstantCumulativeRiskMetric",
     "DailyLedgerField",
+    "LedgerFields",
     "MaxLeverage",
     "NumTradingDays",
     "Orders",
@@ -124,6 +125,10 @@ class _PeriodMetric:
         self._end_of_period("daily_perf", packet, ledger, None)
 
 
+def _itself(ledger: Ledger) -> Any:
+    return ledger
+
+
 class SimpleLedgerField(_PeriodMetric):
     """Write a ledger attribute (dotted path) into the period section each bar/session.
 
@@ -136,32 +141,41 @@ class SimpleLedgerField(_PeriodMetric):
     """
 
     def __init__(self, ledger_field: str, packet_field: str | None = None) -> None:
-        self._get = operator.attrgetter(ledger_field)
+        owner, _, leaf = ledger_field.rpartition(".")
+        # The object holding the field (``ledger.portfolio``) and the field's name
+        # in it: :class:`LedgerFields` reads each such object once for all its fields.
+        self.owner_path = owner
+        self._owner: Callable[[Ledger], Any] = operator.attrgetter(owner) if owner else _itself
+        self._leaf = leaf
         self._packet_field = _field_name(ledger_field, packet_field)
+
+    def _get(self, ledger: Ledger) -> Any:
+        return getattr(self._owner(ledger), self._leaf)
+
+    def _write(self, owner: Any, period: dict[str, Any], cumulative: dict[str, Any]) -> None:
+        """Write the field of ``owner`` (the object at ``owner_path``) into the sections."""
+        period[self._packet_field] = packet_value(getattr(owner, self._leaf))
 
     def _end_of_period(
         self, section: str, packet: Packet, ledger: Ledger, dt: pd.Timestamp | None
     ) -> None:
-        packet[section][self._packet_field] = packet_value(self._get(ledger))
+        self._write(self._owner(ledger), packet[section], packet["cumulative_perf"])
 
 
 class DailyLedgerField(SimpleLedgerField):
     """Like :class:`SimpleLedgerField`, and also into the cumulative section."""
 
-    def _end_of_period(
-        self, section: str, packet: Packet, ledger: Ledger, dt: pd.Timestamp | None
-    ) -> None:
-        value = packet_value(self._get(ledger))
-        packet["cumulative_perf"][self._packet_field] = value
-        packet[section][self._packet_field] = value
+    def _write(self, owner: Any, period: dict[str, Any], cumulative: dict[str, Any]) -> None:
+        value = packet_value(getattr(owner, self._leaf))
+        cumulative[self._packet_field] = value
+        period[self._packet_field] = value
 
 
-class StartOfPeriodLedgerField(_PeriodMetric):
+class StartOfPeriodLedgerField(SimpleLedgerField):
     """A ledger attribute's value at the start of the session (and of the simulation)."""
 
     def __init__(self, ledger_field: str, packet_field: str | None = None) -> None:
-        self._get = operator.attrgetter(ledger_field)
-        self._packet_field = _field_name(ledger_field, packet_field)
+        super().__init__(ledger_field, packet_field)
         self._start_of_simulation: Any = None
         self._previous_day: Any = None
 
@@ -178,11 +192,64 @@ class StartOfPeriodLedgerField(_PeriodMetric):
     def start_of_session(self, ledger: Ledger, session: pd.Timestamp, data_portal: Any) -> None:
         self._previous_day = packet_value(self._get(ledger))
 
+    def _write(self, owner: Any, period: dict[str, Any], cumulative: dict[str, Any]) -> None:
+        cumulative[self._packet_field] = self._start_of_simulation
+        period[self._packet_field] = self._previous_day
+
+
+class LedgerFields(_PeriodMetric):
+    """Several ledger-field metrics run as one: each object their fields sit in
+    (``ledger.portfolio``, ``ledger.account``, ``ledger.position_tracker.stats``)
+    is read once a period for all of them.
+
+    The packet is the one the fields write on their own.
+
+    Parameters
+    ----------
+    fields
+        :class:`SimpleLedgerField`, :class:`DailyLedgerField` and
+        :class:`StartOfPeriodLedgerField` objects, written in this order.
+
+    Examples
+    --------
+    >>> fields = LedgerFields([DailyLedgerField("portfolio.cash", "ending_cash")])
+    >>> len(fields.fields)
+    1
+    """
+
+    def __init__(self, fields: Iterable[SimpleLedgerField]) -> None:
+        self.fields = tuple(fields)
+        groups: dict[str, list[SimpleLedgerField]] = {}
+        for field in self.fields:
+            groups.setdefault(field.owner_path, []).append(field)
+        self._groups = [(members[0]._owner, tuple(members)) for members in groups.values()]
+        self._starting = tuple(f for f in self.fields if isinstance(f, StartOfPeriodLedgerField))
+
+    def start_of_simulation(
+        self,
+        ledger: Ledger,
+        emission_rate: str,
+        trading_calendar: Any,
+        sessions: pd.DatetimeIndex,
+        benchmark_source: Any,
+    ) -> None:
+        for field in self._starting:
+            field.start_of_simulation(
+                ledger, emission_rate, trading_calendar, sessions, benchmark_source
+            )
+
+    def start_of_session(self, ledger: Ledger, session: pd.Timestamp, data_portal: Any) -> None:
+        for field in self._starting:
+            field.start_of_session(ledger, session, data_portal)
+
     def _end_of_period(
         self, section: str, packet: Packet, ledger: Ledger, dt: pd.Timestamp | None
     ) -> None:
-        packet["cumulative_perf"][self._packet_field] = self._start_of_simulation
-        packet[section][self._packet_field] = self._previous_day
+        period, cumulative = packet[section], packet["cumulative_perf"]
+        for owner_of, members in self._groups:
+            owner = owner_of(ledger)
+            for field in members:
+                field._write(owner, period, cumulative)
 
 
 class Returns(_PeriodMetric):

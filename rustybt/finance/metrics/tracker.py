@@ -24,7 +24,7 @@ from typing import Any
 
 import pandas as pd
 
-from rustybt.finance.ledger import Ledger
+from rustybt.finance.ledger import Ledger, session_key
 from rustybt.finance.position import Position
 from rustybt.finance.precision import DEFAULT_PRECISION, PrecisionConfig
 from rustybt.protocol import Account, Portfolio
@@ -40,18 +40,6 @@ _HOOKS = (
     "end_of_session",
     "end_of_bar",
 )
-
-
-_DAY_NS = 86_400_000_000_000
-
-
-def _naive_session(value: Any) -> pd.Timestamp:
-    """A session label as a tz-naive midnight (UTC date)."""
-    ts = value if type(value) is pd.Timestamp else pd.Timestamp(value)
-    if ts.tzinfo is not None:
-        ts = ts.tz_convert("UTC").tz_localize(None)
-    # The loop passes midnights already; normalize() alone costs ~4 us a session.
-    return ts if ts.value % _DAY_NS == 0 else ts.normalize()
 
 
 class MetricsTracker:
@@ -107,8 +95,8 @@ class MetricsTracker:
             metrics = load(metrics)
         self.emission_rate = emission_rate
         self._trading_calendar = trading_calendar
-        self._first_session = _naive_session(first_session)
-        self._last_session = _naive_session(last_session)
+        self._first_session = session_key(first_session)
+        self._last_session = session_key(last_session)
         self._capital_base = float(capital_base)
         self._asset_finder = asset_finder
         self._session_bounds: dict[pd.Timestamp, tuple[pd.Timestamp, pd.Timestamp]] | None = None
@@ -269,7 +257,7 @@ class MetricsTracker:
 
     def handle_market_open(self, session_label: Any, data_portal: Any) -> None:
         """Start a session: ledger bookkeeping, dividends of the day, metric hooks."""
-        session = _naive_session(session_label)
+        session = session_key(session_label)
         ledger = self._ledger
         ledger.start_of_session(session)
         adjustment_reader = getattr(data_portal, "adjustment_reader", None)

@@ -432,3 +432,38 @@ def test_minute_emission_statistics_every_minute(bundle: Bundle) -> None:
             checked += risk["sharpe"] is not None and risk["beta"] is not None
         tracker.handle_market_close(minutes[-1], portal)
     assert checked > 25  # statistics exist from the second session
+
+
+def _ledger_fields() -> list[Any]:
+    return [
+        metrics.StartOfPeriodLedgerField("portfolio.cash", "starting_cash"),
+        metrics.DailyLedgerField("portfolio.cash", "ending_cash"),
+        metrics.SimpleLedgerField("portfolio.portfolio_value", "value_now"),
+        metrics.DailyLedgerField("position_tracker.stats.shorts_count"),
+        metrics.DailyLedgerField("account.net_leverage"),
+        metrics.DailyLedgerField("pnl", "ledger_pnl"),
+    ]
+
+
+def test_ledger_fields_together_write_what_they_write_apart(
+    bundle: Bundle, portal: DataPortal
+) -> None:
+    """LedgerFields reads each owner once and writes the packet the fields write alone."""
+    metrics.register("fields-apart", lambda: set(_ledger_fields()))
+    metrics.register("fields-together", lambda: {metrics.LedgerFields(_ledger_fields())})
+    try:
+        _, apart = run_daily(bundle, portal, "fields-apart")
+        _, together = run_daily(bundle, portal, "fields-together")
+    finally:
+        metrics.unregister("fields-apart")
+        metrics.unregister("fields-together")
+    assert len(apart) == len(together) == len(bundle.sessions)
+    for one, other in zip(apart, together, strict=True):
+        assert one["daily_perf"] == other["daily_perf"]
+        assert one["cumulative_perf"] == other["cumulative_perf"]
+    last = together[-1]
+    assert set(last["daily_perf"]) >= {"starting_cash", "ending_cash", "value_now", "ledger_pnl"}
+    assert "value_now" not in last["cumulative_perf"]  # a simple field: the period only
+    assert last["cumulative_perf"]["starting_cash"] == 10_000.0
+    assert isinstance(last["daily_perf"]["ledger_pnl"], float)
+    assert [p["daily_perf"]["shorts_count"] for p in together][:8] == [0, 1, 1, 1, 1, 1, 0, 0]

@@ -74,11 +74,13 @@ def test_window_labels_are_pandas_slices(bundle: Bundle) -> None:
         axes.window_sessions,
         WindowLabels(pd.DatetimeIndex(list(bundle.sessions), name="when").as_unit("ns")),
         WindowLabels(pd.DatetimeIndex(bundle.sessions).as_unit("us")),
-        WindowLabels(pd.date_range("2024-01-02", periods=30, freq="D", tz="UTC")),
+        WindowLabels(pd.date_range("2024-01-02", periods=30, freq="D", tz="UTC").as_unit("us")),
+        WindowLabels(pd.date_range("2024-01-02", periods=30, freq="D", tz="UTC").as_unit("ns")),
     ]
-    # The minute labels have no frequency: built, not sliced. An index with a
-    # frequency to carry (the calendar's sessions, a date range) is sliced.
-    assert cases[0].direct and cases[2].direct
+    # Nanosecond labels are built, with or without a frequency to carry (the
+    # calendar's sessions, a date range); other units are sliced.
+    assert axes.window_sessions.index.freq is not None
+    assert cases[0].direct and cases[1].direct and cases[2].direct and cases[5].direct
     assert not cases[3].direct and not cases[4].direct
     for labels in cases:
         n = len(labels.index)
