@@ -33,7 +33,7 @@ from enum import IntEnum
 from typing import Any
 
 from rustybt.exceptions import InvalidOrderError
-from rustybt.finance.execution import ExecutionStyle, MarketOrder, TrailingStopOrder
+from rustybt.finance.execution import ExecutionStyle, TrailingStopOrder
 
 __all__ = ["ORDER_STATUS", "Order", "OrderStatus", "as_order_amount"]
 
@@ -121,7 +121,6 @@ def _new_id() -> str:
 
 
 _ZERO = Decimal(0)
-_MARKET = MarketOrder()  # stateless: one instance serves every plain market order
 _LIVE = frozenset({OrderStatus.OPEN, OrderStatus.HELD})
 
 
@@ -193,8 +192,8 @@ class Order:
         amount: Any,
         stop: float | None = None,
         limit: float | None = None,
-        filled: Any = 0,
-        commission: Any = 0,
+        filled: Any = _ZERO,
+        commission: Any = _ZERO,
         id: str | None = None,
         style: ExecutionStyle | None = None,
         parent_id: str | None = None,
@@ -231,31 +230,6 @@ class Order:
     def make_id() -> str:
         """A fresh order id."""
         return _new_id()
-
-    @classmethod
-    def market(cls, dt: Any, asset: Any, amount: Decimal) -> Order:
-        """A new market order for an already validated, non-zero Decimal ``amount``.
-
-        The blotter's fast path: the same order ``Order(dt, asset, amount,
-        style=MarketOrder())`` builds, without re-checking the amount.
-        """
-        order = cls.__new__(cls)
-        try:
-            order.id = _spare_ids.pop()  # _new_id, without a call while the batch lasts
-        except IndexError:
-            order.id = _new_id()
-        order.dt = order.created = dt
-        order.asset = asset
-        order.amount = amount
-        order.filled = order.commission = _ZERO
-        order.reason = order.stop = order.limit = None
-        order._status = OrderStatus.OPEN
-        order.stop_reached = order.limit_reached = order.rested = False
-        order.direction = 1 if amount >= 0 else -1
-        order.style = _MARKET
-        order.parent_id = order.broker_order_id = order.trail_extreme = None
-        order.linked_ids = ()
-        return order
 
     @property
     def sid(self) -> Any:
@@ -294,6 +268,11 @@ class Order:
         return self.amount != self.filled and self._status in _LIVE
 
     @property
+    def fully_filled(self) -> bool:
+        """Whether the order filled its whole amount, never cancelled, rejected or held."""
+        return self.amount == self.filled and self._status == OrderStatus.OPEN
+
+    @property
     def triggered(self) -> bool:
         """Whether every trigger the order has was reached (market orders: always)."""
         if self.is_trailing and not self.stop_reached:
@@ -315,6 +294,18 @@ class Order:
         """Mark the order held, keeping the reason."""
         self.status = OrderStatus.HELD
         self.reason = reason
+
+    def book_fill(self, amount: Decimal, dt: Any, commission: Decimal) -> bool:
+        """Book a fill of ``amount`` at ``dt`` costing ``commission``; whether it closed the order.
+
+        The one place an order's filled amount and commission grow.
+        """
+        # No new Decimal where the sum is one of its terms (an order keeps them all run).
+        self.filled = self.filled + amount if self.filled else amount
+        if commission:
+            self.commission += commission
+        self.dt = dt
+        return not self.open
 
     # --- triggers -----------------------------------------------------------
 
