@@ -293,7 +293,7 @@ class TradingAlgorithm:
         self.metrics_tracker = metrics_tracker
         self.router.bind(
             data,
-            positions=lambda: metrics_tracker.positions,
+            metrics_tracker.ledger,
             portfolio_value=lambda: self.ledger.portfolio_value,
             portfolio=lambda: self.portfolio,
         )

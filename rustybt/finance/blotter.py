@@ -248,20 +248,23 @@ class SimulationBlotter:
             return None
         if abs(qty) > self.max_shares:
             raise OverflowError(f"Can't order more than {self.max_shares} shares of {asset!r}")
-        style = _MARKET if style is None else _validate_style(style, asset)
         when = self.current_dt if dt is None else dt
         if order_id is not None and order_id in self.orders:
             raise InvalidOrderError(
                 f"order id {order_id!r} is already used", context={"order_id": order_id}
             )
-        if isinstance(style, OCOOrder):
-            first_id = order_id or Order.make_id()
-            second_id = Order.make_id()
-            self._place(asset, qty, style.first, first_id, when, reference_price, (second_id,))
-            self._place(asset, qty, style.second, second_id, when, reference_price, (first_id,))
-            return first_id
-        if isinstance(style, BracketOrder):
-            style.validate_direction(qty > 0, asset)
+        if style is None:
+            style = _MARKET
+        else:
+            style = _validate_style(style, asset)
+            if isinstance(style, OCOOrder):
+                first_id = order_id or Order.make_id()
+                second_id = Order.make_id()
+                self._place(asset, qty, style.first, first_id, when, reference_price, (second_id,))
+                self._place(asset, qty, style.second, second_id, when, reference_price, (first_id,))
+                return first_id
+            if isinstance(style, BracketOrder):
+                style.validate_direction(qty > 0, asset)
         return self._place(asset, qty, style, order_id, when, reference_price).id
 
     def _place(

@@ -204,8 +204,11 @@ class Order:
         self.created = dt
         self.asset = asset
         self.amount: Decimal = as_order_amount(amount, asset)
-        self.filled: Decimal = as_order_amount(filled, asset)
-        self.commission: Decimal = as_order_amount(commission, asset)
+        # A new order's zeros need no check.
+        self.filled: Decimal = filled if filled is _ZERO else as_order_amount(filled, asset)
+        self.commission: Decimal = (
+            commission if commission is _ZERO else as_order_amount(commission, asset)
+        )
         self.reason: str | None = None
         self._status = OrderStatus.OPEN
         self.stop = stop

@@ -29,7 +29,7 @@ from rustybt.exceptions import InvalidOrderError, OrderRejectedError
 from rustybt.finance.controls import TradingControl
 from rustybt.finance.execution import ExecutionStyle, execution_style
 from rustybt.finance.precision import DEFAULT_PRECISION, ZERO, AssetClassPrecision, PrecisionConfig
-from rustybt.finance.sizing import Unit, as_quantity, order_quantity, size_order
+from rustybt.finance.sizing import Unit, as_quantity, size_order
 
 __all__ = ["BAR", "BEFORE_TRADING_START", "INITIALIZE", "OrderRouter"]
 
@@ -81,7 +81,7 @@ class OrderRouter:
         self.trading_controls: list[TradingControl] = []
         # Bound by the loop when the simulation starts.
         self._data: Any = None
-        self._positions: Callable[[], dict[Any, Any]] | None = None
+        self._ledger: Any = None
         self._portfolio_value: Callable[[], Decimal] | None = None
         self._portfolio: Callable[[], Any] | None = None
         # Per asset, what its tradeable check needs, found once: the asset,
@@ -91,14 +91,14 @@ class OrderRouter:
     def bind(
         self,
         data: Any,
-        positions: Callable[[], dict[Any, Any]],
+        ledger: Any,
         portfolio_value: Callable[[], Decimal],
         portfolio: Callable[[], Any],
     ) -> None:
-        """What sizing and controls read: the bar data, and the ledger's positions,
-        portfolio value and portfolio (each marked to the current time)."""
+        """What sizing and controls read: the bar data, the ledger (its positions),
+        and the portfolio value and portfolio marked to the current time."""
         self._data = data
-        self._positions = positions
+        self._ledger = ledger
         self._portfolio_value = portfolio_value
         self._portfolio = portfolio
 
@@ -156,14 +156,12 @@ class OrderRouter:
         price = None if unit is Unit.SHARES else self.checked_price(asset, call)
         held = ZERO
         if target:
-            assert self._positions is not None
-            position = self._positions().get(asset)
+            position = self._ledger.positions.get(asset)
             if position is not None:
                 held = position.amount
-        amount = size_order(
-            number, unit, target, held, price, asset.multiplier, self._portfolio_value
+        quantity = size_order(
+            number, unit, target, held, price, asset.multiplier, self._portfolio_value, rules
         )
-        quantity = order_quantity(amount, rules)
         execution = execution_style(asset, limit_price, stop_price, style)
         if self.trading_controls:
             assert self._portfolio is not None

@@ -3,19 +3,18 @@
 zipline's order functions take a number of shares, a value, or a fraction of
 the portfolio, either as the order itself or as the target the position
 should reach. :func:`size_order` turns any of them into a signed amount of
-units; :func:`order_quantity` rounds that amount as every order is rounded
-(zipline's near-integer snapping, then the asset class's quantity rounding
-toward zero, which :mod:`rustybt.finance.precision` owns).
+units and rounds it as every order is rounded (zipline's near-integer
+snapping, then the asset class's quantity rounding toward zero, which
+:mod:`rustybt.finance.precision` owns).
 
 Examples
 --------
 >>> from decimal import Decimal
 >>> from rustybt.finance.precision import DEFAULT_PRECISION
 >>> rules = DEFAULT_PRECISION.equity
->>> amount = size_order(Decimal("1000"), Unit.VALUE, True, Decimal("3"), 99.5, 1.0, None)
->>> amount.quantize(Decimal("0.001")), order_quantity(amount, rules)
-(Decimal('7.050'), Decimal('7'))
->>> snap_near_integer(Decimal("9.99995"))
+>>> size_order(Decimal("1000"), Unit.VALUE, True, Decimal("3"), 99.5, 1.0, None, rules)
+Decimal('7')
+>>> size_order(Decimal("9.99995"), Unit.SHARES, False, Decimal(0), None, 1.0, None, rules)
 Decimal('10')
 """
 
@@ -29,7 +28,7 @@ from typing import Any
 from rustybt.exceptions import InvalidOrderError
 from rustybt.finance.precision import ZERO, AssetClassPrecision, to_decimal
 
-__all__ = ["NEAR_INTEGER", "Unit", "as_quantity", "order_quantity", "size_order", "snap_near_integer"]
+__all__ = ["NEAR_INTEGER", "Unit", "as_quantity", "size_order"]
 
 #: zipline's rule: order amounts within 1e-4 of a whole number are that number.
 NEAR_INTEGER = Decimal("1e-4")
@@ -44,12 +43,6 @@ class Unit(Enum):
     VALUE = "value"
     #: A fraction of the portfolio value (``order_percent``, ``order_target_percent``).
     PERCENT = "percent"
-
-
-def snap_near_integer(value: Decimal) -> Decimal:
-    """zipline's rule: an amount within 1e-4 of a whole number is that number."""
-    nearest = value.to_integral_value()
-    return nearest if abs(value - nearest) <= NEAR_INTEGER else value
 
 
 def as_quantity(x: Any, asset: Any, dt: Any) -> Decimal:
@@ -79,8 +72,9 @@ def size_order(
     price: float | None,
     multiplier: float,
     portfolio_value: Callable[[], Decimal] | None,
+    rules: AssetClassPrecision,
 ) -> Decimal:
-    """The signed amount of units an order function asks for (before rounding).
+    """The quantity an order function asks for: sized, snapped, rounded toward zero.
 
     Parameters
     ----------
@@ -101,6 +95,15 @@ def size_order(
     portfolio_value
         Called for the portfolio value when ``unit`` is PERCENT and ``number``
         is not zero.
+    rules
+        The asset class's quantity rules.
+
+    Notes
+    -----
+    zipline's near-integer rule applies before rounding: an amount within
+    :data:`NEAR_INTEGER` of a whole number is that number (so 0.99999 of a
+    share is one share, not zero). Rounding toward zero is the asset class's
+    :meth:`~rustybt.finance.precision.AssetClassPrecision.quantity`.
     """
     if unit is not Unit.SHARES:
         if not number:
@@ -115,10 +118,8 @@ def size_order(
             if multiplier != 1:
                 unit_price *= to_decimal(multiplier)
             number = number / unit_price if unit_price else ZERO
-    return number - held if target else number
-
-
-def order_quantity(amount: Decimal, rules: AssetClassPrecision) -> Decimal:
-    """The quantity an order for ``amount`` trades: snapped to a near integer,
-    then rounded toward zero to the asset class's quantity places."""
-    return rules.quantity(snap_near_integer(amount))
+    amount = number - held if target else number
+    nearest = amount.to_integral_value()
+    if abs(amount - nearest) <= NEAR_INTEGER:
+        amount = nearest
+    return rules.quantity(amount)

@@ -15,7 +15,7 @@ The order of work within a bar and a session is zipline's (its
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -203,14 +203,15 @@ class AlgorithmSimulator:
         algo = self.algo
         session = dt.tz_convert("UTC").tz_localize(None).normalize()
 
-        def expired(asset: Any) -> bool:
-            acd = asset.auto_close_date
-            return acd is not None and acd <= session
-
-        for asset in [a for a in algo.metrics_tracker.positions if expired(a)]:
+        for asset in _expired(algo.metrics_tracker.positions, session):
             algo.metrics_tracker.process_close_position(asset, dt, self.portal)
-        for asset in [a for a in self.broker.open_orders if expired(a)]:
+        for asset in _expired(self.broker.open_orders, session):
             self.broker.cancel_all_orders_for_asset(asset)
+
+
+def _expired(assets: Iterable[Any], session: pd.Timestamp) -> list[Any]:
+    """The ``assets`` whose auto-close date has come by ``session``."""
+    return [a for a in assets if a.auto_close_date is not None and a.auto_close_date <= session]
 
 
 def _session_label(midnight: pd.Timestamp) -> pd.Timestamp:
