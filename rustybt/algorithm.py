@@ -13,7 +13,7 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
@@ -241,10 +241,8 @@ class TradingAlgorithm:
             if code_obj is not None:
                 files.add(code_obj.co_filename)
         if type(self) is not TradingAlgorithm:
-            try:
+            with suppress(TypeError, OSError):
                 files.add(inspect.getfile(type(self)))
-            except (TypeError, OSError):
-                pass
         self.user_files = files
 
     def initialize(self, *args: Any, **kwargs: Any) -> None:
@@ -497,7 +495,7 @@ class TradingAlgorithm:
     def register_account_control(self, control: Any) -> None:
         """Add a control that checks the account at the end of each session."""
         self._only_in_initialize("an account control")
-        self.accountappend(control)
+        self.account_controls.append(control)
 
     def validate_account_controls(self) -> None:
         """Check the account controls (the loop calls this at each session end)."""
@@ -513,9 +511,7 @@ class TradingAlgorithm:
     def set_min_leverage(self, min_leverage: float, grace_period: pd.Timedelta) -> None:
         """Fail if leverage is below ``min_leverage`` after ``grace_period``."""
         self.register_account_control(
-            MinLeverage(
-                min_leverage, self.sim_params.first_session + pd.Timedelta(grace_period)
-            )
+            MinLeverage(min_leverage, self.sim_params.first_session + pd.Timedelta(grace_period))
         )
 
     @api_method
@@ -527,9 +523,7 @@ class TradingAlgorithm:
         on_error: OnError = "fail",
     ) -> None:
         """Limit the absolute size of positions (shares and/or notional)."""
-        self.register_trading_control(
-            MaxPositionSize(on_error, asset, max_shares, max_notional)
-        )
+        self.register_trading_control(MaxPositionSize(on_error, asset, max_shares, max_notional))
 
     @api_method
     def set_max_order_size(
@@ -540,9 +534,7 @@ class TradingAlgorithm:
         on_error: OnError = "fail",
     ) -> None:
         """Limit the absolute size of single orders (shares and/or notional)."""
-        self.register_trading_control(
-            MaxOrderSize(on_error, asset, max_shares, max_notional)
-        )
+        self.register_trading_control(MaxOrderSize(on_error, asset, max_shares, max_notional))
 
     @api_method
     def set_max_order_count(self, max_count: int, on_error: OnError = "fail") -> None:
@@ -652,7 +644,14 @@ class TradingAlgorithm:
     ) -> str | None:
         """Order so ``asset`` is ``target`` (a fraction) of the portfolio value."""
         return self.router.place(
-            "order_target_percent", asset, target, Unit.PERCENT, True, limit_price, stop_price, style
+            "order_target_percent",
+            asset,
+            target,
+            Unit.PERCENT,
+            True,
+            limit_price,
+            stop_price,
+            style,
         )
 
     @api_method

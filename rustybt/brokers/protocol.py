@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any, Protocol, runtime_checkable
 
 from rustybt.assets import Asset
@@ -58,25 +57,20 @@ class BarFills:
 
 @runtime_checkable
 class Broker(Protocol):
-    """Where orders go: the simulated blotter now, paper and live adapters later.
+    """Where orders go: the simulated blotter now, paper and live adapters later."""
 
-    Attributes
-    ----------
-    orders
-        Every order the broker has taken, by id.
-    open_orders
-        The orders that may still fill, by asset, oldest first.
-    """
+    @property
+    def orders(self) -> Mapping[str, Order]:
+        """Every order the broker has taken, by id."""
 
-    orders: Mapping[str, Order]
-    open_orders: Mapping[Asset, list[Order]]
+    @property
+    def open_orders(self) -> Mapping[Asset, list[Order]]:
+        """The orders that may still fill, by asset, oldest first."""
 
     def set_date(self, dt: Any) -> None:
         """The time from now on: stamped on orders placed or changed."""
 
-    def order(
-        self, asset: Asset, amount: Any, style: ExecutionStyle | None = None
-    ) -> str | None:
+    def order(self, asset: Asset, amount: Any, style: ExecutionStyle | None = None) -> str | None:
         """Place an order for ``amount`` (signed) units; return its id, or None when
         the amount rounds to nothing."""
 
@@ -111,7 +105,3 @@ class Broker(Protocol):
 
     def set_commission(self, asset_type: type, model: Any) -> None:
         """The cost model of an asset type (a live broker may refuse)."""
-
-
-#: The quantity type orders carry.
-Quantity = Decimal

@@ -561,7 +561,6 @@ class SimulationBlotter:
         ]
 
 
-
 def _validate_style(style: Any, asset: Any) -> ExecutionStyle:
     if not isinstance(style, ExecutionStyle):
         raise InvalidOrderError(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import gc
 import runpy
 import threading
-import weakref
 from decimal import Decimal
 from pathlib import Path
 from typing import Any

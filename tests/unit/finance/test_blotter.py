@@ -100,7 +100,9 @@ class Sim:
         self.at(session, minute)
         fills = self.blotter.process_bar(self.data)
         assert len(fills.orders) == len(fills.transactions)
-        assert all(o.id == t.order_id for o, t in zip(fills.orders, fills.transactions, strict=True))
+        assert all(
+            o.id == t.order_id for o, t in zip(fills.orders, fills.transactions, strict=True)
+        )
         return fills.transactions, fills.commissions, fills.closed
 
     def order(self, session: int, asset: Asset, amount: Any, style: Any = None, **kw: Any) -> str:
