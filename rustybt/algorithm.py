@@ -123,7 +123,8 @@ class TradingAlgorithm:
     metrics_set
         Name of a registered metrics set (``"default"``, ``"none"``) or a set of metrics.
     blotter
-        The order book and fill simulator (default: a SimulationBlotter).
+        The broker orders go to: any :class:`rustybt.brokers.Broker` (default: a
+        SimulationBlotter, the simulated broker).
     cancel_policy
         Policy for open orders at the end of a session.
     benchmark_sid, benchmark_returns

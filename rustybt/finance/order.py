@@ -173,6 +173,7 @@ class Order:
         "dt",
         "filled",
         "id",
+        "is_trailing",
         "limit",
         "limit_reached",
         "linked_ids",
@@ -217,6 +218,8 @@ class Order:
         self.limit_reached = False
         self.direction: int = 1 if self.amount >= 0 else -1
         self.style = style
+        #: Whether the stop level trails the price (a TrailingStopOrder's order).
+        self.is_trailing = isinstance(style, TrailingStopOrder)
         self.parent_id = parent_id
         self.linked_ids: tuple[str, ...] = tuple(linked_ids)
         self.broker_order_id: str | None = None
@@ -238,11 +241,6 @@ class Order:
     def sid(self) -> Any:
         """The asset (zipline's name for it in custom slippage models)."""
         return self.asset
-
-    @property
-    def is_trailing(self) -> bool:
-        """Whether the stop level trails the price."""
-        return isinstance(self.style, TrailingStopOrder)
 
     # --- state ------------------------------------------------------------
 

@@ -15,7 +15,9 @@ The order of work within a bar and a session is zipline's (its
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -41,14 +43,56 @@ if TYPE_CHECKING:  # types only: the algorithm imports this module to run itself
 ProgressCallback = Callable[[int, int], None]
 
 
+@contextmanager
+def _sessions_out_of_scans() -> Iterator[Callable[[], None]]:
+    """Keep what earlier sessions left behind out of the garbage collector's scans.
+
+    A run keeps its orders, fills and records to the end, so the collector's
+    passes would walk them again and again: about 10% of a rebalancing run's
+    time (W1, 500 assets x 10 years, one process: 1.5-1.9 s in collections
+    with the collector as it is, 0.5-0.6 s with this policy; W2: see the
+    figures in the issue's note). The objects alive before the run (the
+    imported libraries) and, at each session's end, the session's survivors
+    (after collecting the young generations, so garbage cycles are freed, not
+    kept) move to the permanent generation with :func:`gc.freeze`; the
+    collector itself stays on and keeps collecting the current session's
+    cycles. At the end everything is unfrozen again, so the interpreter is as
+    it was. If the caller had frozen objects already, nothing is frozen (their
+    frozen set is theirs to keep).
+
+    Yields
+    ------
+    callable
+        Call it at each session's end.
+    """
+    if gc.get_freeze_count():
+
+        def nothing() -> None:
+            return None
+
+        yield nothing
+        return
+
+    def freeze_session() -> None:
+        gc.collect(1)
+        gc.freeze()
+
+    gc.freeze()
+    try:
+        yield freeze_session
+    finally:
+        gc.unfreeze()
+
+
 def run_simulation(
     algo: TradingAlgorithm, progress: ProgressCallback | None = None
 ) -> pd.DataFrame:
     """Run ``algo`` from initialize to analyze; return the daily performance DataFrame.
 
     The caller makes ``algo`` the target of ``rustybt.api`` calls
-    (:meth:`TradingAlgorithm.run` does). No interpreter-wide setting changes:
-    the garbage collector runs as the user's code has it.
+    (:meth:`TradingAlgorithm.run` does). The garbage collector stays as the
+    user has it (on, normally); what each session leaves behind is kept out
+    of its scans (:func:`_sessions_out_of_scans`).
 
     Parameters
     ----------
@@ -62,12 +106,14 @@ def run_simulation(
     packets = []
     recorded = []
     total = len(algo.sim_params.sessions)
-    for packet in simulator.transform():
-        if "daily_perf" in packet:
-            packets.append(packet)
-            recorded.append(algo.recorded_vars)
-            if progress is not None:
-                progress(len(packets), total)
+    with _sessions_out_of_scans() as session_done:
+        for packet in simulator.transform():
+            if "daily_perf" in packet:
+                packets.append(packet)
+                recorded.append(algo.recorded_vars)
+                session_done()
+                if progress is not None:
+                    progress(len(packets), total)
     perf = daily_stats_frame(packets, recorded)
     with user_code("analyze", algo.user_files, lambda: algo.datetime):
         algo.analyze(perf)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import runpy
 import threading
+import weakref
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -229,24 +230,45 @@ def _run_with(handle_data: Any, initialize: Any = None, **kwargs: Any) -> pd.Dat
     )
 
 
-def test_the_collector_runs_as_the_user_has_it(demo: Path) -> None:
-    """The loop changes no interpreter setting: the collector stays on (or off, if the
-    user turned it off) in the user's code, and nothing is frozen."""
-    seen: list[tuple[bool, int]] = []
+def test_the_collector_stays_on_and_is_left_as_it_was(demo: Path) -> None:
+    """The collector runs in the user's code; a reference cycle dropped in a session is
+    freed by the session's end (its survivors are frozen then, and unfrozen after the
+    run); the collector's state after the run is the state before it."""
+
+    class Node:
+        def __init__(self) -> None:
+            self.me = self  # a cycle: reference counting alone never frees it
+
+    seen: list[tuple[pd.Timestamp, bool, bool | None]] = []
+    dropped: list[tuple[pd.Timestamp, weakref.ref[Node]]] = []
 
     def handle_data(context: Any, data: Any) -> None:
-        seen.append((gc.isenabled(), gc.get_freeze_count()))
+        now = context.get_datetime()
+        alive = dropped[-1][1]() is not None if dropped else None
+        seen.append((now, gc.isenabled(), alive))
+        if not dropped or dropped[-1][0].date() != now.date():
+            dropped.append((now, weakref.ref(Node())))
 
-    frozen = gc.get_freeze_count()
+    before = (gc.isenabled(), gc.get_freeze_count(), gc.get_threshold())
     _run_with(handle_data, data_frequency="minute")
-    assert gc.isenabled() and seen and set(seen) == {(True, frozen)}
-    seen.clear()
-    gc.disable()
+    assert (gc.isenabled(), gc.get_freeze_count(), gc.get_threshold()) == before
+    assert seen and all(enabled for _, enabled, _ in seen)
+    firsts = [i for i, (now, _, _) in enumerate(seen) if i and seen[i - 1][0].date() != now.date()]
+    assert firsts and all(seen[i][2] is False for i in firsts)
+
+
+def test_a_callers_frozen_objects_stay_frozen(demo: Path) -> None:
+    """With objects frozen by the caller, the run freezes nothing and unfreezes nothing."""
+    counts: list[int] = []
+    gc.freeze()
     try:
-        _run_with(handle_data)
-        assert not gc.isenabled() and seen and set(seen) == {(False, frozen)}
+        frozen = gc.get_freeze_count()
+        _run_with(lambda context, data: counts.append(gc.get_freeze_count()))
+        # (The count drops when a frozen object is freed; it never grows.)
+        assert counts and max(counts) <= frozen
+        assert frozen // 2 < gc.get_freeze_count() <= frozen  # not unfrozen
     finally:
-        gc.enable()
+        gc.unfreeze()
 
 
 def test_user_exception_names_file_line_and_time(demo: Path) -> None:
@@ -648,3 +670,21 @@ def test_order_session_is_the_calendars_at_every_minute(demo: Path) -> None:
     assert len({session for _, session in seen}) == 3
     for dt, session in seen:
         assert session == calendar.minute_to_session(dt, direction="next"), dt
+
+
+def test_the_rooms_import_neither_the_algorithm_nor_the_runner() -> None:
+    """The loop and the broker do not import the algorithm (it imports the loop to run
+    itself), and nothing the runner assembles imports the runner."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, rustybt.sim.loop, rustybt.finance.blotter, rustybt.brokers\n"
+        "assert 'rustybt.algorithm' not in sys.modules\n"
+        "import rustybt.algorithm, rustybt.api\n"
+        "assert 'rustybt.runner' not in sys.modules\n"
+        "from rustybt.utils.run_algo import run_algorithm\n"
+        "import rustybt.runner\n"
+        "assert run_algorithm is rustybt.runner.run_algorithm\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
