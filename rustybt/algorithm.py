@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import pandas as pd
@@ -293,7 +294,7 @@ class TradingAlgorithm:
         self.router.bind(
             data,
             metrics_tracker.ledger,
-            portfolio_value=lambda: self.ledger.portfolio_value,
+            portfolio_value=self._portfolio_value,
             portfolio=lambda: self.portfolio,
         )
 
@@ -322,6 +323,12 @@ class TradingAlgorithm:
         if self._last_sync is not dt and self._last_sync != dt:
             self.metrics_tracker.sync_last_sale_prices(dt, self.data_portal)
             self._last_sync = dt
+
+    def _portfolio_value(self) -> Decimal:
+        """The ledger's portfolio value, marked to the current time (order sizing's)."""
+        if self._last_sync is not self.datetime:
+            self._sync_last_sale_prices()
+        return self.metrics_tracker.ledger.portfolio_value
 
     @property
     def ledger(self) -> Any:

@@ -243,7 +243,7 @@ class SimulationBlotter:
             raise InvalidOrderError(
                 f"can only order Assets, got {asset!r}", context={"asset": asset, "amount": amount}
             )
-        qty = self.precision.quantity(asset, as_order_amount(amount, asset))
+        qty = self.precision.for_asset(asset).quantity(as_order_amount(amount, asset))
         if not qty:
             return None
         if abs(qty) > self.max_shares:
@@ -281,11 +281,11 @@ class SimulationBlotter:
         """Build the order for ``qty`` of ``asset`` and file it as open (every order's way in)."""
         is_buy = qty > 0
         order = Order(
-            dt=dt,
-            asset=asset,
-            amount=qty,
-            stop=style.get_stop_price(is_buy),
-            limit=style.get_limit_price(is_buy),
+            dt,
+            asset,
+            qty,
+            style.get_stop_price(is_buy),
+            style.get_limit_price(is_buy),
             id=order_id,
             style=style,
             parent_id=parent_id,

@@ -121,7 +121,10 @@ def _new_id() -> str:
 
 
 _ZERO = Decimal(0)
-_LIVE = frozenset({OrderStatus.OPEN, OrderStatus.HELD})
+# Module constants: an enum member read through its class costs a Python call,
+# and an IntEnum's hash another (orders are built and asked "open?" millions of times).
+_OPEN = OrderStatus.OPEN
+_HELD = OrderStatus.HELD
 
 
 class Order:
@@ -211,7 +214,7 @@ class Order:
             commission if commission is _ZERO else as_order_amount(commission, asset)
         )
         self.reason: str | None = None
-        self._status = OrderStatus.OPEN
+        self._status = _OPEN
         self.stop = stop
         self.limit = limit
         self.stop_reached = False
@@ -266,12 +269,12 @@ class Order:
     def open(self) -> bool:
         """Whether the order can still fill (OPEN or HELD)."""
         # status in (OPEN, HELD), spelled out: asked for every order at every bar.
-        return self.amount != self.filled and self._status in _LIVE
+        return self.amount != self.filled and (self._status == _OPEN or self._status == _HELD)
 
     @property
     def fully_filled(self) -> bool:
         """Whether the order filled its whole amount, never cancelled, rejected or held."""
-        return self.amount == self.filled and self._status == OrderStatus.OPEN
+        return self.amount == self.filled and self._status == _OPEN
 
     @property
     def triggered(self) -> bool:

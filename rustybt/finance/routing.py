@@ -25,11 +25,17 @@ import pandas as pd
 
 from rustybt.assets import Asset
 from rustybt.brokers.protocol import Broker
-from rustybt.exceptions import InvalidOrderError, OrderRejectedError
+from rustybt.exceptions import InvalidOrderError, OrderRejectedError, ValidationError
 from rustybt.finance.controls import TradingControl
 from rustybt.finance.execution import ExecutionStyle, execution_style
-from rustybt.finance.precision import DEFAULT_PRECISION, ZERO, AssetClassPrecision, PrecisionConfig
-from rustybt.finance.sizing import Unit, as_quantity, size_order
+from rustybt.finance.precision import (
+    DEFAULT_PRECISION,
+    ZERO,
+    AssetClassPrecision,
+    PrecisionConfig,
+    to_decimal,
+)
+from rustybt.finance.sizing import Unit, size_order
 
 __all__ = ["BAR", "BEFORE_TRADING_START", "INITIALIZE", "OrderRouter"]
 
@@ -81,12 +87,12 @@ class OrderRouter:
         self.trading_controls: list[TradingControl] = []
         # Bound by the loop when the simulation starts.
         self._data: Any = None
-        self._ledger: Any = None
+        self.ledger: Any = None
         self._portfolio_value: Callable[[], Decimal] | None = None
         self._portfolio: Callable[[], Any] | None = None
         # Per asset, what its tradeable check needs, found once: the asset,
         # its first and last tradeable session (ns) and its quantity rules.
-        self._spans: dict[Asset, tuple[Asset, int, int, AssetClassPrecision]] = {}
+        self._spans: dict[int, tuple[Asset, int, int, AssetClassPrecision]] = {}
 
     def bind(
         self,
@@ -98,7 +104,7 @@ class OrderRouter:
         """What sizing and controls read: the bar data, the ledger (its positions),
         and the portfolio value and portfolio marked to the current time."""
         self._data = data
-        self._ledger = ledger
+        self.ledger = ledger
         self._portfolio_value = portfolio_value
         self._portfolio = portfolio
 
@@ -119,7 +125,7 @@ class OrderRouter:
         call: str,
         asset: Any,
         number: Any,
-        unit: Unit,
+        unit: str,
         target: bool,
         limit_price: Any = None,
         stop_price: Any = None,
@@ -152,11 +158,26 @@ class OrderRouter:
         if self.phase != BAR:
             self.check_can_order(call)
         rules = self.tradeable(asset, call)
-        number = as_quantity(number, asset, self.dt)
-        price = None if unit is Unit.SHARES else self.checked_price(asset, call)
+        try:
+            number = to_decimal(number)
+        except ValidationError as exc:
+            raise InvalidOrderError(
+                f"invalid order amount {number!r} for {asset!r} at {self.dt}: "
+                "must be a finite number",
+                context={"asset": repr(asset), "amount": repr(number), "dt": str(self.dt)},
+            ) from exc
+        price = None
+        if unit is not Unit.SHARES:
+            # zipline's check: a value or a fraction needs the current price.
+            price = self._data.spot(asset, "price")
+            if price is None or price - price != 0.0:  # None, NaN or infinite
+                raise OrderRejectedError(
+                    f"{call}(): no price for {asset!r} at {self.dt}; cannot size the order",
+                    context={"asset": repr(asset), "dt": str(self.dt)},
+                )
         held = ZERO
         if target:
-            position = self._ledger.positions.get(asset)
+            position = self.ledger.positions.get(asset)
             if position is not None:
                 held = position.amount
         quantity = size_order(
@@ -214,9 +235,10 @@ class OrderRouter:
                 f"(at {self.dt})",
                 context={"asset": repr(asset), "dt": str(self.dt)},
             )
-        span = self._spans.get(asset)
+        # By sid: an int hashes in C (an Asset's hash is a Python call).
+        span = self._spans.get(asset.sid)
         if span is None or span[0] is not asset:
-            span = self._spans[asset] = self._span(asset, call)
+            span = self._spans[asset.sid] = self._span(asset, call)
         if span[1] <= self._session_ns <= span[2]:
             return span[3]
         where = {"asset": repr(asset), "dt": str(self.dt)}
@@ -246,13 +268,3 @@ class OrderRouter:
         first = _NEVER if asset.start_date is None else asset.start_date.value
         last = _ALWAYS if end is None else end.value
         return asset, first, last, self.precision.for_asset(asset)
-
-    def checked_price(self, asset: Asset, call: str) -> float:
-        """The asset's current price; raises if there is none (zipline's check)."""
-        price = self._data.spot(asset, "price")
-        if price is None or price - price != 0.0:  # None, NaN or infinite
-            raise OrderRejectedError(
-                f"{call}(): no price for {asset!r} at {self.dt}; cannot size the order",
-                context={"asset": repr(asset), "dt": str(self.dt)},
-            )
-        return float(price)

@@ -22,51 +22,30 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
-from enum import Enum
-from typing import Any
+from typing import Final
 
-from rustybt.exceptions import InvalidOrderError
 from rustybt.finance.precision import ZERO, AssetClassPrecision, to_decimal
 
-__all__ = ["NEAR_INTEGER", "Unit", "as_quantity", "size_order"]
+__all__ = ["NEAR_INTEGER", "Unit", "size_order"]
 
 #: zipline's rule: order amounts within 1e-4 of a whole number are that number.
 NEAR_INTEGER = Decimal("1e-4")
 
 
-class Unit(Enum):
-    """What an order function's number counts."""
+class Unit:
+    """What an order function's number counts (plain strings: compared per order)."""
 
     #: Units of the asset (``order``, ``order_target``).
-    SHARES = "shares"
+    SHARES: Final = "shares"
     #: Money (``order_value``, ``order_target_value``).
-    VALUE = "value"
+    VALUE: Final = "value"
     #: A fraction of the portfolio value (``order_percent``, ``order_target_percent``).
-    PERCENT = "percent"
-
-
-def as_quantity(x: Any, asset: Any, dt: Any) -> Decimal:
-    """An order function's number as a finite Decimal.
-
-    Raises
-    ------
-    InvalidOrderError
-        If ``x`` is not a finite number (naming the asset and the time).
-    """
-    if type(x) is Decimal and x.is_finite():
-        return x
-    try:
-        return to_decimal(x)
-    except Exception as exc:
-        raise InvalidOrderError(
-            f"invalid order amount {x!r} for {asset!r} at {dt}: must be a finite number",
-            context={"asset": repr(asset), "amount": repr(x), "dt": str(dt)},
-        ) from exc
+    PERCENT: Final = "percent"
 
 
 def size_order(
     number: Decimal,
-    unit: Unit,
+    unit: str,
     target: bool,
     held: Decimal,
     price: float | None,

@@ -25,7 +25,12 @@ from typing import Any
 
 from rustybt.exceptions import ParameterValidationError
 from rustybt.finance.order import Order
-from rustybt.finance.precision import DEFAULT_PRECISION, PrecisionConfig, to_decimal
+from rustybt.finance.precision import (
+    DEFAULT_PRECISION,
+    AssetClassPrecision,
+    PrecisionConfig,
+    to_decimal,
+)
 from rustybt.finance.transaction import Transaction
 
 __all__ = [
@@ -144,26 +149,39 @@ class SlippageModel(abc.ABC):
         closes = data.spot_row("close")
         volumes = data.spot_row("volume")
         column = data.data_portal.column
+        rules_of: dict[type, AssetClassPrecision] = {}  # looked up once per asset class
         for asset, orders in orders_by_asset:
             col = column(asset)
-            price = self._open_bar(asset, closes[col], volumes[col])
-            if price is None:
-                continue
-            rules = precision.for_asset(asset)
+            close, volume = closes[col], volumes[col]
+            self._volume_for_bar = _ZERO
+            if not volume or math.isnan(volume) or math.isnan(close):
+                continue  # no bar, no fill
+            self._bar_asset, self._bar_close, self._bar_volume = asset, close, volume
+            rules = rules_of.get(type(asset))
+            if rules is None:
+                rules = rules_of[type(asset)] = precision.for_asset(asset)
             for order in orders:
                 if not order.open:
                     continue
                 if order.stop is not None or order.limit is not None or order.is_trailing:
                     # A market order has no trigger to check: it is always triggered.
-                    order.check_triggers(price, dt)
+                    order.check_triggers(close, dt)
                     if not order.triggered:
                         continue
                 try:
-                    txn = self._fill(data, order, rules, dt)
+                    fill_price, fill_amount = self.process_order(data, order)
                 except LiquidityExceeded:
                     break
-                if txn is not None:
-                    yield order, txn
+                if fill_price is None or fill_amount is None or not math.isfinite(fill_price):
+                    continue
+                amount = rules.quantity(fill_amount)
+                if not amount:
+                    continue
+                if not order.filled and amount == order.amount:
+                    # A whole fill shares the order's Decimal (both live all run).
+                    amount = order.amount
+                self._volume_for_bar += abs(amount)
+                yield order, Transaction(asset, amount, dt, rules.price(fill_price), order.id)
 
     def simulate(
         self,
@@ -174,30 +192,6 @@ class SlippageModel(abc.ABC):
     ) -> Iterator[tuple[Order, Transaction]]:
         """:meth:`fill_bar` for one asset's orders (zipline's signature)."""
         return self.fill_bar(data, ((asset, orders_for_asset),), precision)
-
-    def _open_bar(self, asset: Any, close: float, volume: float) -> float | None:
-        """Start filling ``asset`` on this bar: its close, or None if it cannot fill."""
-        self._volume_for_bar = _ZERO
-        if not volume or math.isnan(volume) or math.isnan(close):
-            return None
-        self._bar_asset, self._bar_close, self._bar_volume = asset, float(close), float(volume)
-        return self._bar_close
-
-    def _fill(self, data: Any, order: Order, rules: Any, dt: Any) -> Transaction | None:
-        """The fill :meth:`process_order` gives a triggered ``order``, or None."""
-        fill_price, fill_amount = self.process_order(data, order)
-        if fill_price is None or fill_amount is None:
-            return None
-        if not math.isfinite(fill_price):
-            return None
-        amount = rules.quantity(fill_amount)
-        if not amount:
-            return None
-        if not order.filled and amount == order.amount:
-            # A whole fill shares the order's Decimal (both live all run).
-            amount = order.amount
-        self._volume_for_bar += abs(amount)
-        return Transaction(order.asset, amount, dt, rules.price(fill_price), order.id)
 
     def asdict(self) -> dict[str, Any]:
         """The model's parameters."""

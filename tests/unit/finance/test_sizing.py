@@ -6,9 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from rustybt.exceptions import InvalidOrderError
 from rustybt.finance.precision import DEFAULT_PRECISION
-from rustybt.finance.sizing import Unit, as_quantity, size_order
+from rustybt.finance.sizing import Unit, size_order
 
 D = Decimal
 EQUITY = DEFAULT_PRECISION.equity
@@ -59,10 +58,3 @@ def test_a_zero_fraction_needs_no_portfolio_value() -> None:
 def test_multiplier_and_crypto_places() -> None:
     assert size_order(D(1000), Unit.VALUE, False, D(0), 10.0, 50.0, None, EQUITY) == D(2)
     assert size_order(D(100), Unit.VALUE, False, D(0), 3.0, 1.0, None, CRYPTO) == D("33.33333333")
-
-
-def test_as_quantity_refuses_what_is_not_a_finite_number() -> None:
-    assert as_quantity(2.5, "A", "now") == D("2.5")
-    for bad in (float("nan"), float("inf"), "x", None):
-        with pytest.raises(InvalidOrderError, match="must be a finite number"):
-            as_quantity(bad, "A", "now")
