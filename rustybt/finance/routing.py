@@ -167,7 +167,7 @@ class OrderRouter:
                 context={"asset": repr(asset), "amount": repr(number), "dt": str(self.dt)},
             ) from exc
         price = None
-        if unit is not Unit.SHARES:
+        if unit != Unit.SHARES:
             # zipline's check: a value or a fraction needs the current price.
             price = self._data.spot(asset, "price")
             if price is None or price - price != 0.0:  # None, NaN or infinite

@@ -84,12 +84,12 @@ def size_order(
     share is one share, not zero). Rounding toward zero is the asset class's
     :meth:`~rustybt.finance.precision.AssetClassPrecision.quantity`.
     """
-    if unit is not Unit.SHARES:
+    if unit != Unit.SHARES:
         if not number:
             # Nothing to buy: no portfolio value or division needed (0 / price is 0).
             number = ZERO
         else:
-            if unit is Unit.PERCENT:
+            if unit == Unit.PERCENT:
                 assert portfolio_value is not None
                 number = portfolio_value() * number
             assert price is not None
