@@ -22,13 +22,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from rustybt.algorithm import (
-    _CHECK,
-    API_METHODS,
-    TradingAlgorithm,
-    _current,
-    current_algorithm,
-)
+from rustybt.algorithm import API_METHODS, TradingAlgorithm, current_algorithm
 from rustybt.finance import cancel_policy, commission, execution, slippage
 from rustybt.finance.asset_restrictions import HistoricalRestrictions, StaticRestrictions
 from rustybt.finance.cancel_policy import EODCancel, NeverCancel
@@ -42,53 +36,12 @@ from rustybt.sim.events import calendars, date_rules, time_rules
 
 
 def _delegate(name: str) -> Callable[..., Any]:
+    """The API function ``name``: the running algorithm's method of that name."""
     method = getattr(TradingAlgorithm, name)
-    running = _current.get  # order calls come once per asset and bar: no extra call
 
     @functools.wraps(method)
     def call(*args: Any, **kwargs: Any) -> Any:
-        algo = running()
-        if algo is None:
-            algo = current_algorithm()  # raises StrategyError, naming the problem
-        return getattr(algo, name)(*args, **kwargs)
-
-    params = list(inspect.signature(method).parameters.values())[1:]  # drop self
-    call.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
-    return call
-
-
-def _delegate_target(name: str, percent: bool) -> Callable[..., Any]:
-    """:func:`_delegate` for ``order_target_percent`` / ``order_target_value``.
-
-    A rebalancing strategy makes one such call per asset and bar (a minute
-    backtest makes millions). A plain market call goes straight to the
-    algorithm's one-function path, as the method itself would send it, one
-    Python call fewer; a subclass that overrides the method is called as usual.
-    """
-    method = getattr(TradingAlgorithm, name)
-    running = _current.get
-
-    @functools.wraps(method)
-    def call(
-        asset: Any,
-        target: Any,
-        limit_price: Any = None,
-        stop_price: Any = None,
-        style: Any = None,
-    ) -> Any:
-        algo = running()
-        if algo is None:
-            algo = current_algorithm()  # raises StrategyError, naming the problem
-        if (
-            style is None
-            and limit_price is None
-            and stop_price is None
-            and (type(algo) is TradingAlgorithm or getattr(type(algo), name) is method)
-        ):
-            placed = algo._plain_order_to_target(asset, target, percent)
-            if placed is not _CHECK:
-                return placed
-        return getattr(algo, name)(asset, target, limit_price, stop_price, style)
+        return getattr(current_algorithm(), name)(*args, **kwargs)
 
     params = list(inspect.signature(method).parameters.values())[1:]  # drop self
     call.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
@@ -104,8 +57,8 @@ get_order = _delegate("get_order")
 order = _delegate("order")
 order_percent = _delegate("order_percent")
 order_target = _delegate("order_target")
-order_target_percent = _delegate_target("order_target_percent", percent=True)
-order_target_value = _delegate_target("order_target_value", percent=False)
+order_target_percent = _delegate("order_target_percent")
+order_target_value = _delegate("order_target_value")
 order_value = _delegate("order_value")
 record = _delegate("record")
 schedule_function = _delegate("schedule_function")

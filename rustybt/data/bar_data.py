@@ -212,14 +212,6 @@ class BarData:
             self._spot_rows[field] = values
         return values
 
-    def held_row(self, field: str) -> list[float]:
-        """Deprecated alias of :meth:`spot_row`, kept only while ``algorithm.py`` calls it.
-
-        Delete it with that caller (issue 15): there is one row per bar and
-        field, and :meth:`spot_row` returns it.
-        """
-        return self.spot_row(field)
-
     def _new_bar(self, dt: pd.Timestamp) -> None:
         self._position = self.data_portal.resolve(dt, self.data_frequency)
         self._position_dt = dt

@@ -1,13 +1,14 @@
-"""The simulation blotter: open orders, and the fills they get bar by bar.
+"""The simulation blotter: the simulated broker of a backtest.
 
 The blotter keeps every order by id and the open ones by asset. On each bar
-the simulation loop calls :meth:`SimulationBlotter.get_transactions`, which
-runs each asset's open orders through its slippage model, prices the fills'
-commissions, updates the orders and reports transactions, commissions and
-the orders that closed. Orders placed during a bar are first looked at by the
-next ``get_transactions`` call (that is the loop's timing), and orders the
-blotter itself creates inside ``get_transactions`` (bracket children) never
-fill in that same call.
+the simulation loop calls :meth:`SimulationBlotter.process_bar`, which runs
+the open orders through their asset class's slippage model (one
+:meth:`~rustybt.finance.slippage.SlippageModel.fill_bar` call per model for
+the whole bar), prices the fills' commissions, books them on the orders and
+reports the fills as events (:class:`~rustybt.brokers.BarFills`). Orders
+placed during a bar are first looked at by the next ``process_bar`` call
+(that is the loop's timing), and orders the blotter itself creates inside
+``process_bar`` (bracket children) never fill in that same call.
 
 Beyond zipline: one-cancels-the-other pairs (a fill on one leg cancels the
 other) and brackets (an entry whose fills place linked take-profit and
@@ -32,26 +33,27 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, MutableMapping
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
-from operator import attrgetter
 from typing import Any
 
 from rustybt.assets import Asset, Equity
+from rustybt.brokers.protocol import BarFills
 from rustybt.exceptions import InvalidOrderError, OrderNotFoundError
 from rustybt.finance.cancel_policy import CancelPolicy, NeverCancel
-from rustybt.finance.commission import CommissionModel, NoCommission, PerShare
+from rustybt.finance.commission import CommissionModel, PerShare
 from rustybt.finance.execution import (
     BracketOrder,
     ExecutionStyle,
     MarketOrder,
     OCOOrder,
 )
-from rustybt.finance.order import _LIVE, _MARKET, Order, OrderStatus, as_order_amount
+from rustybt.finance.order import Order, as_order_amount
+from rustybt.finance.order_book import OrderBook
 from rustybt.finance.precision import DEFAULT_PRECISION, PrecisionConfig
-from rustybt.finance.records import _one_object
 from rustybt.finance.slippage import FixedBasisPointsSlippage, SlippageModel
 from rustybt.finance.transaction import Transaction
+from rustybt.sim.clock import SESSION_END
 
 __all__ = ["OrderBook", "SimulationBlotter"]
 
@@ -59,7 +61,10 @@ log = logging.getLogger("rustybt.finance.blotter")
 warning_logger = logging.getLogger("rustybt.AlgoWarning")
 
 ZERO = Decimal(0)
-_BASE_SIMULATE = SlippageModel.simulate
+# Stateless: one instance serves every plain market order.
+_MARKET = MarketOrder()
+
+_Batch = list[tuple[Asset, tuple[Order, ...]]]
 
 
 def _model_for(models: dict[type, Any], asset: Any) -> Any:
@@ -70,25 +75,6 @@ def _model_for(models: dict[type, Any], asset: Any) -> Any:
             return model
     # Asset types without a model of their own use the equity one.
     return models[Equity]
-
-
-def _book_fill(
-    order: Order,
-    txn: Transaction,
-    cost: Decimal,
-    transactions: list[Transaction],
-    commissions: list[dict[str, Any]],
-) -> bool:
-    """Apply ``txn`` and its commission ``cost`` to ``order``; whether it closed it."""
-    # No new Decimal where the sum is one of its terms (an order keeps them
-    # for the whole run).
-    order.filled = order.filled + txn.amount if order.filled else txn.amount
-    if cost:
-        commissions.append({"asset": order.asset, "order": order, "cost": cost})
-        order.commission += cost
-    order.dt = txn.dt
-    transactions.append(txn)
-    return not order.open
 
 
 def _warn_cancelled(order: Order) -> None:
@@ -121,144 +107,10 @@ def _warn_cancelled(order: Order) -> None:
         )
 
 
-class _Filled:
-    """One batch of archived orders: their fields by column (one value if uniform)."""
-
-    __slots__ = ("amount", "asset", "commission", "created", "dt", "ids")
-
-    def __init__(self, orders: list[Order]) -> None:
-        self.ids = tuple(map(_ID, orders))
-        self.asset = tuple(map(_ASSET, orders))
-        self.amount = tuple(map(_AMOUNT, orders))
-        self.dt = _column(list(map(_DT, orders)))
-        self.created = _column(list(map(_CREATED, orders)))
-        self.commission = _column(list(map(_COMMISSION, orders)))
-
-    def rebuild(self, order_id: str) -> Order:
-        i = self.ids.index(order_id)
-        amount = self.amount[i]
-        order = Order.market(_at(self.dt, i), self.asset[i], amount)
-        order.id = order_id
-        order.created = _at(self.created, i)
-        order.filled = amount
-        order.commission = _at(self.commission, i)
-        return order
-
-
-class _Same:
-    """A column whose rows all hold ``value``."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-
-def _column(values: list[Any]) -> tuple[Any, ...] | _Same:
-    if _one_object(values):
-        return _Same(values[0])
-    return tuple(values)
-
-
-_ID, _ASSET, _AMOUNT, _DT, _CREATED, _COMMISSION = map(
-    attrgetter, ("id", "asset", "amount", "dt", "created", "commission")
-)
-
-
-def _at(column: tuple[Any, ...] | _Same, i: int) -> Any:
-    return column.value if isinstance(column, _Same) else column[i]
-
-
-class OrderBook(MutableMapping[str, Order]):
-    """Every order by id: live ones as :class:`Order` objects, old fills by column.
-
-    A backtest places an order or two per asset and bar, and zipline's API
-    keeps them all reachable by id. Plain market orders that filled
-    completely are moved by :meth:`archive`, a batch at a time, into columns
-    (their Decimals and timestamps are shared with the fills, so an order
-    costs a few references) and rebuilt as a new :class:`Order` when asked for.
-    The index from an archived id to its batch is built on the first such
-    request, and kept from then on.
-    """
-
-    def __init__(self) -> None:
-        self._live: dict[str, Order] = {}
-        self._batches: list[_Filled] = []
-        self._archived_count = 0
-        # id -> batch of the archived orders, built when first asked for: a
-        # backtest archives millions of orders and rarely looks one up.
-        self._index: dict[str, _Filled] | None = None
-
-    def _archived(self) -> dict[str, _Filled]:
-        if self._index is None:
-            self._index = {i: batch for batch in self._batches for i in batch.ids}
-        return self._index
-
-    def __getitem__(self, order_id: str) -> Order:
-        order = self._live.get(order_id)
-        if order is not None:
-            return order
-        if not self._batches:
-            raise KeyError(order_id)
-        return self._archived()[order_id].rebuild(order_id)
-
-    def __setitem__(self, order_id: str, order: Order) -> None:
-        if self._batches and order_id in self._archived():
-            raise InvalidOrderError(
-                f"order id {order_id!r} is already used by a filled order",
-                context={"order_id": order_id},
-            )
-        self._live[order_id] = order
-
-    def __delitem__(self, order_id: str) -> None:
-        if order_id in self._live:
-            del self._live[order_id]
-            return
-        raise KeyError(order_id)
-
-    def __contains__(self, order_id: object) -> bool:
-        if order_id in self._live:
-            return True
-        return bool(self._batches) and order_id in self._archived()
-
-    def __iter__(self) -> Iterator[str]:
-        for batch in self._batches:
-            yield from batch.ids
-        yield from self._live
-
-    def __len__(self) -> int:
-        return len(self._live) + self._archived_count
-
-    @staticmethod
-    def archivable(order: Order) -> bool:
-        """Whether ``order`` is a completely filled plain market order."""
-        return (
-            order.filled == order.amount
-            and type(order.style) is MarketOrder
-            and order._status == OrderStatus.OPEN
-            and order.reason is None
-            and order.broker_order_id is None
-            and order.parent_id is None
-            and not order.linked_ids
-        )
-
-    def archive(self, orders: Iterable[Order]) -> None:
-        """Move the archivable ``orders`` from the live dict into one column batch."""
-        live = self._live
-        batch = [o for o in orders if live.get(o.id) is o and self.archivable(o)]
-        if not batch:
-            return
-        filled = _Filled(batch)
-        self._batches.append(filled)
-        self._archived_count += len(batch)
-        for order in batch:
-            del live[order.id]
-        if self._index is not None:
-            self._index.update(dict.fromkeys(filled.ids, filled))
-
-
 class SimulationBlotter:
-    """Order book and fill engine of a backtest.
+    """The simulated broker: order book and fill engine of a backtest.
+
+    Implements :class:`rustybt.brokers.Broker`.
 
     Parameters
     ----------
@@ -274,11 +126,12 @@ class SimulationBlotter:
     ----------
     open_orders : dict[Asset, list[Order]]
         Open orders by asset, oldest first.
-    orders : dict[str, Order]
+    orders : OrderBook
         Every order placed, by id.
     new_orders : list[Order]
         Orders placed or changed (cancelled, rejected, held, created as
-        bracket children) since the loop last collected them.
+        bracket children) since the loop last collected them
+        (:meth:`take_order_updates`).
     slippage_models, commission_models : dict[type, model]
         Models by asset class.
     archive_batch : int
@@ -310,14 +163,11 @@ class SimulationBlotter:
         }
         self.open_orders: dict[Asset, list[Order]] = defaultdict(list)
         self.orders: OrderBook = OrderBook()
-        # Orders closed by earlier get_transactions calls, not yet archived:
+        # Orders closed by earlier process_bar calls, not yet archived:
         # archived together once at least archive_batch of them wait and the
         # loop has recorded them (a batch costs about as much as an order).
         self._closed: list[Order] = []
         self.archive_batch = 512
-        # The closed list of the last get_transactions call if the plain lane
-        # made it: its orders have left open_orders already.
-        self._left_open: list[Order] | None = None
         self.new_orders: list[Order] = []
         self.current_dt: Any = None
         self.max_shares = int(1e11)
@@ -332,6 +182,20 @@ class SimulationBlotter:
     def set_date(self, dt: Any) -> None:
         """Set the simulation time stamped on orders placed or changed from now on."""
         self.current_dt = dt
+
+    # --- configuration -------------------------------------------------------
+
+    def set_cancel_policy(self, policy: CancelPolicy) -> None:
+        """What happens to open orders at a session's end."""
+        self.cancel_policy = policy
+
+    def set_slippage(self, asset_type: type, model: SlippageModel) -> None:
+        """Fill orders of ``asset_type`` (and its subclasses) through ``model``."""
+        self.slippage_models[asset_type] = model
+
+    def set_commission(self, asset_type: type, model: CommissionModel) -> None:
+        """Charge fills of ``asset_type`` (and its subclasses) through ``model``."""
+        self.commission_models[asset_type] = model
 
     # --- placing orders -----------------------------------------------------
 
@@ -370,7 +234,8 @@ class SimulationBlotter:
         ------
         InvalidOrderError
             For a non-Asset, NaN/infinite amounts, a style that is not an
-            ExecutionStyle, or a bracket whose exits are on the wrong sides.
+            ExecutionStyle, a bracket whose exits are on the wrong sides, or
+            an order id already used.
         OverflowError
             For more than ``max_shares`` units (zipline's guard).
         """
@@ -378,45 +243,29 @@ class SimulationBlotter:
             raise InvalidOrderError(
                 f"can only order Assets, got {asset!r}", context={"asset": asset, "amount": amount}
             )
-        qty = self.precision.quantity(asset, as_order_amount(amount, asset))
-        if qty == 0:
+        qty = self.precision.for_asset(asset).quantity(as_order_amount(amount, asset))
+        if not qty:
             return None
         if abs(qty) > self.max_shares:
             raise OverflowError(f"Can't order more than {self.max_shares} shares of {asset!r}")
-        style = MarketOrder() if style is None else _validate_style(style, asset)
         when = self.current_dt if dt is None else dt
-        is_buy = qty > 0
-        if isinstance(style, OCOOrder):
-            first_id = order_id or Order.make_id()
-            second_id = Order.make_id()
-            self._place(asset, qty, style.first, first_id, when, reference_price, (second_id,))
-            self._place(asset, qty, style.second, second_id, when, reference_price, (first_id,))
-            return first_id
-        if isinstance(style, BracketOrder):
-            style.validate_direction(is_buy, asset)
+        if order_id is not None and order_id in self.orders:
+            raise InvalidOrderError(
+                f"order id {order_id!r} is already used", context={"order_id": order_id}
+            )
+        if style is None:
+            style = _MARKET
+        else:
+            style = _validate_style(style, asset)
+            if isinstance(style, OCOOrder):
+                first_id = order_id or Order.make_id()
+                second_id = Order.make_id()
+                self._place(asset, qty, style.first, first_id, when, reference_price, (second_id,))
+                self._place(asset, qty, style.second, second_id, when, reference_price, (first_id,))
+                return first_id
+            if isinstance(style, BracketOrder):
+                style.validate_direction(qty > 0, asset)
         return self._place(asset, qty, style, order_id, when, reference_price).id
-
-    def order_market(self, asset: Asset, qty: Decimal) -> str:
-        """Place a market order for a validated ``asset`` and quantized, non-zero ``qty``.
-
-        The engine's fast path for plain orders (the algorithm has already
-        checked the asset and rounded the amount); the same as
-        ``order(asset, qty)``.
-
-        Raises
-        ------
-        OverflowError
-            For more than ``max_shares`` units.
-        """
-        if abs(qty) > self.max_shares:
-            raise OverflowError(f"Can't order more than {self.max_shares} shares of {asset!r}")
-        order = Order.market(self.current_dt, asset, qty)
-        self.open_orders[asset].append(order)
-        # Straight into the live orders: a fresh id is no archived order's (the
-        # book's check would look it up in a dict of every filled order).
-        self.orders._live[order.id] = order
-        self.new_orders.append(order)
-        return order.id
 
     def _place(
         self,
@@ -429,13 +278,14 @@ class SimulationBlotter:
         linked_ids: tuple[str, ...] = (),
         parent_id: str | None = None,
     ) -> Order:
+        """Build the order for ``qty`` of ``asset`` and file it as open (every order's way in)."""
         is_buy = qty > 0
         order = Order(
-            dt=dt,
-            asset=asset,
-            amount=qty,
-            stop=style.get_stop_price(is_buy),
-            limit=style.get_limit_price(is_buy),
+            dt,
+            asset,
+            qty,
+            style.get_stop_price(is_buy),
+            style.get_limit_price(is_buy),
             id=order_id,
             style=style,
             parent_id=parent_id,
@@ -443,10 +293,13 @@ class SimulationBlotter:
         )
         if reference_price is not None:
             order.init_trailing(float(reference_price))
-        self.open_orders[asset].append(order)
-        self.orders[order.id] = order
-        self.new_orders.append(order)
+        self._file(order)
         return order
+
+    def _file(self, order: Order) -> None:
+        self.open_orders[order.asset].append(order)
+        self.orders.add(order)
+        self.new_orders.append(order)
 
     # --- cancelling, rejecting, holding ----------------------------------------
 
@@ -460,6 +313,13 @@ class SimulationBlotter:
             if not orders:
                 del self.open_orders[order.asset]
 
+    def _relay(self, order: Order, dt: Any) -> None:
+        """Stamp ``order``'s change at ``dt`` and queue it (once) for the ledger."""
+        if order in self.new_orders:
+            self.new_orders.remove(order)
+        order.dt = dt
+        self.new_orders.append(order)
+
     def cancel(self, order_id: str, relay_status: bool = True) -> None:
         """Cancel an open order (unknown ids and closed orders are ignored, as zipline).
 
@@ -470,12 +330,13 @@ class SimulationBlotter:
         if order is None or not order.open:
             return
         self._remove_open(order)
-        if order in self.new_orders:
-            self.new_orders.remove(order)
         order.cancel()
-        order.dt = self.current_dt
         if relay_status:
-            self.new_orders.append(order)
+            self._relay(order, self.current_dt)
+        else:
+            if order in self.new_orders:
+                self.new_orders.remove(order)
+            order.dt = self.current_dt
 
     def cancel_all_orders_for_asset(
         self, asset: Asset, warn: bool = False, relay_status: bool = True
@@ -517,22 +378,16 @@ class SimulationBlotter:
         if order is None:
             return
         self._remove_open(order)
-        if order in self.new_orders:
-            self.new_orders.remove(order)
         order.reject(reason)
-        order.dt = self.current_dt
-        self.new_orders.append(order)
+        self._relay(order, self.current_dt)
 
     def hold(self, order_id: str, reason: str = "") -> None:
         """Mark an open order held; it still fills and reopens on a fill."""
         order = self._get(order_id)
         if order is None or not order.open:
             return
-        if order in self.new_orders:
-            self.new_orders.remove(order)
         order.hold(reason)
-        order.dt = self.current_dt
-        self.new_orders.append(order)
+        self._relay(order, self.current_dt)
 
     def get_order(self, order_id: str) -> Order:
         """The order with ``order_id``.
@@ -565,140 +420,78 @@ class SimulationBlotter:
             if not orders:
                 del self.open_orders[asset]
 
+    def end_session(self, daily: bool) -> None:
+        """The cancel policy at a session's end (``daily``: zipline's daily-mode rule)."""
+        if daily:
+            self.execute_daily_cancel_policy(SESSION_END)
+        else:
+            self.execute_cancel_policy(SESSION_END)
+
+    def take_order_updates(self) -> list[Order]:
+        """The orders placed or changed since the last call, oldest change first."""
+        updates, self.new_orders = self.new_orders, []
+        return updates
+
     # --- fills ----------------------------------------------------------------------
 
-    def get_transactions(
-        self, bar_data: Any
-    ) -> tuple[list[Transaction], list[dict[str, Any]], list[Order]]:
-        """Fill what can be filled on the current bar.
+    def process_bar(self, bar_data: Any) -> BarFills:
+        """Fill what can be filled on the current bar; the fills as events.
 
-        A bar whose open orders are each their asset's only one, a plain
-        market order, all through one slippage model that does not override
-        ``simulate``, is filled in one call of the model's
-        :meth:`~rustybt.finance.slippage.SlippageModel.fill_market_orders`
-        (a rebalancing strategy's commonest bar); any other bar walks the
-        assets one by one. Both give the same fills.
-
-        Returns
-        -------
-        transactions
-            The fills, in order.
-        commissions
-            ``{"asset", "order", "cost"}`` for each fill with a non-zero
-            Decimal commission.
-        closed_orders
-            Orders that are no longer open after their fills (pass them to
-            :meth:`prune_orders`).
+        Each slippage model fills the open orders of its assets in one
+        :meth:`~rustybt.finance.slippage.SlippageModel.fill_bar` call. Orders
+        closed by this bar leave :attr:`open_orders` here; they stay live in
+        the order book until the next call at least (the loop records them),
+        then move, :attr:`archive_batch` at a time, into its columns.
         """
-        transactions: list[Transaction] = []
-        commissions: list[dict[str, Any]] = []
-        closed: list[Order] = []
+        fills = BarFills()
+        if len(self._closed) >= self.archive_batch:
+            self.orders.archive(self._closed)
+            self._closed = []
         if not self.open_orders:
-            return transactions, commissions, closed
+            return fills
         dt = bar_data.current_dt
         # Children placed by fills here join the book after the walk, so they
         # cannot fill in the call that created them.
         pending: list[Order] = []
-        precision = self.precision
-        # The models of each asset class, looked up once per call.
-        models: dict[type, tuple[SlippageModel, CommissionModel]] = {}
-        plain = self._plain_orders(models)
-        if plain is not None:
-            self._fill_plain(bar_data, plain, models, transactions, commissions, closed)
-            self._left_open = closed
-            return transactions, commissions, closed
-        for asset, asset_orders in list(self.open_orders.items()):
-            pair = models.get(type(asset))
-            if pair is None:
-                pair = models[type(asset)] = self._models_for(asset)
-            slippage, commission_model = pair
-            snapshot = list(asset_orders)
-            for order, txn in slippage.simulate(bar_data, asset, snapshot, precision):
+        for slippage, commission_model, batch in self._batches():
+            for order, txn in slippage.fill_bar(bar_data, batch, self.precision):
                 cost = commission_model.calculate(order, txn)
-                if _book_fill(order, txn, cost, transactions, commissions):
-                    closed.append(order)
+                if cost:
+                    fills.commissions.append({"asset": order.asset, "order": order, "cost": cost})
+                if order.book_fill(txn.amount, txn.dt, cost):
+                    fills.closed.append(order)
+                fills.transactions.append(txn)
+                fills.orders.append(order)
                 if order.linked_ids or isinstance(order.style, BracketOrder):
                     self._after_fill(order, txn, dt, pending)
+        for order in fills.closed:
+            self._remove_open(order)
+        self._closed.extend(fills.closed)
         for child in pending:
-            self.open_orders[child.asset].append(child)
-            self.orders[child.id] = child
-            self.new_orders.append(child)
-        return transactions, commissions, closed
+            self._file(child)
+        return fills
 
-    def _models_for(self, asset: Asset) -> tuple[SlippageModel, CommissionModel]:
-        return _model_for(self.slippage_models, asset), _model_for(self.commission_models, asset)
-
-    def _plain_orders(
-        self, models: dict[type, tuple[SlippageModel, CommissionModel]]
-    ) -> list[Order] | None:
-        """The open orders, if each is its asset's only one, a plain open market order,
-        and all go through one slippage model that simulates as the base class does;
-        else None. (``models`` gets the models of the asset classes seen.)
-        """
-        orders: list[Order] = []
-        pair = None
-        for asset, asset_orders in self.open_orders.items():
-            if len(asset_orders) != 1:
-                return None
-            order = asset_orders[0]
-            if (
-                order.style is not _MARKET
-                or order.linked_ids
-                or order.amount == order.filled  # Order.open, inlined
-                or order._status not in _LIVE
-            ):
-                return None
-            seen = models.get(type(asset))
-            if seen is None:
-                seen = models[type(asset)] = self._models_for(asset)
-            if seen is not pair:
-                if pair is not None and seen != pair:
-                    return None
-                pair = seen
-            orders.append(order)
-        if pair is None or type(pair[0]).simulate is not _BASE_SIMULATE:
-            return None
-        return orders
-
-    def _fill_plain(
-        self,
-        bar_data: Any,
-        orders: list[Order],
-        models: dict[type, tuple[SlippageModel, CommissionModel]],
-        transactions: list[Transaction],
-        commissions: list[dict[str, Any]],
-        closed: list[Order],
-    ) -> None:
-        """get_transactions for the orders :meth:`_plain_orders` found: the commonest
-        bar of a rebalancing strategy, in one model call and one flat loop.
-
-        The same fills, commissions and order changes as the general walk (a
-        plain order has no triggers, siblings or exits), and an asset whose
-        order closed leaves :attr:`open_orders` here rather than in
-        :meth:`prune_orders`.
-        """
-        slippage, commission_model = models[type(orders[0].asset)]
-        fills = slippage.fill_market_orders(bar_data, orders, self.precision)
-        # NoCommission's cost is zero whatever the fill: no call per fill.
-        free = type(commission_model).calculate is NoCommission.calculate
-        open_orders = self.open_orders
-        for order, txn in zip(orders, fills, strict=True):
-            if txn is None:
-                continue
-            if free:
-                # _book_fill without a commission: a plain open order closes
-                # when it has filled its amount (its status stays open).
-                filled = order.filled
-                order.filled = filled = filled + txn.amount if filled else txn.amount
-                order.dt = txn.dt
-                transactions.append(txn)
-                closes = filled == order.amount
-            else:
-                cost = commission_model.calculate(order, txn)
-                closes = _book_fill(order, txn, cost, transactions, commissions)
-            if closes:
-                closed.append(order)
-                del open_orders[order.asset]
+    def _batches(self) -> Iterator[tuple[SlippageModel, CommissionModel, _Batch]]:
+        """The open orders (a snapshot) in runs of assets that share their models."""
+        by_type: dict[type, tuple[SlippageModel, CommissionModel]] = {}
+        run: _Batch = []
+        models: tuple[SlippageModel, CommissionModel] | None = None
+        for asset, orders in self.open_orders.items():
+            pair = by_type.get(type(asset))
+            if pair is None:
+                pair = by_type[type(asset)] = (
+                    _model_for(self.slippage_models, asset),
+                    _model_for(self.commission_models, asset),
+                )
+            if pair is not models:
+                if run:
+                    assert models is not None
+                    yield models[0], models[1], run
+                run, models = [], pair
+            run.append((asset, tuple(orders)))
+        if run:
+            assert models is not None
+            yield models[0], models[1], run
 
     def _after_fill(self, order: Order, txn: Transaction, dt: Any, pending: list[Order]) -> None:
         """OCO cancellation and bracket exits after ``order`` got ``txn``."""
@@ -708,17 +501,11 @@ class SimulationBlotter:
                 sibling = next((p for p in pending if p.id == linked_id), None)
             # A bracket entry links to its children; those are not siblings.
             if sibling is not None and sibling.parent_id != order.id and sibling.open:
-                self._cancel_at(sibling, dt)
+                self._remove_open(sibling)
+                sibling.cancel()
+                self._relay(sibling, dt)
         if isinstance(order.style, BracketOrder):
             self._bracket_exits(order, order.style, txn.amount, dt, pending)
-
-    def _cancel_at(self, order: Order, dt: Any) -> None:
-        self._remove_open(order)
-        if order in self.new_orders:
-            self.new_orders.remove(order)
-        order.cancel()
-        order.dt = dt
-        self.new_orders.append(order)
 
     def _bracket_exits(
         self,
@@ -757,39 +544,6 @@ class SimulationBlotter:
                 )
             )
         parent.linked_ids = (*parent.linked_ids, tp_id, sl_id)
-
-    def prune_orders(self, closed_orders: Iterable[Order]) -> None:
-        """Drop closed orders from :attr:`open_orders` (and assets left without orders).
-
-        Plain market orders closed by earlier calls move into the order book's
-        columns (:meth:`OrderBook.archive`), at least :attr:`archive_batch` at
-        a time; this call's orders stay live until the next call at least, so
-        the caller can still record them.
-        """
-        pending = self._closed
-        if len(pending) >= self.archive_batch:
-            self.orders.archive(pending)
-            pending = self._closed = []
-        left_open = closed_orders is self._left_open
-        self._left_open = None
-        closed_orders = list(closed_orders)
-        pending.extend(closed_orders)
-        if left_open:
-            return
-        for order in closed_orders:
-            orders = self.open_orders.get(order.asset)
-            if orders is not None and order in orders:
-                orders.remove(order)
-        for asset in [a for a, orders in self.open_orders.items() if not orders]:
-            del self.open_orders[asset]
-
-    def orders_of(self, transactions: Iterable[Transaction]) -> list[Order]:
-        """The order of each of ``transactions`` (a bar's fills: their orders are live)."""
-        book = self.orders
-        live = book._live
-        return [live.get(t.order_id) or book[t.order_id] for t in transactions]
-
-    # --- helpers for callers --------------------------------------------------------
 
     def open_orders_for(self, asset: Asset | None = None) -> list[Order]:
         """Open orders of ``asset`` (all open orders if None), oldest first."""

@@ -40,6 +40,7 @@ __all__ = [
     "TrailingStopOrder",
     "asymmetric_round_price",
     "check_stoplimit_prices",
+    "execution_style",
 ]
 
 DEFAULT_TICK_SIZE = 0.01
@@ -488,3 +489,38 @@ class BracketOrder(ExecutionStyle):
 
     def get_stop_price(self, is_buy: bool) -> float | None:
         return None
+
+
+def execution_style(
+    asset: Any, limit_price: Any, stop_price: Any, style: ExecutionStyle | None
+) -> ExecutionStyle | None:
+    """The style an order function's ``limit_price``/``stop_price``/``style`` ask for.
+
+    None for a plain market order (the broker's default style).
+
+    Raises
+    ------
+    InvalidOrderError
+        If both a style and limit/stop prices are given.
+
+    Examples
+    --------
+    >>> execution_style(None, 10.0, None, None)
+    LimitOrder(limit_price=10.0)
+    >>> execution_style(None, None, None, None) is None
+    True
+    """
+    if style is not None:
+        if limit_price is not None or stop_price is not None:
+            raise InvalidOrderError(
+                f"order for {asset!r}: pass either style or limit_price/stop_price, not both",
+                context={"asset": repr(asset)},
+            )
+        return style
+    if limit_price is not None and stop_price is not None:
+        return StopLimitOrder(limit_price, stop_price, asset=asset)
+    if limit_price is not None:
+        return LimitOrder(limit_price, asset=asset)
+    if stop_price is not None:
+        return StopOrder(stop_price, asset=asset)
+    return None

@@ -33,7 +33,8 @@ from enum import IntEnum
 from typing import Any
 
 from rustybt.exceptions import InvalidOrderError
-from rustybt.finance.execution import ExecutionStyle, MarketOrder, TrailingStopOrder
+from rustybt.finance.execution import ExecutionStyle, TrailingStopOrder
+from rustybt.finance.precision import plain_number
 
 __all__ = ["ORDER_STATUS", "Order", "OrderStatus", "as_order_amount"]
 
@@ -94,12 +95,6 @@ def as_order_amount(amount: Any, asset: Any = None) -> Decimal:
     return value
 
 
-def _plain_number(x: Decimal) -> int | float:
-    """Integral Decimals as int, others as float (zipline's order dicts hold numbers)."""
-    whole = int(x)
-    return whole if whole == x else float(x)
-
-
 # Order ids: 128 random bits as 32 hex digits, the shape of zipline's uuid4().hex,
 # from a generator seeded by the OS (uuid4 reads os.urandom on every call).
 _ids = random.Random(os.urandom(32))
@@ -121,8 +116,10 @@ def _new_id() -> str:
 
 
 _ZERO = Decimal(0)
-_MARKET = MarketOrder()  # stateless: one instance serves every plain market order
-_LIVE = frozenset({OrderStatus.OPEN, OrderStatus.HELD})
+# Module constants: an enum member read through its class costs a Python call,
+# and an IntEnum's hash another (orders are built and asked "open?" millions of times).
+_OPEN = OrderStatus.OPEN
+_HELD = OrderStatus.HELD
 
 
 class Order:
@@ -174,6 +171,7 @@ class Order:
         "dt",
         "filled",
         "id",
+        "is_trailing",
         "limit",
         "limit_reached",
         "linked_ids",
@@ -193,8 +191,8 @@ class Order:
         amount: Any,
         stop: float | None = None,
         limit: float | None = None,
-        filled: Any = 0,
-        commission: Any = 0,
+        filled: Any = _ZERO,
+        commission: Any = _ZERO,
         id: str | None = None,
         style: ExecutionStyle | None = None,
         parent_id: str | None = None,
@@ -205,16 +203,21 @@ class Order:
         self.created = dt
         self.asset = asset
         self.amount: Decimal = as_order_amount(amount, asset)
-        self.filled: Decimal = as_order_amount(filled, asset)
-        self.commission: Decimal = as_order_amount(commission, asset)
+        # A new order's zeros need no check.
+        self.filled: Decimal = filled if filled is _ZERO else as_order_amount(filled, asset)
+        self.commission: Decimal = (
+            commission if commission is _ZERO else as_order_amount(commission, asset)
+        )
         self.reason: str | None = None
-        self._status = OrderStatus.OPEN
+        self._status = _OPEN
         self.stop = stop
         self.limit = limit
         self.stop_reached = False
         self.limit_reached = False
         self.direction: int = 1 if self.amount >= 0 else -1
         self.style = style
+        #: Whether the stop level trails the price (a TrailingStopOrder's order).
+        self.is_trailing = isinstance(style, TrailingStopOrder)
         self.parent_id = parent_id
         self.linked_ids: tuple[str, ...] = tuple(linked_ids)
         self.broker_order_id: str | None = None
@@ -232,40 +235,10 @@ class Order:
         """A fresh order id."""
         return _new_id()
 
-    @classmethod
-    def market(cls, dt: Any, asset: Any, amount: Decimal) -> Order:
-        """A new market order for an already validated, non-zero Decimal ``amount``.
-
-        The blotter's fast path: the same order ``Order(dt, asset, amount,
-        style=MarketOrder())`` builds, without re-checking the amount.
-        """
-        order = cls.__new__(cls)
-        try:
-            order.id = _spare_ids.pop()  # _new_id, without a call while the batch lasts
-        except IndexError:
-            order.id = _new_id()
-        order.dt = order.created = dt
-        order.asset = asset
-        order.amount = amount
-        order.filled = order.commission = _ZERO
-        order.reason = order.stop = order.limit = None
-        order._status = OrderStatus.OPEN
-        order.stop_reached = order.limit_reached = order.rested = False
-        order.direction = 1 if amount >= 0 else -1
-        order.style = _MARKET
-        order.parent_id = order.broker_order_id = order.trail_extreme = None
-        order.linked_ids = ()
-        return order
-
     @property
     def sid(self) -> Any:
         """The asset (zipline's name for it in custom slippage models)."""
         return self.asset
-
-    @property
-    def is_trailing(self) -> bool:
-        """Whether the stop level trails the price."""
-        return isinstance(self.style, TrailingStopOrder)
 
     # --- state ------------------------------------------------------------
 
@@ -291,7 +264,12 @@ class Order:
     def open(self) -> bool:
         """Whether the order can still fill (OPEN or HELD)."""
         # status in (OPEN, HELD), spelled out: asked for every order at every bar.
-        return self.amount != self.filled and self._status in _LIVE
+        return self.amount != self.filled and (self._status == _OPEN or self._status == _HELD)
+
+    @property
+    def fully_filled(self) -> bool:
+        """Whether the order filled its whole amount, never cancelled, rejected or held."""
+        return self.amount == self.filled and self._status == _OPEN
 
     @property
     def triggered(self) -> bool:
@@ -315,6 +293,18 @@ class Order:
         """Mark the order held, keeping the reason."""
         self.status = OrderStatus.HELD
         self.reason = reason
+
+    def book_fill(self, amount: Decimal, dt: Any, commission: Decimal) -> bool:
+        """Book a fill of ``amount`` at ``dt`` costing ``commission``; whether it closed the order.
+
+        The one place an order's filled amount and commission grow.
+        """
+        # No new Decimal where the sum is one of its terms (an order keeps them all run).
+        self.filled = self.filled + amount if self.filled else amount
+        if commission:
+            self.commission += commission
+        self.dt = dt
+        return not self.open
 
     # --- triggers -----------------------------------------------------------
 
@@ -410,8 +400,8 @@ class Order:
             "dt": self.dt,
             "reason": self.reason,
             "created": self.created,
-            "amount": _plain_number(self.amount),
-            "filled": _plain_number(self.filled),
+            "amount": plain_number(self.amount),
+            "filled": plain_number(self.filled),
             "commission": float(self.commission),
             "stop": self.stop,
             "limit": self.limit,

@@ -240,7 +240,7 @@ def _empty(keys: tuple[str, ...]) -> Records:
     return empty
 
 
-def _one_object(values: Sequence[Any]) -> bool:
+def one_object(values: Sequence[Any]) -> bool:
     """Whether every item of non-empty ``values`` is the same object (by identity, in C)."""
     return list(map(id, values)).count(id(values[0])) == len(values)
 
@@ -248,7 +248,7 @@ def _one_object(values: Sequence[Any]) -> bool:
 def _floats(values: Iterable[Any], n: int) -> npt.NDArray[np.float64]:
     """``float`` of each value (Decimals, mostly), as an array (one C loop)."""
     values = list(values)
-    if n and _one_object(values):  # a zero commission throughout
+    if n and one_object(values):  # a zero commission throughout
         return np.full(n, float(values[0]))
     return np.fromiter(map(float, values), np.float64, n)
 

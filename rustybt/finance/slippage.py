@@ -1,17 +1,13 @@
 """Slippage models: at what price and in what size open orders fill on a bar.
 
-:meth:`SlippageModel.simulate` walks one asset's open orders on the current
-bar: no fill at all when the bar has no volume or no close; otherwise each
+:meth:`SlippageModel.fill_bar` walks a bar's open orders, asset by asset:
+no fill for an asset at all when the bar has no volume or no close; otherwise each
 order's triggers are checked against the close and triggered orders go to
 :meth:`SlippageModel.process_order`, which returns a float price and a signed
 size. ``volume_for_bar`` counts what earlier orders on the same asset already
 took from this bar, so volume caps bind across orders, and whatever is left of
 an order rolls over to the next bar. The float price becomes a Decimal once,
 here, through the precision config.
-
-:meth:`SlippageModel.fill_market_orders` is the same for a bar's lone market
-orders, one per asset, in one call; :class:`NoSlippage` reads the bar's closes
-and volumes as two rows there instead of asking per order.
 
 Examples
 --------
@@ -23,14 +19,15 @@ from __future__ import annotations
 
 import abc
 import math
-from collections.abc import Iterator, Sequence
-from decimal import ROUND_DOWN, Decimal
+from collections.abc import Iterable, Iterator, Sequence
+from decimal import Decimal
 from typing import Any
 
 from rustybt.exceptions import ParameterValidationError
 from rustybt.finance.order import Order
 from rustybt.finance.precision import (
     DEFAULT_PRECISION,
+    AssetClassPrecision,
     PrecisionConfig,
     to_decimal,
 )
@@ -90,7 +87,7 @@ def _decimal_price(close: float, factor: Decimal) -> float:
 class SlippageModel(abc.ABC):
     """Base class of slippage models.
 
-    Subclasses implement :meth:`process_order`; ``simulate`` does the bar-level
+    Subclasses implement :meth:`process_order`; ``fill_bar`` does the bar-level
     bookkeeping. Subclasses with their own ``__init__`` must call
     ``super().__init__()``.
 
@@ -103,19 +100,19 @@ class SlippageModel(abc.ABC):
     def __init__(self) -> None:
         self._volume_for_bar: Decimal = _ZERO
         # The asset being simulated and its bar's close and volume, read once
-        # per asset and bar by simulate (the built-in models reuse them).
+        # per asset and bar by fill_bar (the built-in models reuse them).
         self._bar_asset: Any = None
         self._bar_close = math.nan
         self._bar_volume = 0.0
 
     def _close(self, data: Any, asset: Any) -> float:
-        """The bar's close of ``asset`` (read once per bar by :meth:`simulate`)."""
+        """The bar's close of ``asset`` (read once per bar by :meth:`fill_bar`)."""
         if asset is self._bar_asset:
             return self._bar_close
         return float(data.current(asset, "close"))
 
     def _volume(self, data: Any, asset: Any) -> float:
-        """The bar's volume of ``asset`` (read once per bar by :meth:`simulate`)."""
+        """The bar's volume of ``asset`` (read once per bar by :meth:`fill_bar`)."""
         if asset is self._bar_asset:
             return self._bar_volume
         return float(data.current(asset, "volume"))
@@ -132,6 +129,60 @@ class SlippageModel(abc.ABC):
         May raise :class:`LiquidityExceeded` to stop filling this asset on this bar.
         """
 
+    def fill_bar(
+        self,
+        data: Any,
+        orders_by_asset: Iterable[tuple[Any, Sequence[Order]]],
+        precision: PrecisionConfig | None = None,
+    ) -> Iterator[tuple[Order, Transaction]]:
+        """Yield ``(order, transaction)`` for each fill of the bar, asset by asset.
+
+        The bar's closes and volumes are read as two rows (``data.spot_row``)
+        for all the assets at once. An asset fills nothing when the bar has no
+        volume or no close; otherwise each of its orders still open when
+        reached (a caller may cancel, say, an OCO sibling between yields) has
+        its triggers checked against the close, and triggered ones go to
+        :meth:`process_order`.
+        """
+        precision = DEFAULT_PRECISION if precision is None else precision
+        dt = data.current_dt
+        closes = data.spot_row("close")
+        volumes = data.spot_row("volume")
+        column = data.data_portal.column
+        rules_of: dict[type, AssetClassPrecision] = {}  # looked up once per asset class
+        for asset, orders in orders_by_asset:
+            col = column(asset)
+            close, volume = closes[col], volumes[col]
+            self._volume_for_bar = _ZERO
+            if not volume or math.isnan(volume) or math.isnan(close):
+                continue  # no bar, no fill
+            self._bar_asset, self._bar_close, self._bar_volume = asset, close, volume
+            rules = rules_of.get(type(asset))
+            if rules is None:
+                rules = rules_of[type(asset)] = precision.for_asset(asset)
+            for order in orders:
+                if not order.open:
+                    continue
+                if order.stop is not None or order.limit is not None or order.is_trailing:
+                    # A market order has no trigger to check: it is always triggered.
+                    order.check_triggers(close, dt)
+                    if not order.triggered:
+                        continue
+                try:
+                    fill_price, fill_amount = self.process_order(data, order)
+                except LiquidityExceeded:
+                    break
+                if fill_price is None or fill_amount is None or not math.isfinite(fill_price):
+                    continue
+                amount = rules.quantity(fill_amount)
+                if not amount:
+                    continue
+                if not order.filled and amount == order.amount:
+                    # A whole fill shares the order's Decimal (both live all run).
+                    amount = order.amount
+                self._volume_for_bar += abs(amount)
+                yield order, Transaction(asset, amount, dt, rules.price(fill_price), order.id)
+
     def simulate(
         self,
         data: Any,
@@ -139,86 +190,8 @@ class SlippageModel(abc.ABC):
         orders_for_asset: Sequence[Order],
         precision: PrecisionConfig | None = None,
     ) -> Iterator[tuple[Order, Transaction]]:
-        """Yield ``(order, transaction)`` for each fill of ``asset`` on this bar.
-
-        Orders no longer open when reached are skipped, so a caller may cancel
-        (say, an OCO sibling) between yields.
-        """
-        price = self._open_bar(data, asset)
-        if price is None:
-            return
-        precision = DEFAULT_PRECISION if precision is None else precision
-        rules = precision.for_asset(asset)  # once per asset and bar
-        dt = data.current_dt
-        for order in orders_for_asset:
-            if not order.open:
-                continue
-            if order.stop is not None or order.limit is not None or order.is_trailing:
-                # A market order has no trigger to check: it is always triggered.
-                order.check_triggers(price, dt)
-                if not order.triggered:
-                    continue
-            try:
-                txn = self._fill(data, order, rules, dt)
-            except LiquidityExceeded:
-                break
-            if txn is not None:
-                yield order, txn
-
-    def fill_market_orders(
-        self, data: Any, orders: Sequence[Order], precision: PrecisionConfig
-    ) -> list[Transaction | None]:
-        """:meth:`simulate` for open market orders that are each their asset's only one.
-
-        The blotter's path for the commonest case (one plain order per asset
-        and bar): one call for the bar instead of a generator per asset. The
-        result holds each order's fill, or None, in order; the same fills
-        :meth:`simulate` gives.
-        """
-        fills: list[Transaction | None] = []
-        dt = data.current_dt
-        for order in orders:
-            fills.append(self._fill_alone(data, order, precision.for_asset(order.asset), dt))
-        return fills
-
-    def _fill_alone(self, data: Any, order: Order, rules: Any, dt: Any) -> Transaction | None:
-        """The fill of an asset's only open order, a market order, on this bar."""
-        if self._open_bar(data, order.asset) is None:
-            return None
-        try:
-            return self._fill(data, order, rules, dt)
-        except LiquidityExceeded:
-            return None
-
-    def _open_bar(self, data: Any, asset: Any) -> float | None:
-        """Start simulating ``asset`` on this bar: its close, or None if it cannot fill."""
-        self._volume_for_bar = _ZERO
-        # BarData.spot is current(asset, field) without the argument checks.
-        spot = getattr(data, "spot", None) or data.current
-        volume = spot(asset, "volume")
-        if not volume or math.isnan(volume):
-            return None
-        price = spot(asset, "close")
-        if math.isnan(price):
-            return None
-        self._bar_asset, self._bar_close, self._bar_volume = asset, float(price), float(volume)
-        return self._bar_close
-
-    def _fill(self, data: Any, order: Order, rules: Any, dt: Any) -> Transaction | None:
-        """The fill :meth:`process_order` gives a triggered ``order``, or None."""
-        fill_price, fill_amount = self.process_order(data, order)
-        if fill_price is None or fill_amount is None:
-            return None
-        if not math.isfinite(fill_price):
-            return None
-        amount = rules.quantity(fill_amount)
-        if not amount:
-            return None
-        if not order.filled and amount == order.amount:
-            # A whole fill shares the order's Decimal (both live all run).
-            amount = order.amount
-        self._volume_for_bar += abs(amount)
-        return Transaction(order.asset, amount, dt, rules.price(fill_price), order.id)
+        """:meth:`fill_bar` for one asset's orders (zipline's signature)."""
+        return self.fill_bar(data, ((asset, orders_for_asset),), precision)
 
     def asdict(self) -> dict[str, Any]:
         """The model's parameters."""
@@ -240,62 +213,6 @@ class NoSlippage(SlippageModel):
 
     def process_order(self, data: Any, order: Order) -> tuple[float | None, Any]:
         return self._close(data, order.asset), order.open_amount
-
-    def fill_market_orders(
-        self, data: Any, orders: Sequence[Order], precision: PrecisionConfig
-    ) -> list[Transaction | None]:
-        """The base class's result, with this model's rule inlined: the open amount at the close.
-
-        A minute-bar backtest fills a million orders here, so the bar's closes
-        and volumes are read as two rows and nothing is called per order but
-        the Decimal conversions.
-        """
-        spot_row = getattr(data, "spot_row", None)
-        if spot_row is None or type(self).process_order is not NoSlippage.process_order:
-            return super().fill_market_orders(data, orders, precision)
-        portal = data.data_portal
-        columns, no_data = portal.sid_columns, portal.no_data_column
-        volumes, closes = spot_row("volume"), spot_row("close")
-        dt = data.current_dt
-        fills: list[Transaction | None] = []
-        rules_of: dict[type, Any] = {}
-        last = None
-        for order in orders:
-            asset = order.asset
-            column = columns.get(asset.sid, no_data)
-            volume = volumes[column]
-            close = closes[column]
-            # _open_bar's and _fill's tests: a volume, a finite close, a non-zero amount.
-            if not volume or volume != volume or close - close != 0.0:
-                fills.append(None)
-                continue
-            known = rules_of.get(type(asset))
-            if known is None:
-                rules = precision.for_asset(asset)
-                # The price rule: None when the price is the float's Decimal as is.
-                known = rules_of[type(asset)] = (
-                    None if rules.price_places is None else rules,
-                    rules.quantity_quantum,
-                )
-            rule, step = known
-            filled = order.filled
-            # rules.quantity of a finite Decimal, inlined (a zero places no fill).
-            amount = (order.amount - filled if filled else order.amount).quantize(
-                step, rounding=ROUND_DOWN
-            )
-            if not amount:
-                fills.append(None)
-                continue
-            if not filled and amount == order.amount:
-                amount = order.amount
-            last = (asset, close, volume, amount)
-            price = to_decimal(close) if rule is None else rule.price(close)
-            fills.append(Transaction(asset, amount, dt, price, order.id))
-        if last is not None:
-            # The state the base class leaves: that of the last asset filled.
-            self._bar_asset, self._bar_close, self._bar_volume, amount = last
-            self._volume_for_bar = abs(amount)
-        return fills
 
 
 class FixedSlippage(SlippageModel):

@@ -16,17 +16,17 @@ The order of work within a bar and a session is zipline's (its
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from rustybt._user_code import user_code
-from rustybt.algorithm import algorithm_context
 from rustybt.data.bar_data import BarData
 from rustybt.finance.metrics.tracker import MetricsTracker, daily_stats_frame
-from rustybt.finance.order import OrderStatus
+from rustybt.finance.routing import BAR as ORDERS_OPEN
+from rustybt.finance.routing import BEFORE_TRADING_START
 from rustybt.sim.clock import (
     BAR,
     BEFORE_TRADING_START_BAR,
@@ -37,52 +37,64 @@ from rustybt.sim.clock import (
 )
 from rustybt.sources.benchmark import BenchmarkSource
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # types only: the algorithm imports this module to run itself
     from rustybt.algorithm import TradingAlgorithm
 
 ProgressCallback = Callable[[int, int], None]
 
 
 @contextmanager
-def _frozen_heap() -> Iterator[None]:
-    """Keep the collector's scans to what each session leaves behind.
+def _sessions_out_of_scans() -> Iterator[Callable[[], None]]:
+    """Keep what earlier sessions left behind out of the garbage collector's scans.
 
-    The objects that exist before the loop (the imported libraries: pandas,
-    SciPy, ...) never become garbage: they are frozen out of every scan.
-    During the loop the automatic collector is off: the engine's garbage has
-    no reference cycles, so reference counting frees it at once, and the
-    collector's passes (walking a session's surviving orders and fills again
-    and again) cost about 3% of a minute-bar run for nothing. Each session's
-    end collects the young objects instead (:func:`_freeze_session`), so a
-    reference cycle a strategy drops lives at most until its session ends.
-    The collector's state is restored after the loop.
+    A run keeps its orders, fills and records to the end, so the collector's
+    passes would walk them again and again. Measured in one session, in
+    process, two runs each (CPU seconds; time inside collections in
+    parentheses): W1 (500 assets x 10 years, daily) 15.9 and 17.0 s (0.5 s)
+    with this policy against 17.0 and 18.7 s (1.9 s) without; W2 on 63
+    sessions of minute bars 11.9 and 13.4 s (0.4-0.5 s) against 12.7 and
+    13.4 s (1.4-1.6 s). The objects alive before the run (the imported
+    libraries) and, at each session's end, the session's survivors (after
+    collecting the young generations, so garbage cycles are freed, not
+    kept) move to the permanent generation with :func:`gc.freeze`; the
+    collector itself stays on and keeps collecting the current session's
+    cycles. At the end everything is unfrozen again, so the interpreter is as
+    it was. If the caller had frozen objects already, nothing is frozen (their
+    frozen set is theirs to keep).
+
+    Yields
+    ------
+    callable
+        Call it at each session's end.
     """
-    was_enabled = gc.isenabled()
-    gc.disable()
+    if gc.get_freeze_count():
+
+        def nothing() -> None:
+            return None
+
+        yield nothing
+        return
+
+    def freeze_session() -> None:
+        gc.collect(1)
+        gc.freeze()
+
     gc.freeze()
     try:
-        yield
+        yield freeze_session
     finally:
         gc.unfreeze()
-        if was_enabled:
-            gc.enable()
-
-
-def _freeze_session() -> None:
-    """At a session's end, collect its garbage cycles, then freeze what survived.
-
-    A session's orders, fills and records live until the end of the run, so
-    later scans skip them; cycles that became garbage within the session are
-    freed first, not frozen. The heap is unfrozen when the loop ends.
-    """
-    gc.collect(1)
-    gc.freeze()
 
 
 def run_simulation(
     algo: TradingAlgorithm, progress: ProgressCallback | None = None
 ) -> pd.DataFrame:
     """Run ``algo`` from initialize to analyze; return the daily performance DataFrame.
+
+    The caller makes ``algo`` the target of ``rustybt.api`` calls
+    (:meth:`TradingAlgorithm.run` does). The garbage collector stays as the
+    user has it (on, normally); what each session leaves behind is kept out
+    of its scans (:func:`_sessions_out_of_scans`).
 
     Parameters
     ----------
@@ -92,22 +104,21 @@ def run_simulation(
         Called as ``progress(sessions_done, sessions_total)`` after each session.
     """
     simulator = AlgorithmSimulator(algo)
-    with algorithm_context(algo):
-        simulator.initialize()
-        packets = []
-        recorded = []
-        total = len(algo.sim_params.sessions)
-        with _frozen_heap():
-            for packet in simulator.transform():
-                if "daily_perf" in packet:
-                    packets.append(packet)
-                    recorded.append(algo.recorded_vars)
-                    _freeze_session()
-                    if progress is not None:
-                        progress(len(packets), total)
-        perf = daily_stats_frame(packets, recorded)
-        with user_code("analyze", algo.user_files, lambda: algo.datetime):
-            algo.analyze(perf)
+    simulator.initialize()
+    packets = []
+    recorded = []
+    total = len(algo.sim_params.sessions)
+    with _sessions_out_of_scans() as session_done:
+        for packet in simulator.transform():
+            if "daily_perf" in packet:
+                packets.append(packet)
+                recorded.append(algo.recorded_vars)
+                session_done()
+                if progress is not None:
+                    progress(len(packets), total)
+    perf = daily_stats_frame(packets, recorded)
+    with user_code("analyze", algo.user_files, lambda: algo.datetime):
+        algo.analyze(perf)
     return perf
 
 
@@ -128,8 +139,7 @@ class AlgorithmSimulator:
             algo.trading_calendar,
             restrictions=algo.restrictions,
         )
-        algo.current_data = self.bar_data
-        algo.metrics_tracker = MetricsTracker(
+        tracker = MetricsTracker(
             algo.trading_calendar,
             params.first_session,
             params.last_session,
@@ -140,6 +150,8 @@ class AlgorithmSimulator:
             algo.metrics_set,
             precision=algo.precision,
         )
+        algo.start_simulation(self.bar_data, tracker)
+        self.broker = algo.blotter
         self.clock = make_clock(
             algo.trading_calendar, params.sessions, params.data_frequency, params.emission_rate
         )
@@ -151,8 +163,8 @@ class AlgorithmSimulator:
         """Call the algorithm's initialize (once, before the first session)."""
         algo = self.algo
         with user_code("initialize", algo.user_files, self._now):
-            algo.initialize(**algo._initialize_kwargs)
-        algo.initialized = True
+            algo.initialize(**algo.initialize_kwargs)
+        algo.router.phase = ORDERS_OPEN
         # Controls and restrictions set in initialize apply to the bar data too.
         self.bar_data.restrictions = algo.restrictions
 
@@ -183,21 +195,20 @@ class AlgorithmSimulator:
                 self._once_a_day(dt)
             elif action == SESSION_END:
                 self._cleanup_expired_assets(dt)
-                if daily:
-                    algo.blotter.execute_daily_cancel_policy(SESSION_END)
-                else:
-                    algo.blotter.execute_cancel_policy(SESSION_END)
-                self._record_cancelled_orders()
+                self.broker.end_session(daily)
+                updates = self.broker.take_order_updates()
+                if updates:
+                    tracker.record_orders(updates)
                 algo.validate_account_controls()
                 yield tracker.handle_market_close(dt, self.portal)
             elif action == BEFORE_TRADING_START_BAR:
                 self._set_dt(dt)
-                algo._in_before_trading_start = True
+                algo.router.phase = BEFORE_TRADING_START
                 try:
                     with user_code("before_trading_start", algo.user_files, self._now):
                         algo.before_trading_start(self.bar_data)
                 finally:
-                    algo._in_before_trading_start = False
+                    algo.router.phase = ORDERS_OPEN
             elif action == MINUTE_END:
                 yield tracker.handle_minute_close(dt, self.portal)
         yield tracker.handle_simulation_end(self.portal)
@@ -209,30 +220,30 @@ class AlgorithmSimulator:
     def _every_bar(self, dt: pd.Timestamp) -> None:
         algo = self.algo
         tracker = algo.metrics_tracker
-        blotter = algo.blotter
+        broker = self.broker
         self._set_dt(dt)
-        transactions, commissions, closed = blotter.get_transactions(self.bar_data)
-        blotter.prune_orders(closed)
-        if transactions:
-            tracker.process_fills(transactions, blotter.orders_of(transactions))
-        for commission in commissions:
+        fills = broker.process_bar(self.bar_data)
+        if fills.transactions:
+            tracker.process_fills(fills.transactions, fills.orders)
+        for commission in fills.commissions:
             tracker.process_commission(commission)
         with user_code("handle_data", algo.user_files, self._now):
             algo.event_manager.handle_data(algo, self.bar_data, dt)
-        new_orders, blotter.new_orders = blotter.new_orders, []
-        if new_orders:
-            tracker.record_orders(new_orders)
+        updates = broker.take_order_updates()
+        if updates:
+            tracker.record_orders(updates)
 
     def _once_a_day(self, midnight: pd.Timestamp) -> None:
         algo = self.algo
         tracker = algo.metrics_tracker
         self._set_dt(midnight)
+        algo.router.start_session(_session_label(midnight))
         tracker.handle_market_open(midnight, self.portal)
-        assets = set(tracker.positions) | set(algo.blotter.open_orders)
+        assets = set(tracker.positions) | set(self.broker.open_orders)
         if assets:
             splits = self.portal.get_splits(assets, midnight)
             if splits:
-                algo.blotter.process_splits(splits)
+                self.broker.process_splits(splits)
                 tracker.handle_splits(splits)
 
     def _cleanup_expired_assets(self, dt: pd.Timestamp) -> None:
@@ -240,18 +251,17 @@ class AlgorithmSimulator:
         algo = self.algo
         session = dt.tz_convert("UTC").tz_localize(None).normalize()
 
-        def expired(asset: Any) -> bool:
-            acd = asset.auto_close_date
-            return acd is not None and acd <= session
-
-        for asset in [a for a in algo.metrics_tracker.positions if expired(a)]:
+        for asset in _expired(algo.metrics_tracker.positions, session):
             algo.metrics_tracker.process_close_position(asset, dt, self.portal)
-        for asset in [a for a in algo.blotter.open_orders if expired(a)]:
-            algo.blotter.cancel_all_orders_for_asset(asset)
+        for asset in _expired(self.broker.open_orders, session):
+            self.broker.cancel_all_orders_for_asset(asset)
 
-    def _record_cancelled_orders(self) -> None:
-        blotter = self.algo.blotter
-        for order in list(blotter.new_orders):
-            if order.status == OrderStatus.CANCELLED:
-                self.algo.metrics_tracker.process_order(order)
-                blotter.new_orders.remove(order)
+
+def _expired(assets: Iterable[Any], session: pd.Timestamp) -> list[Any]:
+    """The ``assets`` whose auto-close date has come by ``session``."""
+    return [a for a in assets if a.auto_close_date is not None and a.auto_close_date <= session]
+
+
+def _session_label(midnight: pd.Timestamp) -> pd.Timestamp:
+    """The session label (tz-naive) of a session's midnight."""
+    return midnight.tz_convert(None) if midnight.tzinfo is not None else midnight

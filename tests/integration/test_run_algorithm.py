@@ -16,7 +16,7 @@ import pytest
 
 import rustybt
 from rustybt import api
-from rustybt.algorithm import API_METHODS, TradingAlgorithm, _session_span
+from rustybt.algorithm import API_METHODS, TradingAlgorithm
 from rustybt.api import (
     order,
     order_target_percent,
@@ -60,7 +60,7 @@ def _example(name: str) -> dict[str, Any]:
 )
 def test_examples_daily(demo: Path, name: str, start: str, end: str, recorded: set[str]) -> None:
     ns = _example(name)
-    frozen_before = gc.get_freeze_count()
+    collector_before = (gc.isenabled(), gc.get_freeze_count(), gc.get_threshold())
     perf = rustybt.run_algorithm(
         start,
         end,
@@ -73,8 +73,8 @@ def test_examples_daily(demo: Path, name: str, start: str, end: str, recorded: s
     with bundles.load("demo") as data:
         sessions = data.calendar.sessions_in_range(start, end)
     assert len(perf) == len(sessions)
-    # The loop freezes the heap it starts with, and unfreezes it at the end.
-    assert gc.get_freeze_count() == frozen_before
+    # The run leaves the collector as it found it.
+    assert (gc.isenabled(), gc.get_freeze_count(), gc.get_threshold()) == collector_before
     assert set(perf.columns) >= ZIPLINE_COLUMNS
     assert recorded <= set(perf.columns)
     assert perf["transactions"].map(len).sum() > 0
@@ -230,9 +230,10 @@ def _run_with(handle_data: Any, initialize: Any = None, **kwargs: Any) -> pd.Dat
     )
 
 
-def test_collector_is_off_in_the_loop_and_cycles_go_at_the_session_end(demo: Path) -> None:
-    """A reference cycle dropped in a session is freed by the session's end; the
-    automatic collector is off while the loop runs and back on afterwards."""
+def test_the_collector_stays_on_and_is_left_as_it_was(demo: Path) -> None:
+    """The collector runs in the user's code; a reference cycle dropped in a session is
+    freed by the session's end (its survivors are frozen then, and unfrozen after the
+    run); the collector's state after the run is the state before it."""
 
     class Node:
         def __init__(self) -> None:
@@ -248,14 +249,26 @@ def test_collector_is_off_in_the_loop_and_cycles_go_at_the_session_end(demo: Pat
         if not dropped or dropped[-1][0].date() != now.date():
             dropped.append((now, weakref.ref(Node())))
 
-    assert gc.isenabled()
+    before = (gc.isenabled(), gc.get_freeze_count(), gc.get_threshold())
     _run_with(handle_data, data_frequency="minute")
-    assert gc.isenabled()
-    assert seen and not any(enabled for _, enabled, _ in seen)
-    # Within its session the dropped cycle waits; the next session finds it freed.
+    assert (gc.isenabled(), gc.get_freeze_count(), gc.get_threshold()) == before
+    assert seen and all(enabled for _, enabled, _ in seen)
     firsts = [i for i, (now, _, _) in enumerate(seen) if i and seen[i - 1][0].date() != now.date()]
     assert firsts and all(seen[i][2] is False for i in firsts)
-    assert seen[1][2] is True
+
+
+def test_a_callers_frozen_objects_stay_frozen(demo: Path) -> None:
+    """With objects frozen by the caller, the run freezes nothing and unfreezes nothing."""
+    counts: list[int] = []
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        _run_with(lambda context, data: counts.append(gc.get_freeze_count()))
+        # (The count drops when a frozen object is freed; it never grows.)
+        assert counts and max(counts) <= frozen
+        assert frozen // 2 < gc.get_freeze_count() <= frozen  # not unfrozen
+    finally:
+        gc.unfreeze()
 
 
 def test_user_exception_names_file_line_and_time(demo: Path) -> None:
@@ -633,16 +646,15 @@ def test_zero_target_on_a_flat_position_still_meets_the_controls(demo: Path) -> 
 
 
 def test_order_session_is_the_calendars_at_every_minute(demo: Path) -> None:
-    """The session orders are checked against (asked for once a session, then known
-    by its span of minutes) is the calendar's ``minute_to_session`` at every bar
-    and before every open."""
-    seen: list[tuple[pd.Timestamp, pd.Timestamp]] = []
+    """The session orders are checked against (the loop's, set at each session's
+    start) is the calendar's ``minute_to_session`` at every bar and before every open."""
+    seen: list[tuple[pd.Timestamp, pd.Timestamp | None]] = []
 
     def before_trading_start(context: Any, data: Any) -> None:
-        seen.append((context.datetime, context._current_session()))
+        seen.append((context.datetime, context.router.session))
 
     def handle_data(context: Any, data: Any) -> None:
-        seen.append((context.datetime, context._current_session()))
+        seen.append((context.datetime, context.router.session))
 
     rustybt.run_algorithm(
         "2024-03-04",
@@ -660,21 +672,19 @@ def test_order_session_is_the_calendars_at_every_minute(demo: Path) -> None:
         assert session == calendar.minute_to_session(dt, direction="next"), dt
 
 
-def test_session_span_of_an_early_close() -> None:
-    """2024-07-03 closes at 13:00 New York: its minutes run from the last minute of
-    07-02 (excluded; 20:00 UTC, as zipline's calendars end on the close) to its own
-    close, 17:00 UTC (included)."""
-    calendar = get_calendar("XNYS")
-    session = pd.Timestamp("2024-07-03")
-    ns = pd.Timestamp("2024-07-03 16:59", tz="UTC").value
-    low, high, got = _session_span(calendar, ns, session)
-    assert got == session
-    assert pd.Timestamp(low, tz="UTC") == pd.Timestamp("2024-07-02 20:00", tz="UTC")
-    assert pd.Timestamp(high, tz="UTC") == pd.Timestamp("2024-07-03 17:00", tz="UTC")
-    for minute in (low + 60_000_000_000, high):
-        assert calendar.minute_to_session(pd.Timestamp(minute, tz="UTC")) == session
-    assert calendar.minute_to_session(pd.Timestamp(high + 60_000_000_000, tz="UTC")) != session
-    # Not a whole minute, or outside the calendar: no span is kept.
-    assert _session_span(calendar, ns + 1, session) is None
-    assert _session_span(calendar, None, session) is None
-    assert _session_span(object(), ns, session) is None  # a calendar without the arrays
+def test_the_rooms_import_neither_the_algorithm_nor_the_runner() -> None:
+    """The loop and the broker do not import the algorithm (it imports the loop to run
+    itself), and nothing the runner assembles imports the runner."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, rustybt.sim.loop, rustybt.finance.blotter, rustybt.brokers\n"
+        "assert 'rustybt.algorithm' not in sys.modules\n"
+        "import rustybt.algorithm, rustybt.api\n"
+        "assert 'rustybt.runner' not in sys.modules\n"
+        "from rustybt.utils.run_algo import run_algorithm\n"
+        "import rustybt.runner\n"
+        "assert run_algorithm is rustybt.runner.run_algorithm\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

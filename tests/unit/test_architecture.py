@@ -38,23 +38,13 @@ KNOWN_CYCLES: frozenset[frozenset[str]] = frozenset()
 # the class, over MAX_ALGORITHM_LINES lines.
 KNOWN_OVERSIZE: frozenset[str] = frozenset(
     {
-        "rustybt.algorithm",
         "rustybt.algorithm.TradingAlgorithm",
-        "rustybt.finance.blotter",
     }
 )
 
 # issue 15: emptied as the rewrite lands.
 # (importing module, imported-from module, private name).
-KNOWN_PRIVATE_IMPORTS: frozenset[tuple[str, str, str]] = frozenset(
-    {
-        ("rustybt.api", "rustybt.algorithm", "_CHECK"),
-        ("rustybt.api", "rustybt.algorithm", "_current"),
-        ("rustybt.finance.blotter", "rustybt.finance.order", "_LIVE"),
-        ("rustybt.finance.blotter", "rustybt.finance.order", "_MARKET"),
-        ("rustybt.finance.blotter", "rustybt.finance.records", "_one_object"),
-    }
-)
+KNOWN_PRIVATE_IMPORTS: frozenset[tuple[str, str, str]] = frozenset()
 
 
 # --- reading the package --------------------------------------------------------

@@ -98,9 +98,12 @@ class Sim:
         self, session: int, minute: int = -1
     ) -> tuple[list[Transaction], list[dict[str, Any]], list[Order]]:
         self.at(session, minute)
-        txns, commissions, closed = self.blotter.get_transactions(self.data)
-        self.blotter.prune_orders(closed)
-        return txns, commissions, closed
+        fills = self.blotter.process_bar(self.data)
+        assert len(fills.orders) == len(fills.transactions)
+        assert all(
+            o.id == t.order_id for o, t in zip(fills.orders, fills.transactions, strict=True)
+        )
+        return fills.transactions, fills.commissions, fills.closed
 
     def order(self, session: int, asset: Asset, amount: Any, style: Any = None, **kw: Any) -> str:
         self.at(session)
@@ -462,8 +465,8 @@ def test_filled_market_orders_are_archived_and_rebuilt(sim: Sim, mov: Asset, thn
     assert book[plain] is book[plain]  # still live: recorded after this bar
     sim.bar(2)
     sim.bar(3)  # the third bar archives what the first and second bar filled
-    assert plain not in book._live and partial not in book._live
-    assert limit in book._live  # open orders stay live
+    assert book.live(plain) is None and book.live(partial) is None
+    assert book.live(limit) is not None  # open orders stay live
     rebuilt = book[plain]
     assert rebuilt.to_dict() == snapshot and rebuilt.status == OrderStatus.FILLED
     assert book[partial].filled == D(150) and book[partial].status == OrderStatus.FILLED
@@ -487,12 +490,12 @@ def test_closed_orders_wait_live_for_a_batch(sim: Sim, mov: Asset, thn: Asset) -
     second = sim.order(1, mov, 5)
     sim.bar(2)
     sim.bar(3)  # two wait: fewer than three
-    assert first in book._live and second in book._live
+    assert book.live(first) is not None and book.live(second) is not None
     third, fourth = sim.order(3, mov, -5), sim.order(3, thn, 20)
     sim.bar(4)  # four wait, but this bar's two are not recorded yet
-    assert {first, second, third, fourth} <= set(book._live)
+    assert all(book.live(i) is not None for i in (first, second, third, fourth))
     sim.bar(5)
-    assert not {first, second, third, fourth} & set(book._live)
+    assert all(book.live(i) is None for i in (first, second, third, fourth))
     assert [book[i].filled for i in (first, second, third, fourth)] == [10, 5, -5, 20]
     assert all(book[i].status == OrderStatus.FILLED for i in (first, second, third, fourth))
 
@@ -505,18 +508,19 @@ def test_only_plain_whole_fills_are_archivable(sim: Sim, mov: Asset) -> None:
     book = sim.blotter.orders
     first = book[oco]
     assert first.status == OrderStatus.FILLED  # the limit leg filled at once
-    assert not book.archivable(first) and oco in book._live  # it has a linked leg
+    assert not book.archivable(first) and book.live(oco) is not None  # it has a linked leg
 
 
-# --- the plain lane: a bar of lone market orders filled in one model call -------------------
+# --- a bar's fills in one model call -----------------------------------------------------
 
 
 def _walking(model: Any) -> Any:
-    """``model`` with a simulate override: the blotter then walks it asset by asset."""
+    """``model`` filling one asset per ``fill_bar`` call."""
 
     class Walking(type(model)):  # type: ignore[misc]
-        def simulate(self, *args: Any, **kwargs: Any) -> Any:
-            yield from super().simulate(*args, **kwargs)
+        def fill_bar(self, data: Any, batch: Any, precision: Any = None) -> Any:
+            for item in batch:
+                yield from super().fill_bar(data, [item], precision)
 
     walking = Walking.__new__(Walking)
     walking.__dict__.update(vars(model))
@@ -544,11 +548,11 @@ MODELS = {
         max_size=25,
     ),
 )
-def test_plain_lane_fills_as_the_walk_does(
+def test_one_call_per_bar_fills_as_one_call_per_asset(
     default_bundle: Bundle, kind: str, plan: list[tuple[int, int, int]]
 ) -> None:
-    """Market orders placed as the algorithm places them fill the same whether the bar
-    takes the plain lane (one model call) or the asset-by-asset walk."""
+    """Market orders fill the same whether the model fills the whole bar in one
+    ``fill_bar`` call or one asset per call (its per-asset state resets)."""
     slippage_cls, commission_cls = MODELS[kind]
     lane = Sim(
         default_bundle,
@@ -577,7 +581,7 @@ def test_plain_lane_fills_as_the_walk_does(
         for when, sid, amount in plan:
             if when == session:
                 asset = default_bundle.asset(sid)
-                pair = tuple(sim.blotter.order_market(asset, D(amount)) for sim in (lane, walk))
+                pair = tuple(sim.blotter.order(asset, D(amount)) for sim in (lane, walk))
                 ids.append(pair)  # type: ignore[arg-type]
     for lane_id, walk_id in ids:
         a, b = lane.blotter.orders[lane_id], walk.blotter.orders[walk_id]
@@ -604,11 +608,10 @@ def test_spot_row_reads_what_spot_reads(
         for field in ("close", "volume", "price", "open"):
             row = sim.data.spot_row(field)
             for sid in (1, 2, 3, 4):
-                value = row[portal.sid_columns.get(sid, portal.no_data_column)]
+                value = row[portal.column(sid)]
                 expected = sim.data.spot(default_bundle.asset(sid), field)
                 assert value == expected or (np.isnan(value) and np.isnan(expected))
                 checked += not np.isnan(value)
-            assert len(row) == portal.no_data_column + 1
             # The no-data column: no volume, no price.
             assert row[-1] == 0.0 if field == "volume" else np.isnan(row[-1])
     assert checked > 20

@@ -1,0 +1,270 @@
+"""The order path: from an order function's call to an order at the broker.
+
+Every order function of the API (``order``, ``order_value``,
+``order_percent``, ``order_target``, ``order_target_value``,
+``order_target_percent``, ``batch_market_order``) goes through
+:meth:`OrderRouter.place`: is ordering allowed now, is the asset tradeable
+in this session, what quantity is asked for (:mod:`rustybt.finance.sizing`),
+do the trading controls allow it, then the broker takes it.
+
+Examples
+--------
+>>> from rustybt.finance.blotter import SimulationBlotter
+>>> router = OrderRouter(SimulationBlotter(), asset_finder=None)
+>>> router.phase
+'initialize'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any, Final
+
+import pandas as pd
+
+from rustybt.assets import Asset
+from rustybt.brokers.protocol import Broker
+from rustybt.exceptions import InvalidOrderError, OrderRejectedError, ValidationError
+from rustybt.finance.controls import TradingControl
+from rustybt.finance.execution import ExecutionStyle, execution_style
+from rustybt.finance.precision import (
+    DEFAULT_PRECISION,
+    ZERO,
+    AssetClassPrecision,
+    PrecisionConfig,
+    to_decimal,
+)
+from rustybt.finance.sizing import Unit, size_order
+
+__all__ = ["BAR", "BEFORE_TRADING_START", "INITIALIZE", "OrderRouter"]
+
+#: The phases of a run, as far as ordering goes: only bars may order.
+INITIALIZE: Final = "initialize"
+BEFORE_TRADING_START: Final = "before_trading_start"
+BAR: Final = "bar"
+
+_NEVER = -(2**63)
+_ALWAYS = 2**63
+
+
+class OrderRouter:
+    """Checks, sizes and places the algorithm's orders at its broker.
+
+    Parameters
+    ----------
+    broker
+        Where orders go.
+    asset_finder
+        Knows which assets exist (an order for an unknown one is refused).
+    precision
+        The quantity rules of each asset class.
+
+    Attributes
+    ----------
+    phase
+        ``"initialize"``, ``"before_trading_start"`` or ``"bar"``: set by the
+        simulation loop; orders are refused outside bars.
+    session
+        The current session (set by the loop at each session's start).
+    trading_controls
+        The controls every order must pass (set in initialize).
+    """
+
+    def __init__(
+        self,
+        broker: Broker,
+        asset_finder: Any,
+        precision: PrecisionConfig = DEFAULT_PRECISION,
+    ) -> None:
+        self.broker = broker
+        self.asset_finder = asset_finder
+        self.precision = precision
+        self.phase: str = INITIALIZE
+        self.session: pd.Timestamp | None = None
+        self._session_ns = _NEVER
+        self.dt: Any = None
+        self.trading_controls: list[TradingControl] = []
+        # Bound by the loop when the simulation starts.
+        self._data: Any = None
+        self.ledger: Any = None
+        self._portfolio_value: Callable[[], Decimal] | None = None
+        self._portfolio: Callable[[], Any] | None = None
+        # Per asset, what its tradeable check needs, found once: the asset,
+        # its first and last tradeable session (ns) and its quantity rules.
+        self._spans: dict[int, tuple[Asset, int, int, AssetClassPrecision]] = {}
+
+    def bind(
+        self,
+        data: Any,
+        ledger: Any,
+        portfolio_value: Callable[[], Decimal],
+        portfolio: Callable[[], Any],
+    ) -> None:
+        """What sizing and controls read: the bar data, the ledger (its positions),
+        and the portfolio value and portfolio marked to the current time."""
+        self._data = data
+        self.ledger = ledger
+        self._portfolio_value = portfolio_value
+        self._portfolio = portfolio
+
+    def start_session(self, session: pd.Timestamp) -> None:
+        """The session the next orders are checked against."""
+        self.session = session
+        self._session_ns = session.value
+
+    def set_date(self, dt: Any) -> None:
+        """The current time: orders are stamped with it."""
+        self.dt = dt
+        self.broker.set_date(dt)
+
+    # --- the order path -----------------------------------------------------------
+
+    def place(
+        self,
+        call: str,
+        asset: Any,
+        number: Any,
+        unit: str,
+        target: bool,
+        limit_price: Any = None,
+        stop_price: Any = None,
+        style: ExecutionStyle | None = None,
+    ) -> str | None:
+        """Place the order ``call`` asks for; its id, or None when there is nothing to trade.
+
+        Parameters
+        ----------
+        call
+            The API function's name (for messages).
+        asset
+            What to trade.
+        number, unit, target
+            The function's number, what it counts, and whether it is the
+            position to reach (see :func:`rustybt.finance.sizing.size_order`).
+        limit_price, stop_price, style
+            How to execute (default: a market order).
+
+        Raises
+        ------
+        OrderRejectedError
+            Outside a bar, for an asset not trading in this session, or
+            without a price to size a value or a fraction.
+        InvalidOrderError
+            For something that is not a known asset, or a number that is not finite.
+        TradingControlViolation
+            When a control with ``on_error="fail"`` refuses the order.
+        """
+        if self.phase != BAR:
+            self.check_can_order(call)
+        rules = self.tradeable(asset, call)
+        try:
+            number = to_decimal(number)
+        except ValidationError as exc:
+            raise InvalidOrderError(
+                f"invalid order amount {number!r} for {asset!r} at {self.dt}: "
+                "must be a finite number",
+                context={"asset": repr(asset), "amount": repr(number), "dt": str(self.dt)},
+            ) from exc
+        price = None
+        if unit != Unit.SHARES:
+            # zipline's check: a value or a fraction needs the current price.
+            price = self._data.spot(asset, "price")
+            if price is None or price - price != 0.0:  # None, NaN or infinite
+                raise OrderRejectedError(
+                    f"{call}(): no price for {asset!r} at {self.dt}; cannot size the order",
+                    context={"asset": repr(asset), "dt": str(self.dt)},
+                )
+        held = ZERO
+        if target:
+            position = self.ledger.positions.get(asset)
+            if position is not None:
+                held = position.amount
+        quantity = size_order(
+            number, unit, target, held, price, asset.multiplier, self._portfolio_value, rules
+        )
+        execution = execution_style(asset, limit_price, stop_price, style)
+        if self.trading_controls:
+            assert self._portfolio is not None
+            portfolio = self._portfolio()
+            for control in self.trading_controls:
+                # zipline's controls see zero orders too.
+                control.validate(asset, quantity, portfolio, self.dt, self._data)
+        if not quantity:
+            return None
+        return self.broker.order(asset, quantity, execution)
+
+    # --- the rules it applies -------------------------------------------------------
+
+    def check_can_order(self, call: str) -> None:
+        """Refuse ``call`` outside a bar (in initialize or before_trading_start).
+
+        Raises
+        ------
+        OrderRejectedError
+            Naming the phase.
+        """
+        if self.phase == BAR:
+            return
+        if self.phase == INITIALIZE:
+            raise OrderRejectedError(
+                f"{call}() cannot be called from initialize; order from handle_data "
+                "or a scheduled function",
+                context={"call": call},
+            )
+        raise OrderRejectedError(
+            f"{call}() cannot be called from before_trading_start "
+            f"(at {self.dt}); order from handle_data or a scheduled function",
+            context={"call": call, "dt": str(self.dt)},
+        )
+
+    def tradeable(self, asset: Any, call: str) -> AssetClassPrecision:
+        """Check that ``asset`` trades in the current session; its quantity rules.
+
+        Raises
+        ------
+        InvalidOrderError
+            If ``asset`` is not an Asset of the bundle.
+        OrderRejectedError
+            If the session is before its first or after its last trading
+            session (its auto-close date, if earlier).
+        """
+        if not isinstance(asset, Asset):
+            raise InvalidOrderError(
+                f"{call}(): {asset!r} is not an Asset; look one up with symbol() or sid() "
+                f"(at {self.dt})",
+                context={"asset": repr(asset), "dt": str(self.dt)},
+            )
+        # By sid: an int hashes in C (an Asset's hash is a Python call).
+        span = self._spans.get(asset.sid)
+        if span is None or span[0] is not asset:
+            span = self._spans[asset.sid] = self._span(asset, call)
+        if span[1] <= self._session_ns <= span[2]:
+            return span[3]
+        where = {"asset": repr(asset), "dt": str(self.dt)}
+        if self._session_ns < span[1]:
+            assert asset.start_date is not None
+            raise OrderRejectedError(
+                f"{call}(): cannot order {asset!r} at {self.dt}: it starts trading on "
+                f"{asset.start_date.date()}",
+                context=where,
+            )
+        raise OrderRejectedError(
+            f"{call}(): cannot order {asset!r} at {self.dt}: it was delisted "
+            f"(last traded {asset.end_date.date() if asset.end_date else '?'})",
+            context=where,
+        )
+
+    def _span(self, asset: Asset, call: str) -> tuple[Asset, int, int, AssetClassPrecision]:
+        """``asset``'s first and last tradeable session (ns), once it is known to the bundle."""
+        if self.asset_finder.retrieve_asset(asset.sid, default_none=True) is None:
+            raise InvalidOrderError(
+                f"{call}(): unknown asset {asset!r} (not in the bundle) at {self.dt}",
+                context={"asset": repr(asset), "dt": str(self.dt)},
+            )
+        end = asset.end_date
+        if asset.auto_close_date is not None and end is not None:
+            end = min(end, asset.auto_close_date)
+        first = _NEVER if asset.start_date is None else asset.start_date.value
+        last = _ALWAYS if end is None else end.value
+        return asset, first, last, self.precision.for_asset(asset)
