@@ -41,7 +41,31 @@ class NotHalfDay(PlannedRule):
         return ~index.early_close, np.full(len(index), ANY_MINUTE, dtype=np.int64)
 
 
-class AfterOpen(PlannedRule):
+class OffsetRule(PlannedRule):
+    """A rule that fires a number of whole minutes from a session's open or close.
+
+    Parameters
+    ----------
+    offset
+        A ``datetime.timedelta`` of 1 minute to 12 hours, whole minutes.
+    hours, minutes
+        Instead of ``offset``.
+    """
+
+    def __init__(
+        self,
+        offset: datetime.timedelta | None = None,
+        *,
+        hours: float | None = None,
+        minutes: float | None = None,
+    ) -> None:
+        self.offset = build_offset(offset, hours, minutes, type(self).__name__)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(minutes={self.offset // MIN_OFFSET})"
+
+
+class AfterOpen(OffsetRule):
     """Fires ``offset`` after the open: at the bar ending ``offset`` after it.
 
     The first bar (9:31 on XNYS) is 1 minute after the open, so the rule fires
@@ -64,24 +88,12 @@ class AfterOpen(PlannedRule):
     True
     """
 
-    def __init__(
-        self,
-        offset: datetime.timedelta | None = None,
-        *,
-        hours: float | None = None,
-        minutes: float | None = None,
-    ) -> None:
-        self.offset = build_offset(offset, hours, minutes, type(self).__name__)
-
     def _plan(self, index: SessionIndex) -> Plan:
         target = index.first_minutes_ns + (self.offset // MIN_OFFSET - 1) * MINUTE_NS
         return target <= index.closes_ns, target
 
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(minutes={self.offset // MIN_OFFSET})"
 
-
-class BeforeClose(PlannedRule):
+class BeforeClose(OffsetRule):
     """Fires ``offset`` before the close: at the bar ending then (15:59 NY by default).
 
     Parameters
@@ -101,21 +113,9 @@ class BeforeClose(PlannedRule):
     True
     """
 
-    def __init__(
-        self,
-        offset: datetime.timedelta | None = None,
-        *,
-        hours: float | None = None,
-        minutes: float | None = None,
-    ) -> None:
-        self.offset = build_offset(offset, hours, minutes, type(self).__name__)
-
     def _plan(self, index: SessionIndex) -> Plan:
         target = index.closes_ns - (self.offset // MIN_OFFSET) * MINUTE_NS
         return target >= index.first_minutes_ns, target
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(minutes={self.offset // MIN_OFFSET})"
 
 
 class TradingDayOfWeekRule(PlannedRule):
