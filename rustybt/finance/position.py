@@ -113,12 +113,14 @@ class Position:
     """
 
     __slots__ = (
-        "_floats",
+        "_held_floats",
+        "_price_float",
         "amount",
         "asset",
         "cost_basis",
         "last_sale_date",
         "last_sale_price",
+        "multiplier",
     )
 
     def __init__(
@@ -134,9 +136,15 @@ class Position:
         self.cost_basis = cost_basis
         self.last_sale_price = last_sale_price
         self.last_sale_date = last_sale_date
-        # (cost_basis, its float, last_sale_price, its float): to_dict runs every
-        # session for every position, and the Decimals change less often.
-        self._floats: tuple[Decimal, float, Decimal, float] | None = None
+        #: The contract multiplier of a future (whose price changes settle in
+        #: cash), None for any other asset: asked at every mark, and an asset's
+        #: type and multiplier never change.
+        self.multiplier: Decimal | None = price_multiplier(asset) if is_future(asset) else None
+        # Caches of float_values, by the identity of the Decimals they convert:
+        # (amount, cost_basis, their floats), which change only at fills, and
+        # (last_sale_price, its float), which changes at most once a bar.
+        self._held_floats: tuple[Decimal, Decimal, float, float] | None = None
+        self._price_float: tuple[Decimal, float] | None = None
 
     # --- values ---------------------------------------------------------------
 
@@ -149,16 +157,16 @@ class Position:
     def exposure(self) -> Decimal:
         """``amount * last_sale_price``, at the contract multiplier for a future."""
         exposure = self.amount * self.last_sale_price
-        if is_future(self.asset):
-            exposure *= price_multiplier(self.asset)
+        if self.multiplier is not None:
+            exposure *= self.multiplier
         return exposure
 
     @property
     def unrealized_pnl(self) -> Decimal:
         """Gain against the cost basis at the last sale price, multiplier included."""
         pnl = self.amount * (self.last_sale_price - self.cost_basis)
-        if is_future(self.asset):
-            pnl *= price_multiplier(self.asset)
+        if self.multiplier is not None:
+            pnl *= self.multiplier
         return pnl
 
     # --- events -----------------------------------------------------------------
@@ -199,8 +207,8 @@ class Position:
             raise ValueError(f"commission for {asset!r} applied to a position in {self.asset!r}")
         if cost == 0 or self.amount == 0:
             return
-        if is_future(asset):
-            cost = cost / price_multiplier(asset)
+        if self.multiplier is not None:
+            cost = cost / self.multiplier
         self.cost_basis = (self.cost_basis * self.amount + cost) / self.amount
 
     def handle_split(
@@ -249,11 +257,14 @@ class Position:
 
     def float_values(self) -> tuple[float, float, float]:
         """``(amount, cost_basis, last_sale_price)`` as floats (cached per Decimal)."""
-        basis, price = self.cost_basis, self.last_sale_price
-        floats = self._floats
-        if floats is None or floats[0] is not basis or floats[2] is not price:
-            floats = self._floats = (basis, float(basis), price, float(price))
-        return float(self.amount), floats[1], floats[3]
+        amount, basis, price = self.amount, self.cost_basis, self.last_sale_price
+        held = self._held_floats
+        if held is None or held[0] is not amount or held[1] is not basis:
+            held = self._held_floats = (amount, basis, float(amount), float(basis))
+        marked = self._price_float
+        if marked is None or marked[0] is not price:
+            marked = self._price_float = (price, float(price))
+        return held[2], held[3], marked[1]
 
     def to_dict(self) -> dict[str, Any]:
         """zipline's position dict: ``sid`` the asset, numbers as int/float."""

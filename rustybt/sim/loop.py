@@ -249,17 +249,26 @@ class AlgorithmSimulator:
     def _cleanup_expired_assets(self, dt: pd.Timestamp) -> None:
         """Close positions and cancel orders of assets past their auto-close date."""
         algo = self.algo
+        positions = algo.metrics_tracker.positions
+        orders = self.broker.open_orders
+        if not _closing(positions) and not _closing(orders):
+            return  # no asset with an auto-close date: nothing can expire (most runs)
         session = dt.tz_convert("UTC").tz_localize(None).normalize()
 
-        for asset in _expired(algo.metrics_tracker.positions, session):
+        for asset in _expired(positions, session):
             algo.metrics_tracker.process_close_position(asset, dt, self.portal)
-        for asset in _expired(self.broker.open_orders, session):
+        for asset in _expired(orders, session):
             self.broker.cancel_all_orders_for_asset(asset)
+
+
+def _closing(assets: Iterable[Any]) -> list[Any]:
+    """The ``assets`` that have an auto-close date."""
+    return [a for a in assets if a.auto_close_date is not None]
 
 
 def _expired(assets: Iterable[Any], session: pd.Timestamp) -> list[Any]:
     """The ``assets`` whose auto-close date has come by ``session``."""
-    return [a for a in assets if a.auto_close_date is not None and a.auto_close_date <= session]
+    return [a for a in _closing(assets) if a.auto_close_date <= session]
 
 
 def _session_label(midnight: pd.Timestamp) -> pd.Timestamp:

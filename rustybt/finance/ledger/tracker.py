@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, cast
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from rustybt.finance.ledger.stats import PositionStats, position_stats
@@ -29,6 +31,12 @@ from rustybt.protocol import Positions
 __all__ = ["PositionTracker", "session_key"]
 
 _DAY_NS = 86_400_000_000_000
+
+# (held positions, the portal, their columns in it, their price rules): see
+# PositionTracker._marking_plan.
+_MarkingPlan = tuple[
+    tuple[Position, ...], Any, npt.NDArray[np.intp], tuple[AssetClassPrecision, ...]
+]
 
 
 def session_key(value: Any) -> pd.Timestamp:
@@ -71,6 +79,7 @@ class PositionTracker:
         # _marking_portal.
         self._marking_portal: Any = None
         self._marking_cache: dict[int, tuple[int, AssetClassPrecision]] = {}
+        self._plan: _MarkingPlan | None = None
 
     # --- changes -----------------------------------------------------------------
 
@@ -217,36 +226,49 @@ class PositionTracker:
         )
         return known
 
+    def _marking_plan(self, data_portal: Any) -> _MarkingPlan:
+        """The held positions, their portal columns (an index array) and price rules.
+
+        A cache keyed by the positions held (by identity) and the portal: it is
+        rebuilt only when a position opens or closes, so a mark gathers every
+        held price with one array index.
+        """
+        held = tuple(self.positions.values())
+        plan = self._plan
+        if plan is not None and plan[1] is data_portal and plan[0] == held:
+            return plan
+        if data_portal is not self._marking_portal:
+            self._marking_portal = data_portal
+            self._marking_cache = {}
+        # A cache: an asset's column and rules do not change.
+        known = self._marking_cache.get
+        marks = [known(p.asset.sid) or self._marking(p.asset, data_portal) for p in held]
+        columns = np.fromiter((column for column, _ in marks), np.intp, len(marks))
+        plan = self._plan = (held, data_portal, columns, tuple(rules for _, rules in marks))
+        return plan
+
     def sync_last_sale_prices(
         self, dt: Any, data_portal: Any, handle_non_market_minutes: bool = False
     ) -> None:
         """Mark every position to the DataPortal's price at ``dt`` (NaN keeps the old mark).
 
-        One row read for all held assets (``DataPortal.spot_row``, which the
-        portal keeps for the bar, so order sizing and the mark read it once).
-        Outside market hours the portal resolves ``dt`` to the previous bar,
-        adjusted to the coming session, which is zipline's
-        ``handle_non_market_minutes`` rule; the flag is accepted for
-        compatibility.
+        One row read for all held assets (the portal keeps the bar's row, so
+        order sizing and the mark read it once), indexed once by their columns. Outside market hours the portal
+        resolves ``dt`` to the previous bar, adjusted to the coming session,
+        which is zipline's ``handle_non_market_minutes`` rule; the flag is
+        accepted for compatibility.
         """
-        positions = self.positions
-        if not positions:
+        if not self.positions:
             return
         self._stats = None
         frequency = self.data_frequency
         row, perspective = data_portal.resolve(dt, frequency)
-        prices = data_portal.spot_row("price", row, frequency, perspective)
-        if data_portal is not self._marking_portal:
-            self._marking_portal = data_portal
-            self._marking_cache = {}
-        # A cache: an asset's column and rules do not change, and a mark runs every bar.
-        known = self._marking_cache.get
-        for asset, position in positions.items():
-            column, rules = known(asset.sid) or self._marking(asset, data_portal)
-            price = prices[column]
+        held, _, columns, rules = self._marking_plan(data_portal)
+        prices = data_portal.current_array(columns, "price", row, frequency, perspective)
+        for position, price_rules, price in zip(held, rules, prices.tolist(), strict=True):
             if price != price:  # NaN: no price yet, keep the previous mark
                 continue
-            position.last_sale_price = rules.price(price)
+            position.last_sale_price = price_rules.price(price)
             position.last_sale_date = dt
 
     # --- views ---------------------------------------------------------------------
