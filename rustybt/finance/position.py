@@ -33,6 +33,7 @@ from rustybt.finance.precision import (
     ZERO,
     AssetClassPrecision,
     PrecisionConfig,
+    plain_number,
     to_decimal,
 )
 
@@ -113,8 +114,6 @@ class Position:
     """
 
     __slots__ = (
-        "_held_floats",
-        "_price_float",
         "amount",
         "asset",
         "cost_basis",
@@ -140,11 +139,6 @@ class Position:
         #: cash), None for any other asset: asked at every mark, and an asset's
         #: type and multiplier never change.
         self.multiplier: Decimal | None = price_multiplier(asset) if is_future(asset) else None
-        # Caches of float_values, by the identity of the Decimals they convert:
-        # (amount, cost_basis, their floats), which change only at fills, and
-        # (last_sale_price, its float), which changes at most once a bar.
-        self._held_floats: tuple[Decimal, Decimal, float, float] | None = None
-        self._price_float: tuple[Decimal, float] | None = None
 
     # --- values ---------------------------------------------------------------
 
@@ -255,25 +249,13 @@ class Position:
 
     # --- export ------------------------------------------------------------------
 
-    def float_values(self) -> tuple[float, float, float]:
-        """``(amount, cost_basis, last_sale_price)`` as floats (cached per Decimal)."""
-        amount, basis, price = self.amount, self.cost_basis, self.last_sale_price
-        held = self._held_floats
-        if held is None or held[0] is not amount or held[1] is not basis:
-            held = self._held_floats = (amount, basis, float(amount), float(basis))
-        marked = self._price_float
-        if marked is None or marked[0] is not price:
-            marked = self._price_float = (price, float(price))
-        return held[2], held[3], marked[1]
-
     def to_dict(self) -> dict[str, Any]:
         """zipline's position dict: ``sid`` the asset, numbers as int/float."""
-        amount, basis, price = self.float_values()
         return {
             "sid": self.asset,
-            "amount": int(amount) if amount.is_integer() else amount,
-            "cost_basis": basis,
-            "last_sale_price": price,
+            "amount": plain_number(self.amount),
+            "cost_basis": float(self.cost_basis),
+            "last_sale_price": float(self.last_sale_price),
         }
 
     def __repr__(self) -> str:

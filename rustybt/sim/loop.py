@@ -249,26 +249,25 @@ class AlgorithmSimulator:
     def _cleanup_expired_assets(self, dt: pd.Timestamp) -> None:
         """Close positions and cancel orders of assets past their auto-close date."""
         algo = self.algo
-        positions = algo.metrics_tracker.positions
-        orders = self.broker.open_orders
-        if not _closing(positions) and not _closing(orders):
-            return  # no asset with an auto-close date: nothing can expire (most runs)
-        session = dt.tz_convert("UTC").tz_localize(None).normalize()
-
-        for asset in _expired(positions, session):
+        # The session's UTC midnight, in nanoseconds: the date dt falls on in UTC.
+        session = dt.value // _DAY_NS * _DAY_NS
+        for asset in _expired(algo.metrics_tracker.positions, session):
             algo.metrics_tracker.process_close_position(asset, dt, self.portal)
-        for asset in _expired(orders, session):
+        for asset in _expired(self.broker.open_orders, session):
             self.broker.cancel_all_orders_for_asset(asset)
 
 
-def _closing(assets: Iterable[Any]) -> list[Any]:
-    """The ``assets`` that have an auto-close date."""
-    return [a for a in assets if a.auto_close_date is not None]
+_DAY_NS = 86_400_000_000_000
 
 
-def _expired(assets: Iterable[Any], session: pd.Timestamp) -> list[Any]:
-    """The ``assets`` whose auto-close date has come by ``session``."""
-    return [a for a in _closing(assets) if a.auto_close_date <= session]
+def _expired(assets: Iterable[Any], session: int) -> list[Any]:
+    """The ``assets`` whose auto-close date has come by ``session`` (a UTC midnight in ns).
+
+    Compared as integers: this runs every session over every held asset.
+    """
+    return [
+        a for a in assets if a.auto_close_date is not None and a.auto_close_date.value <= session
+    ]
 
 
 def _session_label(midnight: pd.Timestamp) -> pd.Timestamp:

@@ -87,6 +87,8 @@ class PositionTracker:
         position = self.positions.get(asset)
         if position is None:
             position = self.positions[asset] = Position(asset)
+            # The algorithm's live view, opened and closed with the position.
+            self._views[asset] = PositionView(position)
         return position
 
     def _drop_if_flat(self, asset: Any) -> None:
@@ -282,14 +284,8 @@ class PositionTracker:
 
     def get_positions(self) -> Positions:
         """The algorithm's :class:`~rustybt.protocol.Positions` of live float views."""
-        out = Positions()
-        views = self._views
-        for asset, position in self.positions.items():
-            view = views.get(asset)
-            if view is None:
-                view = views[asset] = PositionView(position)
-            out[asset] = view
-        return out
+        # _views holds one view per open position, in the positions' order.
+        return Positions(self._views)
 
     def get_position_list(self) -> list[dict[str, Any]]:
         """zipline's position dicts (``sid``, ``amount``, ``cost_basis``, ``last_sale_price``)."""
