@@ -61,14 +61,9 @@ def _status(x: float) -> OrderStatus:
     return OrderStatus(int(x))
 
 
-def _float(x: float) -> float:
-    return x
-
-
 # How a stored float turns back into the dict's value, by the key's kind.
 _DECODE: dict[str, Callable[[float], Any]] = {
     "number": _number,
-    "float": _float,
     "optional": _optional,
     "flag": _flag,
     "status": _status,
@@ -245,14 +240,6 @@ def one_object(values: Sequence[Any]) -> bool:
     return list(map(id, values)).count(id(values[0])) == len(values)
 
 
-def _floats(values: Iterable[Any], n: int) -> npt.NDArray[np.float64]:
-    """``float`` of each value (Decimals, mostly), as an array (one C loop)."""
-    values = list(values)
-    if n and one_object(values):  # a zero commission throughout
-        return np.full(n, float(values[0]))
-    return np.fromiter(map(float, values), np.float64, n)
-
-
 def _optional_column(values: list[Any], n: int) -> Any:
     """Optional numbers as floats (None as NaN; NumPy converts Decimals):
     ``("same", None)`` when all are None."""
@@ -286,7 +273,6 @@ _ORDER_KEYS = (
 _ORDER_KINDS = {
     "amount": "number",
     "filled": "number",
-    "commission": "float",
     "stop": "optional",
     "limit": "optional",
     "stop_reached": "flag",
@@ -325,20 +311,26 @@ def order_records(orders: Iterable[Order]) -> Records | list[dict[str, Any]]:
     numbers: dict[str, Any] = {"amount": ("decimals", amounts, plain_number)}
     # An order filled whole in one fill holds its amount's own Decimal as
     # filled; the few others (open at the session's end) are compared.
-    statuses = np.full(n, _FILLED)
-    partial = False
-    shared = np.fromiter(map(operator.is_, filleds, amounts), bool, n)
-    for i in np.flatnonzero(~shared).tolist():
-        if filleds[i] != amounts[i]:
-            statuses[i] = float(orders[i].status)
-            partial = True
+    partial = [
+        i
+        for i, (filled, amount) in enumerate(zip(filleds, amounts, strict=True))
+        if filled is not amount and filled != amount
+    ]
     if partial:
+        statuses = np.full(n, _FILLED)
+        statuses[partial] = [float(orders[i].status) for i in partial]
         numbers["filled"] = ("decimals", filleds, plain_number)
         numbers["status"] = statuses
     else:
         numbers["filled"] = numbers["amount"]
         numbers["status"] = ("same", OrderStatus.FILLED)
-    numbers["commission"] = _floats(map(_COMMISSION, orders), n)
+    # Commissions too stay the orders' Decimals (replaced at each fill, never changed).
+    commissions = tuple(map(_COMMISSION, orders))
+    numbers["commission"] = (
+        ("same", float(commissions[0]))
+        if one_object(commissions)
+        else ("decimals", commissions, float)
+    )
     numbers["stop"] = _optional_column(list(map(_STOP, orders)), n)
     numbers["limit"] = _optional_column(list(map(_LIMIT, orders)), n)
     numbers["stop_reached"] = _flag_column(list(map(_STOP_REACHED, orders)), n)

@@ -8,6 +8,7 @@ open positions and nothing downstream filters flat ones.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, cast
@@ -31,6 +32,7 @@ from rustybt.protocol import Positions
 __all__ = ["PositionTracker", "session_key"]
 
 _DAY_NS = 86_400_000_000_000
+_LAST_SALE_PRICE = operator.attrgetter("last_sale_price")
 
 # (held positions, the portal, their columns in it, their price rules): see
 # PositionTracker._marking_plan.
@@ -80,6 +82,8 @@ class PositionTracker:
         self._marking_portal: Any = None
         self._marking_cache: dict[int, tuple[int, AssetClassPrecision]] = {}
         self._plan: _MarkingPlan | None = None
+        # (plan, the prices it read, the marks they gave): the last mark.
+        self._last_mark: tuple[_MarkingPlan, list[float], tuple[Decimal, ...]] | None = None
 
     # --- changes -----------------------------------------------------------------
 
@@ -255,23 +259,40 @@ class PositionTracker:
         """Mark every position to the DataPortal's price at ``dt`` (NaN keeps the old mark).
 
         One row read for all held assets (the portal keeps the bar's row, so
-        order sizing and the mark read it once), indexed once by their columns. Outside market hours the portal
-        resolves ``dt`` to the previous bar, adjusted to the coming session,
-        which is zipline's ``handle_non_market_minutes`` rule; the flag is
-        accepted for compatibility.
+        order sizing and the mark read it once), indexed once by their
+        columns. A mark that reads the prices of the last one, whose marks no
+        fill has replaced, converts nothing (a session's close marks again
+        what the algorithm's mark at the same bar did). Outside market hours
+        the portal resolves ``dt`` to the previous bar, adjusted to the coming
+        session, which is zipline's ``handle_non_market_minutes`` rule; the
+        flag is accepted for compatibility.
         """
         if not self.positions:
             return
-        self._stats = None
         frequency = self.data_frequency
         row, perspective = data_portal.resolve(dt, frequency)
-        held, _, columns, rules = self._marking_plan(data_portal)
-        prices = data_portal.current_array(columns, "price", row, frequency, perspective)
-        for position, price_rules, price in zip(held, rules, prices.tolist(), strict=True):
+        plan = self._marking_plan(data_portal)
+        held, _, columns, rules = plan
+        prices = data_portal.current_array(columns, "price", row, frequency, perspective).tolist()
+        last = self._last_mark
+        if (
+            last is not None
+            and last[0] is plan
+            and last[1] == prices
+            and all(map(operator.is_, map(_LAST_SALE_PRICE, held), last[2]))
+        ):
+            # The prices of the last mark (none NaN: NaN is unequal to itself),
+            # which no fill has replaced since: the marks stand, and the stats.
+            for position in held:
+                position.last_sale_date = dt
+            return
+        self._stats = None
+        for position, price_rules, price in zip(held, rules, prices, strict=True):
             if price != price:  # NaN: no price yet, keep the previous mark
                 continue
             position.last_sale_price = price_rules.price(price)
             position.last_sale_date = dt
+        self._last_mark = (plan, prices, tuple(map(_LAST_SALE_PRICE, held)))
 
     # --- views ---------------------------------------------------------------------
 
