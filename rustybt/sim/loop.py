@@ -18,6 +18,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -239,12 +240,11 @@ class AlgorithmSimulator:
         self._set_dt(midnight)
         algo.router.start_session(_session_label(midnight))
         tracker.handle_market_open(midnight, self.portal)
-        assets = set(tracker.positions) | set(self.broker.open_orders)
-        if assets:
-            splits = self.portal.get_splits(assets, midnight)
-            if splits:
-                self.broker.process_splits(splits)
-                tracker.handle_splits(splits)
+        # The held and ordered assets are gathered only on a session with splits.
+        splits = self.portal.get_splits(chain(tracker.positions, self.broker.open_orders), midnight)
+        if splits:
+            self.broker.process_splits(splits)
+            tracker.handle_splits(splits)
 
     def _cleanup_expired_assets(self, dt: pd.Timestamp) -> None:
         """Close positions and cancel orders of assets past their auto-close date."""

@@ -255,7 +255,7 @@ class PositionTracker:
 
     def sync_last_sale_prices(
         self, dt: Any, data_portal: Any, handle_non_market_minutes: bool = False
-    ) -> None:
+    ) -> bool:
         """Mark every position to the DataPortal's price at ``dt`` (NaN keeps the old mark).
 
         One row read for all held assets (the portal keeps the bar's row, so
@@ -266,9 +266,14 @@ class PositionTracker:
         the portal resolves ``dt`` to the previous bar, adjusted to the coming
         session, which is zipline's ``handle_non_market_minutes`` rule; the
         flag is accepted for compatibility.
+
+        Returns
+        -------
+        bool
+            Whether a mark may have changed (False: every mark stands).
         """
         if not self.positions:
-            return
+            return False
         frequency = self.data_frequency
         row, perspective = data_portal.resolve(dt, frequency)
         plan = self._marking_plan(data_portal)
@@ -285,7 +290,7 @@ class PositionTracker:
             # which no fill has replaced since: the marks stand, and the stats.
             for position in held:
                 position.last_sale_date = dt
-            return
+            return False
         self._stats = None
         for position, price_rules, price in zip(held, rules, prices, strict=True):
             if price != price:  # NaN: no price yet, keep the previous mark
@@ -293,6 +298,7 @@ class PositionTracker:
             position.last_sale_price = price_rules.price(price)
             position.last_sale_date = dt
         self._last_mark = (plan, prices, tuple(map(_LAST_SALE_PRICE, held)))
+        return True
 
     # --- views ---------------------------------------------------------------------
 
