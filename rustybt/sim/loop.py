@@ -238,8 +238,9 @@ class AlgorithmSimulator:
         algo = self.algo
         tracker = algo.metrics_tracker
         self._set_dt(midnight)
-        algo.router.start_session(_session_label(midnight))
-        tracker.handle_market_open(midnight, self.portal)
+        label = _session_label(midnight)
+        algo.router.start_session(label)
+        tracker.handle_market_open(label, self.portal)  # the label: converted once
         # The held and ordered assets are gathered only on a session with splits.
         splits = self.portal.get_splits(chain(tracker.positions, self.broker.open_orders), midnight)
         if splits:
