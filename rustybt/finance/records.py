@@ -61,9 +61,14 @@ def _status(x: float) -> OrderStatus:
     return OrderStatus(int(x))
 
 
+def _float(x: float) -> float:
+    return x
+
+
 # How a stored float turns back into the dict's value, by the key's kind.
 _DECODE: dict[str, Callable[[float], Any]] = {
     "number": _number,
+    "float": _float,
     "optional": _optional,
     "flag": _flag,
     "status": _status,
@@ -271,6 +276,7 @@ _ORDER_KEYS = (
     "status",
 )
 _ORDER_KINDS = {
+    "commission": "float",
     "amount": "number",
     "filled": "number",
     "stop": "optional",
@@ -324,13 +330,7 @@ def order_records(orders: Iterable[Order]) -> Records | list[dict[str, Any]]:
     else:
         numbers["filled"] = numbers["amount"]
         numbers["status"] = ("same", OrderStatus.FILLED)
-    # Commissions too stay the orders' Decimals (replaced at each fill, never changed).
-    commissions = tuple(map(_COMMISSION, orders))
-    numbers["commission"] = (
-        ("same", float(commissions[0]))
-        if one_object(commissions)
-        else ("decimals", commissions, float)
-    )
+    numbers["commission"] = np.fromiter(map(float, map(_COMMISSION, orders)), np.float64, n)
     numbers["stop"] = _optional_column(list(map(_STOP, orders)), n)
     numbers["limit"] = _optional_column(list(map(_LIMIT, orders)), n)
     numbers["stop_reached"] = _flag_column(list(map(_STOP_REACHED, orders)), n)
@@ -379,15 +379,14 @@ def transaction_records(transactions: Iterable[Transaction]) -> Records:
 
 
 _POSITION_KEYS = ("sid", "amount", "cost_basis", "last_sale_price")
-_COST_BASIS, _LAST_SALE_PRICE = map(operator.attrgetter, ("cost_basis", "last_sale_price"))
+_POSITION_KINDS = {"amount": "number", "cost_basis": "float", "last_sale_price": "float"}
 
 
 def position_records(positions: Iterable[Position]) -> Records:
     """zipline's position dicts (as :meth:`Position.to_dict`) of ``positions``.
 
-    The positions' own Decimals are kept by reference (a position replaces
-    them, never changes them) and become numbers when read: a session's
-    records cost three C-level maps, with no conversion at the session's end.
+    Stored as floats (a run keeps one record per position and session), each
+    column converted in one C loop over the positions' Decimals.
     """
     held = list(positions)
     n = len(held)
@@ -395,8 +394,7 @@ def position_records(positions: Iterable[Position]) -> Records:
         return _empty(_POSITION_KEYS)
     objects = {"sid": tuple(map(_ASSET, held))}
     numbers = {
-        "amount": ("decimals", tuple(map(_AMOUNT, held)), plain_number),
-        "cost_basis": ("decimals", tuple(map(_COST_BASIS, held)), float),
-        "last_sale_price": ("decimals", tuple(map(_LAST_SALE_PRICE, held)), float),
+        key: np.fromiter(map(float, map(operator.attrgetter(key), held)), np.float64, n)
+        for key in _POSITION_KINDS
     }
-    return _build(_POSITION_KEYS, {}, objects, numbers, n)
+    return _build(_POSITION_KEYS, _POSITION_KINDS, objects, numbers, n)
