@@ -33,6 +33,7 @@ from rustybt.finance.precision import (
     ZERO,
     AssetClassPrecision,
     PrecisionConfig,
+    plain_number,
     to_decimal,
 )
 
@@ -113,12 +114,12 @@ class Position:
     """
 
     __slots__ = (
-        "_floats",
         "amount",
         "asset",
         "cost_basis",
         "last_sale_date",
         "last_sale_price",
+        "multiplier",
     )
 
     def __init__(
@@ -134,9 +135,10 @@ class Position:
         self.cost_basis = cost_basis
         self.last_sale_price = last_sale_price
         self.last_sale_date = last_sale_date
-        # (cost_basis, its float, last_sale_price, its float): to_dict runs every
-        # session for every position, and the Decimals change less often.
-        self._floats: tuple[Decimal, float, Decimal, float] | None = None
+        #: The contract multiplier of a future (whose price changes settle in
+        #: cash), None for any other asset: asked at every mark, and an asset's
+        #: type and multiplier never change.
+        self.multiplier: Decimal | None = price_multiplier(asset) if is_future(asset) else None
 
     # --- values ---------------------------------------------------------------
 
@@ -149,16 +151,16 @@ class Position:
     def exposure(self) -> Decimal:
         """``amount * last_sale_price``, at the contract multiplier for a future."""
         exposure = self.amount * self.last_sale_price
-        if is_future(self.asset):
-            exposure *= price_multiplier(self.asset)
+        if self.multiplier is not None:
+            exposure *= self.multiplier
         return exposure
 
     @property
     def unrealized_pnl(self) -> Decimal:
         """Gain against the cost basis at the last sale price, multiplier included."""
         pnl = self.amount * (self.last_sale_price - self.cost_basis)
-        if is_future(self.asset):
-            pnl *= price_multiplier(self.asset)
+        if self.multiplier is not None:
+            pnl *= self.multiplier
         return pnl
 
     # --- events -----------------------------------------------------------------
@@ -199,8 +201,8 @@ class Position:
             raise ValueError(f"commission for {asset!r} applied to a position in {self.asset!r}")
         if cost == 0 or self.amount == 0:
             return
-        if is_future(asset):
-            cost = cost / price_multiplier(asset)
+        if self.multiplier is not None:
+            cost = cost / self.multiplier
         self.cost_basis = (self.cost_basis * self.amount + cost) / self.amount
 
     def handle_split(
@@ -247,22 +249,13 @@ class Position:
 
     # --- export ------------------------------------------------------------------
 
-    def float_values(self) -> tuple[float, float, float]:
-        """``(amount, cost_basis, last_sale_price)`` as floats (cached per Decimal)."""
-        basis, price = self.cost_basis, self.last_sale_price
-        floats = self._floats
-        if floats is None or floats[0] is not basis or floats[2] is not price:
-            floats = self._floats = (basis, float(basis), price, float(price))
-        return float(self.amount), floats[1], floats[3]
-
     def to_dict(self) -> dict[str, Any]:
         """zipline's position dict: ``sid`` the asset, numbers as int/float."""
-        amount, basis, price = self.float_values()
         return {
             "sid": self.asset,
-            "amount": int(amount) if amount.is_integer() else amount,
-            "cost_basis": basis,
-            "last_sale_price": price,
+            "amount": plain_number(self.amount),
+            "cost_basis": float(self.cost_basis),
+            "last_sale_price": float(self.last_sale_price),
         }
 
     def __repr__(self) -> str:

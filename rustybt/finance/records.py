@@ -245,14 +245,6 @@ def one_object(values: Sequence[Any]) -> bool:
     return list(map(id, values)).count(id(values[0])) == len(values)
 
 
-def _floats(values: Iterable[Any], n: int) -> npt.NDArray[np.float64]:
-    """``float`` of each value (Decimals, mostly), as an array (one C loop)."""
-    values = list(values)
-    if n and one_object(values):  # a zero commission throughout
-        return np.full(n, float(values[0]))
-    return np.fromiter(map(float, values), np.float64, n)
-
-
 def _optional_column(values: list[Any], n: int) -> Any:
     """Optional numbers as floats (None as NaN; NumPy converts Decimals):
     ``("same", None)`` when all are None."""
@@ -284,9 +276,9 @@ _ORDER_KEYS = (
     "status",
 )
 _ORDER_KINDS = {
+    "commission": "float",
     "amount": "number",
     "filled": "number",
-    "commission": "float",
     "stop": "optional",
     "limit": "optional",
     "stop_reached": "flag",
@@ -325,20 +317,20 @@ def order_records(orders: Iterable[Order]) -> Records | list[dict[str, Any]]:
     numbers: dict[str, Any] = {"amount": ("decimals", amounts, plain_number)}
     # An order filled whole in one fill holds its amount's own Decimal as
     # filled; the few others (open at the session's end) are compared.
-    statuses = np.full(n, _FILLED)
-    partial = False
-    shared = np.fromiter(map(operator.is_, filleds, amounts), bool, n)
-    for i in np.flatnonzero(~shared).tolist():
-        if filleds[i] != amounts[i]:
-            statuses[i] = float(orders[i].status)
-            partial = True
+    partial = [
+        i
+        for i, (filled, amount) in enumerate(zip(filleds, amounts, strict=True))
+        if filled is not amount and filled != amount
+    ]
     if partial:
+        statuses = np.full(n, _FILLED)
+        statuses[partial] = [float(orders[i].status) for i in partial]
         numbers["filled"] = ("decimals", filleds, plain_number)
         numbers["status"] = statuses
     else:
         numbers["filled"] = numbers["amount"]
         numbers["status"] = ("same", OrderStatus.FILLED)
-    numbers["commission"] = _floats(map(_COMMISSION, orders), n)
+    numbers["commission"] = np.fromiter(map(float, map(_COMMISSION, orders)), np.float64, n)
     numbers["stop"] = _optional_column(list(map(_STOP, orders)), n)
     numbers["limit"] = _optional_column(list(map(_LIMIT, orders)), n)
     numbers["stop_reached"] = _flag_column(list(map(_STOP_REACHED, orders)), n)
@@ -391,16 +383,18 @@ _POSITION_KINDS = {"amount": "number", "cost_basis": "float", "last_sale_price":
 
 
 def position_records(positions: Iterable[Position]) -> Records:
-    """zipline's position dicts (as :meth:`Position.to_dict`) of ``positions``."""
+    """zipline's position dicts (as :meth:`Position.to_dict`) of ``positions``.
+
+    Stored as floats (a run keeps one record per position and session), each
+    column converted in one C loop over the positions' Decimals.
+    """
     held = list(positions)
     n = len(held)
     if not n:
         return _empty(_POSITION_KEYS)
-    columns = zip(*[p.float_values() for p in held], strict=True)
     objects = {"sid": tuple(map(_ASSET, held))}
-    # Lists of floats: _number_column makes an array of them only for several rows.
     numbers = {
-        key: list(column)
-        for key, column in zip(("amount", "cost_basis", "last_sale_price"), columns, strict=True)
+        key: np.fromiter(map(float, map(operator.attrgetter(key), held)), np.float64, n)
+        for key in _POSITION_KINDS
     }
     return _build(_POSITION_KEYS, _POSITION_KINDS, objects, numbers, n)

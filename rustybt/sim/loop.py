@@ -18,6 +18,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -237,29 +238,37 @@ class AlgorithmSimulator:
         algo = self.algo
         tracker = algo.metrics_tracker
         self._set_dt(midnight)
-        algo.router.start_session(_session_label(midnight))
-        tracker.handle_market_open(midnight, self.portal)
-        assets = set(tracker.positions) | set(self.broker.open_orders)
-        if assets:
-            splits = self.portal.get_splits(assets, midnight)
-            if splits:
-                self.broker.process_splits(splits)
-                tracker.handle_splits(splits)
+        label = _session_label(midnight)
+        algo.router.start_session(label)
+        tracker.handle_market_open(label, self.portal)  # the label: converted once
+        # The held and ordered assets are gathered only on a session with splits.
+        splits = self.portal.get_splits(chain(tracker.positions, self.broker.open_orders), midnight)
+        if splits:
+            self.broker.process_splits(splits)
+            tracker.handle_splits(splits)
 
     def _cleanup_expired_assets(self, dt: pd.Timestamp) -> None:
         """Close positions and cancel orders of assets past their auto-close date."""
         algo = self.algo
-        session = dt.tz_convert("UTC").tz_localize(None).normalize()
-
+        # The session's UTC midnight, in nanoseconds: the date dt falls on in UTC.
+        session = dt.value // _DAY_NS * _DAY_NS
         for asset in _expired(algo.metrics_tracker.positions, session):
             algo.metrics_tracker.process_close_position(asset, dt, self.portal)
         for asset in _expired(self.broker.open_orders, session):
             self.broker.cancel_all_orders_for_asset(asset)
 
 
-def _expired(assets: Iterable[Any], session: pd.Timestamp) -> list[Any]:
-    """The ``assets`` whose auto-close date has come by ``session``."""
-    return [a for a in assets if a.auto_close_date is not None and a.auto_close_date <= session]
+_DAY_NS = 86_400_000_000_000
+
+
+def _expired(assets: Iterable[Any], session: int) -> list[Any]:
+    """The ``assets`` whose auto-close date has come by ``session`` (a UTC midnight in ns).
+
+    Compared as integers: this runs every session over every held asset.
+    """
+    return [
+        a for a in assets if a.auto_close_date is not None and a.auto_close_date.value <= session
+    ]
 
 
 def _session_label(midnight: pd.Timestamp) -> pd.Timestamp:

@@ -48,6 +48,9 @@ class Spot:
         # field -> (key, the row over all columns, its list form or None): the
         # last bar read of each field. Entries are replaced whole, never changed.
         self._rows: dict[str, tuple[_RowKey, FloatArray, list[float] | None]] = {}
+        # field -> ((data_frequency, perspective), first row, the rows from it to
+        # its session's end): the block the rows of the current session come from.
+        self._blocks: dict[str, tuple[tuple[str, int], int, FloatArray]] = {}
 
     # --- the rule -------------------------------------------------------------------
 
@@ -183,13 +186,44 @@ class Spot:
         if kept is not None and kept[0] == key:
             return kept
         check_field(field, OHLCVP_FIELDS)
-        bars = self._axes.bars(data_frequency)
-        cols = self._axes.all_columns
         if row < 0:
-            values = np.full(len(cols), empty_value(field))
+            values = np.full(len(self._axes.all_columns), empty_value(field))
+            values.setflags(write=False)
         else:
-            values = self.values(bars, field, cols, row, row + 1, perspective)[0]
-        values.setflags(write=False)
+            values = self._from_block(field, row, data_frequency, perspective, kept)
         entry: tuple[_RowKey, FloatArray, list[float] | None] = (key, values, None)
         self._rows[field] = entry
         return entry
+
+    def _from_block(
+        self,
+        field: str,
+        row: int,
+        data_frequency: str,
+        perspective: int,
+        last: tuple[_RowKey, FloatArray, list[float] | None] | None,
+    ) -> FloatArray:
+        """Row ``row`` of ``field`` over every column, read with the rest of its session
+        when bars are read one after another.
+
+        The rule is row by row, so a block's rows are the rows read alone.
+        The first row of ``field`` read in a session is read alone (a strategy
+        may read one bar a day); when the next bar's row is read, the rest of
+        the session is read at once and later bars take their row of it
+        (one read a session instead of one a bar).
+        """
+        block = self._blocks.get(field)
+        if block is not None:
+            block_key, a, values = block
+            if block_key == (data_frequency, perspective) and a <= row < a + len(values):
+                return values[row - a]
+        bars = self._axes.bars(data_frequency)
+        b = row + 1
+        if last is not None and last[0] == (row - 1, data_frequency, perspective):
+            sessions = bars.row_session
+            b = int(np.searchsorted(sessions, sessions[row], side="right"))
+        values = self.values(bars, field, self._axes.all_columns, row, b, perspective)
+        values.setflags(write=False)
+        if b > row + 1:
+            self._blocks[field] = ((data_frequency, perspective), row, values)
+        return values[0]

@@ -436,9 +436,8 @@ class Ledger:
         self, dt: Any, data_portal: Any, handle_non_market_minutes: bool = False
     ) -> None:
         """Mark all positions to market at ``dt`` (one array read through the portal)."""
-        tracker = self.position_tracker
-        if tracker.positions:  # without positions a mark changes nothing
-            tracker.sync_last_sale_prices(dt, data_portal, handle_non_market_minutes)
+        # Without positions, or at the prices of the last mark, a mark changes nothing.
+        if self.position_tracker.sync_last_sale_prices(dt, data_portal, handle_non_market_minutes):
             self._mark_dirty()
 
     def capital_change(self, change_amount: Any) -> None:

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from rustybt.finance.position import Position, is_future
+from rustybt.finance.position import Position
 from rustybt.finance.precision import ZERO
 
 __all__ = ["PositionStats", "position_stats"]
@@ -66,17 +66,11 @@ def position_stats(positions: Iterable[Position]) -> PositionStats:
     :attr:`~rustybt.finance.position.Position.exposure`; a future adds its
     exposure and no value (its price changes settle in cash).
     """
-    # Whether each asset class is a future (asset_type is a class attribute),
-    # asked once per class: this runs once a bar over every position.
-    futures: dict[type, bool] = {}
     long_value = short_value = long_exposure = short_exposure = ZERO
     longs = shorts = 0
     for position in positions:
         exposure = position.exposure
-        future = futures.get(type(position.asset))
-        if future is None:
-            future = futures[type(position.asset)] = is_future(position.asset)
-        value = ZERO if future else exposure
+        value = ZERO if position.multiplier is not None else exposure
         if exposure > ZERO:
             longs += 1
             long_value += value

@@ -8,10 +8,13 @@ open positions and nothing downstream filters flat ones.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, cast
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from rustybt.finance.ledger.stats import PositionStats, position_stats
@@ -29,6 +32,13 @@ from rustybt.protocol import Positions
 __all__ = ["PositionTracker", "session_key"]
 
 _DAY_NS = 86_400_000_000_000
+_LAST_SALE_PRICE = operator.attrgetter("last_sale_price")
+
+# (held positions, the portal, their columns in it, their price rules): see
+# PositionTracker._marking_plan.
+_MarkingPlan = tuple[
+    tuple[Position, ...], Any, npt.NDArray[np.intp], tuple[AssetClassPrecision, ...]
+]
 
 
 def session_key(value: Any) -> pd.Timestamp:
@@ -71,6 +81,9 @@ class PositionTracker:
         # _marking_portal.
         self._marking_portal: Any = None
         self._marking_cache: dict[int, tuple[int, AssetClassPrecision]] = {}
+        self._plan: _MarkingPlan | None = None
+        # (plan, the prices it read, the marks they gave): the last mark.
+        self._last_mark: tuple[_MarkingPlan, list[float], tuple[Decimal, ...]] | None = None
 
     # --- changes -----------------------------------------------------------------
 
@@ -78,6 +91,8 @@ class PositionTracker:
         position = self.positions.get(asset)
         if position is None:
             position = self.positions[asset] = Position(asset)
+            # The algorithm's live view, opened and closed with the position.
+            self._views[asset] = PositionView(position)
         return position
 
     def _drop_if_flat(self, asset: Any) -> None:
@@ -217,37 +232,73 @@ class PositionTracker:
         )
         return known
 
-    def sync_last_sale_prices(
-        self, dt: Any, data_portal: Any, handle_non_market_minutes: bool = False
-    ) -> None:
-        """Mark every position to the DataPortal's price at ``dt`` (NaN keeps the old mark).
+    def _marking_plan(self, data_portal: Any) -> _MarkingPlan:
+        """The held positions, their portal columns (an index array) and price rules.
 
-        One row read for all held assets (``DataPortal.spot_row``, which the
-        portal keeps for the bar, so order sizing and the mark read it once).
-        Outside market hours the portal resolves ``dt`` to the previous bar,
-        adjusted to the coming session, which is zipline's
-        ``handle_non_market_minutes`` rule; the flag is accepted for
-        compatibility.
+        A cache keyed by the positions held (by identity) and the portal: it is
+        rebuilt only when a position opens or closes, so a mark gathers every
+        held price with one array index.
         """
-        positions = self.positions
-        if not positions:
-            return
-        self._stats = None
-        frequency = self.data_frequency
-        row, perspective = data_portal.resolve(dt, frequency)
-        prices = data_portal.spot_row("price", row, frequency, perspective)
+        held = tuple(self.positions.values())
+        plan = self._plan
+        if plan is not None and plan[1] is data_portal and plan[0] == held:
+            return plan
         if data_portal is not self._marking_portal:
             self._marking_portal = data_portal
             self._marking_cache = {}
-        # A cache: an asset's column and rules do not change, and a mark runs every bar.
+        # A cache: an asset's column and rules do not change.
         known = self._marking_cache.get
-        for asset, position in positions.items():
-            column, rules = known(asset.sid) or self._marking(asset, data_portal)
-            price = prices[column]
+        marks = [known(p.asset.sid) or self._marking(p.asset, data_portal) for p in held]
+        columns = np.fromiter((column for column, _ in marks), np.intp, len(marks))
+        plan = self._plan = (held, data_portal, columns, tuple(rules for _, rules in marks))
+        return plan
+
+    def sync_last_sale_prices(
+        self, dt: Any, data_portal: Any, handle_non_market_minutes: bool = False
+    ) -> bool:
+        """Mark every position to the DataPortal's price at ``dt`` (NaN keeps the old mark).
+
+        One row read for all held assets (the portal keeps the bar's row, so
+        order sizing and the mark read it once), indexed once by their
+        columns. A mark that reads the prices of the last one, whose marks no
+        fill has replaced, converts nothing (a session's close marks again
+        what the algorithm's mark at the same bar did). Outside market hours
+        the portal resolves ``dt`` to the previous bar, adjusted to the coming
+        session, which is zipline's ``handle_non_market_minutes`` rule; the
+        flag is accepted for compatibility.
+
+        Returns
+        -------
+        bool
+            Whether a mark may have changed (False: every mark stands).
+        """
+        if not self.positions:
+            return False
+        frequency = self.data_frequency
+        row, perspective = data_portal.resolve(dt, frequency)
+        plan = self._marking_plan(data_portal)
+        held, _, columns, rules = plan
+        prices = data_portal.current_array(columns, "price", row, frequency, perspective).tolist()
+        last = self._last_mark
+        if (
+            last is not None
+            and last[0] is plan
+            and last[1] == prices
+            and all(map(operator.is_, map(_LAST_SALE_PRICE, held), last[2]))
+        ):
+            # The prices of the last mark (none NaN: NaN is unequal to itself),
+            # which no fill has replaced since: the marks stand, and the stats.
+            for position in held:
+                position.last_sale_date = dt
+            return False
+        self._stats = None
+        for position, price_rules, price in zip(held, rules, prices, strict=True):
             if price != price:  # NaN: no price yet, keep the previous mark
                 continue
-            position.last_sale_price = rules.price(price)
+            position.last_sale_price = price_rules.price(price)
             position.last_sale_date = dt
+        self._last_mark = (plan, prices, tuple(map(_LAST_SALE_PRICE, held)))
+        return True
 
     # --- views ---------------------------------------------------------------------
 
@@ -260,14 +311,8 @@ class PositionTracker:
 
     def get_positions(self) -> Positions:
         """The algorithm's :class:`~rustybt.protocol.Positions` of live float views."""
-        out = Positions()
-        views = self._views
-        for asset, position in self.positions.items():
-            view = views.get(asset)
-            if view is None:
-                view = views[asset] = PositionView(position)
-            out[asset] = view
-        return out
+        # _views holds one view per open position, in the positions' order.
+        return Positions(self._views)
 
     def get_position_list(self) -> list[dict[str, Any]]:
         """zipline's position dicts (``sid``, ``amount``, ``cost_basis``, ``last_sale_price``)."""

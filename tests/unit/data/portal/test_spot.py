@@ -176,6 +176,28 @@ def test_a_row_is_read_once_per_bar_and_field(bundle: Bundle) -> None:
     assert (portal.current_array(cols, "close", row, "daily", perspective) != -1.0).any()
 
 
+@pytest.mark.parametrize("frequency", ["daily", "minute"])
+def test_rows_read_bar_after_bar_are_the_rows_read_alone(bundle: Bundle, frequency: str) -> None:
+    """Bars read one after another come from one read of the rest of their session:
+    the same values as each row read alone, in a portal that read nothing before."""
+    oracle = Oracle(bundle, frequency)
+    compared = 0
+    for fixed in (None, 14):  # each row seen from its own session, then from session 14
+        # Forward (bar after bar) in one portal, backward (each row alone) in another.
+        walking, alone = bundle.portal(), bundle.portal()
+        rows = range(len(oracle.row_session))
+        for field in ("price", "volume"):
+            perspectives = [int(oracle.row_session[r]) if fixed is None else fixed for r in rows]
+            walked = [walking.spot_row(field, r, frequency, perspectives[r]) for r in rows]
+            for r in reversed(rows):
+                # NaN cells compare equal here, as they should.
+                np.testing.assert_array_equal(
+                    alone.spot_row(field, r, frequency, perspectives[r]), walked[r]
+                )
+                compared += 1
+    assert compared > 40
+
+
 def test_unknown_field_of_a_row_raises(bundle: Bundle) -> None:
     portal = bundle.portal()
     with pytest.raises(UnknownFieldError, match="vwap"):

@@ -50,6 +50,32 @@ def test_marks_every_position_from_the_portals_spot_row(bundle: Bundle, portal: 
     assert tracker.positions[aaa].last_sale_price == D(106)
 
 
+def test_a_second_mark_at_a_bar_restores_what_a_fill_replaced(
+    bundle: Bundle, portal: DataPortal
+) -> None:
+    aaa, bbb = bundle.asset(1), bundle.asset(2)
+    tracker = PositionTracker("daily")
+    for asset in (aaa, bbb):
+        tracker.execute_transaction(Transaction(asset, D(5), None, D(1), "o"))
+    dt, later = close_of(bundle, 6), close_of(bundle, 6) + pd.Timedelta(minutes=1)
+    tracker.sync_last_sale_prices(dt, portal)
+    marked = tracker.positions[aaa].last_sale_price
+    assert tracker.stats.long_value == 5 * marked + 5 * tracker.positions[bbb].last_sale_price
+    # A fill at the same bar replaces the mark; marking the bar again restores it.
+    fill_dt = dt + pd.Timedelta(seconds=30)
+    tracker.execute_transaction(Transaction(aaa, D(1), fill_dt, D(500), "o"))
+    assert tracker.positions[aaa].last_sale_price == D(500)
+    tracker.sync_last_sale_prices(later, portal)
+    assert tracker.positions[aaa].last_sale_price == marked
+    assert tracker.positions[bbb].last_sale_date == later
+    assert tracker.stats.long_value == 6 * marked + 5 * tracker.positions[bbb].last_sale_price
+    # Marking the same prices again moves only the dates.
+    last = later + pd.Timedelta(minutes=1)
+    tracker.sync_last_sale_prices(last, portal)
+    assert [p.last_sale_date for p in tracker.positions.values()] == [last, last]
+    assert tracker.positions[aaa].last_sale_price == marked
+
+
 def test_a_missing_price_keeps_the_previous_mark(bundle: Bundle, portal: DataPortal) -> None:
     ddd = bundle.asset(4)  # never trades: its column reads NaN
     tracker = PositionTracker("daily")
