@@ -178,17 +178,19 @@ class AssetClassPrecision:
         value = to_decimal(x)
         if self.price_places is None:
             return value
-        return value.quantize(_quantum(self.price_places), rounding=self.rounding)
+        return value.quantize(_quantum(self.price_places), self.rounding)
 
     def quantity(self, x: Any) -> Decimal:
         """A quantity as Decimal, rounded toward zero to the quantity places."""
-        value = to_decimal(x).quantize(self.quantity_quantum, rounding=ROUND_DOWN)
+        # The rounding passed by position: a keyword argument to a C method
+        # costs as much again as the quantize itself (a quantity per order and fill).
+        value = to_decimal(x).quantize(self.quantity_quantum, ROUND_DOWN)
         # + 0 turns -0 into 0, so that a flat position prints and compares as plain 0.
         return value if value else value + 0
 
     def cash(self, x: Any) -> Decimal:
         """A cash amount quantized to the cash places with the class's rounding."""
-        value = to_decimal(x).quantize(self.cash_quantum, rounding=self.rounding)
+        value = to_decimal(x).quantize(self.cash_quantum, self.rounding)
         # + 0 turns -0.00 into 0.00 (a zero trade value or commission).
         return value if value else value + 0
 

@@ -90,9 +90,12 @@ class OrderRouter:
         self.ledger: Any = None
         self._portfolio_value: Callable[[], Decimal] | None = None
         self._portfolio: Callable[[], Any] | None = None
-        # Per asset, what its tradeable check needs, found once: the asset,
-        # its first and last tradeable session (ns) and its quantity rules.
-        self._spans: dict[int, tuple[Asset, int, int, AssetClassPrecision]] = {}
+        # Per asset, found once (a cache: an asset's span, class and column never
+        # change in a run): the asset, its first and last tradeable session (ns),
+        # its class's quantity rules and its portal column (None before bind).
+        self._spans: dict[int, tuple[Asset, int, int, AssetClassPrecision, int | None]] = {}
+        # The bar's prices by portal column, read once per bar (set_date clears it).
+        self._prices: list[float] | None = None
 
     def bind(
         self,
@@ -116,6 +119,7 @@ class OrderRouter:
     def set_date(self, dt: Any) -> None:
         """The current time: orders are stamped with it."""
         self.dt = dt
+        self._prices = None
         self.broker.set_date(dt)
 
     # --- the order path -----------------------------------------------------------
@@ -157,7 +161,7 @@ class OrderRouter:
         """
         if self.phase != BAR:
             self.check_can_order(call)
-        rules = self.tradeable(asset, call)
+        span = self.tradeable(asset, call)
         try:
             number = to_decimal(number)
         except ValidationError as exc:
@@ -169,7 +173,11 @@ class OrderRouter:
         price = None
         if unit != Unit.SHARES:
             # zipline's check: a value or a fraction needs the current price.
-            price = self._data.spot(asset, "price")
+            prices = self._prices
+            if prices is None:
+                # BarData.spot is this row at the asset's column; one read a bar.
+                prices = self._prices = self._data.spot_row("price")
+            price = prices[span[4]]
             if price is None or price - price != 0.0:  # None, NaN or infinite
                 raise OrderRejectedError(
                     f"{call}(): no price for {asset!r} at {self.dt}; cannot size the order",
@@ -181,7 +189,7 @@ class OrderRouter:
             if position is not None:
                 held = position.amount
         quantity = size_order(
-            number, unit, target, held, price, asset.multiplier, self._portfolio_value, rules
+            number, unit, target, held, price, asset.multiplier, self._portfolio_value, span[3]
         )
         execution = execution_style(asset, limit_price, stop_price, style)
         if self.trading_controls:
@@ -218,8 +226,13 @@ class OrderRouter:
             context={"call": call, "dt": str(self.dt)},
         )
 
-    def tradeable(self, asset: Any, call: str) -> AssetClassPrecision:
-        """Check that ``asset`` trades in the current session; its quantity rules.
+    def tradeable(
+        self, asset: Any, call: str
+    ) -> tuple[Asset, int, int, AssetClassPrecision, int | None]:
+        """Check that ``asset`` trades in the current session; what the router knows of it.
+
+        ``(asset, first session ns, last session ns, its class's quantity rules,
+        its portal column)``, found once per asset.
 
         Raises
         ------
@@ -240,7 +253,7 @@ class OrderRouter:
         if span is None or span[0] is not asset:
             span = self._spans[asset.sid] = self._span(asset, call)
         if span[1] <= self._session_ns <= span[2]:
-            return span[3]
+            return span
         where = {"asset": repr(asset), "dt": str(self.dt)}
         if self._session_ns < span[1]:
             assert asset.start_date is not None
@@ -255,8 +268,10 @@ class OrderRouter:
             context=where,
         )
 
-    def _span(self, asset: Asset, call: str) -> tuple[Asset, int, int, AssetClassPrecision]:
-        """``asset``'s first and last tradeable session (ns), once it is known to the bundle."""
+    def _span(
+        self, asset: Asset, call: str
+    ) -> tuple[Asset, int, int, AssetClassPrecision, int | None]:
+        """What :meth:`tradeable` returns, once ``asset`` is known to the bundle."""
         if self.asset_finder.retrieve_asset(asset.sid, default_none=True) is None:
             raise InvalidOrderError(
                 f"{call}(): unknown asset {asset!r} (not in the bundle) at {self.dt}",
@@ -267,4 +282,5 @@ class OrderRouter:
             end = min(end, asset.auto_close_date)
         first = _NEVER if asset.start_date is None else asset.start_date.value
         last = _ALWAYS if end is None else end.value
-        return asset, first, last, self.precision.for_asset(asset)
+        column = None if self._data is None else self._data.data_portal.column(asset)
+        return asset, first, last, self.precision.for_asset(asset), column
