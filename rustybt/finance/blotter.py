@@ -458,7 +458,8 @@ class SimulationBlotter:
                     fills.closed.append(order)
                 fills.transactions.append(txn)
                 fills.orders.append(order)
-                if order.linked_ids or isinstance(order.style, BracketOrder):
+                style = order.style
+                if order.linked_ids or (style is not None and style.places_exits):
                     self._after_fill(order, txn, dt, pending)
         for order in fills.closed:
             self._remove_open(order)

@@ -221,7 +221,7 @@ class Order:
         self.direction: int = 1 if amount >= 0 else -1
         self.style = style
         #: Whether the stop level trails the price (a TrailingStopOrder's order).
-        self.is_trailing = isinstance(style, TrailingStopOrder)
+        self.is_trailing = style is not None and style.trails
         self.parent_id = parent_id
         self.linked_ids: tuple[str, ...] = (
             linked_ids if type(linked_ids) is tuple else tuple(linked_ids)

@@ -55,6 +55,9 @@ def _quantum(places: int) -> Decimal:
 # mark). Decimals are immutable, so sharing one is safe. Cleared when full.
 _FLOAT_DECIMALS: dict[float, Decimal] = {}
 _FLOAT_CACHE_SIZE = 1 << 14
+# Decimal(repr(0.0)) and Decimal(repr(-0.0)).
+_FLOAT_ZERO = Decimal("0.0")
+_NEGATIVE_ZERO = Decimal("-0.0")
 
 
 def to_decimal(x: Any) -> Decimal:
@@ -91,11 +94,14 @@ def to_decimal(x: Any) -> Decimal:
         if cached is not None:
             return cached
         if x - x == 0.0:  # finite (inf - inf and nan - nan are nan)
+            if not x:
+                # 0.0 and -0.0 are one key but two Decimals (a zero weight is
+                # the most common number a rebalancing strategy passes).
+                return _NEGATIVE_ZERO if math.copysign(1.0, x) < 0.0 else _FLOAT_ZERO
             value = Decimal(repr(x))
-            if x:  # not zero: 0.0 and -0.0 are one key but two Decimals
-                if len(_FLOAT_DECIMALS) >= _FLOAT_CACHE_SIZE:
-                    _FLOAT_DECIMALS.clear()
-                _FLOAT_DECIMALS[x] = value
+            if len(_FLOAT_DECIMALS) >= _FLOAT_CACHE_SIZE:
+                _FLOAT_DECIMALS.clear()
+            _FLOAT_DECIMALS[x] = value
             return value
     elif kind is Decimal:
         if x.is_finite():

@@ -92,8 +92,8 @@ class OrderRouter:
         self._portfolio: Callable[[], Any] | None = None
         # Per asset, found once (a cache: an asset's span, class and column never
         # change in a run): the asset, its first and last tradeable session (ns),
-        # its class's quantity rules and its portal column (None before bind).
-        self._spans: dict[int, tuple[Asset, int, int, AssetClassPrecision, int | None]] = {}
+        # its class's quantity rules and its portal column.
+        self._spans: dict[int, tuple[Asset, int, int, AssetClassPrecision, int]] = {}
         # The bar's prices by portal column, read once per bar (set_date clears it).
         self._prices: list[float] | None = None
 
@@ -107,6 +107,7 @@ class OrderRouter:
         """What sizing and controls read: the bar data, the ledger (its positions),
         and the portfolio value and portfolio marked to the current time."""
         self._data = data
+        self._spans.clear()
         self.ledger = ledger
         self._portfolio_value = portfolio_value
         self._portfolio = portfolio
@@ -228,7 +229,7 @@ class OrderRouter:
 
     def tradeable(
         self, asset: Any, call: str
-    ) -> tuple[Asset, int, int, AssetClassPrecision, int | None]:
+    ) -> tuple[Asset, int, int, AssetClassPrecision, int]:
         """Check that ``asset`` trades in the current session; what the router knows of it.
 
         ``(asset, first session ns, last session ns, its class's quantity rules,
@@ -270,7 +271,7 @@ class OrderRouter:
 
     def _span(
         self, asset: Asset, call: str
-    ) -> tuple[Asset, int, int, AssetClassPrecision, int | None]:
+    ) -> tuple[Asset, int, int, AssetClassPrecision, int]:
         """What :meth:`tradeable` returns, once ``asset`` is known to the bundle."""
         if self.asset_finder.retrieve_asset(asset.sid, default_none=True) is None:
             raise InvalidOrderError(
@@ -282,5 +283,7 @@ class OrderRouter:
             end = min(end, asset.auto_close_date)
         first = _NEVER if asset.start_date is None else asset.start_date.value
         last = _ALWAYS if end is None else end.value
-        column = None if self._data is None else self._data.data_portal.column(asset)
+        # Before bind there is no data: the last column (the portal's no-data one) has
+        # no price. bind forgets the spans found before it.
+        column = -1 if self._data is None else self._data.data_portal.column(asset)
         return asset, first, last, self.precision.for_asset(asset), column
