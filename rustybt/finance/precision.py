@@ -188,9 +188,12 @@ class AssetClassPrecision:
 
     def quantity(self, x: Any) -> Decimal:
         """A quantity as Decimal, rounded toward zero to the quantity places."""
-        # The rounding passed by position: a keyword argument to a C method
-        # costs as much again as the quantize itself (a quantity per order and fill).
-        value = to_decimal(x).quantize(self.quantity_quantum, ROUND_DOWN)
+        # A finite Decimal (what sizing and the slippage models give) needs no
+        # conversion; the rounding passes by position: a keyword argument to a C
+        # method costs as much again as the quantize (a quantity per order and fill).
+        if type(x) is not Decimal or not x.is_finite():
+            x = to_decimal(x)
+        value = x.quantize(self.quantity_quantum, ROUND_DOWN)
         # + 0 turns -0 into 0, so that a flat position prints and compares as plain 0.
         return value if value else value + 0
 
