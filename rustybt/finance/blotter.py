@@ -170,7 +170,8 @@ class SimulationBlotter:
         self.archive_batch = 512
         self.new_orders: list[Order] = []
         self.current_dt: Any = None
-        self.max_shares = int(1e11)
+        # A Decimal: compared with every order's Decimal amount (an int costs a conversion).
+        self.max_shares = Decimal(10**11)
 
     def __repr__(self) -> str:
         return (
@@ -242,7 +243,7 @@ class SimulationBlotter:
         """
         if not amount:
             return None
-        if amount > self.max_shares or -amount > self.max_shares:
+        if abs(amount) > self.max_shares:
             raise OverflowError(f"Can't order more than {self.max_shares} shares of {asset!r}")
         when = self.current_dt if dt is None else dt
         if order_id is not None and order_id in self.orders:
@@ -275,7 +276,7 @@ class SimulationBlotter:
         parent_id: str | None = None,
     ) -> Order:
         """Build the order for ``qty`` of ``asset`` and file it as open (every order's way in)."""
-        is_buy = qty > 0
+        is_buy = qty > ZERO
         order = Order(
             dt,
             asset,

@@ -218,7 +218,7 @@ class Order:
         self.limit = limit
         self.stop_reached = False
         self.limit_reached = False
-        self.direction: int = 1 if amount >= 0 else -1
+        self.direction: int = 1 if amount >= _ZERO else -1
         self.style = style
         #: Whether the stop level trails the price (a TrailingStopOrder's order).
         self.is_trailing = style is not None and style.trails
