@@ -257,8 +257,12 @@ class SimulationBlotter:
             if isinstance(style, OCOOrder):
                 first_id = order_id or Order.make_id()
                 second_id = Order.make_id()
-                self._place(asset, amount, style.first, first_id, when, reference_price, (second_id,))
-                self._place(asset, amount, style.second, second_id, when, reference_price, (first_id,))
+                self._place(
+                    asset, amount, style.first, first_id, when, reference_price, (second_id,)
+                )
+                self._place(
+                    asset, amount, style.second, second_id, when, reference_price, (first_id,)
+                )
                 return first_id
             if isinstance(style, BracketOrder):
                 style.validate_direction(amount > 0, asset)

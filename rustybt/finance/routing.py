@@ -227,9 +227,7 @@ class OrderRouter:
             context={"call": call, "dt": str(self.dt)},
         )
 
-    def tradeable(
-        self, asset: Any, call: str
-    ) -> tuple[Asset, int, int, AssetClassPrecision, int]:
+    def tradeable(self, asset: Any, call: str) -> tuple[Asset, int, int, AssetClassPrecision, int]:
         """Check that ``asset`` trades in the current session; what the router knows of it.
 
         ``(asset, first session ns, last session ns, its class's quantity rules,
@@ -269,9 +267,7 @@ class OrderRouter:
             context=where,
         )
 
-    def _span(
-        self, asset: Asset, call: str
-    ) -> tuple[Asset, int, int, AssetClassPrecision, int]:
+    def _span(self, asset: Asset, call: str) -> tuple[Asset, int, int, AssetClassPrecision, int]:
         """What :meth:`tradeable` returns, once ``asset`` is known to the bundle."""
         if self.asset_finder.retrieve_asset(asset.sid, default_none=True) is None:
             raise InvalidOrderError(
