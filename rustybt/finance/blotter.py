@@ -22,7 +22,7 @@ Examples
 >>> from rustybt.finance.execution import LimitOrder
 >>> blotter = SimulationBlotter()
 >>> aapl = Equity(1, exchange_info_for("NYSE"), symbol="AAPL")
->>> oid = blotter.order(aapl, 100, LimitOrder(10.0))
+>>> oid = blotter.order(aapl, Decimal(100), LimitOrder(10.0))
 >>> blotter.orders[oid].limit, blotter.open_orders[aapl][0].amount
 (10.0, Decimal('100'))
 >>> blotter.cancel(oid); blotter.orders[oid].status.name
