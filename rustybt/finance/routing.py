@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import pandas as pd
 
@@ -37,7 +37,7 @@ from rustybt.finance.precision import (
 )
 from rustybt.finance.sizing import Unit, size_order
 
-__all__ = ["BAR", "BEFORE_TRADING_START", "INITIALIZE", "OrderRouter"]
+__all__ = ["BAR", "BEFORE_TRADING_START", "INITIALIZE", "OrderRouter", "Tradeable"]
 
 #: The phases of a run, as far as ordering goes: only bars may order.
 INITIALIZE: Final = "initialize"
@@ -46,6 +46,20 @@ BAR: Final = "bar"
 
 _NEVER = -(2**63)
 _ALWAYS = 2**63
+
+
+class Tradeable(NamedTuple):
+    """What the router knows of an asset, found once per asset (:meth:`OrderRouter.tradeable`)."""
+
+    #: The asset.
+    asset: Asset
+    #: Its first and last tradeable session (ns; the last is its auto-close date if earlier).
+    first_ns: int
+    last_ns: int
+    #: Its asset class's quantity rules.
+    rules: AssetClassPrecision
+    #: Its portal column (the bar's price row is indexed by it).
+    column: int
 
 
 class OrderRouter:
@@ -93,7 +107,7 @@ class OrderRouter:
         # Per asset, found once (a cache: an asset's span, class and column never
         # change in a run): the asset, its first and last tradeable session (ns),
         # its class's quantity rules and its portal column.
-        self._spans: dict[int, tuple[Asset, int, int, AssetClassPrecision, int]] = {}
+        self._spans: dict[int, Tradeable] = {}
         # The bar's prices by portal column, read once per bar (set_date clears it).
         self._prices: list[float] | None = None
 
@@ -178,7 +192,7 @@ class OrderRouter:
             if prices is None:
                 # BarData.spot is this row at the asset's column; one read a bar.
                 prices = self._prices = self._data.spot_row("price")
-            price = prices[span[4]]
+            price = prices[span.column]
             if price is None or price - price != 0.0:  # None, NaN or infinite
                 raise OrderRejectedError(
                     f"{call}(): no price for {asset!r} at {self.dt}; cannot size the order",
@@ -190,7 +204,7 @@ class OrderRouter:
             if position is not None:
                 held = position.amount
         quantity = size_order(
-            number, unit, target, held, price, asset.multiplier, self._portfolio_value, span[3]
+            number, unit, target, held, price, asset.multiplier, self._portfolio_value, span.rules
         )
         execution = execution_style(asset, limit_price, stop_price, style)
         if self.trading_controls:
@@ -227,11 +241,8 @@ class OrderRouter:
             context={"call": call, "dt": str(self.dt)},
         )
 
-    def tradeable(self, asset: Any, call: str) -> tuple[Asset, int, int, AssetClassPrecision, int]:
+    def tradeable(self, asset: Any, call: str) -> Tradeable:
         """Check that ``asset`` trades in the current session; what the router knows of it.
-
-        ``(asset, first session ns, last session ns, its class's quantity rules,
-        its portal column)``, found once per asset.
 
         Raises
         ------
@@ -249,12 +260,12 @@ class OrderRouter:
             )
         # By sid: an int hashes in C (an Asset's hash is a Python call).
         span = self._spans.get(asset.sid)
-        if span is None or span[0] is not asset:
+        if span is None or span.asset is not asset:
             span = self._spans[asset.sid] = self._span(asset, call)
-        if span[1] <= self._session_ns <= span[2]:
+        if span.first_ns <= self._session_ns <= span.last_ns:
             return span
         where = {"asset": repr(asset), "dt": str(self.dt)}
-        if self._session_ns < span[1]:
+        if self._session_ns < span.first_ns:
             assert asset.start_date is not None
             raise OrderRejectedError(
                 f"{call}(): cannot order {asset!r} at {self.dt}: it starts trading on "
@@ -267,7 +278,7 @@ class OrderRouter:
             context=where,
         )
 
-    def _span(self, asset: Asset, call: str) -> tuple[Asset, int, int, AssetClassPrecision, int]:
+    def _span(self, asset: Asset, call: str) -> Tradeable:
         """What :meth:`tradeable` returns, once ``asset`` is known to the bundle."""
         if self.asset_finder.retrieve_asset(asset.sid, default_none=True) is None:
             raise InvalidOrderError(
@@ -282,4 +293,4 @@ class OrderRouter:
         # Before bind there is no data: the last column (the portal's no-data one) has
         # no price. bind forgets the spans found before it.
         column = -1 if self._data is None else self._data.data_portal.column(asset)
-        return asset, first, last, self.precision.for_asset(asset), column
+        return Tradeable(asset, first, last, self.precision.for_asset(asset), column)
