@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Protocol, runtime_checkable
 
 from rustybt.assets import Asset
@@ -70,9 +71,15 @@ class Broker(Protocol):
     def set_date(self, dt: Any) -> None:
         """The time from now on: stamped on orders placed or changed."""
 
-    def order(self, asset: Asset, amount: Any, style: ExecutionStyle | None = None) -> str | None:
-        """Place an order for ``amount`` (signed) units; return its id, or None when
-        the amount rounds to nothing."""
+    def order(
+        self, asset: Asset, amount: Decimal, style: ExecutionStyle | None = None
+    ) -> str | None:
+        """Place an order for ``amount`` (signed) units; return its id (None for zero).
+
+        ``amount`` is already a valid quantity of the asset's class (sized and
+        rounded once, by :func:`rustybt.finance.sizing.size_order`, before the
+        trading controls see it): the broker does not round it again.
+        """
 
     def cancel(self, order_id: str, relay_status: bool = True) -> None:
         """Cancel an open order (unknown or closed ids are ignored)."""

@@ -22,7 +22,7 @@ Examples
 >>> from rustybt.finance.execution import LimitOrder
 >>> blotter = SimulationBlotter()
 >>> aapl = Equity(1, exchange_info_for("NYSE"), symbol="AAPL")
->>> oid = blotter.order(aapl, 100, LimitOrder(10.0))
+>>> oid = blotter.order(aapl, Decimal(100), LimitOrder(10.0))
 >>> blotter.orders[oid].limit, blotter.open_orders[aapl][0].amount
 (10.0, Decimal('100'))
 >>> blotter.cancel(oid); blotter.orders[oid].status.name
@@ -48,7 +48,7 @@ from rustybt.finance.execution import (
     MarketOrder,
     OCOOrder,
 )
-from rustybt.finance.order import Order, as_order_amount
+from rustybt.finance.order import Order
 from rustybt.finance.order_book import OrderBook
 from rustybt.finance.precision import DEFAULT_PRECISION, PrecisionConfig
 from rustybt.finance.slippage import FixedBasisPointsSlippage, SlippageModel
@@ -170,7 +170,8 @@ class SimulationBlotter:
         self.archive_batch = 512
         self.new_orders: list[Order] = []
         self.current_dt: Any = None
-        self.max_shares = int(1e11)
+        # A Decimal: compared with every order's Decimal amount (an int costs a conversion).
+        self.max_shares = Decimal(10**11)
 
     def __repr__(self) -> str:
         return (
@@ -202,21 +203,23 @@ class SimulationBlotter:
     def order(
         self,
         asset: Asset,
-        amount: Any,
+        amount: Decimal,
         style: ExecutionStyle | None = None,
         order_id: str | None = None,
         dt: Any = None,
         reference_price: float | None = None,
     ) -> str | None:
-        """Place an order; return its id, or None when nothing is to be traded.
+        """Place an order for ``amount`` units of ``asset``; return its id.
 
         Parameters
         ----------
         asset
             What to trade.
         amount
-            Signed quantity; rounded toward zero to the asset class's
-            quantity places. Zero after rounding places nothing (None).
+            A valid quantity of ``asset``'s class: a finite Decimal already
+            rounded to its quantity places (:func:`rustybt.finance.sizing.size_order`
+            sizes and rounds every order of the API; the broker does not round
+            again). Zero places nothing (None).
         style
             How to execute (default :class:`~rustybt.finance.execution.MarketOrder`).
             An :class:`~rustybt.finance.execution.OCOOrder` places two linked
@@ -233,20 +236,14 @@ class SimulationBlotter:
         Raises
         ------
         InvalidOrderError
-            For a non-Asset, NaN/infinite amounts, a style that is not an
-            ExecutionStyle, a bracket whose exits are on the wrong sides, or
-            an order id already used.
+            For a style that is not an ExecutionStyle, a bracket whose exits
+            are on the wrong sides, or an order id already used.
         OverflowError
             For more than ``max_shares`` units (zipline's guard).
         """
-        if not isinstance(asset, Asset):
-            raise InvalidOrderError(
-                f"can only order Assets, got {asset!r}", context={"asset": asset, "amount": amount}
-            )
-        qty = self.precision.for_asset(asset).quantity(as_order_amount(amount, asset))
-        if not qty:
+        if not amount:
             return None
-        if abs(qty) > self.max_shares:
+        if abs(amount) > self.max_shares:
             raise OverflowError(f"Can't order more than {self.max_shares} shares of {asset!r}")
         when = self.current_dt if dt is None else dt
         if order_id is not None and order_id in self.orders:
@@ -260,12 +257,16 @@ class SimulationBlotter:
             if isinstance(style, OCOOrder):
                 first_id = order_id or Order.make_id()
                 second_id = Order.make_id()
-                self._place(asset, qty, style.first, first_id, when, reference_price, (second_id,))
-                self._place(asset, qty, style.second, second_id, when, reference_price, (first_id,))
+                self._place(
+                    asset, amount, style.first, first_id, when, reference_price, (second_id,)
+                )
+                self._place(
+                    asset, amount, style.second, second_id, when, reference_price, (first_id,)
+                )
                 return first_id
             if isinstance(style, BracketOrder):
-                style.validate_direction(qty > 0, asset)
-        return self._place(asset, qty, style, order_id, when, reference_price).id
+                style.validate_direction(amount > 0, asset)
+        return self._place(asset, amount, style, order_id, when, reference_price).id
 
     def _place(
         self,
@@ -279,7 +280,7 @@ class SimulationBlotter:
         parent_id: str | None = None,
     ) -> Order:
         """Build the order for ``qty`` of ``asset`` and file it as open (every order's way in)."""
-        is_buy = qty > 0
+        is_buy = qty > ZERO
         order = Order(
             dt,
             asset,
@@ -462,7 +463,8 @@ class SimulationBlotter:
                     fills.closed.append(order)
                 fills.transactions.append(txn)
                 fills.orders.append(order)
-                if order.linked_ids or isinstance(order.style, BracketOrder):
+                style = order.style
+                if order.linked_ids or (style is not None and style.places_exits):
                     self._after_fill(order, txn, dt, pending)
         for order in fills.closed:
             self._remove_open(order)

@@ -25,7 +25,7 @@ import abc
 import math
 import sys
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from rustybt.exceptions import InvalidOrderError
 
@@ -145,6 +145,12 @@ class ExecutionStyle(abc.ABC):
     """
 
     _exchange: str | None = None
+    #: Whether an order's stop level trails the price (:class:`TrailingStopOrder`).
+    #: Class flags, read per order and fill: an ``isinstance`` against an ABC
+    #: costs as much as building half an order.
+    trails: ClassVar[bool] = False
+    #: Whether the order's fills place exit orders (:class:`BracketOrder`).
+    places_exits: ClassVar[bool] = False
 
     @abc.abstractmethod
     def get_limit_price(self, is_buy: bool) -> float | None:
@@ -311,6 +317,8 @@ class TrailingStopOrder(ExecutionStyle):
     52.0
     """
 
+    trails = True
+
     def __init__(
         self,
         trail_amount: float | None = None,
@@ -422,6 +430,8 @@ class BracketOrder(ExecutionStyle):
     >>> b.take_profit_style(is_buy_entry=True).get_limit_price(is_buy=False)
     110.0
     """
+
+    places_exits = True
 
     def __init__(
         self,

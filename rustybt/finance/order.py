@@ -202,7 +202,11 @@ class Order:
         self.dt = dt
         self.created = dt
         self.asset = asset
-        self.amount: Decimal = as_order_amount(amount, asset)
+        # A finite Decimal is a quantity as the broker was given it (sized and
+        # rounded by sizing.size_order); anything else is converted or refused here.
+        if type(amount) is not Decimal or not amount.is_finite():
+            amount = as_order_amount(amount, asset)
+        self.amount: Decimal = amount
         # A new order's zeros need no check.
         self.filled: Decimal = filled if filled is _ZERO else as_order_amount(filled, asset)
         self.commission: Decimal = (
@@ -214,12 +218,14 @@ class Order:
         self.limit = limit
         self.stop_reached = False
         self.limit_reached = False
-        self.direction: int = 1 if self.amount >= 0 else -1
+        self.direction: int = 1 if amount >= _ZERO else -1
         self.style = style
         #: Whether the stop level trails the price (a TrailingStopOrder's order).
-        self.is_trailing = isinstance(style, TrailingStopOrder)
+        self.is_trailing = style is not None and style.trails
         self.parent_id = parent_id
-        self.linked_ids: tuple[str, ...] = tuple(linked_ids)
+        self.linked_ids: tuple[str, ...] = (
+            linked_ids if type(linked_ids) is tuple else tuple(linked_ids)
+        )
         self.broker_order_id: str | None = None
         # Best price seen since placement (highest for a trailing sell, lowest
         # for a trailing buy); None until the first price arrives.
@@ -373,8 +379,8 @@ class Order:
         fractional prior fill. Limit and stop levels round to cents, as zipline.
         """
         r = Decimal(repr(float(ratio)))
-        remaining = (self.open_amount / r).quantize(quantum, rounding=ROUND_DOWN)
-        self.filled = (self.filled / r).quantize(quantum, rounding=ROUND_DOWN) + 0
+        remaining = (self.open_amount / r).quantize(quantum, ROUND_DOWN)
+        self.filled = (self.filled / r).quantize(quantum, ROUND_DOWN) + 0
         self.amount = self.filled + remaining
         if self.limit is not None:
             self.limit = round(self.limit * ratio, 2)

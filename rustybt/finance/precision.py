@@ -55,6 +55,9 @@ def _quantum(places: int) -> Decimal:
 # mark). Decimals are immutable, so sharing one is safe. Cleared when full.
 _FLOAT_DECIMALS: dict[float, Decimal] = {}
 _FLOAT_CACHE_SIZE = 1 << 14
+# Decimal(repr(0.0)) and Decimal(repr(-0.0)).
+_FLOAT_ZERO = Decimal("0.0")
+_NEGATIVE_ZERO = Decimal("-0.0")
 
 
 def to_decimal(x: Any) -> Decimal:
@@ -91,11 +94,14 @@ def to_decimal(x: Any) -> Decimal:
         if cached is not None:
             return cached
         if x - x == 0.0:  # finite (inf - inf and nan - nan are nan)
+            if not x:
+                # 0.0 and -0.0 are one key but two Decimals (a zero weight is
+                # the most common number a rebalancing strategy passes).
+                return _NEGATIVE_ZERO if math.copysign(1.0, x) < 0.0 else _FLOAT_ZERO
             value = Decimal(repr(x))
-            if x:  # not zero: 0.0 and -0.0 are one key but two Decimals
-                if len(_FLOAT_DECIMALS) >= _FLOAT_CACHE_SIZE:
-                    _FLOAT_DECIMALS.clear()
-                _FLOAT_DECIMALS[x] = value
+            if len(_FLOAT_DECIMALS) >= _FLOAT_CACHE_SIZE:
+                _FLOAT_DECIMALS.clear()
+            _FLOAT_DECIMALS[x] = value
             return value
     elif kind is Decimal:
         if x.is_finite():
@@ -178,17 +184,22 @@ class AssetClassPrecision:
         value = to_decimal(x)
         if self.price_places is None:
             return value
-        return value.quantize(_quantum(self.price_places), rounding=self.rounding)
+        return value.quantize(_quantum(self.price_places), self.rounding)
 
     def quantity(self, x: Any) -> Decimal:
         """A quantity as Decimal, rounded toward zero to the quantity places."""
-        value = to_decimal(x).quantize(self.quantity_quantum, rounding=ROUND_DOWN)
+        # A finite Decimal (what sizing and the slippage models give) needs no
+        # conversion; the rounding passes by position: a keyword argument to a C
+        # method costs as much again as the quantize (a quantity per order and fill).
+        if type(x) is not Decimal or not x.is_finite():
+            x = to_decimal(x)
+        value = x.quantize(self.quantity_quantum, ROUND_DOWN)
         # + 0 turns -0 into 0, so that a flat position prints and compares as plain 0.
         return value if value else value + 0
 
     def cash(self, x: Any) -> Decimal:
         """A cash amount quantized to the cash places with the class's rounding."""
-        value = to_decimal(x).quantize(self.cash_quantum, rounding=self.rounding)
+        value = to_decimal(x).quantize(self.cash_quantum, self.rounding)
         # + 0 turns -0.00 into 0.00 (a zero trade value or commission).
         return value if value else value + 0
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import pandas as pd
 
@@ -37,7 +37,7 @@ from rustybt.finance.precision import (
 )
 from rustybt.finance.sizing import Unit, size_order
 
-__all__ = ["BAR", "BEFORE_TRADING_START", "INITIALIZE", "OrderRouter"]
+__all__ = ["BAR", "BEFORE_TRADING_START", "INITIALIZE", "OrderRouter", "Tradeable"]
 
 #: The phases of a run, as far as ordering goes: only bars may order.
 INITIALIZE: Final = "initialize"
@@ -46,6 +46,20 @@ BAR: Final = "bar"
 
 _NEVER = -(2**63)
 _ALWAYS = 2**63
+
+
+class Tradeable(NamedTuple):
+    """What the router knows of an asset, found once per asset (:meth:`OrderRouter.tradeable`)."""
+
+    #: The asset.
+    asset: Asset
+    #: Its first and last tradeable session (ns; the last is its auto-close date if earlier).
+    first_ns: int
+    last_ns: int
+    #: Its asset class's quantity rules.
+    rules: AssetClassPrecision
+    #: Its portal column (the bar's price row is indexed by it).
+    column: int
 
 
 class OrderRouter:
@@ -90,9 +104,12 @@ class OrderRouter:
         self.ledger: Any = None
         self._portfolio_value: Callable[[], Decimal] | None = None
         self._portfolio: Callable[[], Any] | None = None
-        # Per asset, what its tradeable check needs, found once: the asset,
-        # its first and last tradeable session (ns) and its quantity rules.
-        self._spans: dict[int, tuple[Asset, int, int, AssetClassPrecision]] = {}
+        # Per asset, found once (a cache: an asset's span, class and column never
+        # change in a run): the asset, its first and last tradeable session (ns),
+        # its class's quantity rules and its portal column.
+        self._spans: dict[int, Tradeable] = {}
+        # The bar's prices by portal column, read once per bar (set_date clears it).
+        self._prices: list[float] | None = None
 
     def bind(
         self,
@@ -104,6 +121,7 @@ class OrderRouter:
         """What sizing and controls read: the bar data, the ledger (its positions),
         and the portfolio value and portfolio marked to the current time."""
         self._data = data
+        self._spans.clear()
         self.ledger = ledger
         self._portfolio_value = portfolio_value
         self._portfolio = portfolio
@@ -116,6 +134,7 @@ class OrderRouter:
     def set_date(self, dt: Any) -> None:
         """The current time: orders are stamped with it."""
         self.dt = dt
+        self._prices = None
         self.broker.set_date(dt)
 
     # --- the order path -----------------------------------------------------------
@@ -157,7 +176,7 @@ class OrderRouter:
         """
         if self.phase != BAR:
             self.check_can_order(call)
-        rules = self.tradeable(asset, call)
+        span = self.tradeable(asset, call)
         try:
             number = to_decimal(number)
         except ValidationError as exc:
@@ -169,7 +188,11 @@ class OrderRouter:
         price = None
         if unit != Unit.SHARES:
             # zipline's check: a value or a fraction needs the current price.
-            price = self._data.spot(asset, "price")
+            prices = self._prices
+            if prices is None:
+                # BarData.spot is this row at the asset's column; one read a bar.
+                prices = self._prices = self._data.spot_row("price")
+            price = prices[span.column]
             if price is None or price - price != 0.0:  # None, NaN or infinite
                 raise OrderRejectedError(
                     f"{call}(): no price for {asset!r} at {self.dt}; cannot size the order",
@@ -181,7 +204,7 @@ class OrderRouter:
             if position is not None:
                 held = position.amount
         quantity = size_order(
-            number, unit, target, held, price, asset.multiplier, self._portfolio_value, rules
+            number, unit, target, held, price, asset.multiplier, self._portfolio_value, span.rules
         )
         execution = execution_style(asset, limit_price, stop_price, style)
         if self.trading_controls:
@@ -218,8 +241,8 @@ class OrderRouter:
             context={"call": call, "dt": str(self.dt)},
         )
 
-    def tradeable(self, asset: Any, call: str) -> AssetClassPrecision:
-        """Check that ``asset`` trades in the current session; its quantity rules.
+    def tradeable(self, asset: Any, call: str) -> Tradeable:
+        """Check that ``asset`` trades in the current session; what the router knows of it.
 
         Raises
         ------
@@ -237,12 +260,12 @@ class OrderRouter:
             )
         # By sid: an int hashes in C (an Asset's hash is a Python call).
         span = self._spans.get(asset.sid)
-        if span is None or span[0] is not asset:
+        if span is None or span.asset is not asset:
             span = self._spans[asset.sid] = self._span(asset, call)
-        if span[1] <= self._session_ns <= span[2]:
-            return span[3]
+        if span.first_ns <= self._session_ns <= span.last_ns:
+            return span
         where = {"asset": repr(asset), "dt": str(self.dt)}
-        if self._session_ns < span[1]:
+        if self._session_ns < span.first_ns:
             assert asset.start_date is not None
             raise OrderRejectedError(
                 f"{call}(): cannot order {asset!r} at {self.dt}: it starts trading on "
@@ -255,8 +278,8 @@ class OrderRouter:
             context=where,
         )
 
-    def _span(self, asset: Asset, call: str) -> tuple[Asset, int, int, AssetClassPrecision]:
-        """``asset``'s first and last tradeable session (ns), once it is known to the bundle."""
+    def _span(self, asset: Asset, call: str) -> Tradeable:
+        """What :meth:`tradeable` returns, once ``asset`` is known to the bundle."""
         if self.asset_finder.retrieve_asset(asset.sid, default_none=True) is None:
             raise InvalidOrderError(
                 f"{call}(): unknown asset {asset!r} (not in the bundle) at {self.dt}",
@@ -267,4 +290,7 @@ class OrderRouter:
             end = min(end, asset.auto_close_date)
         first = _NEVER if asset.start_date is None else asset.start_date.value
         last = _ALWAYS if end is None else end.value
-        return asset, first, last, self.precision.for_asset(asset)
+        # Before bind there is no data: the last column (the portal's no-data one) has
+        # no price. bind forgets the spans found before it.
+        column = -1 if self._data is None else self._data.data_portal.column(asset)
+        return Tradeable(asset, first, last, self.precision.for_asset(asset), column)

@@ -98,6 +98,8 @@ def size_order(
                 unit_price *= to_decimal(multiplier)
             number = number / unit_price if unit_price else ZERO
     amount = number - held if target else number
+    if not amount:
+        return ZERO  # nothing to trade: zero rounds to zero
     nearest = amount.to_integral_value()
     if abs(amount - nearest) <= NEAR_INTEGER:
         amount = nearest
