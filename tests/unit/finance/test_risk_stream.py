@@ -99,6 +99,11 @@ def check_prefix(returns: FloatArray, benchmark: FloatArray) -> None:
                     slope = 252.0 * np.float64(growth) ** 251
                 alpha_floor = float(slope * (excess + 4 * 2.0**-53 * max(growth, 1.0)))
             assert close(beta, expected_beta, beta_floor), where
+            if beta_floor >= abs(expected_beta) > 0:
+                # beta is rounding noise here (a benchmark varying in its last
+                # digits): alpha, (1 + mean(r - beta b)) ** 252, is noise raised
+                # to the 252nd power and may overflow on one side only.
+                continue
             assert close(alpha, expected_alpha, alpha_floor), where
 
 
@@ -200,3 +205,10 @@ def test_streaming_answers_without_empyrical_conventions_lost() -> None:
     for _ in range(3):
         flat.add(0.01)
     assert sharpe_ratio(flat) == math.inf and sortino_ratio(flat) == math.inf
+
+
+def test_benchmark_varying_in_its_last_digits() -> None:
+    """Found by hypothesis: beta is rounding noise, so alpha is not compared; the rest is."""
+    benchmark = np.full(32, 8.0)
+    benchmark[-1] = 8.0000001
+    check_prefix(np.full(32, 10.0), benchmark)
