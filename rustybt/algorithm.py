@@ -2,7 +2,7 @@
 
 The class holds the zipline API methods; each is thin and delegates to the
 component that owns the work: orders go through the
-:class:`~rustybt.finance.routing.OrderRouter` to the broker (any
+:class:`~rustybt.finance.orders.routing.OrderRouter` to the broker (any
 :class:`~rustybt.brokers.Broker`), the ledger accounts, the metrics tracker
 reports, the event manager schedules. The simulation loop lives in
 :mod:`rustybt.sim.loop`.
@@ -10,10 +10,9 @@ reports, the event manager schedules. The simulation loop lives in
 
 from __future__ import annotations
 
-import inspect
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from contextvars import ContextVar
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -22,6 +21,7 @@ import pandas as pd
 
 from rustybt.assets import Asset, Equity
 from rustybt.brokers.protocol import Broker
+from rustybt.brokers.simulated import SimulationBlotter
 from rustybt.data.bar_data import BarData
 from rustybt.data.portal import DataPortal
 from rustybt.exceptions import (
@@ -30,10 +30,13 @@ from rustybt.exceptions import (
     ParameterValidationError,
     StrategyError,
 )
-from rustybt.finance.asset_restrictions import Restrictions, StaticRestrictions
-from rustybt.finance.blotter import SimulationBlotter
-from rustybt.finance.cancel_policy import CancelPolicy
-from rustybt.finance.controls import (
+from rustybt.finance.models.cancel_policy import CancelPolicy
+from rustybt.finance.orders.execution import ExecutionStyle
+from rustybt.finance.orders.order import Order
+from rustybt.finance.orders.routing import INITIALIZE, OrderRouter
+from rustybt.finance.orders.sizing import Unit
+from rustybt.finance.precision import DEFAULT_PRECISION, PrecisionConfig
+from rustybt.finance.risk.controls import (
     AccountControl,
     LongOnly,
     MaxLeverage,
@@ -45,15 +48,12 @@ from rustybt.finance.controls import (
     RestrictedListOrder,
     TradingControl,
 )
-from rustybt.finance.execution import ExecutionStyle
-from rustybt.finance.order import Order
-from rustybt.finance.precision import DEFAULT_PRECISION, PrecisionConfig
-from rustybt.finance.routing import INITIALIZE, OrderRouter
-from rustybt.finance.sizing import Unit
+from rustybt.finance.risk.restrictions import Restrictions, StaticRestrictions
 from rustybt.sim.events import Event, EventManager, scheduled_event
 from rustybt.sim.loop import run_simulation
 from rustybt.sim.params import SimulationParameters
 from rustybt.sim.rules import Always
+from rustybt.user_code import strategy_functions, user_files
 
 log = logging.getLogger("rustybt.algorithm")
 
@@ -184,7 +184,12 @@ class TradingAlgorithm:
         self.initialize_kwargs = initialize_kwargs
         self.namespace = namespace if namespace is not None else {}
         self.algo_filename = algo_filename or "<algorithm>"
-        self._user_functions(script, initialize, handle_data, before_trading_start, analyze)
+        functions = (initialize, handle_data, before_trading_start, analyze)
+        if script is not None:
+            functions = strategy_functions(script, self.algo_filename, self.namespace, functions)
+        self._initialize, self._handle_data, self._before_trading_start, self._analyze = functions
+        extra = () if type(self) is TradingAlgorithm else (type(self),)
+        self.user_files = user_files(self.algo_filename, functions, extra)
 
         self.event_manager = EventManager()
         # handle_data runs before scheduled functions, every bar (zipline's order).
@@ -213,39 +218,6 @@ class TradingAlgorithm:
         return self.router.phase != INITIALIZE
 
     # --- user functions -----------------------------------------------------
-
-    def _user_functions(
-        self,
-        script: str | None,
-        initialize: Callable[..., Any] | None,
-        handle_data: Callable[..., Any] | None,
-        before_trading_start: Callable[..., Any] | None,
-        analyze: Callable[..., Any] | None,
-    ) -> None:
-        if script is not None:
-            if any(f is not None for f in (initialize, handle_data, before_trading_start, analyze)):
-                raise ConfigValidationError(
-                    "pass the algorithm either as script text or as functions, not both"
-                )
-            code = compile(script, self.algo_filename, "exec")
-            exec(code, self.namespace)
-            initialize = self.namespace.get("initialize")
-            handle_data = self.namespace.get("handle_data")
-            before_trading_start = self.namespace.get("before_trading_start")
-            analyze = self.namespace.get("analyze")
-        self._initialize = initialize
-        self._handle_data = handle_data
-        self._before_trading_start = before_trading_start
-        self._analyze = analyze
-        files = {self.algo_filename}
-        for fn in (initialize, handle_data, before_trading_start, analyze):
-            code_obj = getattr(fn, "__code__", None)
-            if code_obj is not None:
-                files.add(code_obj.co_filename)
-        if type(self) is not TradingAlgorithm:
-            with suppress(TypeError, OSError):
-                files.add(inspect.getfile(type(self)))
-        self.user_files = files
 
     def initialize(self, *args: Any, **kwargs: Any) -> None:
         """Called once before the first session; override or pass ``initialize``."""

@@ -23,15 +23,16 @@ from collections.abc import Callable
 from typing import Any
 
 from rustybt.algorithm import API_METHODS, TradingAlgorithm, current_algorithm
-from rustybt.finance import cancel_policy, commission, execution, slippage
-from rustybt.finance.asset_restrictions import HistoricalRestrictions, StaticRestrictions
-from rustybt.finance.cancel_policy import EODCancel, NeverCancel
-from rustybt.finance.slippage import (
+from rustybt.finance.models import cancel_policy, commission, slippage
+from rustybt.finance.models.cancel_policy import EODCancel, NeverCancel
+from rustybt.finance.models.slippage import (
     FixedBasisPointsSlippage,
     FixedSlippage,
     NoSlippage,
     VolumeShareSlippage,
 )
+from rustybt.finance.orders import execution
+from rustybt.finance.risk.restrictions import HistoricalRestrictions, StaticRestrictions
 from rustybt.sim.events import calendars, date_rules, time_rules
 
 

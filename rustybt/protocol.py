@@ -28,7 +28,7 @@ from typing import Any
 import pandas as pd
 
 from rustybt.assets import Asset
-from rustybt.finance.position import Position as _LedgerPosition
+from rustybt.finance.ledger.position import Position as _LedgerPosition
 from rustybt.finance.precision import plain_number
 
 __all__ = ["Account", "Portfolio", "Position", "Positions"]
@@ -53,7 +53,7 @@ class Position:
     Examples
     --------
     >>> from decimal import Decimal
-    >>> from rustybt.finance.position import Position as LedgerPosition
+    >>> from rustybt.finance.ledger.position import Position as LedgerPosition
     >>> view = Position(LedgerPosition(None, Decimal(3), Decimal("2.5"), Decimal("2.75")))
     >>> view.amount, view.cost_basis, view.last_sale_price
     (3, 2.5, 2.75)
@@ -109,7 +109,7 @@ class Positions(dict[Any, Position]):
     Examples
     --------
     >>> from rustybt.assets import Equity
-    >>> from rustybt.assets._assets import exchange_info_for
+    >>> from rustybt.assets.asset_types import exchange_info_for
     >>> Positions()[Equity(7, exchange_info_for("NYSE"))].amount
     0
     """

@@ -2,7 +2,7 @@
 
 :func:`run_algorithm` (zipline's signature) loads a bundle, builds the
 :class:`~rustybt.data.portal.DataPortal`, the broker (a
-:class:`~rustybt.finance.blotter.SimulationBlotter` unless one is given) and
+:class:`~rustybt.brokers.simulated.SimulationBlotter` unless one is given) and
 the :class:`~rustybt.algorithm.TradingAlgorithm`, runs it and returns the
 performance. Nothing it assembles imports this module.
 """
@@ -17,11 +17,11 @@ from typing import Any
 import pandas as pd
 
 from rustybt.algorithm import TradingAlgorithm
+from rustybt.brokers.simulated import SimulationBlotter
 from rustybt.data import bundles
 from rustybt.data.portal import DataPortal
 from rustybt.exceptions import ConfigValidationError
 from rustybt.extensions import load_extensions
-from rustybt.finance.blotter import SimulationBlotter
 from rustybt.finance.precision import DEFAULT_PRECISION, PrecisionConfig
 from rustybt.sim.params import SimulationParameters
 

@@ -73,7 +73,7 @@ def framework_modules(framework: str):  # type: ignore[no-untyped-def]
                 importlib.import_module("rustybt.sim.loop")
         from rustybt.data import bundles
         from rustybt.data.bundles.csvdir import csvdir_equities
-        from rustybt.finance import commission, slippage
+        from rustybt.finance.models import commission, slippage
 
         root_var = "RUSTYBT_ROOT"
     elif framework == "zipline":

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from rustybt.assets._assets import exchange_info_for
+from rustybt.assets.asset_types import exchange_info_for
 from rustybt.exceptions import AssetValidationError, ConfigValidationError
 
 ASSET_DB_VERSION = 1

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from rustybt.assets._assets import ASSET_TYPES, Asset, Equity, exchange_info_for
+from rustybt.assets.asset_types import ASSET_TYPES, Asset, Equity, exchange_info_for
 from rustybt.exceptions import (
     DataNotFoundError,
     MultipleSymbolsFoundError,

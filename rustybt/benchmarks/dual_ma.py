@@ -39,8 +39,8 @@ import numpy as np
 import numpy.typing as npt
 
 from rustybt.api import order_target_percent, set_commission, set_slippage, symbols
-from rustybt.finance.commission import NoCommission
-from rustybt.finance.slippage import NoSlippage
+from rustybt.finance.models.commission import NoCommission
+from rustybt.finance.models.slippage import NoSlippage
 
 __all__ = ["FAST", "SLOW", "handle_data", "initialize", "signals", "targets"]
 

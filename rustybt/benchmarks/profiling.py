@@ -16,16 +16,16 @@ category (:func:`categorize`):
     ``rustybt/data/``, ``rustybt/assets/``, ``rustybt/calendars.py``: bundles,
     bar readers, the DataPortal and BarData.
 ``ledger``
-    ``rustybt/finance/ledger/``, ``position.py``, ``precision.py``: Decimal
-    cash, positions, cost basis.
+    ``rustybt/finance/ledger/`` and ``precision.py``: Decimal cash,
+    positions, cost basis, records.
 ``execution``
-    ``rustybt/finance/`` blotter, order, execution, slippage, commission,
-    transaction, controls, cancel policy, restrictions.
+    ``rustybt/finance/orders/``, ``models/``, ``risk/`` and
+    ``rustybt/brokers/``: orders, sizing, routing, fills, costs, controls.
 ``metrics``
     ``rustybt/finance/metrics/`` and ``rustybt/analytics/``.
 ``loop``
     ``rustybt/sim/`` (clock, simulation loop, scheduling),
-    ``rustybt/algorithm.py``, ``rustybt/api.py`` and the run_algorithm glue.
+    ``rustybt/algorithm.py``, ``rustybt/api.py`` and ``rustybt/runner.py``.
 ``user``
     Code outside rustybt, the standard library and site-packages (a
     strategy's own module, a script compiled from text), and the workloads
@@ -122,17 +122,6 @@ CATEGORIES: Final[tuple[str, ...]] = (
 UNATTRIBUTED: Final[str] = "unattributed"
 
 _PACKAGE_DIR: Final[Path] = Path(rustybt.__file__).resolve().parent
-_EXECUTION_FILES: Final[tuple[str, ...]] = (
-    "asset_restrictions.py",
-    "blotter.py",
-    "cancel_policy.py",
-    "commission.py",
-    "controls.py",
-    "execution.py",
-    "order.py",
-    "slippage.py",
-    "transaction.py",
-)
 # First match wins; paths are relative to the rustybt package, "/"-separated.
 _RUSTYBT_RULES: Final[tuple[tuple[str, str], ...]] = (
     ("benchmarks/profiling.py", "other"),
@@ -143,15 +132,18 @@ _RUSTYBT_RULES: Final[tuple[tuple[str, str], ...]] = (
     ("calendars.py", "data"),
     ("finance/metrics/", "metrics"),
     ("analytics/", "metrics"),
-    ("finance/ledger", "ledger"),
-    ("finance/position.py", "ledger"),
+    ("finance/ledger/", "ledger"),
     ("finance/precision.py", "ledger"),
-    *((f"finance/{name}", "execution") for name in _EXECUTION_FILES),
+    ("finance/orders/", "execution"),
+    ("finance/models/", "execution"),
+    ("finance/risk/", "execution"),
+    ("brokers/", "execution"),
     ("sim/", "loop"),
     ("algorithm.py", "loop"),
     ("api.py", "loop"),
     ("protocol.py", "loop"),
-    ("_user_code.py", "loop"),
+    ("user_code.py", "loop"),
+    ("runner.py", "loop"),
     ("utils/run_algo.py", "loop"),
 )
 

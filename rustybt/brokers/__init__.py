@@ -1,6 +1,6 @@
 """Brokers: the :class:`Broker` protocol and its implementations.
 
-The simulated broker is :class:`rustybt.finance.blotter.SimulationBlotter`
+The simulated broker is :class:`rustybt.brokers.simulated.SimulationBlotter`
 (zipline's blotter); paper and live adapters implement the same protocol.
 """
 

@@ -5,7 +5,7 @@ them as events: on each bar, the fills (transactions), their commissions and
 the orders they closed (:class:`BarFills`); and, whenever asked, the orders
 whose state changed since the last time (placed, cancelled, rejected, held:
 :meth:`Broker.take_order_updates`). The simulated broker
-(:class:`rustybt.finance.blotter.SimulationBlotter`) makes those events from
+(:class:`rustybt.brokers.simulated.SimulationBlotter`) makes those events from
 bars; a paper or live broker makes them from its venue's messages. Order ids
 are the broker's to give: ``order`` returns the id, and every later call
 (``cancel``, ``get_order``) and every event names the order by it.
@@ -13,7 +13,7 @@ are the broker's to give: ``order`` returns the id, and every later call
 Examples
 --------
 >>> from rustybt.brokers import Broker
->>> from rustybt.finance.blotter import SimulationBlotter
+>>> from rustybt.brokers.simulated import SimulationBlotter
 >>> isinstance(SimulationBlotter(), Broker)
 True
 """
@@ -26,10 +26,10 @@ from decimal import Decimal
 from typing import Any, Protocol, runtime_checkable
 
 from rustybt.assets import Asset
-from rustybt.finance.cancel_policy import CancelPolicy
-from rustybt.finance.execution import ExecutionStyle
-from rustybt.finance.order import Order
-from rustybt.finance.transaction import Transaction
+from rustybt.finance.models.cancel_policy import CancelPolicy
+from rustybt.finance.orders.execution import ExecutionStyle
+from rustybt.finance.orders.order import Order
+from rustybt.finance.orders.transaction import Transaction
 
 __all__ = ["BarFills", "Broker"]
 
@@ -77,7 +77,7 @@ class Broker(Protocol):
         """Place an order for ``amount`` (signed) units; return its id (None for zero).
 
         ``amount`` is already a valid quantity of the asset's class (sized and
-        rounded once, by :func:`rustybt.finance.sizing.size_order`, before the
+        rounded once, by :func:`rustybt.finance.orders.sizing.size_order`, before the
         trading controls see it): the broker does not round it again.
         """
 

@@ -15,7 +15,7 @@ import pandas as pd
 
 from rustybt.cli.main import main
 from rustybt.exceptions import ConfigValidationError, ParameterValidationError
-from rustybt.finance.records import Records
+from rustybt.finance.ledger.records import Records
 
 
 def _define(values: tuple[str, ...]) -> dict[str, Any]:

@@ -238,7 +238,7 @@ class PrecisionConfig:
     --------
     >>> from decimal import Decimal
     >>> from rustybt.assets import Equity
-    >>> from rustybt.assets._assets import exchange_info_for
+    >>> from rustybt.assets.asset_types import exchange_info_for
     >>> aapl = Equity(1, exchange_info_for("NYSE"), symbol="AAPL")
     >>> cfg = PrecisionConfig()
     >>> cfg.for_asset(aapl).cash_places

@@ -23,11 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from rustybt._user_code import user_code
 from rustybt.data.bar_data import BarData
 from rustybt.finance.metrics.tracker import MetricsTracker, daily_stats_frame
-from rustybt.finance.routing import BAR as ORDERS_OPEN
-from rustybt.finance.routing import BEFORE_TRADING_START
+from rustybt.finance.orders.routing import BAR as ORDERS_OPEN
+from rustybt.finance.orders.routing import BEFORE_TRADING_START
 from rustybt.sim.clock import (
     BAR,
     BEFORE_TRADING_START_BAR,
@@ -37,6 +36,7 @@ from rustybt.sim.clock import (
     make_clock,
 )
 from rustybt.sources.benchmark import BenchmarkSource
+from rustybt.user_code import user_code
 
 if TYPE_CHECKING:  # types only: the algorithm imports this module to run itself
     from rustybt.algorithm import TradingAlgorithm

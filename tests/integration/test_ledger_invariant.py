@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from rustybt.algorithm import TradingAlgorithm
 from rustybt.api import order, order_target_percent, symbols
-from rustybt.finance.execution import LimitOrder, StopOrder
+from rustybt.finance.orders.execution import LimitOrder, StopOrder
 from rustybt.utils.run_algo import run_algorithm
 
 SYMBOLS = ("AAPL", "TSLA", "INTC", "NKE", "DIS", "JNJ")

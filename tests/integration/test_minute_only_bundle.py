@@ -28,7 +28,7 @@ from rustybt.cli import main
 from rustybt.data import bundles
 from rustybt.data.portal import DataPortal
 from rustybt.exceptions import ConfigValidationError, HistoryWindowStartsBeforeData
-from rustybt.finance import commission, slippage
+from rustybt.finance.models import commission, slippage
 from rustybt.sources.benchmark import BenchmarkSource
 
 NAME = "minute-only-test"
@@ -305,7 +305,7 @@ def test_portal_built_from_the_empty_daily_readers_first_day(minute_only: Minute
 
 CLI_ALGO = """
 from rustybt.api import order, record, set_commission, set_slippage, symbol
-from rustybt.finance import commission, slippage
+from rustybt.finance.models import commission, slippage
 
 
 def initialize(context):

@@ -37,10 +37,11 @@ from rustybt.exceptions import (
     StrategyError,
     TradingControlViolation,
 )
-from rustybt.finance import commission, execution, slippage
-from rustybt.finance.order import OrderStatus
+from rustybt.finance.models import commission, slippage
+from rustybt.finance.orders import execution
+from rustybt.finance.orders.order import OrderStatus
 from rustybt.sim.events import date_rules
-from tests.unit.finance.test_metrics import COLUMNS as ZIPLINE_COLUMNS
+from tests.unit.finance.metrics.test_metrics import COLUMNS as ZIPLINE_COLUMNS
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -334,7 +335,7 @@ def test_ordering_outside_an_assets_life(
 
 def test_unknown_asset_object(demo: Path) -> None:
     from rustybt.assets import Equity
-    from rustybt.assets._assets import exchange_info_for
+    from rustybt.assets.asset_types import exchange_info_for
 
     ghost = Equity(9999, exchange_info_for("NYSE"), "GHOST")
     with pytest.raises(InvalidOrderError, match="unknown asset Equity\\(9999 \\[GHOST\\]\\)"):
@@ -423,7 +424,7 @@ def test_two_simulations_in_threads_do_not_mix(demo: Path) -> None:
 
 def test_bracket_order_through_the_api(demo: Path) -> None:
     """A bracket entry fills, then exactly one of its exits closes the position."""
-    from rustybt.finance.execution import BracketOrder
+    from rustybt.finance.orders.execution import BracketOrder
 
     def initialize(context: Any) -> None:
         context.asset = symbol("TSLA")
@@ -679,7 +680,7 @@ def test_the_rooms_import_neither_the_algorithm_nor_the_runner() -> None:
     import sys
 
     code = (
-        "import sys, rustybt.sim.loop, rustybt.finance.blotter, rustybt.brokers\n"
+        "import sys, rustybt.sim.loop, rustybt.brokers.simulated, rustybt.brokers\n"
         "assert 'rustybt.algorithm' not in sys.modules\n"
         "import rustybt.algorithm, rustybt.api\n"
         "assert 'rustybt.runner' not in sys.modules\n"

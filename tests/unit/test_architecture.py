@@ -36,11 +36,7 @@ KNOWN_CYCLES: frozenset[frozenset[str]] = frozenset()
 # issue 15: emptied as the rewrite lands.
 # Modules over MAX_MODULE_LINES lines; "rustybt.algorithm.TradingAlgorithm" is
 # the class, over MAX_ALGORITHM_LINES lines.
-KNOWN_OVERSIZE: frozenset[str] = frozenset(
-    {
-        "rustybt.algorithm.TradingAlgorithm",
-    }
-)
+KNOWN_OVERSIZE: frozenset[str] = frozenset()
 
 # issue 15: emptied as the rewrite lands.
 # (importing module, imported-from module, private name).

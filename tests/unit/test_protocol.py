@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from rustybt.assets import Equity
-from rustybt.assets._assets import exchange_info_for
+from rustybt.assets.asset_types import exchange_info_for
 from rustybt.finance.ledger import Ledger
-from rustybt.finance.transaction import Transaction
+from rustybt.finance.orders.transaction import Transaction
 from rustybt.protocol import Account, Portfolio, Position, Positions
 
 D = Decimal

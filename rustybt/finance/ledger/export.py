@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from rustybt.finance.ledger.journal import CashEntry
-from rustybt.finance.position import Position
-from rustybt.finance.transaction import Transaction
+from rustybt.finance.ledger.position import Position
+from rustybt.finance.orders.transaction import Transaction
 
 __all__ = ["LedgerExport", "ledger_frames"]
 

@@ -22,8 +22,8 @@ Examples
 >>> from decimal import Decimal
 >>> import pandas as pd
 >>> from rustybt.assets import Equity
->>> from rustybt.assets._assets import exchange_info_for
->>> from rustybt.finance.transaction import Transaction
+>>> from rustybt.assets.asset_types import exchange_info_for
+>>> from rustybt.finance.orders.transaction import Transaction
 >>> aaa = Equity(1, exchange_info_for("NYSE"), symbol="AAA")
 >>> day = pd.Timestamp("2024-01-02")
 >>> ledger = Ledger(pd.DatetimeIndex([day]), 10_000, "daily")
@@ -48,8 +48,15 @@ import pandas as pd
 
 from rustybt.finance.ledger.export import LedgerExport, ledger_frames
 from rustybt.finance.ledger.journal import CashJournal
+from rustybt.finance.ledger.position import Position, is_future, price_multiplier
+from rustybt.finance.ledger.records import (
+    Records,
+    order_records,
+    position_records,
+    transaction_records,
+)
 from rustybt.finance.ledger.tracker import PositionTracker, session_key
-from rustybt.finance.position import Position, is_future, price_multiplier
+from rustybt.finance.orders.transaction import Transaction
 from rustybt.finance.precision import (
     DEFAULT_PRECISION,
     ZERO,
@@ -57,13 +64,6 @@ from rustybt.finance.precision import (
     PrecisionConfig,
     to_decimal,
 )
-from rustybt.finance.records import (
-    Records,
-    order_records,
-    position_records,
-    transaction_records,
-)
-from rustybt.finance.transaction import Transaction
 from rustybt.protocol import Account, Portfolio
 
 __all__ = ["Ledger"]
@@ -109,8 +109,8 @@ class Ledger:
     >>> from decimal import Decimal
     >>> import pandas as pd
     >>> from rustybt.assets import Equity
-    >>> from rustybt.assets._assets import exchange_info_for
-    >>> from rustybt.finance.transaction import Transaction
+    >>> from rustybt.assets.asset_types import exchange_info_for
+    >>> from rustybt.finance.orders.transaction import Transaction
     >>> aaa = Equity(1, exchange_info_for("NYSE"), symbol="AAA")
     >>> days = pd.DatetimeIndex(["2024-01-02", "2024-01-03"])
     >>> ledger = Ledger(days, 1000, "daily")

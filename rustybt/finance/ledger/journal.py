@@ -10,7 +10,7 @@ Examples
 --------
 >>> from decimal import Decimal
 >>> from rustybt.finance.precision import DEFAULT_PRECISION
->>> from rustybt.finance.transaction import Transaction
+>>> from rustybt.finance.orders.transaction import Transaction
 >>> journal = CashJournal(Decimal(1000))
 >>> journal.book_fill(Transaction(None, Decimal(3), None, Decimal("9.995"), "o1"),
 ...                   DEFAULT_PRECISION.default)
@@ -26,8 +26,8 @@ from typing import Any, NamedTuple
 
 import pandas as pd
 
+from rustybt.finance.orders.transaction import Transaction
 from rustybt.finance.precision import ZERO, AssetClassPrecision, PrecisionConfig
-from rustybt.finance.transaction import Transaction
 
 __all__ = ["CashEntry", "CashJournal", "fill_cash"]
 

@@ -3,7 +3,7 @@
 Examples
 --------
 >>> from decimal import Decimal
->>> from rustybt.finance.position import Position
+>>> from rustybt.finance.ledger.position import Position
 >>> stats = position_stats([Position("A", Decimal(10), Decimal(5), Decimal(6)),
 ...                         Position("B", Decimal(-2), Decimal(5), Decimal(4))])
 >>> stats.long_value, stats.short_value, stats.net_value, stats.longs_count
@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from rustybt.finance.position import Position
+from rustybt.finance.ledger.position import Position
 from rustybt.finance.precision import ZERO
 
 __all__ = ["PositionStats", "position_stats"]
@@ -63,7 +63,7 @@ def position_stats(positions: Iterable[Position]) -> PositionStats:
     """The :class:`PositionStats` of ``positions``.
 
     A position counts as long or short by the sign of its
-    :attr:`~rustybt.finance.position.Position.exposure`; a future adds its
+    :attr:`~rustybt.finance.ledger.position.Position.exposure`; a future adds its
     exposure and no value (its price changes settle in cash).
     """
     long_value = short_value = long_exposure = short_exposure = ZERO

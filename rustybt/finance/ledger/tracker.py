@@ -17,15 +17,15 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from rustybt.finance.ledger.position import Position
 from rustybt.finance.ledger.stats import PositionStats, position_stats
-from rustybt.finance.position import Position
+from rustybt.finance.orders.transaction import Transaction
 from rustybt.finance.precision import (
     DEFAULT_PRECISION,
     AssetClassPrecision,
     PrecisionConfig,
     to_decimal,
 )
-from rustybt.finance.transaction import Transaction
 from rustybt.protocol import Position as PositionView
 from rustybt.protocol import Positions
 

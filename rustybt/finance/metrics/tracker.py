@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 from rustybt.finance.ledger import Ledger, session_key
-from rustybt.finance.position import Position
+from rustybt.finance.ledger.position import Position
 from rustybt.finance.precision import DEFAULT_PRECISION, PrecisionConfig
 from rustybt.protocol import Account, Portfolio
 

@@ -13,10 +13,10 @@ import rustybt
 from rustybt.api import order_target_percent, symbol
 from rustybt.assets import Asset
 from rustybt.brokers import BarFills, Broker
-from rustybt.finance.blotter import SimulationBlotter
-from rustybt.finance.cancel_policy import CancelPolicy
-from rustybt.finance.execution import ExecutionStyle
-from rustybt.finance.order import Order
+from rustybt.brokers.simulated import SimulationBlotter
+from rustybt.finance.models.cancel_policy import CancelPolicy
+from rustybt.finance.orders.execution import ExecutionStyle
+from rustybt.finance.orders.order import Order
 
 
 class JournalingBroker:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from rustybt.assets import Asset, Equity
-from rustybt.assets._assets import exchange_info_for
+from rustybt.assets.asset_types import exchange_info_for
 from rustybt.exceptions import ValidationError
 from rustybt.finance.precision import (
     DEFAULT_PRECISION,

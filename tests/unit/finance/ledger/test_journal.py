@@ -7,11 +7,11 @@ from decimal import Decimal
 import pandas as pd
 
 from rustybt.assets import Equity
-from rustybt.assets._assets import exchange_info_for
+from rustybt.assets.asset_types import exchange_info_for
 from rustybt.finance.ledger import CashEntry, CashJournal
 from rustybt.finance.ledger.journal import fill_cash
+from rustybt.finance.orders.transaction import Transaction
 from rustybt.finance.precision import DEFAULT_PRECISION, AssetClassPrecision
-from rustybt.finance.transaction import Transaction
 
 D = Decimal
 AAA = Equity(1, exchange_info_for("NYSE"), symbol="AAA")

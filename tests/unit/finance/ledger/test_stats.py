@@ -6,9 +6,9 @@ from decimal import Decimal
 from typing import ClassVar
 
 from rustybt.assets import Asset, Equity
-from rustybt.assets._assets import exchange_info_for
+from rustybt.assets.asset_types import exchange_info_for
 from rustybt.finance.ledger import PositionStats, position_stats
-from rustybt.finance.position import Position
+from rustybt.finance.ledger.position import Position
 
 D = Decimal
 NYSE = exchange_info_for("NYSE")

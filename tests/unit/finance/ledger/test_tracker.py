@@ -11,8 +11,8 @@ import pytest
 
 from rustybt.data.portal import DataPortal
 from rustybt.finance.ledger import PositionTracker
+from rustybt.finance.orders.transaction import Transaction
 from rustybt.finance.precision import AssetClassPrecision, PrecisionConfig
-from rustybt.finance.transaction import Transaction
 from tests.unit.data._bundle_kit import Bundle, write_bundle
 
 D = Decimal

@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 
 from rustybt.assets import Equity
-from rustybt.assets._assets import exchange_info_for
+from rustybt.assets.asset_types import exchange_info_for
 from rustybt.exceptions import ParameterValidationError
-from rustybt.finance.commission import (
+from rustybt.finance.models.commission import (
     CommissionModel,
     MakerTakerCommission,
     NoCommission,
@@ -25,8 +25,8 @@ from rustybt.finance.commission import (
     PerTrade,
     TieredCommission,
 )
-from rustybt.finance.order import Order
-from rustybt.finance.transaction import Transaction
+from rustybt.finance.orders.order import Order
+from rustybt.finance.orders.transaction import Transaction
 
 AAA = Equity(1, exchange_info_for("NYSE"), symbol="AAA")
 DT = pd.Timestamp("2024-01-02 21:00", tz="UTC")

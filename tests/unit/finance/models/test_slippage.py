@@ -19,15 +19,15 @@ from rustybt.assets import Asset
 from rustybt.calendars import get_calendar
 from rustybt.data.bar_data import BarData
 from rustybt.exceptions import ParameterValidationError
-from rustybt.finance.order import Order
-from rustybt.finance.slippage import (
+from rustybt.finance.models.slippage import (
     FixedBasisPointsSlippage,
     FixedSlippage,
     NoSlippage,
     SlippageModel,
     VolumeShareSlippage,
 )
-from rustybt.finance.transaction import Transaction
+from rustybt.finance.orders.order import Order
+from rustybt.finance.orders.transaction import Transaction
 from tests.unit.data._bundle_kit import AssetSpec, Bundle, BundleSpec, daily_frame, write_bundle
 
 D = Decimal

@@ -22,14 +22,8 @@ from rustybt.exceptions import (
     ParameterValidationError,
     TradingControlViolation,
 )
-from rustybt.finance.asset_restrictions import (
-    RESTRICTION_STATES,
-    HistoricalRestrictions,
-    NoRestrictions,
-    Restriction,
-    StaticRestrictions,
-)
-from rustybt.finance.controls import (
+from rustybt.finance.ledger.position import Position as LedgerPosition
+from rustybt.finance.risk.controls import (
     AssetDateBounds,
     LongOnly,
     MaxLeverage,
@@ -39,7 +33,13 @@ from rustybt.finance.controls import (
     MinLeverage,
     RestrictedListOrder,
 )
-from rustybt.finance.position import Position as LedgerPosition
+from rustybt.finance.risk.restrictions import (
+    RESTRICTION_STATES,
+    HistoricalRestrictions,
+    NoRestrictions,
+    Restriction,
+    StaticRestrictions,
+)
 from rustybt.protocol import Portfolio
 from rustybt.protocol import Position as PositionView
 from tests.unit.data._bundle_kit import Bundle, write_bundle
@@ -172,7 +172,7 @@ def test_log_mode_warns_and_lets_the_order_through(
     bundle: Bundle, data: BarData, now: pd.Timestamp, caplog: pytest.LogCaptureFixture
 ) -> None:
     aaa = bundle.asset(1)
-    with caplog.at_level(logging.WARNING, logger="rustybt.finance.controls"):
+    with caplog.at_level(logging.WARNING, logger="rustybt.finance.risk.controls"):
         MaxOrderSize("log", max_shares=10).validate(aaa, 11, Portfolio(), now, data)
         LongOnly("log").validate(aaa, -1, Portfolio(), now, data)
     assert len(caplog.records) == 2
@@ -209,7 +209,7 @@ def test_account_controls(now: pd.Timestamp, caplog: pytest.LogCaptureFixture) -
     with pytest.raises(AccountControlViolation, match=r"leverage=0\.2"):
         MinLeverage(0.5, deadline).validate(Portfolio(), low, after, None)
     assert issubclass(AccountControlViolation, OrderRejectedError)
-    with caplog.at_level(logging.WARNING, logger="rustybt.finance.controls"):
+    with caplog.at_level(logging.WARNING, logger="rustybt.finance.risk.controls"):
         MaxLeverage(1.0, on_error="log").validate(
             Portfolio(), SimpleNamespace(leverage=3), now, None
         )

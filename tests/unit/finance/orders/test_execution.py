@@ -7,9 +7,9 @@ import math
 import pytest
 
 from rustybt.assets import Equity
-from rustybt.assets._assets import exchange_info_for
+from rustybt.assets.asset_types import exchange_info_for
 from rustybt.exceptions import InvalidOrderError, OrderError
-from rustybt.finance.execution import (
+from rustybt.finance.orders.execution import (
     BracketOrder,
     LimitOrder,
     MarketOrder,

@@ -21,12 +21,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rustybt.assets import Asset
-from rustybt.assets._assets import exchange_info_for
+from rustybt.assets.asset_types import exchange_info_for
 from rustybt.data.portal import DataPortal
 from rustybt.finance.ledger import Ledger
-from rustybt.finance.position import Position, split_quantity
+from rustybt.finance.ledger.position import Position, split_quantity
+from rustybt.finance.orders.transaction import Transaction
 from rustybt.finance.precision import AssetClassPrecision
-from rustybt.finance.transaction import Transaction
 from tests.unit.data._bundle_kit import Bundle, write_bundle
 
 D = Decimal
@@ -459,7 +459,7 @@ def test_capital_change_leaves_pnl_and_returns(bundle: Bundle, portal: DataPorta
 
 
 def test_orders_and_transactions_reset_each_session(bundle: Bundle) -> None:
-    from rustybt.finance.order import Order
+    from rustybt.finance.orders.order import Order
 
     aaa = bundle.asset(1)
     ledger = new_ledger(bundle)
@@ -595,7 +595,7 @@ def test_a_bar_of_fills_books_as_one_fill_at_a_time(
     bundle: Bundle, fills: list[tuple[int, int, Decimal]]
 ) -> None:
     """process_fills(transactions, orders) = process_transaction each, then process_order each."""
-    from rustybt.finance.order import Order
+    from rustybt.finance.orders.order import Order
 
     sessions = bundle.sessions
     dt = close_of(bundle, 1)

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
+from rustybt.finance.orders.sizing import Unit, size_order
 from rustybt.finance.precision import DEFAULT_PRECISION
-from rustybt.finance.sizing import Unit, size_order
 
 D = Decimal
 EQUITY = DEFAULT_PRECISION.equity

@@ -4,7 +4,7 @@ Examples
 --------
 >>> from decimal import Decimal
 >>> from rustybt.assets import Equity
->>> from rustybt.assets._assets import exchange_info_for
+>>> from rustybt.assets.asset_types import exchange_info_for
 >>> t = Transaction(Equity(1, exchange_info_for("NYSE")), Decimal(100), None,
 ...                 Decimal("10.005"), "abc")
 >>> t.to_dict()["price"], t.to_dict()["amount"]

@@ -11,17 +11,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rustybt.assets import Equity
-from rustybt.assets._assets import exchange_info_for
-from rustybt.finance.execution import LimitOrder, StopLimitOrder
-from rustybt.finance.order import Order
-from rustybt.finance.position import Position
-from rustybt.finance.records import (
+from rustybt.assets.asset_types import exchange_info_for
+from rustybt.finance.ledger.position import Position
+from rustybt.finance.ledger.records import (
     Records,
     order_records,
     position_records,
     transaction_records,
 )
-from rustybt.finance.transaction import Transaction
+from rustybt.finance.orders.execution import LimitOrder, StopLimitOrder
+from rustybt.finance.orders.order import Order
+from rustybt.finance.orders.transaction import Transaction
 
 AAA = Equity(1, exchange_info_for("NYSE"), symbol="AAA")
 BBB = Equity(2, exchange_info_for("NYSE"), symbol="BBB")

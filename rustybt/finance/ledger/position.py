@@ -10,8 +10,8 @@ Examples
 --------
 >>> from decimal import Decimal
 >>> from rustybt.assets import Equity
->>> from rustybt.assets._assets import exchange_info_for
->>> from rustybt.finance.transaction import Transaction
+>>> from rustybt.assets.asset_types import exchange_info_for
+>>> from rustybt.finance.orders.transaction import Transaction
 >>> aaa = Equity(1, exchange_info_for("NYSE"), symbol="AAA")
 >>> pos = Position(aaa)
 >>> pos.update(Transaction(aaa, Decimal(100), None, Decimal("10"), "o1"))

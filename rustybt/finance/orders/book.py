@@ -1,6 +1,6 @@
 """The order book: every order a broker took, by id.
 
-Live orders are :class:`~rustybt.finance.order.Order` objects; completely
+Live orders are :class:`~rustybt.finance.orders.order.Order` objects; completely
 filled plain market orders move, a batch at a time, into columns (a backtest
 places millions and rarely looks one up again) and come back as a new Order
 when asked for.
@@ -13,9 +13,9 @@ from operator import attrgetter
 from typing import Any
 
 from rustybt.exceptions import InvalidOrderError
-from rustybt.finance.execution import MarketOrder
-from rustybt.finance.order import Order
-from rustybt.finance.records import one_object
+from rustybt.finance.ledger.records import one_object
+from rustybt.finance.orders.execution import MarketOrder
+from rustybt.finance.orders.order import Order
 
 __all__ = ["OrderBook"]
 

@@ -12,7 +12,7 @@ Examples
 --------
 >>> from decimal import Decimal
 >>> from rustybt.assets import Equity
->>> from rustybt.assets._assets import exchange_info_for
+>>> from rustybt.assets.asset_types import exchange_info_for
 >>> aapl = Equity(1, exchange_info_for("NYSE"), symbol="AAPL")
 >>> o = Order(dt=None, asset=aapl, amount=100, limit=10.0)
 >>> o.check_triggers(10.5, None); o.triggered
@@ -33,7 +33,7 @@ from enum import IntEnum
 from typing import Any
 
 from rustybt.exceptions import InvalidOrderError
-from rustybt.finance.execution import ExecutionStyle, TrailingStopOrder
+from rustybt.finance.orders.execution import ExecutionStyle, TrailingStopOrder
 from rustybt.finance.precision import plain_number
 
 __all__ = ["ORDER_STATUS", "Order", "OrderStatus", "as_order_amount"]
@@ -140,8 +140,8 @@ class Order:
     id
         The order id; a fresh uuid4 hex string by default.
     style
-        The :class:`~rustybt.finance.execution.ExecutionStyle` it came from.
-        A :class:`~rustybt.finance.execution.TrailingStopOrder` makes the stop
+        The :class:`~rustybt.finance.orders.execution.ExecutionStyle` it came from.
+        A :class:`~rustybt.finance.orders.execution.TrailingStopOrder` makes the stop
         level trail the best price seen by :meth:`check_triggers`.
     parent_id
         The bracket entry this order protects, if it is a bracket child.
@@ -152,7 +152,7 @@ class Order:
     Examples
     --------
     >>> from rustybt.assets import Equity
-    >>> from rustybt.assets._assets import exchange_info_for
+    >>> from rustybt.assets.asset_types import exchange_info_for
     >>> o = Order(None, Equity(1, exchange_info_for("NYSE")), -50, stop=9.5)
     >>> o.direction, o.triggered
     (-1, False)

@@ -18,7 +18,7 @@ the list of dicts, and it pickles as that plain list.
 Examples
 --------
 >>> from decimal import Decimal
->>> from rustybt.finance.position import Position
+>>> from rustybt.finance.ledger.position import Position
 >>> records = position_records([Position("AAA", Decimal(10), Decimal("5.5"), Decimal(6))])
 >>> len(records), records[0]
 (1, {'sid': 'AAA', 'amount': 10, 'cost_basis': 5.5, 'last_sale_price': 6.0})
@@ -36,10 +36,10 @@ from typing import Any, overload
 import numpy as np
 import numpy.typing as npt
 
-from rustybt.finance.order import Order, OrderStatus
-from rustybt.finance.position import Position
+from rustybt.finance.ledger.position import Position
+from rustybt.finance.orders.order import Order, OrderStatus
+from rustybt.finance.orders.transaction import Transaction
 from rustybt.finance.precision import plain_number
-from rustybt.finance.transaction import Transaction
 
 __all__ = ["Records", "order_records", "position_records", "transaction_records"]
 

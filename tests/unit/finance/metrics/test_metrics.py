@@ -20,8 +20,8 @@ from rustybt.data.portal import DataPortal
 from rustybt.exceptions import AssetValidationError
 from rustybt.finance import metrics
 from rustybt.finance.metrics import MetricsTracker, daily_stats_frame
-from rustybt.finance.order import Order
-from rustybt.finance.transaction import Transaction
+from rustybt.finance.orders.order import Order
+from rustybt.finance.orders.transaction import Transaction
 from rustybt.sources import BenchmarkSource
 from tests.unit.data._bundle_kit import Bundle, write_bundle
 

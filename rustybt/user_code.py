@@ -2,15 +2,54 @@
 
 from __future__ import annotations
 
+import inspect
 import traceback
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from rustybt.exceptions import RustyBTError, StrategyError
+from rustybt.exceptions import ConfigValidationError, RustyBTError, StrategyError
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parent)
+
+#: A strategy's functions: initialize, handle_data, before_trading_start, analyze.
+_Function = Callable[..., Any] | None
+StrategyFunctions = tuple[_Function, _Function, _Function, _Function]
+
+
+def strategy_functions(
+    script: str, filename: str, namespace: dict[str, Any], given: StrategyFunctions
+) -> StrategyFunctions:
+    """Run a strategy given as text in ``namespace``; its four functions (None if absent).
+
+    Raises
+    ------
+    ConfigValidationError
+        If functions were given too (a strategy is text or functions, not both).
+    """
+    if any(f is not None for f in given):
+        raise ConfigValidationError(
+            "pass the algorithm either as script text or as functions, not both"
+        )
+    exec(compile(script, filename, "exec"), namespace)
+    get = namespace.get
+    return get("initialize"), get("handle_data"), get("before_trading_start"), get("analyze")
+
+
+def user_files(
+    filename: str, functions: StrategyFunctions, classes: tuple[type, ...] = ()
+) -> set[str]:
+    """The files of the user's code: errors raised there are named by file and line."""
+    files = {filename}
+    for fn in functions:
+        code = getattr(fn, "__code__", None)
+        if code is not None:
+            files.add(code.co_filename)
+    for cls in classes:
+        with suppress(TypeError, OSError):
+            files.add(inspect.getfile(cls))
+    return files
 
 
 def _user_frame(exc: BaseException, user_files: set[str]) -> traceback.FrameSummary | None:

@@ -27,13 +27,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rustybt.assets import Asset
+from rustybt.brokers.simulated import SimulationBlotter
 from rustybt.calendars import get_calendar
 from rustybt.data.bar_data import BarData
 from rustybt.exceptions import InvalidOrderError, OrderNotFoundError
-from rustybt.finance.blotter import SimulationBlotter
-from rustybt.finance.cancel_policy import EODCancel, NeverCancel
-from rustybt.finance.commission import MakerTakerCommission, NoCommission, PerShare
-from rustybt.finance.execution import (
+from rustybt.finance.models.cancel_policy import EODCancel, NeverCancel
+from rustybt.finance.models.commission import MakerTakerCommission, NoCommission, PerShare
+from rustybt.finance.models.slippage import (
+    FixedBasisPointsSlippage,
+    NoSlippage,
+    VolumeShareSlippage,
+)
+from rustybt.finance.orders.execution import (
     BracketOrder,
     LimitOrder,
     OCOOrder,
@@ -41,9 +46,8 @@ from rustybt.finance.execution import (
     StopOrder,
     TrailingStopOrder,
 )
-from rustybt.finance.order import Order, OrderStatus
-from rustybt.finance.slippage import FixedBasisPointsSlippage, NoSlippage, VolumeShareSlippage
-from rustybt.finance.transaction import Transaction
+from rustybt.finance.orders.order import Order, OrderStatus
+from rustybt.finance.orders.transaction import Transaction
 from rustybt.sim.clock import BAR, SESSION_END
 from tests.unit.data._bundle_kit import (
     AssetSpec,

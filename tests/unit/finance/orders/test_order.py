@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 
 from rustybt.assets import Equity
-from rustybt.assets._assets import exchange_info_for
+from rustybt.assets.asset_types import exchange_info_for
 from rustybt.exceptions import InvalidOrderError
-from rustybt.finance.execution import TrailingStopOrder
-from rustybt.finance.order import ORDER_STATUS, Order, OrderStatus
-from rustybt.finance.transaction import Transaction, create_transaction
+from rustybt.finance.orders.execution import TrailingStopOrder
+from rustybt.finance.orders.order import ORDER_STATUS, Order, OrderStatus
+from rustybt.finance.orders.transaction import Transaction, create_transaction
 
 AAA = Equity(1, exchange_info_for("NYSE"), symbol="AAA")
 DT = pd.Timestamp("2024-01-02 21:00", tz="UTC")

@@ -16,7 +16,7 @@ Examples
 --------
 >>> import pandas as pd
 >>> from rustybt.assets import Equity
->>> from rustybt.assets._assets import exchange_info_for
+>>> from rustybt.assets.asset_types import exchange_info_for
 >>> from rustybt.exceptions import TradingControlViolation
 >>> aapl = Equity(1, exchange_info_for("NYSE"), symbol="AAPL")
 >>> control = MaxOrderSize("fail", max_shares=100)
@@ -40,8 +40,8 @@ import pandas as pd
 
 from rustybt.exceptions import AccountControlViolation, ParameterValidationError
 from rustybt.exceptions import TradingControlViolation as TradingControlViolation
-from rustybt.finance.asset_restrictions import Restrictions
 from rustybt.finance.precision import to_decimal
+from rustybt.finance.risk.restrictions import Restrictions
 
 __all__ = [
     "AccountControl",
@@ -56,7 +56,7 @@ __all__ = [
     "TradingControl",
 ]
 
-log = logging.getLogger("rustybt.finance.controls")
+log = logging.getLogger("rustybt.finance.risk.controls")
 
 OnError = Literal["fail", "log"]
 
@@ -194,7 +194,7 @@ class RestrictedListOrder(TradingControl):
 
     Examples
     --------
-    >>> from rustybt.finance.asset_restrictions import StaticRestrictions
+    >>> from rustybt.finance.risk.restrictions import StaticRestrictions
     >>> RestrictedListOrder("fail", StaticRestrictions([])).on_error
     'fail'
     """

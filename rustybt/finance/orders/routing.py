@@ -4,12 +4,12 @@ Every order function of the API (``order``, ``order_value``,
 ``order_percent``, ``order_target``, ``order_target_value``,
 ``order_target_percent``, ``batch_market_order``) goes through
 :meth:`OrderRouter.place`: is ordering allowed now, is the asset tradeable
-in this session, what quantity is asked for (:mod:`rustybt.finance.sizing`),
+in this session, what quantity is asked for (:mod:`rustybt.finance.orders.sizing`),
 do the trading controls allow it, then the broker takes it.
 
 Examples
 --------
->>> from rustybt.finance.blotter import SimulationBlotter
+>>> from rustybt.brokers.simulated import SimulationBlotter
 >>> router = OrderRouter(SimulationBlotter(), asset_finder=None)
 >>> router.phase
 'initialize'
@@ -26,8 +26,8 @@ import pandas as pd
 from rustybt.assets import Asset
 from rustybt.brokers.protocol import Broker
 from rustybt.exceptions import InvalidOrderError, OrderRejectedError, ValidationError
-from rustybt.finance.controls import TradingControl
-from rustybt.finance.execution import ExecutionStyle, execution_style
+from rustybt.finance.orders.execution import ExecutionStyle, execution_style
+from rustybt.finance.orders.sizing import Unit, size_order
 from rustybt.finance.precision import (
     DEFAULT_PRECISION,
     ZERO,
@@ -35,7 +35,7 @@ from rustybt.finance.precision import (
     PrecisionConfig,
     to_decimal,
 )
-from rustybt.finance.sizing import Unit, size_order
+from rustybt.finance.risk.controls import TradingControl
 
 __all__ = ["BAR", "BEFORE_TRADING_START", "INITIALIZE", "OrderRouter", "Tradeable"]
 
@@ -160,7 +160,7 @@ class OrderRouter:
             What to trade.
         number, unit, target
             The function's number, what it counts, and whether it is the
-            position to reach (see :func:`rustybt.finance.sizing.size_order`).
+            position to reach (see :func:`rustybt.finance.orders.sizing.size_order`).
         limit_price, stop_price, style
             How to execute (default: a market order).
 

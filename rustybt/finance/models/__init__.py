@@ -1,0 +1,1 @@
+"""Cost and cancel models: commission, slippage, cancel policies."""

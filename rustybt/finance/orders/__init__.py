@@ -1,0 +1,1 @@
+"""Orders: the order, its execution styles, the order book, fills, sizing and routing."""

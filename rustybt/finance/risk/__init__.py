@@ -1,0 +1,1 @@
+"""Risk controls: trading and account controls, asset restrictions."""
