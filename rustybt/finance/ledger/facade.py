@@ -41,6 +41,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -497,11 +498,11 @@ class Ledger:
         """:meth:`transactions` stored compactly (what the performance frame keeps)."""
         if dt is None:
             return transaction_records(
-                t for day in self._processed_transactions.values() for t in day
+                list(chain.from_iterable(self._processed_transactions.values()))
             )
         return transaction_records(self._processed_transactions.get(dt, []))
 
-    def order_records(self, dt: Any = None) -> Records | list[dict[str, Any]]:
+    def order_records(self, dt: Any = None) -> Records:
         """:meth:`orders` stored compactly (what the performance frame keeps)."""
         if dt is None:
             return order_records(self._orders_by_id.values())
@@ -559,9 +560,10 @@ class Ledger:
     def account(self) -> Account:
         """The algorithm's float view of the account (zipline's defaults, then overrides)."""
         if self._account_stale:
-            portfolio = self.portfolio
-            cash = portfolio.cash
-            value = portfolio.portfolio_value
+            # From the Decimals, as the portfolio view's: the view is not refreshed for this.
+            self._refresh()
+            cash = float(self._journal.cash)
+            value = float(self._portfolio_value)
             net_liquidation, gross_leverage, net_leverage = self.calculate_period_stats()
             fields: dict[str, Any] = {
                 "settled_cash": cash,
@@ -569,7 +571,7 @@ class Ledger:
                 "buying_power": math.inf,
                 "equity_with_loan": value,
                 "total_positions_value": float(self._positions_value),
-                "total_positions_exposure": portfolio.positions_exposure,
+                "total_positions_exposure": float(self._positions_exposure),
                 "regt_equity": cash,
                 "regt_margin": math.inf,
                 "initial_margin_requirement": 0.0,

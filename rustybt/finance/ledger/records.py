@@ -4,11 +4,16 @@ The performance DataFrame holds, for every session, the orders, fills and
 positions of that session as lists of dicts (zipline's format). Kept as
 dicts, a ten-year backtest of hundreds of assets holds millions of them:
 most of its memory and much of the garbage collector's work. A
-:class:`Records` stores the same values by column (object references in
-tuples, numbers in float64 arrays, a column of one repeated value once, a
-few values repeated as one-byte codes) and builds each dict when it is read.
-Fills need no columns: the ledger keeps every fill, unchanged, for the whole
-run, so their records hold the fill objects themselves.
+:class:`Records` keeps instead a snapshot of the values the dicts are made
+of -- object references (Decimals, timestamps, assets), by column, a column
+whose rows all hold one value kept once -- and builds each dict when it is
+read, with the source's own ``to_dict`` (:meth:`Order.to_dict`,
+:meth:`Position.to_dict`, :meth:`Transaction.to_dict`): the dict's rules
+live there only. Taking the snapshot is a few C-level passes over the
+rows (no conversion, no NumPy call), so a session of one order costs about
+as little as it can and a session of thousands costs per row. Fills need no
+snapshot: the ledger keeps every fill, unchanged, for the whole run, so
+their records hold the fill objects themselves.
 ``isinstance(records, list)`` is False: ``list(records)`` gives the list.
 
 A :class:`Records` is a :class:`~collections.abc.Sequence`: ``len``,
@@ -28,99 +33,47 @@ True
 
 from __future__ import annotations
 
-import math
 import operator
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, overload
-
-import numpy as np
-import numpy.typing as npt
+from collections.abc import Callable, Collection, Iterator, Sequence
+from typing import Any, NamedTuple, cast, overload
 
 from rustybt.finance.ledger.position import Position
 from rustybt.finance.orders.order import Order, OrderStatus
 from rustybt.finance.orders.transaction import Transaction
-from rustybt.finance.precision import plain_number
 
-__all__ = ["Records", "order_records", "position_records", "transaction_records"]
+__all__ = ["Records", "one_object", "order_records", "position_records", "transaction_records"]
 
-
-def _number(x: float) -> int | float:
-    """Whole quantities as int (as the dicts hold them), others as float."""
-    return int(x) if x.is_integer() else x
-
-
-def _optional(x: float) -> float | None:
-    return None if math.isnan(x) else x
-
-
-def _flag(x: float) -> bool:
-    return x != 0.0
-
-
-def _status(x: float) -> OrderStatus:
-    return OrderStatus(int(x))
-
-
-def _float(x: float) -> float:
-    return x
-
-
-# How a stored float turns back into the dict's value, by the key's kind.
-_DECODE: dict[str, Callable[[float], Any]] = {
-    "number": _number,
-    "float": _float,
-    "optional": _optional,
-    "flag": _flag,
-    "status": _status,
-}
+RowDict = Callable[..., dict[str, Any]]
+Columns = tuple[tuple[Any, ...], ...]
 
 
 class Records(Sequence[dict[str, Any]]):
-    """A read-only list of dicts with the same keys, stored by column.
+    """A read-only list of dicts, each built when read from a row of stored values.
 
     Parameters
     ----------
-    keys
-        The dicts' keys, in order.
     columns
-        Per key, in ``keys`` order, how its values are stored:
-        ``("same", value)`` when every dict has that value, ``("coded",
-        uint8 codes, values)`` for a few values repeated, ``("objects",
-        tuple)`` for object references, ``("numbers", float64 array,
-        decoder)`` for numbers, turned back into the dict's value by
-        ``decoder``, ``("decimals", tuple, decoder)`` for Decimals held by
-        reference, turned into the dict's value by ``decoder`` when read.
+        The rows' values by column, in the order ``row_dict`` takes them; a
+        column of one value holds that value for every row.
     length
-        The number of dicts.
+        The number of rows.
+    row_dict
+        Builds a row's dict from its values (positional, one per column).
     """
 
-    __slots__ = ("_columns", "_keys", "_len")
+    __slots__ = ("_columns", "_len", "_row_dict")
 
-    def __init__(
-        self, keys: tuple[str, ...], columns: tuple[tuple[Any, ...], ...], length: int
-    ) -> None:
-        self._keys = keys
+    def __init__(self, columns: Columns, length: int, row_dict: RowDict) -> None:
         self._columns = columns
         self._len = length
+        self._row_dict = row_dict
 
     def __len__(self) -> int:
         return self._len
 
     def _row(self, i: int) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key, column in zip(self._keys, self._columns, strict=True):
-            kind = column[0]
-            if kind == "same":
-                out[key] = column[1]
-            elif kind == "objects":
-                out[key] = column[1][i]
-            elif kind == "coded":
-                out[key] = column[2][column[1][i]]
-            elif kind == "decimals":
-                out[key] = column[2](column[1][i])
-            else:
-                out[key] = column[2](column[1][i].item())
-        return out
+        # ``i % 1`` is 0: a column kept as one value serves every row.
+        return self._row_dict(*[column[i % len(column)] for column in self._columns])
 
     @overload
     def __getitem__(self, index: int) -> dict[str, Any]: ...
@@ -159,242 +112,116 @@ class Records(Sequence[dict[str, Any]]):
         return (list, (list(self),))
 
 
-def _object_column(values: tuple[Any, ...], codable: bool) -> tuple[Any, ...]:
-    if len(values) == 1:
-        return ("same", values[0])
-    # By identity, through C-level maps: a session's column has thousands of rows.
-    ids = list(map(id, values))
-    if ids.count(ids[0]) == len(ids):
-        return ("same", values[0])
-    if not codable:
-        return ("objects", values)
-    distinct = dict(zip(ids, values, strict=True))
-    if len(distinct) <= 255 and len(distinct) * 4 < len(values):
-        # A few objects repeated (a bar's timestamp): one byte per row.
-        position = {key: i for i, key in enumerate(distinct)}
-        codes = np.fromiter(map(position.__getitem__, ids), np.uint8, len(values))
-        return ("coded", codes, tuple(distinct.values()))
-    return ("objects", values)
-
-
-def _number_column(
-    values: npt.NDArray[np.float64] | list[float], decoder: Callable[[float], Any], codable: bool
-) -> tuple[Any, ...]:
-    if len(values) == 1:  # one row holds one value (without NumPy's per-call cost)
-        return ("same", decoder(float(values[0])))
-    array = np.asarray(values, dtype=np.float64)
-    first = array[0]
-    if (array == first).all() or (first != first and np.isnan(array).all()):
-        return ("same", decoder(float(first)))
-    # Coded only when few values repeat: counted first in a set (cheaper than
-    # np.unique, which most columns, all different, would not use).
-    if not codable or len(set(array.tolist())) * 4 >= len(array):
-        return ("numbers", array, decoder)
-    distinct, codes = np.unique(array, return_inverse=True)
-    if len(distinct) <= 255 and not np.isnan(distinct).any() and len(distinct) * 4 < len(array):
-        decoded = tuple(decoder(v) for v in distinct.tolist())
-        return ("coded", codes.astype(np.uint8), decoded)
-    return ("numbers", array, decoder)
-
-
-# Keys whose values repeat across a bar's records (the bar's timestamps, statuses):
-# worth coding. Ids, assets and quantities mostly differ row by row.
-_CODABLE = frozenset({"dt", "created", "status", "stop_reached", "limit_reached", "amount"})
-
-
-def _build(
-    keys: tuple[str, ...],
-    kinds: dict[str, str],
-    objects: dict[str, tuple[Any, ...]],
-    numbers: dict[str, Any],
-    n: int,
-) -> Records:
-    """Records of ``n`` rows given by column: ``objects`` (tuples of references)
-    and ``numbers`` (float64 arrays, or a column already stored as ``("same",
-    value)``); columns where every row has the same value keep one."""
-    if not n:
-        return _empty(keys)
-    columns = []
-    for k in keys:
-        if k in objects:
-            columns.append(_object_column(objects[k], k in _CODABLE))
-            continue
-        values = numbers[k]
-        if type(values) is tuple:  # a column known to hold one value
-            columns.append(values)
-        else:
-            columns.append(_number_column(values, _DECODE[kinds[k]], k in _CODABLE))
-    return Records(keys, tuple(columns), n)
-
-
-# keys -> the empty Records with those keys. Records never change, so most
-# sessions (no orders, no fills) share one instead of building their own.
-_EMPTY: dict[tuple[str, ...], Records] = {}
-
-
-def _empty(keys: tuple[str, ...]) -> Records:
-    """The empty :class:`Records` with ``keys`` (one shared object per key tuple)."""
-    empty = _EMPTY.get(keys)
-    if empty is None:
-        empty = _EMPTY[keys] = Records(keys, tuple(("same", None) for _ in keys), 0)
-    return empty
-
-
 def one_object(values: Sequence[Any]) -> bool:
     """Whether every item of non-empty ``values`` is the same object (by identity, in C)."""
     return list(map(id, values)).count(id(values[0])) == len(values)
 
 
-def _optional_column(values: list[Any], n: int) -> Any:
-    """Optional numbers as floats (None as NaN; NumPy converts Decimals):
-    ``("same", None)`` when all are None."""
-    if values.count(None) == n:
-        return ("same", None)
-    return np.array([_NAN if v is None else v for v in values], dtype=np.float64)
+# Types whose equal values are interchangeable in a dict (None, flags, texts,
+# statuses): a column of them all equal to its first keeps that one. Other
+# values (Decimals, timestamps, prices) are kept row by row: equal ones can
+# still differ (``Decimal("1")`` and ``Decimal("1.0")``, two time zones).
+_INTERCHANGEABLE = frozenset({type(None), bool, str, OrderStatus})
 
 
-def _flag_column(values: list[bool], n: int) -> Any:
-    """Flags: ``("same", False)`` when none is set."""
-    if values.count(False) == n:
-        return ("same", False)
-    return np.array(values, dtype=np.float64)
+def _snapshot(items: Collection[Any], fields: Callable[[Any], tuple[Any, ...]]) -> Columns:
+    """The ``fields`` of each of ``items`` (non-empty), by column; a column of
+    one interchangeable value (see ``_INTERCHANGEABLE``) keeps it once.
 
-
-_ORDER_KEYS = (
-    "id",
-    "dt",
-    "reason",
-    "created",
-    "amount",
-    "filled",
-    "commission",
-    "stop",
-    "limit",
-    "stop_reached",
-    "limit_reached",
-    "sid",
-    "status",
-)
-_ORDER_KINDS = {
-    "commission": "float",
-    "amount": "number",
-    "filled": "number",
-    "stop": "optional",
-    "limit": "optional",
-    "stop_reached": "flag",
-    "limit_reached": "flag",
-    "status": "status",
-}
-_NAN = math.nan
-_FILLED = float(OrderStatus.FILLED)  # the status of an order with nothing left to fill
-_ID, _DT, _REASON, _CREATED, _ASSET = map(
-    operator.attrgetter, ("id", "dt", "reason", "created", "asset")
-)
-_AMOUNT, _FILLED_AMOUNT, _COMMISSION = map(operator.attrgetter, ("amount", "filled", "commission"))
-_STOP, _LIMIT, _STOP_REACHED, _LIMIT_REACHED, _BROKER_ID = map(
-    operator.attrgetter, ("stop", "limit", "stop_reached", "limit_reached", "broker_order_id")
-)
-
-
-def order_records(orders: Iterable[Order]) -> Records | list[dict[str, Any]]:
-    """zipline's order dicts of ``orders`` (as :meth:`Order.to_dict`), stored compactly.
-
-    Orders carrying a broker order id (live trading) have one more key; a
-    list with any of them is returned as plain dicts.
+    One C-level pass reads the rows, one transposes them and one counts each
+    column of interchangeable values: a few calls per column whatever the
+    number of rows, then C work per row.
     """
-    orders = list(orders)
-    n = len(orders)
-    if not n:  # most sessions of a typical strategy
-        return _empty(_ORDER_KEYS)
-    if list(map(_BROKER_ID, orders)).count(None) != n:
-        return [o.to_dict() for o in orders]
-    # Column by column, through C-level getters: a session records thousands
-    # of orders, most filled whole (with the order's own Decimal).
-    # Quantities stay the orders' own Decimals (the order book keeps them
-    # anyway) and become numbers when read: no conversion at the session's end.
-    amounts = tuple(map(_AMOUNT, orders))
-    filleds = tuple(map(_FILLED_AMOUNT, orders))
-    numbers: dict[str, Any] = {"amount": ("decimals", amounts, plain_number)}
-    # An order filled whole in one fill holds its amount's own Decimal as
-    # filled; the few others (open at the session's end) are compared.
-    partial = [
-        i
-        for i, (filled, amount) in enumerate(zip(filleds, amounts, strict=True))
-        if filled is not amount and filled != amount
-    ]
-    if partial:
-        statuses = np.full(n, _FILLED)
-        statuses[partial] = [float(orders[i].status) for i in partial]
-        numbers["filled"] = ("decimals", filleds, plain_number)
-        numbers["status"] = statuses
-    else:
-        numbers["filled"] = numbers["amount"]
-        numbers["status"] = ("same", OrderStatus.FILLED)
-    numbers["commission"] = np.fromiter(map(float, map(_COMMISSION, orders)), np.float64, n)
-    numbers["stop"] = _optional_column(list(map(_STOP, orders)), n)
-    numbers["limit"] = _optional_column(list(map(_LIMIT, orders)), n)
-    numbers["stop_reached"] = _flag_column(list(map(_STOP_REACHED, orders)), n)
-    numbers["limit_reached"] = _flag_column(list(map(_LIMIT_REACHED, orders)), n)
-    objects = {
-        "id": tuple(map(_ID, orders)),
-        "dt": tuple(map(_DT, orders)),
-        "reason": tuple(map(_REASON, orders)),
-        "created": tuple(map(_CREATED, orders)),
-        "sid": tuple(map(_ASSET, orders)),
-    }
-    return _build(_ORDER_KEYS, _ORDER_KINDS, objects, numbers, n)
+    n = len(items)
+    return tuple(
+        column[:1]
+        if type(column[0]) in _INTERCHANGEABLE and column.count(column[0]) == n
+        else column
+        for column in zip(*map(fields, items), strict=True)
+    )
 
 
-class _FillRecords(Records):
-    """Records of fills kept as the :class:`Transaction` objects themselves.
-
-    The ledger keeps every fill for the whole run and a fill never changes,
-    so the session's records need only the references: no column is built
-    when the session closes, and each dict is built by
-    :meth:`Transaction.to_dict` when it is read.
-    """
-
-    __slots__ = ("_fills",)
-
-    def __init__(self, fills: tuple[Transaction, ...]) -> None:
-        super().__init__(_TXN_KEYS, (), len(fills))
-        self._fills = fills
-
-    def _row(self, i: int) -> dict[str, Any]:
-        return self._fills[i].to_dict()
+# row_dict -> the empty Records built with it. Records never change, so most
+# sessions (no orders, no fills) share one instead of building their own.
+_EMPTY: dict[RowDict, Records] = {}
 
 
-_TXN_KEYS = ("amount", "dt", "price", "order_id", "sid", "commission")
-# The records of a session without fills (most of them), shared: records never change.
-_NO_FILLS = _FillRecords(())
+def _empty(row_dict: RowDict) -> Records:
+    """The empty :class:`Records` of ``row_dict`` (one shared object each)."""
+    empty = _EMPTY.get(row_dict)
+    if empty is None:
+        empty = _EMPTY[row_dict] = Records((), 0, row_dict)
+    return empty
 
 
-def transaction_records(transactions: Iterable[Transaction]) -> Records:
+class _OrderState(NamedTuple):
+    """An order's fields as :meth:`Order.to_dict` reads them, frozen when recorded."""
+
+    id: str
+    dt: Any
+    reason: str | None
+    created: Any
+    amount: Any
+    filled: Any
+    commission: Any
+    stop: float | None
+    limit: float | None
+    stop_reached: bool
+    limit_reached: bool
+    broker_order_id: str | None
+    asset: Any
+    status: OrderStatus
+
+
+_ORDER_STATE = operator.attrgetter(*_OrderState._fields)
+
+
+def _order_dict(*values: Any) -> dict[str, Any]:
+    # The order's own rule, applied to the frozen fields (an order changes
+    # after it is recorded: fills, cancels).
+    return Order.to_dict(cast(Order, _OrderState(*values)))
+
+
+def order_records(orders: Collection[Order]) -> Records:
+    """zipline's order dicts of ``orders`` (as :meth:`Order.to_dict` gives them
+    now), built when read."""
+    if not orders:  # most sessions of a typical strategy
+        return _empty(_order_dict)
+    return Records(_snapshot(orders, _ORDER_STATE), len(orders), _order_dict)
+
+
+def _fill_dict(fill: Transaction) -> dict[str, Any]:
+    return fill.to_dict()
+
+
+def transaction_records(transactions: Sequence[Transaction]) -> Records:
     """zipline's transaction dicts (as :meth:`Transaction.to_dict`), built when read.
 
-    The fills must not change afterwards (the ledger's never do).
+    The fills are kept as they are (one column of references): they must not
+    change afterwards (the ledger's never do).
     """
-    fills = tuple(transactions)
-    return _FillRecords(fills) if fills else _NO_FILLS
+    if not transactions:
+        return _empty(_fill_dict)
+    return Records((tuple(transactions),), len(transactions), _fill_dict)
 
 
-_POSITION_KEYS = ("sid", "amount", "cost_basis", "last_sale_price")
-_POSITION_KINDS = {"amount": "number", "cost_basis": "float", "last_sale_price": "float"}
+_POSITION_STATE = operator.attrgetter("asset", "amount", "cost_basis", "last_sale_price")
 
 
-def position_records(positions: Iterable[Position]) -> Records:
-    """zipline's position dicts (as :meth:`Position.to_dict`) of ``positions``.
+def _position_dict(
+    asset: Any, amount: Any, cost_basis: Any, last_sale_price: Any
+) -> dict[str, Any]:
+    return Position(asset, amount, cost_basis, last_sale_price).to_dict()
 
-    Stored as floats (a run keeps one record per position and session), each
-    column converted in one C loop over the positions' Decimals.
+
+def position_records(positions: Collection[Position]) -> Records:
+    """zipline's position dicts (as :meth:`Position.to_dict` gives them now) of
+    ``positions``, built when read.
+
+    The snapshot holds the positions' Decimals by reference: an amount or a
+    cost basis is the same object session after session until a fill changes
+    it, and only the marks are new.
     """
-    held = list(positions)
-    n = len(held)
-    if not n:
-        return _empty(_POSITION_KEYS)
-    objects = {"sid": tuple(map(_ASSET, held))}
-    numbers = {
-        key: np.fromiter(map(float, map(operator.attrgetter(key), held)), np.float64, n)
-        for key in _POSITION_KINDS
-    }
-    return _build(_POSITION_KEYS, _POSITION_KINDS, objects, numbers, n)
+    if not positions:
+        return _empty(_position_dict)
+    return Records(_snapshot(positions, _POSITION_STATE), len(positions), _position_dict)

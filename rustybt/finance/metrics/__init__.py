@@ -147,16 +147,19 @@ def default_metrics() -> set[Any]:
         Orders(),
         Transactions(),
         Positions(),
-        # Read together: the portfolio, account and stats once a session for all.
+        # Read together, each object once a period for all its fields. The
+        # portfolio's figures are read from the ledger's Decimals (the
+        # portfolio view holds their floats): the view is refreshed only when
+        # the algorithm reads it.
         LedgerFields(
             [
-                StartOfPeriodLedgerField("portfolio.positions_exposure", "starting_exposure"),
-                DailyLedgerField("portfolio.positions_exposure", "ending_exposure"),
-                StartOfPeriodLedgerField("portfolio.positions_value", "starting_value"),
-                DailyLedgerField("portfolio.positions_value", "ending_value"),
-                StartOfPeriodLedgerField("portfolio.cash", "starting_cash"),
-                DailyLedgerField("portfolio.cash", "ending_cash"),
-                DailyLedgerField("portfolio.portfolio_value"),
+                StartOfPeriodLedgerField("positions_exposure", "starting_exposure"),
+                DailyLedgerField("positions_exposure", "ending_exposure"),
+                StartOfPeriodLedgerField("positions_value", "starting_value"),
+                DailyLedgerField("positions_value", "ending_value"),
+                StartOfPeriodLedgerField("cash", "starting_cash"),
+                DailyLedgerField("cash", "ending_cash"),
+                DailyLedgerField("portfolio_value"),
                 DailyLedgerField("position_tracker.stats.longs_count"),
                 DailyLedgerField("position_tracker.stats.shorts_count"),
                 DailyLedgerField("position_tracker.stats.long_value"),

@@ -32,7 +32,8 @@ import math
 import operator
 from collections.abc import Callable, Iterable
 from decimal import Decimal
-from typing import Any
+from itertools import compress
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -140,44 +141,50 @@ class SimpleLedgerField(_PeriodMetric):
         Packet key; default the last part of ``ledger_field``.
     """
 
+    #: Whether the value goes into the cumulative section too.
+    cumulative = False
+
     def __init__(self, ledger_field: str, packet_field: str | None = None) -> None:
         owner, _, leaf = ledger_field.rpartition(".")
         # The object holding the field (``ledger.portfolio``) and the field's name
         # in it: :class:`LedgerFields` reads each such object once for all its fields.
         self.owner_path = owner
+        self.leaf = leaf
+        self.packet_field = _field_name(ledger_field, packet_field)
         self._owner: Callable[[Ledger], Any] = operator.attrgetter(owner) if owner else _itself
-        self._leaf = leaf
-        self._packet_field = _field_name(ledger_field, packet_field)
+        self._alone: LedgerFields | None = None
 
     def _get(self, ledger: Ledger) -> Any:
-        return getattr(self._owner(ledger), self._leaf)
-
-    def _write(self, owner: Any, period: dict[str, Any], cumulative: dict[str, Any]) -> None:
-        """Write the field of ``owner`` (the object at ``owner_path``) into the sections."""
-        period[self._packet_field] = packet_value(getattr(owner, self._leaf))
+        return getattr(self._owner(ledger), self.leaf)
 
     def _end_of_period(
         self, section: str, packet: Packet, ledger: Ledger, dt: pd.Timestamp | None
     ) -> None:
-        self._write(self._owner(ledger), packet[section], packet["cumulative_perf"])
+        # Written as a group of one: the one way fields are written.
+        if self._alone is None:
+            self._alone = LedgerFields((self,))
+        self._alone._end_of_period(section, packet, ledger, dt)
 
 
 class DailyLedgerField(SimpleLedgerField):
     """Like :class:`SimpleLedgerField`, and also into the cumulative section."""
 
-    def _write(self, owner: Any, period: dict[str, Any], cumulative: dict[str, Any]) -> None:
-        value = packet_value(getattr(owner, self._leaf))
-        cumulative[self._packet_field] = value
-        period[self._packet_field] = value
+    cumulative = True
 
 
 class StartOfPeriodLedgerField(SimpleLedgerField):
-    """A ledger attribute's value at the start of the session (and of the simulation)."""
+    """A ledger attribute's value at the start of the session (and of the simulation).
+
+    Attributes
+    ----------
+    at_start_of_simulation, at_start_of_session
+        The packet values read then (the cumulative and the period section's).
+    """
 
     def __init__(self, ledger_field: str, packet_field: str | None = None) -> None:
         super().__init__(ledger_field, packet_field)
-        self._start_of_simulation: Any = None
-        self._previous_day: Any = None
+        self.at_start_of_simulation: Any = None
+        self.at_start_of_session: Any = None
 
     def start_of_simulation(
         self,
@@ -187,28 +194,43 @@ class StartOfPeriodLedgerField(SimpleLedgerField):
         sessions: pd.DatetimeIndex,
         benchmark_source: Any,
     ) -> None:
-        self._start_of_simulation = packet_value(self._get(ledger))
+        self.at_start_of_simulation = packet_value(self._get(ledger))
 
     def start_of_session(self, ledger: Ledger, session: pd.Timestamp, data_portal: Any) -> None:
-        self._previous_day = packet_value(self._get(ledger))
+        self.at_start_of_session = packet_value(self._get(ledger))
 
-    def _write(self, owner: Any, period: dict[str, Any], cumulative: dict[str, Any]) -> None:
-        cumulative[self._packet_field] = self._start_of_simulation
-        period[self._packet_field] = self._previous_day
+
+def _reader(leaves: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """A C-level getter of ``leaves`` that always returns a tuple."""
+    get = operator.attrgetter(*leaves)
+    if len(leaves) > 1:
+        return get
+    return lambda owner: (get(owner),)
+
+
+class _OwnerReads(NamedTuple):
+    """The fields one object holds, read in one call at a period's end."""
+
+    owner: Callable[[Ledger], Any]
+    read: Callable[[Any], tuple[Any, ...]]
+    period_keys: tuple[str, ...]
+    cumulative: tuple[bool, ...]  # per field: also into the cumulative section
+    cumulative_keys: tuple[str, ...]
 
 
 class LedgerFields(_PeriodMetric):
     """Several ledger-field metrics run as one: each object their fields sit in
     (``ledger.portfolio``, ``ledger.account``, ``ledger.position_tracker.stats``)
-    is read once a period for all of them.
+    is read once a period for all of them, in one C-level call.
 
-    The packet is the one the fields write on their own.
+    The packet is the one the fields write on their own (each field alone is
+    written as a group of one).
 
     Parameters
     ----------
     fields
         :class:`SimpleLedgerField`, :class:`DailyLedgerField` and
-        :class:`StartOfPeriodLedgerField` objects, written in this order.
+        :class:`StartOfPeriodLedgerField` objects.
 
     Examples
     --------
@@ -219,11 +241,21 @@ class LedgerFields(_PeriodMetric):
 
     def __init__(self, fields: Iterable[SimpleLedgerField]) -> None:
         self.fields = tuple(fields)
+        self._starting = tuple(f for f in self.fields if isinstance(f, StartOfPeriodLedgerField))
         groups: dict[str, list[SimpleLedgerField]] = {}
         for field in self.fields:
-            groups.setdefault(field.owner_path, []).append(field)
-        self._groups = [(members[0]._owner, tuple(members)) for members in groups.values()]
-        self._starting = tuple(f for f in self.fields if isinstance(f, StartOfPeriodLedgerField))
+            if not isinstance(field, StartOfPeriodLedgerField):
+                groups.setdefault(field.owner_path, []).append(field)
+        self._reads = tuple(
+            _OwnerReads(
+                members[0]._owner,
+                _reader(tuple(f.leaf for f in members)),
+                tuple(f.packet_field for f in members),
+                tuple(f.cumulative for f in members),
+                tuple(f.packet_field for f in members if f.cumulative),
+            )
+            for members in groups.values()
+        )
 
     def start_of_simulation(
         self,
@@ -246,10 +278,15 @@ class LedgerFields(_PeriodMetric):
         self, section: str, packet: Packet, ledger: Ledger, dt: pd.Timestamp | None
     ) -> None:
         period, cumulative = packet[section], packet["cumulative_perf"]
-        for owner_of, members in self._groups:
-            owner = owner_of(ledger)
-            for field in members:
-                field._write(owner, period, cumulative)
+        for field in self._starting:
+            cumulative[field.packet_field] = field.at_start_of_simulation
+            period[field.packet_field] = field.at_start_of_session
+        for reads in self._reads:
+            values = list(map(packet_value, reads.read(reads.owner(ledger))))
+            period.update(zip(reads.period_keys, values, strict=True))
+            cumulative.update(
+                zip(reads.cumulative_keys, compress(values, reads.cumulative), strict=True)
+            )
 
 
 class Returns(_PeriodMetric):

@@ -15,12 +15,13 @@ from rustybt.assets.asset_types import exchange_info_for
 from rustybt.finance.ledger.position import Position
 from rustybt.finance.ledger.records import (
     Records,
+    _OrderState,
     order_records,
     position_records,
     transaction_records,
 )
 from rustybt.finance.orders.execution import LimitOrder, StopLimitOrder
-from rustybt.finance.orders.order import Order
+from rustybt.finance.orders.order import Order, OrderStatus
 from rustybt.finance.orders.transaction import Transaction
 
 AAA = Equity(1, exchange_info_for("NYSE"), symbol="AAA")
@@ -93,7 +94,7 @@ def test_order_records_equal_to_dict_column_by_column(
     assert [type(r["amount"]) for r in records] == [type(e["amount"]) for e in expected]
 
 
-def test_order_records_with_broker_ids_are_plain_dicts() -> None:
+def test_order_records_with_broker_ids() -> None:
     order = Order(T0, AAA, 1)
     order.broker_order_id = "B-1"
     records = order_records([order])
@@ -155,7 +156,7 @@ def test_records_behave_as_a_list() -> None:
     assert records != expected[:-1]
 
 
-def test_repeated_values_are_coded_and_decode_exactly() -> None:
+def test_uniform_columns_are_kept_once_and_rows_decode_exactly() -> None:
     orders = []
     for i in range(120):
         order = Order(T0 if i % 3 else T1, AAA if i % 2 else BBB, (i % 5) + 1)
@@ -166,14 +167,35 @@ def test_repeated_values_are_coded_and_decode_exactly() -> None:
         orders.append(order)
     records = order_records(orders)
     assert isinstance(records, Records)
-    kinds = {key: column[0] for key, column in zip(records._keys, records._columns, strict=True)}
-    # Two timestamps and three statuses over 120 rows: coded.
-    assert kinds["dt"] == kinds["status"] == "coded"
+    fields = dict(zip(_OrderState._fields, records._columns, strict=True))
+    # No stops, no limits, no reasons, no broker ids: one value each.
+    for name in ("stop", "limit", "reason", "broker_order_id", "stop_reached"):
+        assert len(fields[name]) == 1, name
     # Quantities are the orders' own Decimals, turned into numbers when read.
-    assert kinds["amount"] == kinds["filled"] == "decimals"
-    amounts = records._columns[records._keys.index("amount")][1]
-    assert all(a is o.amount for a, o in zip(amounts, orders, strict=True))
-    # Ids and assets are kept as references (they mostly differ row by row).
-    assert kinds["id"] == kinds["sid"] == "objects" and kinds["reason"] == "same"
+    assert all(a is o.amount for a, o in zip(fields["amount"], orders, strict=True))
+    assert len(fields["dt"]) == len(fields["status"]) == 120
     assert records == [o.to_dict() for o in orders]
     assert records[7]["dt"] is orders[7].dt and records[7]["sid"] is orders[7].asset
+
+
+def test_equal_values_that_differ_are_kept_per_row() -> None:
+    """Equal Decimals (``1`` and ``1.0``) or timestamps are not the same value."""
+    a, b = Order(T0, AAA, 1), Order(T0, AAA, 1)
+    a.commission, b.commission = Decimal(0), Decimal("-0")
+    b.dt = T0.tz_convert("America/New_York")
+    records = order_records([a, b])
+    assert [r["commission"] for r in records] == [0.0, -0.0]
+    assert str(records[1]["commission"]) == "-0.0"
+    assert records[1]["dt"].tzinfo is b.dt.tzinfo
+
+
+def test_records_are_a_snapshot() -> None:
+    """An order or a position changed after it was recorded keeps its recorded dict."""
+    order = Order(T0, AAA, 10)
+    held = Position(AAA, Decimal(10), Decimal("5"), Decimal("6"))
+    orders, positions = order_records([order]), position_records([held])
+    before = (order.to_dict(), held.to_dict())
+    order.book_fill(Decimal(10), T1, Decimal("1.5"))
+    held.last_sale_price = Decimal("7")
+    assert orders == [before[0]] and positions == [before[1]]
+    assert orders[0]["status"] == OrderStatus.OPEN and order.status == OrderStatus.FILLED
