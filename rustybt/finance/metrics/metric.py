@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from itertools import compress
 from typing import Any, NamedTuple
@@ -77,11 +77,14 @@ Packet = dict[str, Any]
 FloatArray = npt.NDArray[np.float64]
 
 
+def packet_values(values: Iterable[Any]) -> list[Any]:
+    """Ledger values as they go into a packet: Decimal -> float, the rest unchanged."""
+    return [float(value) if isinstance(value, Decimal) else value for value in values]
+
+
 def packet_value(value: Any) -> Any:
-    """A ledger value as it goes into a packet: Decimal -> float, the rest unchanged."""
-    if isinstance(value, Decimal):
-        return float(value)
-    return value
+    """One ledger value as it goes into a packet (see :func:`packet_values`)."""
+    return packet_values((value,))[0]
 
 
 def _finite_or_none(value: Any) -> float | None:
@@ -157,13 +160,16 @@ class SimpleLedgerField(_PeriodMetric):
     def _get(self, ledger: Ledger) -> Any:
         return getattr(self._owner(ledger), self.leaf)
 
+    def _group(self) -> LedgerFields:
+        """This field as a group of one: fields are read and written only by groups."""
+        if self._alone is None:
+            self._alone = LedgerFields((self,))
+        return self._alone
+
     def _end_of_period(
         self, section: str, packet: Packet, ledger: Ledger, dt: pd.Timestamp | None
     ) -> None:
-        # Written as a group of one: the one way fields are written.
-        if self._alone is None:
-            self._alone = LedgerFields((self,))
-        self._alone._end_of_period(section, packet, ledger, dt)
+        self._group()._end_of_period(section, packet, ledger, dt)
 
 
 class DailyLedgerField(SimpleLedgerField):
@@ -194,10 +200,12 @@ class StartOfPeriodLedgerField(SimpleLedgerField):
         sessions: pd.DatetimeIndex,
         benchmark_source: Any,
     ) -> None:
-        self.at_start_of_simulation = packet_value(self._get(ledger))
+        self._group().start_of_simulation(
+            ledger, emission_rate, trading_calendar, sessions, benchmark_source
+        )
 
     def start_of_session(self, ledger: Ledger, session: pd.Timestamp, data_portal: Any) -> None:
-        self.at_start_of_session = packet_value(self._get(ledger))
+        self._group().start_of_session(ledger, session, data_portal)
 
 
 def _reader(leaves: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
@@ -209,22 +217,45 @@ def _reader(leaves: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
 
 
 class _OwnerReads(NamedTuple):
-    """The fields one object holds, read in one call at a period's end."""
+    """Fields one object holds, read in one call."""
 
     owner: Callable[[Ledger], Any]
     read: Callable[[Any], tuple[Any, ...]]
+    fields: tuple[SimpleLedgerField, ...]
     period_keys: tuple[str, ...]
     cumulative: tuple[bool, ...]  # per field: also into the cumulative section
     cumulative_keys: tuple[str, ...]
+
+    @classmethod
+    def of(cls, fields: list[SimpleLedgerField]) -> _OwnerReads:
+        return cls(
+            fields[0]._owner,
+            _reader(tuple(f.leaf for f in fields)),
+            tuple(fields),
+            tuple(f.packet_field for f in fields),
+            tuple(f.cumulative for f in fields),
+            tuple(f.packet_field for f in fields if f.cumulative),
+        )
+
+    def values(self, ledger: Ledger) -> list[Any]:
+        """The fields' packet values now."""
+        return packet_values(self.read(self.owner(ledger)))
+
+
+def _by_owner(fields: Iterable[SimpleLedgerField]) -> tuple[_OwnerReads, ...]:
+    groups: dict[str, list[SimpleLedgerField]] = {}
+    for field in fields:
+        groups.setdefault(field.owner_path, []).append(field)
+    return tuple(_OwnerReads.of(members) for members in groups.values())
 
 
 class LedgerFields(_PeriodMetric):
     """Several ledger-field metrics run as one: each object their fields sit in
     (``ledger.portfolio``, ``ledger.account``, ``ledger.position_tracker.stats``)
-    is read once a period for all of them, in one C-level call.
+    is read once for all of them, in one C-level call.
 
     The packet is the one the fields write on their own (each field alone is
-    written as a group of one).
+    run as a group of one).
 
     Parameters
     ----------
@@ -241,21 +272,14 @@ class LedgerFields(_PeriodMetric):
 
     def __init__(self, fields: Iterable[SimpleLedgerField]) -> None:
         self.fields = tuple(fields)
-        self._starting = tuple(f for f in self.fields if isinstance(f, StartOfPeriodLedgerField))
-        groups: dict[str, list[SimpleLedgerField]] = {}
-        for field in self.fields:
-            if not isinstance(field, StartOfPeriodLedgerField):
-                groups.setdefault(field.owner_path, []).append(field)
-        self._reads = tuple(
-            _OwnerReads(
-                members[0]._owner,
-                _reader(tuple(f.leaf for f in members)),
-                tuple(f.packet_field for f in members),
-                tuple(f.cumulative for f in members),
-                tuple(f.packet_field for f in members if f.cumulative),
-            )
-            for members in groups.values()
-        )
+        starting = [f for f in self.fields if isinstance(f, StartOfPeriodLedgerField)]
+        self._starting: tuple[StartOfPeriodLedgerField, ...] = tuple(starting)
+        self._start_reads = _by_owner(starting)
+        self._reads = _by_owner(f for f in self.fields if f not in starting)
+
+    def _read_starts(self, ledger: Ledger) -> Iterator[tuple[Any, Any]]:
+        for reads in self._start_reads:
+            yield from zip(reads.fields, reads.values(ledger), strict=True)
 
     def start_of_simulation(
         self,
@@ -265,14 +289,12 @@ class LedgerFields(_PeriodMetric):
         sessions: pd.DatetimeIndex,
         benchmark_source: Any,
     ) -> None:
-        for field in self._starting:
-            field.start_of_simulation(
-                ledger, emission_rate, trading_calendar, sessions, benchmark_source
-            )
+        for field, value in self._read_starts(ledger):
+            field.at_start_of_simulation = value
 
     def start_of_session(self, ledger: Ledger, session: pd.Timestamp, data_portal: Any) -> None:
-        for field in self._starting:
-            field.start_of_session(ledger, session, data_portal)
+        for field, value in self._read_starts(ledger):
+            field.at_start_of_session = value
 
     def _end_of_period(
         self, section: str, packet: Packet, ledger: Ledger, dt: pd.Timestamp | None
@@ -282,7 +304,7 @@ class LedgerFields(_PeriodMetric):
             cumulative[field.packet_field] = field.at_start_of_simulation
             period[field.packet_field] = field.at_start_of_session
         for reads in self._reads:
-            values = list(map(packet_value, reads.read(reads.owner(ledger))))
+            values = reads.values(ledger)
             period.update(zip(reads.period_keys, values, strict=True))
             cumulative.update(
                 zip(reads.cumulative_keys, compress(values, reads.cumulative), strict=True)
