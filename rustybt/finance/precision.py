@@ -21,6 +21,7 @@ Decimal('1.00')
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
@@ -32,6 +33,7 @@ __all__ = [
     "ZERO",
     "AssetClassPrecision",
     "PrecisionConfig",
+    "float_decimals",
     "plain_number",
     "to_decimal",
 ]
@@ -60,12 +62,48 @@ _FLOAT_ZERO = Decimal("0.0")
 _NEGATIVE_ZERO = Decimal("-0.0")
 
 
+def float_decimals(values: Sequence[float]) -> list[Decimal]:
+    """Python floats as Decimal, each through its shortest ``repr``: the float rule.
+
+    ``repr`` gives the shortest string that round-trips, so ``0.1`` becomes
+    ``Decimal('0.1')`` rather than its 55-digit binary expansion. The rule
+    works on a list (one C-level pass: a mark converts every held price at
+    once); :func:`to_decimal` applies it to one float.
+
+    Parameters
+    ----------
+    values
+        Python ``float`` objects (``ndarray.tolist()`` gives them; the repr
+        of a NumPy float is not a number).
+
+    Returns
+    -------
+    list of Decimal
+
+    Raises
+    ------
+    ValidationError
+        If a value is NaN or infinite.
+
+    Examples
+    --------
+    >>> float_decimals([0.1, 2.5, -0.0])
+    [Decimal('0.1'), Decimal('2.5'), Decimal('-0.0')]
+    """
+    decimals = list(map(Decimal, map(repr, values)))
+    if not all(map(Decimal.is_finite, decimals)):
+        bad = next(x for x, d in zip(values, decimals, strict=True) if not d.is_finite())
+        raise ValidationError(
+            f"cannot convert non-finite value {bad!r} to Decimal", context={"value": bad}
+        )
+    return decimals
+
+
 def to_decimal(x: Any) -> Decimal:
     """Convert a number to Decimal without float noise.
 
-    Floats (including NumPy floats) go through ``repr`` -- the shortest
-    string that round-trips -- so ``0.1`` becomes ``Decimal('0.1')`` rather
-    than its 55-digit binary expansion.
+    Floats (including NumPy floats) follow :func:`float_decimals`: through
+    ``repr``, the shortest string that round-trips.
 
     Parameters
     ----------
@@ -98,7 +136,7 @@ def to_decimal(x: Any) -> Decimal:
                 # 0.0 and -0.0 are one key but two Decimals (a zero weight is
                 # the most common number a rebalancing strategy passes).
                 return _NEGATIVE_ZERO if math.copysign(1.0, x) < 0.0 else _FLOAT_ZERO
-            value = Decimal(repr(x))
+            value = float_decimals((x,))[0]
             if len(_FLOAT_DECIMALS) >= _FLOAT_CACHE_SIZE:
                 _FLOAT_DECIMALS.clear()
             _FLOAT_DECIMALS[x] = value
@@ -125,7 +163,7 @@ def to_decimal(x: Any) -> Decimal:
                         f"cannot convert non-finite value {x!r} to Decimal", context={"value": x}
                     )
                 # Plain float first: repr(np.float64) is "np.float64(...)" under NumPy 2.
-                value = Decimal(repr(f))
+                value = float_decimals((f,))[0]
         except (TypeError, ValueError, InvalidOperation) as exc:
             raise ValidationError(f"cannot convert {x!r} to Decimal", context={"value": x}) from exc
     if not value.is_finite():
@@ -172,6 +210,20 @@ class AssetClassPrecision:
         object.__setattr__(self, "cash_quantum", _quantum(self.cash_places))
         object.__setattr__(self, "quantity_quantum", _quantum(self.quantity_places))
 
+    def prices(self, values: Sequence[float]) -> list[Decimal]:
+        """Market prices (Python floats) as Decimal: :meth:`price` of each, in one pass.
+
+        A mark converts every held price of a bar at once, through the C-level
+        :func:`float_decimals` instead of a Python call chain per price.
+
+        Raises
+        ------
+        ValidationError
+            If a value is NaN or infinite: a missing price is the caller's case
+            to handle, never a Decimal NaN in the ledger.
+        """
+        return self._quantized_prices(float_decimals(values))
+
     def price(self, x: Any) -> Decimal:
         """A market price as Decimal (shortest float repr, then quantized if configured).
 
@@ -181,10 +233,15 @@ class AssetClassPrecision:
             If ``x`` is NaN or infinite: a missing price is the caller's case
             to handle, never a Decimal NaN in the ledger.
         """
-        value = to_decimal(x)
-        if self.price_places is None:
-            return value
-        return value.quantize(_quantum(self.price_places), self.rounding)
+        return self._quantized_prices([to_decimal(x)])[0]
+
+    def _quantized_prices(self, decimals: list[Decimal]) -> list[Decimal]:
+        """The price rule after conversion: quantized to ``price_places`` if configured."""
+        places = self.price_places
+        if places is None:
+            return decimals
+        quantum, rounding = _quantum(places), self.rounding
+        return [value.quantize(quantum, rounding) for value in decimals]
 
     def quantity(self, x: Any) -> Decimal:
         """A quantity as Decimal, rounded toward zero to the quantity places."""
