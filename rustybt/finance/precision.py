@@ -21,9 +21,10 @@ Decimal('1.00')
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, InvalidOperation
+from operator import methodcaller
 from typing import Any
 
 from rustybt.exceptions import ValidationError
@@ -90,13 +91,15 @@ def float_decimals(values: Sequence[float]) -> list[Decimal]:
     >>> float_decimals([0.1, 2.5, -0.0])
     [Decimal('0.1'), Decimal('2.5'), Decimal('-0.0')]
     """
-    decimals = list(map(Decimal, map(repr, values)))
-    if not all(map(Decimal.is_finite, decimals)):
-        bad = next(x for x, d in zip(values, decimals, strict=True) if not d.is_finite())
-        raise ValidationError(
-            f"cannot convert non-finite value {bad!r} to Decimal", context={"value": bad}
-        )
-    return decimals
+    # A NaN or an infinity makes the sum non-finite (so may a sum past the
+    # float range: then no value is at fault).
+    if not math.isfinite(sum(values)):
+        for bad in values:
+            if not math.isfinite(bad):
+                raise ValidationError(
+                    f"cannot convert non-finite value {bad!r} to Decimal", context={"value": bad}
+                )
+    return list(map(Decimal, map(repr, values)))
 
 
 def to_decimal(x: Any) -> Decimal:
@@ -131,16 +134,15 @@ def to_decimal(x: Any) -> Decimal:
         cached = _FLOAT_DECIMALS.get(x)
         if cached is not None:
             return cached
-        if x - x == 0.0:  # finite (inf - inf and nan - nan are nan)
-            if not x:
-                # 0.0 and -0.0 are one key but two Decimals (a zero weight is
-                # the most common number a rebalancing strategy passes).
-                return _NEGATIVE_ZERO if math.copysign(1.0, x) < 0.0 else _FLOAT_ZERO
-            value = float_decimals((x,))[0]
-            if len(_FLOAT_DECIMALS) >= _FLOAT_CACHE_SIZE:
-                _FLOAT_DECIMALS.clear()
-            _FLOAT_DECIMALS[x] = value
-            return value
+        if not x:
+            # 0.0 and -0.0 are one key but two Decimals (a zero weight is
+            # the most common number a rebalancing strategy passes).
+            return _NEGATIVE_ZERO if math.copysign(1.0, x) < 0.0 else _FLOAT_ZERO
+        value = float_decimals((x,))[0]  # refuses NaN and infinities
+        if len(_FLOAT_DECIMALS) >= _FLOAT_CACHE_SIZE:
+            _FLOAT_DECIMALS.clear()
+        _FLOAT_DECIMALS[x] = value
+        return value
     elif kind is Decimal:
         if x.is_finite():
             return x
@@ -204,11 +206,17 @@ class AssetClassPrecision:
     cash_quantum: Decimal = field(init=False, repr=False, compare=False)
     #: The smallest quantity step, e.g. ``Decimal('1')`` (derived from ``quantity_places``).
     quantity_quantum: Decimal = field(init=False, repr=False, compare=False)
+    #: What a converted price goes through: quantizing to ``price_places`` with
+    #: ``rounding``, or nothing (None) when prices are kept exact.
+    _price_rule: Callable[[Decimal], Decimal] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Kept as fields: every order, fill and commission rounds with them.
         object.__setattr__(self, "cash_quantum", _quantum(self.cash_places))
         object.__setattr__(self, "quantity_quantum", _quantum(self.quantity_places))
+        places = self.price_places
+        rule = None if places is None else methodcaller("quantize", _quantum(places), self.rounding)
+        object.__setattr__(self, "_price_rule", rule)
 
     def prices(self, values: Sequence[float]) -> list[Decimal]:
         """Market prices (Python floats) as Decimal: :meth:`price` of each, in one pass.
@@ -222,7 +230,9 @@ class AssetClassPrecision:
             If a value is NaN or infinite: a missing price is the caller's case
             to handle, never a Decimal NaN in the ledger.
         """
-        return self._quantized_prices(float_decimals(values))
+        decimals = float_decimals(values)
+        rule = self._price_rule
+        return decimals if rule is None else list(map(rule, decimals))
 
     def price(self, x: Any) -> Decimal:
         """A market price as Decimal (shortest float repr, then quantized if configured).
@@ -233,15 +243,9 @@ class AssetClassPrecision:
             If ``x`` is NaN or infinite: a missing price is the caller's case
             to handle, never a Decimal NaN in the ledger.
         """
-        return self._quantized_prices([to_decimal(x)])[0]
-
-    def _quantized_prices(self, decimals: list[Decimal]) -> list[Decimal]:
-        """The price rule after conversion: quantized to ``price_places`` if configured."""
-        places = self.price_places
-        if places is None:
-            return decimals
-        quantum, rounding = _quantum(places), self.rounding
-        return [value.quantize(quantum, rounding) for value in decimals]
+        value = to_decimal(x)
+        rule = self._price_rule
+        return value if rule is None else rule(value)
 
     def quantity(self, x: Any) -> Decimal:
         """A quantity as Decimal, rounded toward zero to the quantity places."""
