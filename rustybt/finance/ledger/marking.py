@@ -14,7 +14,6 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from itertools import chain
 from operator import attrgetter, is_
 from typing import Any
 
@@ -76,6 +75,9 @@ class MarkingPlan:
         # an asset's is a Python call): an asset's column and rules do not change.
         self._known: dict[int, tuple[int, _PriceGroup]] = {}
         self._groups: dict[int, _PriceGroup] = {}  # by id of the rules
+        self._group_list: tuple[_PriceGroup, ...] = ()
+        # Every position in the groups (the order of the last mark's marks).
+        self._held: list[Position] = []
         # (the prices of the last mark, by group; the marks they gave): see mark.
         self._last: tuple[list[list[float]], tuple[Decimal, ...]] | None = None
         for position in positions:
@@ -89,6 +91,7 @@ class MarkingPlan:
             group = self._groups.get(id(rules))
             if group is None:
                 group = self._groups[id(rules)] = _PriceGroup(rules)
+                self._group_list = tuple(self._groups.values())
             known = self._known[asset.sid] = (self.portal.column(asset), group)
         return known
 
@@ -97,6 +100,7 @@ class MarkingPlan:
         column, group = self._entry(position.asset)
         group.positions.append(position)
         group.columns.append(column)
+        self._held.append(position)
         self._last = None
 
     def remove(self, position: Position) -> None:
@@ -105,10 +109,8 @@ class MarkingPlan:
         index = group.positions.index(position)
         del group.positions[index]
         del group.columns[index]
+        self._held.remove(position)
         self._last = None
-
-    def _positions(self) -> Iterable[Position]:
-        return chain.from_iterable(group.positions for group in self._groups.values())
 
     def mark(self, bar: Sequence[float], dt: Any) -> bool:
         """Mark every position to its price in ``bar`` (a row over every portal column).
@@ -124,16 +126,17 @@ class MarkingPlan:
         bool
             Whether a mark may have changed.
         """
-        groups = tuple(self._groups.values())
+        groups = self._group_list
+        held = self._held
         prices = [list(map(bar.__getitem__, group.columns)) for group in groups]
         last = self._last
         if (
             last is not None
             and last[0] == prices
-            and all(map(is_, map(_LAST_SALE_PRICE, self._positions()), last[1]))
+            and all(map(is_, map(_LAST_SALE_PRICE, held), last[1]))
         ):
             # Every mark stands (a mark with a NaN price is not kept as a last one).
-            for position in self._positions():
+            for position in held:
                 position.last_sale_date = dt
             return False
         complete = True
@@ -141,5 +144,5 @@ class MarkingPlan:
             complete &= _mark(group.positions, group_prices, group.rules, dt)
         # A position without a price keeps its mark and its date, which a
         # repeated mark would move: only a mark of every position is kept.
-        self._last = (prices, tuple(map(_LAST_SALE_PRICE, self._positions()))) if complete else None
+        self._last = (prices, tuple(map(_LAST_SALE_PRICE, held))) if complete else None
         return True
