@@ -83,10 +83,12 @@ class PositionTracker:
                 self._plan.add(position)
         return position
 
-    def _drop_if_flat(self, asset: Any) -> None:
-        """Close ``asset``'s position if its amount is zero (the one place positions close)."""
-        position = self.positions.get(asset)
-        if position is not None and not position.amount:
+    def _drop_if_flat(self, position: Position) -> None:
+        """Close ``position`` if its amount is zero (the one place positions close)."""
+        if not position.amount:
+            # The caller holds the open position: no lookup (an asset's hash is a
+            # Python call) to find it again.
+            asset = position.asset
             del self.positions[asset]
             self._views.pop(asset, None)
             if self._plan is not None:
@@ -114,14 +116,14 @@ class PositionTracker:
             position.last_sale_date = last_sale_date
         if cost_basis is not None:
             position.cost_basis = to_decimal(cost_basis)
-        self._drop_if_flat(asset)
+        self._drop_if_flat(position)
 
     def execute_transaction(self, txn: Transaction) -> None:
         """Apply a fill to its position (opening or closing it as needed)."""
         self._stats = None
-        asset = txn.asset
-        self._position(asset).update(txn)
-        self._drop_if_flat(asset)
+        position = self._position(txn.asset)
+        position.update(txn)
+        self._drop_if_flat(position)
 
     def handle_commission(self, asset: Any, cost: Decimal) -> None:
         """Fold a commission into the cost basis of the position, if still open."""
@@ -148,7 +150,7 @@ class PositionTracker:
             if leftover:
                 cash.append((asset, leftover))
             # A split that leaves less than one unit closes the position.
-            self._drop_if_flat(asset)
+            self._drop_if_flat(position)
         return cash
 
     def earn_dividends(
@@ -197,7 +199,7 @@ class PositionTracker:
             self._stats = None
             position = self._position(payment_asset)
             position.amount += units
-            self._drop_if_flat(payment_asset)
+            self._drop_if_flat(position)
         return payments, bool(stock)
 
     def maybe_create_close_position_transaction(
