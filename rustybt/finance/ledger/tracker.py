@@ -60,6 +60,7 @@ class PositionTracker:
     def __init__(self, data_frequency: str, precision: PrecisionConfig = DEFAULT_PRECISION) -> None:
         self.data_frequency = data_frequency
         self.precision = precision
+        # Never rebound: the ledger shares this dict as its ``positions``.
         self.positions: dict[Any, Position] = {}
         # pay session -> [(asset, cash)] and [(asset, payment_asset, units)]
         self._unpaid_dividends: dict[pd.Timestamp, list[tuple[Any, Decimal]]] = {}
