@@ -21,8 +21,10 @@ Decimal('1.00')
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, InvalidOperation
+from operator import methodcaller
 from typing import Any
 
 from rustybt.exceptions import ValidationError
@@ -32,6 +34,7 @@ __all__ = [
     "ZERO",
     "AssetClassPrecision",
     "PrecisionConfig",
+    "float_decimals",
     "plain_number",
     "to_decimal",
 ]
@@ -60,12 +63,50 @@ _FLOAT_ZERO = Decimal("0.0")
 _NEGATIVE_ZERO = Decimal("-0.0")
 
 
+def float_decimals(values: Sequence[float]) -> list[Decimal]:
+    """Python floats as Decimal, each through its shortest ``repr``: the float rule.
+
+    ``repr`` gives the shortest string that round-trips, so ``0.1`` becomes
+    ``Decimal('0.1')`` rather than its 55-digit binary expansion. The rule
+    works on a list (one C-level pass: a mark converts every held price at
+    once); :func:`to_decimal` applies it to one float.
+
+    Parameters
+    ----------
+    values
+        Python ``float`` objects (``ndarray.tolist()`` gives them; the repr
+        of a NumPy float is not a number).
+
+    Returns
+    -------
+    list of Decimal
+
+    Raises
+    ------
+    ValidationError
+        If a value is NaN or infinite.
+
+    Examples
+    --------
+    >>> float_decimals([0.1, 2.5, -0.0])
+    [Decimal('0.1'), Decimal('2.5'), Decimal('-0.0')]
+    """
+    # A NaN or an infinity makes the sum non-finite (so may a sum past the
+    # float range: then no value is at fault).
+    if not math.isfinite(sum(values)):
+        for bad in values:
+            if not math.isfinite(bad):
+                raise ValidationError(
+                    f"cannot convert non-finite value {bad!r} to Decimal", context={"value": bad}
+                )
+    return list(map(Decimal, map(repr, values)))
+
+
 def to_decimal(x: Any) -> Decimal:
     """Convert a number to Decimal without float noise.
 
-    Floats (including NumPy floats) go through ``repr`` -- the shortest
-    string that round-trips -- so ``0.1`` becomes ``Decimal('0.1')`` rather
-    than its 55-digit binary expansion.
+    Floats (including NumPy floats) follow :func:`float_decimals`: through
+    ``repr``, the shortest string that round-trips.
 
     Parameters
     ----------
@@ -93,16 +134,15 @@ def to_decimal(x: Any) -> Decimal:
         cached = _FLOAT_DECIMALS.get(x)
         if cached is not None:
             return cached
-        if x - x == 0.0:  # finite (inf - inf and nan - nan are nan)
-            if not x:
-                # 0.0 and -0.0 are one key but two Decimals (a zero weight is
-                # the most common number a rebalancing strategy passes).
-                return _NEGATIVE_ZERO if math.copysign(1.0, x) < 0.0 else _FLOAT_ZERO
-            value = Decimal(repr(x))
-            if len(_FLOAT_DECIMALS) >= _FLOAT_CACHE_SIZE:
-                _FLOAT_DECIMALS.clear()
-            _FLOAT_DECIMALS[x] = value
-            return value
+        if not x:
+            # 0.0 and -0.0 are one key but two Decimals (a zero weight is
+            # the most common number a rebalancing strategy passes).
+            return _NEGATIVE_ZERO if math.copysign(1.0, x) < 0.0 else _FLOAT_ZERO
+        value = float_decimals((x,))[0]  # refuses NaN and infinities
+        if len(_FLOAT_DECIMALS) >= _FLOAT_CACHE_SIZE:
+            _FLOAT_DECIMALS.clear()
+        _FLOAT_DECIMALS[x] = value
+        return value
     elif kind is Decimal:
         if x.is_finite():
             return x
@@ -125,7 +165,7 @@ def to_decimal(x: Any) -> Decimal:
                         f"cannot convert non-finite value {x!r} to Decimal", context={"value": x}
                     )
                 # Plain float first: repr(np.float64) is "np.float64(...)" under NumPy 2.
-                value = Decimal(repr(f))
+                value = float_decimals((f,))[0]
         except (TypeError, ValueError, InvalidOperation) as exc:
             raise ValidationError(f"cannot convert {x!r} to Decimal", context={"value": x}) from exc
     if not value.is_finite():
@@ -166,11 +206,33 @@ class AssetClassPrecision:
     cash_quantum: Decimal = field(init=False, repr=False, compare=False)
     #: The smallest quantity step, e.g. ``Decimal('1')`` (derived from ``quantity_places``).
     quantity_quantum: Decimal = field(init=False, repr=False, compare=False)
+    #: What a converted price goes through: quantizing to ``price_places`` with
+    #: ``rounding``, or nothing (None) when prices are kept exact.
+    _price_rule: Callable[[Decimal], Decimal] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Kept as fields: every order, fill and commission rounds with them.
         object.__setattr__(self, "cash_quantum", _quantum(self.cash_places))
         object.__setattr__(self, "quantity_quantum", _quantum(self.quantity_places))
+        places = self.price_places
+        rule = None if places is None else methodcaller("quantize", _quantum(places), self.rounding)
+        object.__setattr__(self, "_price_rule", rule)
+
+    def prices(self, values: Sequence[float]) -> list[Decimal]:
+        """Market prices (Python floats) as Decimal: :meth:`price` of each, in one pass.
+
+        A mark converts every held price of a bar at once, through the C-level
+        :func:`float_decimals` instead of a Python call chain per price.
+
+        Raises
+        ------
+        ValidationError
+            If a value is NaN or infinite: a missing price is the caller's case
+            to handle, never a Decimal NaN in the ledger.
+        """
+        decimals = float_decimals(values)
+        rule = self._price_rule
+        return decimals if rule is None else list(map(rule, decimals))
 
     def price(self, x: Any) -> Decimal:
         """A market price as Decimal (shortest float repr, then quantized if configured).
@@ -182,9 +244,8 @@ class AssetClassPrecision:
             to handle, never a Decimal NaN in the ledger.
         """
         value = to_decimal(x)
-        if self.price_places is None:
-            return value
-        return value.quantize(_quantum(self.price_places), self.rounding)
+        rule = self._price_rule
+        return value if rule is None else rule(value)
 
     def quantity(self, x: Any) -> Decimal:
         """A quantity as Decimal, rounded toward zero to the quantity places."""

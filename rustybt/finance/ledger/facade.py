@@ -92,6 +92,9 @@ class Ledger:
     ----------
     position_tracker : PositionTracker
         The open positions.
+    positions : dict
+        The open Decimal positions by asset: the tracker's own dict (the
+        ledger's objects: do not mutate).
     daily_returns_array : numpy.ndarray
         float64 returns per session; NaN until a session has been recorded,
         the partial day's return while it runs (see :meth:`end_of_bar`).
@@ -135,6 +138,9 @@ class Ledger:
         self.start_date = self.trading_sessions[0] if len(self.trading_sessions) else None
 
         self.position_tracker = PositionTracker(data_frequency, precision)
+        # The tracker's dict itself (it is never rebound): order routing reads
+        # it for every order, and an attribute costs less than a property.
+        self.positions: dict[Any, Position] = self.position_tracker.positions
         self.daily_returns_array = np.full(len(self.trading_sessions), np.nan)
 
         self._journal = CashJournal(self.capital_base)
@@ -288,11 +294,6 @@ class Ledger:
             today = math.nan if previous == 0 else float((_ONE + returns) / previous - _ONE)
             self._todays_returns = today
         return today
-
-    @property
-    def positions(self) -> dict[Any, Position]:
-        """The open Decimal positions by asset (the ledger's own objects: do not mutate)."""
-        return self.position_tracker.positions
 
     def position_list(self) -> list[dict[str, Any]]:
         """zipline's list of position dicts for the performance packet."""

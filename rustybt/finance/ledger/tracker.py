@@ -8,21 +8,18 @@ open positions and nothing downstream filters flat ones.
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, cast
 
-import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
+from rustybt.finance.ledger.marking import MarkingPlan
 from rustybt.finance.ledger.position import Position
 from rustybt.finance.ledger.stats import PositionStats, position_stats
 from rustybt.finance.orders.transaction import Transaction
 from rustybt.finance.precision import (
     DEFAULT_PRECISION,
-    AssetClassPrecision,
     PrecisionConfig,
     to_decimal,
 )
@@ -32,13 +29,6 @@ from rustybt.protocol import Positions
 __all__ = ["PositionTracker", "session_key"]
 
 _DAY_NS = 86_400_000_000_000
-_LAST_SALE_PRICE = operator.attrgetter("last_sale_price")
-
-# (held positions, the portal, their columns in it, their price rules): see
-# PositionTracker._marking_plan.
-_MarkingPlan = tuple[
-    tuple[Position, ...], Any, npt.NDArray[np.intp], tuple[AssetClassPrecision, ...]
-]
 
 
 def session_key(value: Any) -> pd.Timestamp:
@@ -70,20 +60,16 @@ class PositionTracker:
     def __init__(self, data_frequency: str, precision: PrecisionConfig = DEFAULT_PRECISION) -> None:
         self.data_frequency = data_frequency
         self.precision = precision
+        # Never rebound: the ledger shares this dict as its ``positions``.
         self.positions: dict[Any, Position] = {}
         # pay session -> [(asset, cash)] and [(asset, payment_asset, units)]
         self._unpaid_dividends: dict[pd.Timestamp, list[tuple[Any, Decimal]]] = {}
         self._unpaid_stock_dividends: dict[pd.Timestamp, list[tuple[Any, Any, Decimal]]] = {}
         self._views: dict[Any, PositionView] = {}
         self._stats: PositionStats | None = None
-        # A cache of each held asset's portal column and price rules by sid
-        # (an int's hash is C; an asset's is a Python call), for the portal in
-        # _marking_portal.
-        self._marking_portal: Any = None
-        self._marking_cache: dict[int, tuple[int, AssetClassPrecision]] = {}
-        self._plan: _MarkingPlan | None = None
-        # (plan, the prices it read, the marks they gave): the last mark.
-        self._last_mark: tuple[_MarkingPlan, list[float], tuple[Decimal, ...]] | None = None
+        # How to mark the open positions from the last portal marked from: a
+        # position joins it where it opens and leaves it where it closes.
+        self._plan: MarkingPlan | None = None
 
     # --- changes -----------------------------------------------------------------
 
@@ -91,16 +77,23 @@ class PositionTracker:
         position = self.positions.get(asset)
         if position is None:
             position = self.positions[asset] = Position(asset)
-            # The algorithm's live view, opened and closed with the position.
+            # The algorithm's live view and the marking plan, opened and closed
+            # with the position.
             self._views[asset] = PositionView(position)
+            if self._plan is not None:
+                self._plan.add(position)
         return position
 
-    def _drop_if_flat(self, asset: Any) -> None:
-        """Close ``asset``'s position if its amount is zero (the one place positions close)."""
-        position = self.positions.get(asset)
-        if position is not None and not position.amount:
+    def _drop_if_flat(self, position: Position) -> None:
+        """Close ``position`` if its amount is zero (the one place positions close)."""
+        if not position.amount:
+            # The caller holds the open position: no lookup (an asset's hash is a
+            # Python call) to find it again.
+            asset = position.asset
             del self.positions[asset]
             self._views.pop(asset, None)
+            if self._plan is not None:
+                self._plan.remove(position)
 
     def update_position(
         self,
@@ -124,14 +117,14 @@ class PositionTracker:
             position.last_sale_date = last_sale_date
         if cost_basis is not None:
             position.cost_basis = to_decimal(cost_basis)
-        self._drop_if_flat(asset)
+        self._drop_if_flat(position)
 
     def execute_transaction(self, txn: Transaction) -> None:
         """Apply a fill to its position (opening or closing it as needed)."""
         self._stats = None
-        asset = txn.asset
-        self._position(asset).update(txn)
-        self._drop_if_flat(asset)
+        position = self._position(txn.asset)
+        position.update(txn)
+        self._drop_if_flat(position)
 
     def handle_commission(self, asset: Any, cost: Decimal) -> None:
         """Fold a commission into the cost basis of the position, if still open."""
@@ -158,7 +151,7 @@ class PositionTracker:
             if leftover:
                 cash.append((asset, leftover))
             # A split that leaves less than one unit closes the position.
-            self._drop_if_flat(asset)
+            self._drop_if_flat(position)
         return cash
 
     def earn_dividends(
@@ -207,7 +200,7 @@ class PositionTracker:
             self._stats = None
             position = self._position(payment_asset)
             position.amount += units
-            self._drop_if_flat(payment_asset)
+            self._drop_if_flat(position)
         return payments, bool(stock)
 
     def maybe_create_close_position_transaction(
@@ -224,48 +217,19 @@ class PositionTracker:
         # zipline's auto-close fills belong to no order.
         return Transaction(asset, -position.amount, dt, price, cast(str, None))
 
-    def _marking(self, asset: Any, data_portal: Any) -> tuple[int, AssetClassPrecision]:
-        """``asset``'s portal column and price rules, kept in ``_marking_cache``."""
-        known = self._marking_cache[asset.sid] = (
-            data_portal.column(asset),
-            self.precision.for_asset(asset),
-        )
-        return known
-
-    def _marking_plan(self, data_portal: Any) -> _MarkingPlan:
-        """The held positions, their portal columns (an index array) and price rules.
-
-        A cache keyed by the positions held (by identity) and the portal: it is
-        rebuilt only when a position opens or closes, so a mark gathers every
-        held price with one array index.
-        """
-        held = tuple(self.positions.values())
-        plan = self._plan
-        if plan is not None and plan[1] is data_portal and plan[0] == held:
-            return plan
-        if data_portal is not self._marking_portal:
-            self._marking_portal = data_portal
-            self._marking_cache = {}
-        # A cache: an asset's column and rules do not change.
-        known = self._marking_cache.get
-        marks = [known(p.asset.sid) or self._marking(p.asset, data_portal) for p in held]
-        columns = np.fromiter((column for column, _ in marks), np.intp, len(marks))
-        plan = self._plan = (held, data_portal, columns, tuple(rules for _, rules in marks))
-        return plan
-
     def sync_last_sale_prices(
         self, dt: Any, data_portal: Any, handle_non_market_minutes: bool = False
     ) -> bool:
         """Mark every position to the DataPortal's price at ``dt`` (NaN keeps the old mark).
 
-        One row read for all held assets (the portal keeps the bar's row, so
-        order sizing and the mark read it once), indexed once by their
-        columns. A mark that reads the prices of the last one, whose marks no
-        fill has replaced, converts nothing (a session's close marks again
-        what the algorithm's mark at the same bar did). Outside market hours
-        the portal resolves ``dt`` to the previous bar, adjusted to the coming
-        session, which is zipline's ``handle_non_market_minutes`` rule; the
-        flag is accepted for compatibility.
+        The bar's row of prices is read once for all held assets (the portal
+        keeps it, so order sizing and the mark read it once) and marked
+        through the :class:`~rustybt.finance.ledger.marking.MarkingPlan`,
+        which converts nothing when the prices and marks are those of the
+        last mark. Outside market hours the portal resolves ``dt`` to the
+        previous bar, adjusted to the coming session, which is zipline's
+        ``handle_non_market_minutes`` rule; the flag is accepted for
+        compatibility.
 
         Returns
         -------
@@ -276,28 +240,12 @@ class PositionTracker:
             return False
         frequency = self.data_frequency
         row, perspective = data_portal.resolve(dt, frequency)
-        plan = self._marking_plan(data_portal)
-        held, _, columns, rules = plan
-        prices = data_portal.current_array(columns, "price", row, frequency, perspective).tolist()
-        last = self._last_mark
-        if (
-            last is not None
-            and last[0] is plan
-            and last[1] == prices
-            and all(map(operator.is_, map(_LAST_SALE_PRICE, held), last[2]))
-        ):
-            # The prices of the last mark (none NaN: NaN is unequal to itself),
-            # which no fill has replaced since: the marks stand, and the stats.
-            for position in held:
-                position.last_sale_date = dt
+        plan = self._plan
+        if plan is None or plan.portal is not data_portal:
+            plan = self._plan = MarkingPlan(data_portal, self.precision, self.positions.values())
+        if not plan.mark(data_portal.spot_row("price", row, frequency, perspective), dt):
             return False
         self._stats = None
-        for position, price_rules, price in zip(held, rules, prices, strict=True):
-            if price != price:  # NaN: no price yet, keep the previous mark
-                continue
-            position.last_sale_price = price_rules.price(price)
-            position.last_sale_date = dt
-        self._last_mark = (plan, prices, tuple(map(_LAST_SALE_PRICE, held)))
         return True
 
     # --- views ---------------------------------------------------------------------

@@ -15,6 +15,7 @@ from rustybt.finance.precision import (
     DEFAULT_PRECISION,
     AssetClassPrecision,
     PrecisionConfig,
+    float_decimals,
     plain_number,
     to_decimal,
 )
@@ -78,6 +79,28 @@ def test_price_is_exact_unless_price_places_given() -> None:
     assert cfg.cash(aaa, Decimal("0.125")) == Decimal("0.13")
     with pytest.raises(ValidationError):
         cfg.price(aaa, float("nan"))
+
+
+def test_prices_is_price_over_a_list() -> None:
+    values = [0.1 + 0.2, 10.123450, 101.25, -0.0, 1e16, 5e-324]
+    for rules in (AssetClassPrecision(2, 0), AssetClassPrecision(2, 0, 4, ROUND_HALF_UP)):
+        converted = rules.prices(values)
+        assert [str(d) for d in converted] == [str(rules.price(x)) for x in values]
+    assert AssetClassPrecision(2, 0, 4, ROUND_HALF_UP).prices([10.12345]) == [Decimal("10.1235")]
+    assert AssetClassPrecision(2, 0).prices([]) == []
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+def test_float_decimals_refuses_non_finite(bad: float) -> None:
+    with pytest.raises(ValidationError):
+        float_decimals([1.5, bad])
+    with pytest.raises(ValidationError):
+        AssetClassPrecision(2, 0).prices([bad])
+
+
+def test_float_decimals_is_to_decimal_of_each() -> None:
+    values = [0.1, 2.5, -0.0, 0.0, 123456789.125, 1e-7, 3e20]
+    assert [str(d) for d in float_decimals(values)] == [str(to_decimal(x)) for x in values]
 
 
 def test_quanta() -> None:
