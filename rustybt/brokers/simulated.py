@@ -52,7 +52,7 @@ from rustybt.finance.orders.execution import (
 )
 from rustybt.finance.orders.order import Order
 from rustybt.finance.orders.transaction import Transaction
-from rustybt.finance.precision import DEFAULT_PRECISION, PrecisionConfig
+from rustybt.finance.precision import DEFAULT_PRECISION, ZERO, PrecisionConfig
 from rustybt.sim.clock import SESSION_END
 
 __all__ = ["OrderBook", "SimulationBlotter"]
@@ -60,7 +60,6 @@ __all__ = ["OrderBook", "SimulationBlotter"]
 log = logging.getLogger("rustybt.brokers.simulated")
 warning_logger = logging.getLogger("rustybt.AlgoWarning")
 
-ZERO = Decimal(0)
 # Stateless: one instance serves every plain market order.
 _MARKET = MarketOrder()
 
@@ -281,16 +280,19 @@ class SimulationBlotter:
     ) -> Order:
         """Build the order for ``qty`` of ``asset`` and file it as open (every order's way in)."""
         is_buy = qty > ZERO
+        # Positional: keyword arguments cost a third of the Order's construction.
         order = Order(
             dt,
             asset,
             qty,
             style.get_stop_price(is_buy),
             style.get_limit_price(is_buy),
-            id=order_id,
-            style=style,
-            parent_id=parent_id,
-            linked_ids=linked_ids,
+            ZERO,
+            ZERO,
+            order_id,
+            style,
+            parent_id,
+            linked_ids,
         )
         if reference_price is not None:
             order.init_trailing(float(reference_price))
