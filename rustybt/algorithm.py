@@ -304,7 +304,8 @@ class TradingAlgorithm:
         """The ledger's portfolio value, marked to the current time (order sizing's)."""
         if self._last_sync is not self.datetime:
             self._sync_last_sale_prices()
-        return self.metrics_tracker.ledger.portfolio_value
+        # The router's ledger: the tracker's, bound once (its property is a call per order).
+        return self.router.ledger.portfolio_value
 
     @property
     def ledger(self) -> Any:
