@@ -59,7 +59,11 @@ log = logging.getLogger("rustybt.algorithm")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_current: ContextVar[TradingAlgorithm | None] = ContextVar("rustybt_algorithm", default=None)
+#: The algorithm running in this context (None outside a run); :func:`current_algorithm`
+#: reads it with the error for that case, ``rustybt.api`` reads it on every call.
+RUNNING_ALGORITHM: ContextVar[TradingAlgorithm | None] = ContextVar(
+    "rustybt_algorithm", default=None
+)
 
 #: Names of the methods that :mod:`rustybt.api` exposes as functions.
 API_METHODS: list[str] = []
@@ -79,7 +83,7 @@ def current_algorithm() -> TradingAlgorithm:
     StrategyError
         If no algorithm is running (an ``api`` function called outside one).
     """
-    algo = _current.get()
+    algo = RUNNING_ALGORITHM.get()
     if algo is None:
         raise StrategyError(
             "rustybt.api functions can only be called while an algorithm runs "
@@ -91,11 +95,11 @@ def current_algorithm() -> TradingAlgorithm:
 @contextmanager
 def algorithm_context(algo: TradingAlgorithm) -> Iterator[None]:
     """Make ``algo`` the target of ``rustybt.api`` calls within the block."""
-    token = _current.set(algo)
+    token = RUNNING_ALGORITHM.set(algo)
     try:
         yield
     finally:
-        _current.reset(token)
+        RUNNING_ALGORITHM.reset(token)
 
 
 class TradingAlgorithm:
@@ -300,7 +304,8 @@ class TradingAlgorithm:
         """The ledger's portfolio value, marked to the current time (order sizing's)."""
         if self._last_sync is not self.datetime:
             self._sync_last_sale_prices()
-        return self.metrics_tracker.ledger.portfolio_value
+        # The router's ledger: the tracker's, bound once (its property is a call per order).
+        return self.router.ledger.portfolio_value
 
     @property
     def ledger(self) -> Any:

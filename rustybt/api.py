@@ -22,7 +22,12 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from rustybt.algorithm import API_METHODS, TradingAlgorithm, current_algorithm
+from rustybt.algorithm import (
+    API_METHODS,
+    RUNNING_ALGORITHM,
+    TradingAlgorithm,
+    current_algorithm,
+)
 from rustybt.finance.models import cancel_policy, commission, slippage
 from rustybt.finance.models.cancel_policy import EODCancel, NeverCancel
 from rustybt.finance.models.slippage import (
@@ -40,9 +45,13 @@ def _delegate(name: str) -> Callable[..., Any]:
     """The API function ``name``: the running algorithm's method of that name."""
     method = getattr(TradingAlgorithm, name)
 
+    running = RUNNING_ALGORITHM.get
+
     @functools.wraps(method)
     def call(*args: Any, **kwargs: Any) -> Any:
-        return getattr(current_algorithm(), name)(*args, **kwargs)
+        # current_algorithm() only when none runs, for its error (an order
+        # function is called a million times in a minute backtest).
+        return getattr(running() or current_algorithm(), name)(*args, **kwargs)
 
     params = list(inspect.signature(method).parameters.values())[1:]  # drop self
     call.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]

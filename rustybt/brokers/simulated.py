@@ -52,7 +52,7 @@ from rustybt.finance.orders.execution import (
 )
 from rustybt.finance.orders.order import Order
 from rustybt.finance.orders.transaction import Transaction
-from rustybt.finance.precision import DEFAULT_PRECISION, PrecisionConfig
+from rustybt.finance.precision import DEFAULT_PRECISION, ZERO, PrecisionConfig
 from rustybt.sim.clock import SESSION_END
 
 __all__ = ["OrderBook", "SimulationBlotter"]
@@ -60,7 +60,6 @@ __all__ = ["OrderBook", "SimulationBlotter"]
 log = logging.getLogger("rustybt.brokers.simulated")
 warning_logger = logging.getLogger("rustybt.AlgoWarning")
 
-ZERO = Decimal(0)
 # Stateless: one instance serves every plain market order.
 _MARKET = MarketOrder()
 
@@ -281,16 +280,19 @@ class SimulationBlotter:
     ) -> Order:
         """Build the order for ``qty`` of ``asset`` and file it as open (every order's way in)."""
         is_buy = qty > ZERO
+        # Positional: keyword arguments cost a third of the Order's construction.
         order = Order(
             dt,
             asset,
             qty,
             style.get_stop_price(is_buy),
             style.get_limit_price(is_buy),
-            id=order_id,
-            style=style,
-            parent_id=parent_id,
-            linked_ids=linked_ids,
+            ZERO,
+            ZERO,
+            order_id,
+            style,
+            parent_id,
+            linked_ids,
         )
         if reference_price is not None:
             order.init_trailing(float(reference_price))
@@ -307,12 +309,18 @@ class SimulationBlotter:
     def _get(self, order_id: str) -> Order | None:
         return self.orders.get(order_id)
 
-    def _remove_open(self, order: Order) -> None:
-        orders = self.open_orders.get(order.asset)
-        if orders is not None and order in orders:
-            orders.remove(order)
-            if not orders:
-                del self.open_orders[order.asset]
+    def _remove_open(self, orders: Iterable[Order]) -> None:
+        """Take ``orders`` out of :attr:`open_orders`; an asset left without any leaves it.
+
+        A batch (a bar closes many orders at once); one order is a 1-tuple.
+        """
+        open_orders = self.open_orders
+        for order in orders:
+            listed = open_orders.get(order.asset)
+            if listed is not None and order in listed:
+                listed.remove(order)
+                if not listed:
+                    del open_orders[order.asset]
 
     def _relay(self, order: Order, dt: Any) -> None:
         """Stamp ``order``'s change at ``dt`` and queue it (once) for the ledger."""
@@ -330,7 +338,7 @@ class SimulationBlotter:
         order = self._get(order_id)
         if order is None or not order.open:
             return
-        self._remove_open(order)
+        self._remove_open((order,))
         order.cancel()
         if relay_status:
             self._relay(order, self.current_dt)
@@ -378,7 +386,7 @@ class SimulationBlotter:
         order = self._get(order_id)
         if order is None:
             return
-        self._remove_open(order)
+        self._remove_open((order,))
         order.reject(reason)
         self._relay(order, self.current_dt)
 
@@ -466,8 +474,7 @@ class SimulationBlotter:
                 style = order.style
                 if order.linked_ids or (style is not None and style.places_exits):
                     self._after_fill(order, txn, dt, pending)
-        for order in fills.closed:
-            self._remove_open(order)
+        self._remove_open(fills.closed)
         self._closed.extend(fills.closed)
         for child in pending:
             self._file(child)
@@ -503,7 +510,7 @@ class SimulationBlotter:
                 sibling = next((p for p in pending if p.id == linked_id), None)
             # A bracket entry links to its children; those are not siblings.
             if sibling is not None and sibling.parent_id != order.id and sibling.open:
-                self._remove_open(sibling)
+                self._remove_open((sibling,))
                 sibling.cancel()
                 self._relay(sibling, dt)
         if isinstance(order.style, BracketOrder):

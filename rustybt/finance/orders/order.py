@@ -34,7 +34,7 @@ from typing import Any
 
 from rustybt.exceptions import InvalidOrderError
 from rustybt.finance.orders.execution import ExecutionStyle, TrailingStopOrder
-from rustybt.finance.precision import plain_number
+from rustybt.finance.precision import ZERO, plain_number
 
 __all__ = ["ORDER_STATUS", "Order", "OrderStatus", "as_order_amount"]
 
@@ -115,7 +115,6 @@ def _new_id() -> str:
             _spare_ids.extend([digits[i : i + 32] for i in range(0, len(digits), 32)])
 
 
-_ZERO = Decimal(0)
 # Module constants: an enum member read through its class costs a Python call,
 # and an IntEnum's hash another (orders are built and asked "open?" millions of times).
 _OPEN = OrderStatus.OPEN
@@ -191,8 +190,8 @@ class Order:
         amount: Any,
         stop: float | None = None,
         limit: float | None = None,
-        filled: Any = _ZERO,
-        commission: Any = _ZERO,
+        filled: Any = ZERO,
+        commission: Any = ZERO,
         id: str | None = None,
         style: ExecutionStyle | None = None,
         parent_id: str | None = None,
@@ -207,10 +206,10 @@ class Order:
         if type(amount) is not Decimal or not amount.is_finite():
             amount = as_order_amount(amount, asset)
         self.amount: Decimal = amount
-        # A new order's zeros need no check.
-        self.filled: Decimal = filled if filled is _ZERO else as_order_amount(filled, asset)
+        # A new order's zeros (precision.ZERO, the defaults) need no check.
+        self.filled: Decimal = filled if filled is ZERO else as_order_amount(filled, asset)
         self.commission: Decimal = (
-            commission if commission is _ZERO else as_order_amount(commission, asset)
+            commission if commission is ZERO else as_order_amount(commission, asset)
         )
         self.reason: str | None = None
         self._status = _OPEN
@@ -218,7 +217,7 @@ class Order:
         self.limit = limit
         self.stop_reached = False
         self.limit_reached = False
-        self.direction: int = 1 if amount >= _ZERO else -1
+        self.direction: int = 1 if amount >= ZERO else -1
         self.style = style
         #: Whether the stop level trails the price (a TrailingStopOrder's order).
         self.is_trailing = style is not None and style.trails

@@ -108,6 +108,10 @@ class OrderRouter:
         # change in a run): the asset, its first and last tradeable session (ns),
         # its class's quantity rules and its portal column.
         self._spans: dict[int, Tradeable] = {}
+        # The assets found tradeable in the current session, by id() (a cache of
+        # tradeable()'s answer: start_session and bind clear it; each entry holds
+        # its asset, so the id cannot be reused while it is cached).
+        self._tradeable_now: dict[int, Tradeable] = {}
         # The bar's prices by portal column, read once per bar (set_date clears it).
         self._prices: list[float] | None = None
 
@@ -122,6 +126,7 @@ class OrderRouter:
         and the portfolio value and portfolio marked to the current time."""
         self._data = data
         self._spans.clear()
+        self._tradeable_now.clear()
         self.ledger = ledger
         self._portfolio_value = portfolio_value
         self._portfolio = portfolio
@@ -130,6 +135,7 @@ class OrderRouter:
         """The session the next orders are checked against."""
         self.session = session
         self._session_ns = session.value
+        self._tradeable_now.clear()
 
     def set_date(self, dt: Any) -> None:
         """The current time: orders are stamped with it."""
@@ -176,7 +182,9 @@ class OrderRouter:
         """
         if self.phase != BAR:
             self.check_can_order(call)
-        span = self.tradeable(asset, call)
+        span = self._tradeable_now.get(id(asset))
+        if span is None or span.asset is not asset:
+            span = self.tradeable(asset, call)
         try:
             number = to_decimal(number)
         except ValidationError as exc:
@@ -263,6 +271,7 @@ class OrderRouter:
         if span is None or span.asset is not asset:
             span = self._spans[asset.sid] = self._span(asset, call)
         if span.first_ns <= self._session_ns <= span.last_ns:
+            self._tradeable_now[id(asset)] = span
             return span
         where = {"asset": repr(asset), "dt": str(self.dt)}
         if self._session_ns < span.first_ns:

@@ -1,0 +1,88 @@
+"""OrderRouter: an order's checks before the broker, on a real asset DB and blotter."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from rustybt.assets import AssetDBWriter, AssetFinder
+from rustybt.brokers.simulated import SimulationBlotter
+from rustybt.exceptions import InvalidOrderError, OrderRejectedError
+from rustybt.finance.orders.routing import BAR, OrderRouter
+from rustybt.finance.orders.sizing import Unit
+
+
+@pytest.fixture
+def finder(tmp_path: Path) -> AssetFinder:
+    path = tmp_path / "assets.sqlite"
+    equities = pd.DataFrame(
+        {
+            "symbol": ["AAPL", "GONE"],
+            "start_date": pd.to_datetime(["2014-01-02", "2014-01-02"]),
+            "end_date": pd.to_datetime(["2024-12-31", "2018-06-29"]),
+            "exchange": ["NASDAQ", "NASDAQ"],
+        },
+        index=[0, 1],
+    )
+    exchanges = pd.DataFrame(
+        {"exchange": ["NASDAQ"], "canonical_name": ["XNYS"], "country_code": "US"}
+    )
+    AssetDBWriter(path).write(equities=equities, exchanges=exchanges)
+    return AssetFinder(path)
+
+
+def _router(finder: AssetFinder, session: str) -> OrderRouter:
+    router = OrderRouter(SimulationBlotter(), finder)
+    router.phase = BAR
+    router.start_session(pd.Timestamp(session))
+    return router
+
+
+def _order(router: OrderRouter, asset: object, amount: int) -> str | None:
+    return router.place("order", asset, amount, Unit.SHARES, False)
+
+
+def test_an_order_in_the_assets_span_reaches_the_broker(finder: AssetFinder) -> None:
+    router = _router(finder, "2018-06-29")
+    gone = finder.retrieve_asset(1)
+    first, second = _order(router, gone, 5), _order(router, gone, -3)
+    orders = router.broker.open_orders[gone]
+    assert [o.id for o in orders] == [first, second]
+    assert [o.amount for o in orders] == [Decimal(5), Decimal(-3)]
+
+
+def test_the_next_session_checks_the_span_again(finder: AssetFinder) -> None:
+    # Found tradeable on its last session; refused on the next one (the
+    # session's cache of tradeable assets starts empty every session).
+    router = _router(finder, "2018-06-29")
+    gone = finder.retrieve_asset(1)
+    assert _order(router, gone, 5) is not None
+    router.start_session(pd.Timestamp("2018-07-02"))
+    with pytest.raises(OrderRejectedError, match="delisted"):
+        _order(router, gone, 5)
+    # Another asset still trades.
+    assert _order(router, finder.retrieve_asset(0), 5) is not None
+
+
+def test_a_session_before_the_start_is_refused_every_time(finder: AssetFinder) -> None:
+    router = _router(finder, "2013-12-31")
+    aapl = finder.retrieve_asset(0)
+    for _ in range(2):
+        with pytest.raises(OrderRejectedError, match="starts trading on 2014-01-02"):
+            _order(router, aapl, 5)
+
+
+def test_a_sid_is_not_an_asset_even_once_its_asset_was_found(finder: AssetFinder) -> None:
+    router = _router(finder, "2018-06-29")
+    assert _order(router, finder.retrieve_asset(0), 1) is not None
+    with pytest.raises(InvalidOrderError, match="is not an Asset"):
+        _order(router, 0, 1)
+
+
+def test_a_zero_order_places_nothing(finder: AssetFinder) -> None:
+    router = _router(finder, "2018-06-29")
+    assert _order(router, finder.retrieve_asset(0), 0) is None
+    assert not router.broker.open_orders
