@@ -189,11 +189,13 @@ class AlgorithmSimulator:
         tracker = algo.metrics_tracker
         tracker.handle_start_of_simulation(self._benchmark_source())
         daily = algo.data_frequency == "daily"
+        # The session labels (tz-naive), in the order the clock starts them.
+        labels = iter(self.clock.sessions)
         for dt, action in self.clock:
             if action == BAR:
                 self._every_bar(dt)
             elif action == SESSION_START:
-                self._once_a_day(dt)
+                self._once_a_day(dt, next(labels))
             elif action == SESSION_END:
                 self._cleanup_expired_assets(dt)
                 self.broker.end_session(daily)
@@ -234,11 +236,11 @@ class AlgorithmSimulator:
         if updates:
             tracker.record_orders(updates)
 
-    def _once_a_day(self, midnight: pd.Timestamp) -> None:
+    def _once_a_day(self, midnight: pd.Timestamp, label: pd.Timestamp) -> None:
+        """Start the session of UTC ``midnight``, labelled ``label`` (tz-naive)."""
         algo = self.algo
         tracker = algo.metrics_tracker
         self._set_dt(midnight)
-        label = _session_label(midnight)
         algo.router.start_session(label)
         tracker.handle_market_open(label, self.portal)  # the label: converted once
         # The held and ordered assets are gathered only on a session with splits.
@@ -269,8 +271,3 @@ def _expired(assets: Iterable[Any], session: int) -> list[Any]:
     return [
         a for a in assets if a.auto_close_date is not None and a.auto_close_date.value <= session
     ]
-
-
-def _session_label(midnight: pd.Timestamp) -> pd.Timestamp:
-    """The session label (tz-naive) of a session's midnight."""
-    return midnight.tz_convert(None) if midnight.tzinfo is not None else midnight

@@ -110,6 +110,11 @@ class Adjustments:
         factor = self.factor(field, np.array([start])[:, None], cols, end) if end > start else None
         return [1.0] * len(cols) if factor is None else factor[0].tolist()
 
+    @property
+    def any_splits(self) -> bool:
+        """Whether any split is effective in any session (most bundles have none)."""
+        return bool(self._splits_by_session)
+
     def splits_on(self, session: int) -> list[tuple[int, float]]:
         """``(sid, ratio)`` of every split effective on master session ``session``."""
         return self._splits_by_session.get(session, [])
