@@ -153,6 +153,11 @@ class AlgorithmSimulator:
         )
         algo.start_simulation(self.bar_data, tracker)
         self.broker = algo.blotter
+        # The guards of the user code run every session or bar: built once.
+        self._handle_data_guard = user_code("handle_data", algo.user_files, self._now)
+        self._before_trading_start_guard = user_code(
+            "before_trading_start", algo.user_files, self._now
+        )
         self.clock = make_clock(
             algo.trading_calendar, params.sessions, params.data_frequency, params.emission_rate
         )
@@ -208,7 +213,7 @@ class AlgorithmSimulator:
                 self._set_dt(dt)
                 algo.router.phase = BEFORE_TRADING_START
                 try:
-                    with user_code("before_trading_start", algo.user_files, self._now):
+                    with self._before_trading_start_guard:
                         algo.before_trading_start(self.bar_data)
                 finally:
                     algo.router.phase = ORDERS_OPEN
@@ -230,7 +235,7 @@ class AlgorithmSimulator:
             tracker.process_fills(fills.transactions, fills.orders)
         for commission in fills.commissions:
             tracker.process_commission(commission)
-        with user_code("handle_data", algo.user_files, self._now):
+        with self._handle_data_guard:
             algo.event_manager.handle_data(algo, self.bar_data, dt)
         updates = broker.take_order_updates()
         if updates:
