@@ -8,7 +8,7 @@ from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 from rustybt.exceptions import ConfigValidationError, RustyBTError, StrategyError
 
@@ -98,7 +98,7 @@ class UserCode:
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
-    ) -> bool:
+    ) -> Literal[False]:
         if exc is None or not isinstance(exc, Exception):
             return False
         if isinstance(exc, RustyBTError):

@@ -67,12 +67,15 @@ class Adjustments:
         """Whether there is any adjustment at all."""
         return self._price_mult is not None
 
-    def factor(self, field: str, sessions: Any, cols: Any, perspective: int) -> FloatArray | None:
+    def factor(
+        self, field: str, sessions: Any, cols: Any, perspective: int | IntArray
+    ) -> FloatArray | None:
         """Multipliers taking ``field`` values of ``sessions`` to session ``perspective``.
 
-        ``sessions`` and ``cols`` are index arrays broadcast against each
-        other (a column of sessions and a row of columns give a grid; two
-        equal-length vectors give one factor per cell). ``None``: no
+        ``sessions``, ``cols`` (and ``perspective``, one per cell) are index
+        arrays broadcast against each other (a column of sessions and a row
+        of columns give a grid; equal-length vectors give one factor per
+        cell). ``None``: no
         adjustments of that kind, every factor is 1.
         """
         if field == "volume":
