@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import inspect
 import traceback
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import Any, Literal
 
 from rustybt.exceptions import ConfigValidationError, RustyBTError, StrategyError
 
@@ -64,38 +65,76 @@ def _user_frame(exc: BaseException, user_files: set[str]) -> traceback.FrameSumm
     return None
 
 
-@contextmanager
-def user_code(phase: str, user_files: set[str], now: Callable[[], Any]) -> Iterator[None]:
-    """Run user code; re-raise its errors naming file, line and simulation time.
+class UserCode:
+    """A guard around user code: re-raise its errors naming file, line and simulation time.
 
     rustybt's own errors (bad orders and the like) keep their type and gain the
     location; anything else becomes a :class:`StrategyError` chained to it.
+    A plain class rather than a generator's context manager: the loop enters
+    one guard per bar, so it is built once and re-entered.
+
+    Parameters
+    ----------
+    phase
+        What runs (``"handle_data"``), for the message.
+    user_files
+        The files of the user's code (:func:`user_files`).
+    now
+        Returns the simulation time, asked only when an error is raised.
     """
-    try:
-        yield
-    except RustyBTError as exc:
-        if "user_file" not in exc.context:
-            frame = _user_frame(exc, user_files)
-            if frame is not None:
-                exc.context.update(
-                    user_file=frame.filename, user_line=frame.lineno, sim_time=str(now())
-                )
-                exc.message = (
-                    f"{exc.message} (in {phase} at {frame.filename}:{frame.lineno}, "
-                    f"simulation time {now()})"
-                )
-                exc.args = (exc.message,)
-        raise
-    except Exception as exc:
-        frame = _user_frame(exc, user_files)
+
+    __slots__ = ("now", "phase", "user_files")
+
+    def __init__(self, phase: str, user_files: set[str], now: Callable[[], Any]) -> None:
+        self.phase = phase
+        self.user_files = user_files
+        self.now = now
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> Literal[False]:
+        if exc is None or not isinstance(exc, Exception):
+            return False
+        if isinstance(exc, RustyBTError):
+            self._locate(exc)
+            return False
+        frame = _user_frame(exc, self.user_files)
         where = f"{frame.filename}, line {frame.lineno}, in {frame.name}" if frame else "?"
+        now = self.now()
         raise StrategyError(
-            f"{type(exc).__name__}: {exc} -- raised in {phase} at {where}, simulation time {now()}",
+            f"{type(exc).__name__}: {exc} -- raised in {self.phase} at {where}, "
+            f"simulation time {now}",
             context={
-                "phase": phase,
+                "phase": self.phase,
                 "user_file": frame.filename if frame else None,
                 "user_line": frame.lineno if frame else None,
-                "sim_time": str(now()),
+                "sim_time": str(now),
                 "error": type(exc).__name__,
             },
         ) from exc
+
+    def _locate(self, exc: RustyBTError) -> None:
+        """Add the user's file, line and the simulation time to one of rustybt's errors."""
+        if "user_file" in exc.context:
+            return
+        frame = _user_frame(exc, self.user_files)
+        if frame is None:
+            return
+        now = self.now()
+        exc.context.update(user_file=frame.filename, user_line=frame.lineno, sim_time=str(now))
+        exc.message = (
+            f"{exc.message} (in {self.phase} at {frame.filename}:{frame.lineno}, "
+            f"simulation time {now})"
+        )
+        exc.args = (exc.message,)
+
+
+def user_code(phase: str, user_files: set[str], now: Callable[[], Any]) -> UserCode:
+    """A :class:`UserCode` guard: ``with user_code("handle_data", files, now): ...``."""
+    return UserCode(phase, user_files, now)

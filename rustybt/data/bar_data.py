@@ -267,23 +267,23 @@ class BarData:
         cols, columns = portal.asset_columns_with_index(asset_list)
         axis = "minute" if frequency == "1m" else self.data_frequency
         row, perspective = portal.resolve(self.simulation_dt_func(), axis)
-        arrays = {
-            f: portal.history_array(
-                cols, f, bar_count, row, frequency, self.data_frequency, perspective
-            )
+        data_frequency = self.data_frequency
+        arrays = [
+            portal.history_array(cols, f, bar_count, row, frequency, data_frequency, perspective)
             for f in field_list
-        }
-        index = portal.history_index(bar_count, row, frequency, self.data_frequency)
+        ]
+        index = portal.history_index(bar_count, row, frequency, data_frequency)
         if single_field:
-            values = arrays[field_list[0]]
+            values = arrays[0]
             if single_asset:
                 return pd.Series(values[:, 0], index=index, name=asset_list[0])
             return window_frame(values, index, columns)
+        by_field = dict(zip(field_list, arrays, strict=True))
         if single_asset:
             return pd.DataFrame(
-                {f: arrays[f][:, 0] for f in field_list}, index=index, columns=field_list
+                {f: by_field[f][:, 0] for f in field_list}, index=index, columns=field_list
             )
-        return _stacked(arrays, field_list, index, asset_list, frequency)
+        return _stacked(by_field, field_list, index, asset_list, frequency)
 
     def _assets_argument(self, assets: Any) -> tuple[bool, list[Asset]]:
         """:func:`_assets_argument`, remembered for the last list or tuple of assets."""

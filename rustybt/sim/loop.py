@@ -153,6 +153,11 @@ class AlgorithmSimulator:
         )
         algo.start_simulation(self.bar_data, tracker)
         self.broker = algo.blotter
+        # The guards of the user code run every session or bar: built once.
+        self._handle_data_guard = user_code("handle_data", algo.user_files, self._now)
+        self._before_trading_start_guard = user_code(
+            "before_trading_start", algo.user_files, self._now
+        )
         self.clock = make_clock(
             algo.trading_calendar, params.sessions, params.data_frequency, params.emission_rate
         )
@@ -189,11 +194,13 @@ class AlgorithmSimulator:
         tracker = algo.metrics_tracker
         tracker.handle_start_of_simulation(self._benchmark_source())
         daily = algo.data_frequency == "daily"
+        # The session labels (tz-naive), in the order the clock starts them.
+        labels = iter(self.clock.sessions)
         for dt, action in self.clock:
             if action == BAR:
                 self._every_bar(dt)
             elif action == SESSION_START:
-                self._once_a_day(dt)
+                self._once_a_day(dt, next(labels))
             elif action == SESSION_END:
                 self._cleanup_expired_assets(dt)
                 self.broker.end_session(daily)
@@ -206,7 +213,7 @@ class AlgorithmSimulator:
                 self._set_dt(dt)
                 algo.router.phase = BEFORE_TRADING_START
                 try:
-                    with user_code("before_trading_start", algo.user_files, self._now):
+                    with self._before_trading_start_guard:
                         algo.before_trading_start(self.bar_data)
                 finally:
                     algo.router.phase = ORDERS_OPEN
@@ -228,17 +235,17 @@ class AlgorithmSimulator:
             tracker.process_fills(fills.transactions, fills.orders)
         for commission in fills.commissions:
             tracker.process_commission(commission)
-        with user_code("handle_data", algo.user_files, self._now):
+        with self._handle_data_guard:
             algo.event_manager.handle_data(algo, self.bar_data, dt)
         updates = broker.take_order_updates()
         if updates:
             tracker.record_orders(updates)
 
-    def _once_a_day(self, midnight: pd.Timestamp) -> None:
+    def _once_a_day(self, midnight: pd.Timestamp, label: pd.Timestamp) -> None:
+        """Start the session of UTC ``midnight``, labelled ``label`` (tz-naive)."""
         algo = self.algo
         tracker = algo.metrics_tracker
         self._set_dt(midnight)
-        label = _session_label(midnight)
         algo.router.start_session(label)
         tracker.handle_market_open(label, self.portal)  # the label: converted once
         # The held and ordered assets are gathered only on a session with splits.
@@ -269,8 +276,3 @@ def _expired(assets: Iterable[Any], session: int) -> list[Any]:
     return [
         a for a in assets if a.auto_close_date is not None and a.auto_close_date.value <= session
     ]
-
-
-def _session_label(midnight: pd.Timestamp) -> pd.Timestamp:
-    """The session label (tz-naive) of a session's midnight."""
-    return midnight.tz_convert(None) if midnight.tzinfo is not None else midnight

@@ -67,12 +67,15 @@ class Adjustments:
         """Whether there is any adjustment at all."""
         return self._price_mult is not None
 
-    def factor(self, field: str, sessions: Any, cols: Any, perspective: int) -> FloatArray | None:
+    def factor(
+        self, field: str, sessions: Any, cols: Any, perspective: int | IntArray
+    ) -> FloatArray | None:
         """Multipliers taking ``field`` values of ``sessions`` to session ``perspective``.
 
-        ``sessions`` and ``cols`` are index arrays broadcast against each
-        other (a column of sessions and a row of columns give a grid; two
-        equal-length vectors give one factor per cell). ``None``: no
+        ``sessions``, ``cols`` (and ``perspective``, one per cell) are index
+        arrays broadcast against each other (a column of sessions and a row
+        of columns give a grid; equal-length vectors give one factor per
+        cell). ``None``: no
         adjustments of that kind, every factor is 1.
         """
         if field == "volume":
@@ -109,6 +112,11 @@ class Adjustments:
         """Per column, the product of ratios effective in sessions ``(start, end]``."""
         factor = self.factor(field, np.array([start])[:, None], cols, end) if end > start else None
         return [1.0] * len(cols) if factor is None else factor[0].tolist()
+
+    @property
+    def any_splits(self) -> bool:
+        """Whether any split is effective in any session (most bundles have none)."""
+        return bool(self._splits_by_session)
 
     def splits_on(self, session: int) -> list[tuple[int, float]]:
         """``(sid, ratio)`` of every split effective on master session ``session``."""

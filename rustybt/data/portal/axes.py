@@ -333,7 +333,7 @@ class Axes:
 
     def resolve(self, dt: pd.Timestamp | Any, data_frequency: str) -> tuple[int, int]:
         """Map ``dt`` to ``(data_row, perspective_session)``: :meth:`search`, with the
-        last answer kept (the engine asks for one dt many times a bar) and the minute
+        last answer kept (the engine asks for one dt many times a bar) and the bar
         after the kept one found without a search."""
         ts = dt if isinstance(dt, pd.Timestamp) else pd.Timestamp(dt)
         key = (ts.value, ts.tzinfo is None, data_frequency)
@@ -341,7 +341,7 @@ class Axes:
         if cached is not None:
             if cached[0] == key:
                 return cached[1]
-            following = self._following_minute(cached, key)
+            following = self._following_bar(cached, key)
             if following is not None:
                 self._resolved = (key, following)
                 return following
@@ -349,20 +349,28 @@ class Axes:
         self._resolved = (key, value)
         return value
 
-    def _following_minute(
+    def _following_bar(
         self, cached: _Resolved, key: tuple[int, bool, str]
     ) -> tuple[int, int] | None:
-        """:meth:`resolve` of the minute bar right after the cached one, or None.
+        """:meth:`resolve` of the bar right after the cached one, or None.
 
-        A minute simulation resolves its bars in turn: the next row's label
-        is the new time, and the session stays while its close is not passed
-        (two array reads instead of two binary searches).
+        A simulation resolves its bars in turn. A minute bar: the next row's
+        label is the new time, and the session stays while its close is not
+        passed. A daily bar: the new time is the next session's close, which
+        is that session's row and perspective. Two array reads instead of
+        two binary searches.
         """
         (_, was_naive, was_frequency), (row, perspective) = cached
         ns, naive, frequency = key
-        if naive or was_naive or frequency != "minute" or was_frequency != "minute":
+        if naive or was_naive or frequency != was_frequency:
             return None
         following = row + 1
+        if frequency == "daily":
+            if following > self.last_session_index:
+                return None
+            return (following, following) if self.closes_ns[following] == ns else None
+        if frequency != "minute":
+            return None
         if following > self.last_minute_row or perspective > self.last_session_index:
             return None
         minute = self._minute

@@ -413,6 +413,9 @@ class DataPortal:
 
     def get_splits(self, assets: Iterable[Asset], dt: pd.Timestamp) -> list[tuple[Asset, float]]:
         """``(asset, ratio)`` for each of ``assets`` with a split effective on ``dt``'s session."""
+        # Asked every session: a bundle without splits answers without a search.
+        if not self._adjustments.any_splits:
+            return []
         found = self._adjustments.splits_on(self._axes.perspective(dt))
         if not found:
             return []

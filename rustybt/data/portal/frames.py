@@ -17,6 +17,8 @@ from rustybt.data.portal.fields import FloatArray
 
 __all__ = ["FrameBuilder", "WindowLabels", "window_frame"]
 
+_FLOAT64 = np.dtype(np.float64)
+
 
 class WindowLabels:
     """``index[start:stop]`` of a DatetimeIndex, for the history window of every bar.
@@ -107,27 +109,32 @@ class FrameBuilder:
             self._parts = self._checked_parts()
 
     def __call__(self, values: FloatArray, index: pd.Index, columns: pd.Index) -> pd.DataFrame:
-        self._check()
         parts = self._parts
+        if parts is None and not self._checked:
+            self._check()
+            parts = self._parts
+        # The float64 dtype is one object: an identity test, not a dtype comparison.
         if (
             parts is None
-            or values.dtype != np.float64
+            or values.dtype is not _FLOAT64
             or values.ndim != 2
             or values.shape != (len(index), len(columns))
         ):
             return pd.DataFrame(values, index=index, columns=columns, copy=False)
-        new_block, placement, manager, frame = parts
-        block = new_block(values.T, placement=placement(slice(0, values.shape[1])))
+        block_type, placement, manager, frame = parts
+        # What pandas' new_block_2d does for a float64 array (no coercion to do).
+        block = block_type(values.T, ndim=2, placement=placement(slice(0, values.shape[1])))
         mgr = manager((block,), [columns, index], verify_integrity=False)
         return frame._from_mgr(mgr, axes=mgr.axes)
 
     def _checked_parts(self) -> tuple[Any, Any, Any, Any] | None:
         try:
             from pandas._libs.internals import BlockPlacement
-            from pandas.core.internals.blocks import new_block_2d
+            from pandas.core.internals.blocks import get_block_type
             from pandas.core.internals.managers import BlockManager
 
-            self._parts = (new_block_2d, BlockPlacement, BlockManager, pd.DataFrame)
+            block_type = get_block_type(_FLOAT64)
+            self._parts = (block_type, BlockPlacement, BlockManager, pd.DataFrame)
             values = np.arange(6.0).reshape(3, 2)
             index = pd.DatetimeIndex(["2024-01-02", "2024-01-03", "2024-01-04"], tz="UTC")
             columns = pd.Index(["a", "b"], dtype=object)
@@ -141,6 +148,9 @@ class FrameBuilder:
                 and built.dtypes.equals(expected.dtypes)
                 and built.flags == expected.flags
                 and built._mgr.nblocks == expected._mgr.nblocks == 1
+                and type(built._mgr.blocks[0]) is type(expected._mgr.blocks[0])
+                and built._mgr.blocks[0].mgr_locs.as_slice
+                == expected._mgr.blocks[0].mgr_locs.as_slice
                 and np.shares_memory(built.to_numpy(), values)
                 == np.shares_memory(expected.to_numpy(), values)
                 and built.to_numpy().flags.f_contiguous == expected.to_numpy().flags.f_contiguous

@@ -25,7 +25,10 @@ from rustybt.data.portal.axes import Axes
 from rustybt.data.portal.fields import OHLCVP_FIELDS, FloatArray, IntArray, check_field, empty_value
 from rustybt.data.portal.readers import Bars
 
-__all__ = ["Spot"]
+__all__ = ["READ_AHEAD", "Spot"]
+
+#: Rows read at once when bars are read one after another (see ``Spot._from_block``).
+READ_AHEAD = 256
 
 # (data row, data_frequency, perspective session) of a cached row.
 _RowKey = tuple[int, str, int]
@@ -48,9 +51,10 @@ class Spot:
         # field -> (key, the row over all columns, its list form or None): the
         # last bar read of each field. Entries are replaced whole, never changed.
         self._rows: dict[str, tuple[_RowKey, FloatArray, list[float] | None]] = {}
-        # field -> ((data_frequency, perspective), first row, the rows from it to
-        # its session's end): the block the rows of the current session come from.
-        self._blocks: dict[str, tuple[tuple[str, int], int, FloatArray]] = {}
+        # field -> ((data_frequency, perspective or None: each row's own session),
+        # first row, the rows read ahead from it): the block the next bars' rows
+        # come from.
+        self._blocks: dict[str, tuple[tuple[str, int | None], int, FloatArray]] = {}
 
     # --- the rule -------------------------------------------------------------------
 
@@ -61,7 +65,7 @@ class Spot:
         cols: IntArray,
         a: int,
         b: int,
-        perspective: int,
+        perspective: int | None,
         ffill: bool = True,
         mask_life: bool = True,
     ) -> FloatArray:
@@ -78,7 +82,9 @@ class Spot:
         a, b
             The rows (``0 <= a < b <= bars.n_rows``).
         perspective
-            The master session the values are seen from (adjusted to).
+            The master session the values are seen from (adjusted to); None:
+            each row is seen from its own session (what a bar is worth when
+            it is the current bar).
         ffill
             ``price`` carries the last close forward (without it, ``price``
             is the bar's close).
@@ -94,9 +100,11 @@ class Spot:
         source = "close" if field == "price" else field
         values = bars.raw_block(source, cols, a, b)
         row_sessions = bars.row_session[a:b]
-        factor = self._adjustments.window_factor(field, row_sessions, cols, perspective)
-        if factor is not None:
-            values *= factor
+        # A bar seen from its own session is unadjusted (every factor is 1).
+        if perspective is not None:
+            factor = self._adjustments.window_factor(field, row_sessions, cols, perspective)
+            if factor is not None:
+                values *= factor
         outside = self._outside_life(row_sessions, cols) if mask_life else None
         if field == "price" and ffill:
             # Cells to carry a close into: no bar here, but data for the column
@@ -120,7 +128,7 @@ class Spot:
         holes: npt.NDArray[np.bool_],
         cols: IntArray,
         a: int,
-        perspective: int,
+        perspective: int | None,
     ) -> None:
         """Write into ``values``' holes (cells of columns with data) the adjusted close
         of each cell's last bar.
@@ -128,7 +136,8 @@ class Spot:
         Most cells have a bar, so only the holes are looked up in the
         last-close index. A price carried forward across a split comes from
         before the split, so it takes the factor of the session it traded
-        in, not of the row it fills.
+        in, not of the row it fills (``perspective`` None: the session of
+        the row it fills).
         """
         rc = bars.colmap[cols]
         r, c = np.nonzero(holes)
@@ -138,7 +147,8 @@ class Spot:
         traded = source >= 0
         source = np.where(traded, source, 0)
         filled = bars.panel("close")[source, rc[c]]
-        factor = self._adjustments.factor("price", bars.row_session[source], cols[c], perspective)
+        seen_from = bars.row_session[a + r] if perspective is None else perspective
+        factor = self._adjustments.factor("price", bars.row_session[source], cols[c], seen_from)
         if factor is not None:
             filled *= factor
         filled[~traded] = np.nan
@@ -203,27 +213,33 @@ class Spot:
         perspective: int,
         last: tuple[_RowKey, FloatArray, list[float] | None] | None,
     ) -> FloatArray:
-        """Row ``row`` of ``field`` over every column, read with the rest of its session
-        when bars are read one after another.
+        """Row ``row`` of ``field`` over every column, read with the next rows when bars
+        are read one after another.
 
         The rule is row by row, so a block's rows are the rows read alone.
-        The first row of ``field`` read in a session is read alone (a strategy
-        may read one bar a day); when the next bar's row is read, the rest of
-        the session is read at once and later bars take their row of it
-        (one read a session instead of one a bar).
+        The first row of ``field`` read is read alone (a strategy may read
+        one bar now and then); when the next row is read, it is read with the
+        :data:`READ_AHEAD` rows after it, seen from the same perspective, and
+        later bars take their row of that block (one read per block instead
+        of one a bar). A simulation's bar is seen from its own session (a
+        daily bar, or a minute of the current session), so such rows make
+        one block however many sessions it spans.
         """
+        bars = self._axes.bars(data_frequency)
+        sessions = bars.row_session
+        seen_from = None if perspective == sessions[row] else perspective
         block = self._blocks.get(field)
         if block is not None:
             block_key, a, values = block
-            if block_key == (data_frequency, perspective) and a <= row < a + len(values):
+            if block_key == (data_frequency, seen_from) and a <= row < a + len(values):
                 return values[row - a]
-        bars = self._axes.bars(data_frequency)
         b = row + 1
-        if last is not None and last[0] == (row - 1, data_frequency, perspective):
-            sessions = bars.row_session
-            b = int(np.searchsorted(sessions, sessions[row], side="right"))
-        values = self.values(bars, field, self._axes.all_columns, row, b, perspective)
+        if last is not None and last[0][:2] == (row - 1, data_frequency):
+            last_perspective = last[0][2]
+            if (None if last_perspective == sessions[row - 1] else last_perspective) == seen_from:
+                b = min(row + READ_AHEAD, bars.n_rows)
+        values = self.values(bars, field, self._axes.all_columns, row, b, seen_from)
         values.setflags(write=False)
         if b > row + 1:
-            self._blocks[field] = ((data_frequency, perspective), row, values)
+            self._blocks[field] = ((data_frequency, seen_from), row, values)
         return values[0]

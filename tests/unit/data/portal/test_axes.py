@@ -57,6 +57,26 @@ def test_resolve_of_each_following_minute_is_the_searched_answer(
         assert axes.resolve(dt, frequency) == axes.search(dt, frequency), dt
 
 
+@settings(max_examples=60, deadline=None)
+@given(steps=st.lists(st.sampled_from([0, 1, 1, 1, 2, 5, -1]), min_size=1, max_size=40))
+def test_resolve_of_each_following_session_close_is_the_searched_answer(
+    bundle: Bundle, steps: list[int]
+) -> None:
+    """A daily run resolves its bars (the sessions' closes) in turn: the answers
+    equal the searched ones, with midnights, labels and the last session between."""
+    axes = portal_axes(bundle)
+    closes = [pd.Timestamp(ns, tz="UTC") for ns in axes.closes_ns.tolist()]
+    at, asked = 0, []
+    for step in steps:
+        if step == -1:  # the session's UTC midnight, then its label
+            asked += [(closes[at].normalize(), "daily"), (bundle.sessions[at], "daily")]
+            continue
+        at = min(at + step, len(closes) - 1)
+        asked.append((closes[at], "daily"))
+    for dt, frequency in asked:
+        assert axes.resolve(dt, frequency) == axes.search(dt, frequency), dt
+
+
 def test_resolve_walks_every_minute_as_the_search_does(bundle: Bundle) -> None:
     axes = portal_axes(bundle)
     minutes = [m for session in range(7, 11) for m in bundle.minutes(session)]

@@ -178,7 +178,8 @@ def test_a_row_is_read_once_per_bar_and_field(bundle: Bundle) -> None:
 
 @pytest.mark.parametrize("frequency", ["daily", "minute"])
 def test_rows_read_bar_after_bar_are_the_rows_read_alone(bundle: Bundle, frequency: str) -> None:
-    """Bars read one after another come from one read of the rest of their session:
+    """Bars read one after another come from one read of the rows ahead (across
+    sessions and the split of session 8 when each row is seen from its own session):
     the same values as each row read alone, in a portal that read nothing before."""
     oracle = Oracle(bundle, frequency)
     compared = 0
