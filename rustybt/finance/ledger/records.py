@@ -134,10 +134,12 @@ def _snapshot(items: Collection[Any], fields: Callable[[Any], tuple[Any, ...]]) 
     """
     n = len(items)
     return tuple(
-        column[:1]
-        if type(column[0]) in _INTERCHANGEABLE and column.count(column[0]) == n
-        else column
-        for column in zip(*map(fields, items), strict=True)
+        [
+            column[:1]
+            if type(column[0]) in _INTERCHANGEABLE and column.count(column[0]) == n
+            else column
+            for column in zip(*map(fields, items), strict=True)
+        ]
     )
 
 
