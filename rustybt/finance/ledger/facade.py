@@ -41,7 +41,6 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -499,7 +498,7 @@ class Ledger:
         """:meth:`transactions` stored compactly (what the performance frame keeps)."""
         if dt is None:
             return transaction_records(
-                list(chain.from_iterable(self._processed_transactions.values()))
+                t for day in self._processed_transactions.values() for t in day
             )
         return transaction_records(self._processed_transactions.get(dt, []))
 

@@ -34,7 +34,7 @@ True
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple, cast, overload
 
 from rustybt.finance.ledger.position import Position
@@ -134,10 +134,12 @@ def _snapshot(items: Collection[Any], fields: Callable[[Any], tuple[Any, ...]]) 
     """
     n = len(items)
     return tuple(
-        column[:1]
-        if type(column[0]) in _INTERCHANGEABLE and column.count(column[0]) == n
-        else column
-        for column in zip(*map(fields, items), strict=True)
+        [
+            column[:1]
+            if type(column[0]) in _INTERCHANGEABLE and column.count(column[0]) == n
+            else column
+            for column in zip(*map(fields, items), strict=True)
+        ]
     )
 
 
@@ -194,15 +196,16 @@ def _fill_dict(fill: Transaction) -> dict[str, Any]:
     return fill.to_dict()
 
 
-def transaction_records(transactions: Sequence[Transaction]) -> Records:
+def transaction_records(transactions: Iterable[Transaction]) -> Records:
     """zipline's transaction dicts (as :meth:`Transaction.to_dict`), built when read.
 
     The fills are kept as they are (one column of references): they must not
     change afterwards (the ledger's never do).
     """
-    if not transactions:
+    fills = tuple(transactions)
+    if not fills:
         return _empty(_fill_dict)
-    return Records((tuple(transactions),), len(transactions), _fill_dict)
+    return Records((fills,), len(fills), _fill_dict)
 
 
 _POSITION_STATE = operator.attrgetter("asset", "amount", "cost_basis", "last_sale_price")

@@ -467,3 +467,30 @@ def test_ledger_fields_together_write_what_they_write_apart(
     assert last["cumulative_perf"]["starting_cash"] == 10_000.0
     assert isinstance(last["daily_perf"]["ledger_pnl"], float)
     assert [p["daily_perf"]["shorts_count"] for p in together][:8] == [0, 1, 1, 1, 1, 1, 0, 0]
+
+
+def test_period_label_follows_the_month() -> None:
+    """The label is made once a month and changes with the session's month (and year)."""
+    label = metrics.PeriodLabel()
+    seen = []
+    for day in ["2023-12-29", "2024-01-02", "2024-01-31", "2024-02-01", "2025-02-03"]:
+        label.start_of_session(None, pd.Timestamp(day), None)
+        packet: dict[str, Any] = {"cumulative_risk_metrics": {}}
+        label.end_of_session(packet, None, None, 0, None)
+        seen.append(packet["cumulative_risk_metrics"]["period_label"])
+    assert seen == ["2023-12", "2024-01", "2024-01", "2024-02", "2025-02"]
+
+
+def test_portfolio_figures_come_from_the_ledger_decimals(
+    bundle: Bundle, portal: DataPortal
+) -> None:
+    """The default set reads the portfolio's figures from the ledger's Decimals:
+    the same floats as the portfolio view's."""
+    tracker, packets = run_daily(bundle, portal)
+    ledger, last = tracker.ledger, packets[-1]["daily_perf"]
+    portfolio = ledger.portfolio
+    assert last["ending_cash"] == portfolio.cash
+    assert last["ending_value"] == portfolio.positions_value
+    assert last["ending_exposure"] == portfolio.positions_exposure
+    assert last["portfolio_value"] == portfolio.portfolio_value
+    assert last["gross_leverage"] == ledger.account.gross_leverage
