@@ -3,9 +3,9 @@
 A :class:`MarkingPlan` is kept in step with the open positions (a position
 joins it when it opens and leaves it when it closes), so a mark neither
 rebuilds it nor walks the positions in Python to find their prices: it
-gathers each group's prices from the bar's row of the portal in one C-level
-pass and converts them with one :meth:`~rustybt.finance.precision.AssetClassPrecision.prices`
-call.
+reads each group's prices with one index of the bar's row of the portal and
+converts them with one
+:meth:`~rustybt.finance.precision.AssetClassPrecision.prices` call.
 """
 
 from __future__ import annotations
@@ -16,6 +16,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from operator import attrgetter, is_
 from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 from rustybt.finance.ledger.position import Position
 from rustybt.finance.precision import AssetClassPrecision, PrecisionConfig
@@ -32,6 +35,14 @@ class _PriceGroup:
     rules: AssetClassPrecision
     positions: list[Position] = field(default_factory=list)
     columns: list[int] = field(default_factory=list)
+    #: ``columns`` as an index array (a cache: None after a position joins or leaves).
+    index: npt.NDArray[np.intp] | None = None
+
+    def column_index(self) -> npt.NDArray[np.intp]:
+        """The group's columns as an index array (built once per change of members)."""
+        if self.index is None:
+            self.index = np.array(self.columns, np.intp)
+        return self.index
 
 
 def _mark(
@@ -100,6 +111,7 @@ class MarkingPlan:
         column, group = self._entry(position.asset)
         group.positions.append(position)
         group.columns.append(column)
+        group.index = None
         self._held.append(position)
         self._last = None
 
@@ -109,13 +121,17 @@ class MarkingPlan:
         index = group.positions.index(position)
         del group.positions[index]
         del group.columns[index]
+        group.index = None
         self._held.remove(position)
         self._last = None
 
-    def mark(self, bar: Sequence[float], dt: Any) -> bool:
-        """Mark every position to its price in ``bar`` (a row over every portal column).
+    def mark(self, dt: Any, row: int, data_frequency: str, perspective: int) -> bool:
+        """Mark every position to its portal price at ``dt``.
 
-        A NaN price keeps the position's mark and date. A mark that reads the
+        ``row`` and ``perspective`` are the portal's for ``dt``
+        (``DataPortal.resolve``); each group's prices are one index of the
+        bar's row (the portal keeps it, so order sizing and the mark read it
+        once). A NaN price keeps the position's mark and date. A mark that reads the
         prices of the last one (every one a number), whose marks nothing has
         replaced since (a fill, a split), converts nothing: the marks stand
         and only their dates move (a session's close marks again what the
@@ -128,7 +144,11 @@ class MarkingPlan:
         """
         groups = self._group_list
         held = self._held
-        prices = [list(map(bar.__getitem__, group.columns)) for group in groups]
+        read = self.portal.current_array
+        prices = [
+            read(group.column_index(), "price", row, data_frequency, perspective).tolist()
+            for group in groups
+        ]
         last = self._last
         if (
             last is not None

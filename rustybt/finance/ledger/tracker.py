@@ -222,14 +222,13 @@ class PositionTracker:
     ) -> bool:
         """Mark every position to the DataPortal's price at ``dt`` (NaN keeps the old mark).
 
-        The bar's row of prices is read once for all held assets (the portal
-        keeps it, so order sizing and the mark read it once) and marked
-        through the :class:`~rustybt.finance.ledger.marking.MarkingPlan`,
-        which converts nothing when the prices and marks are those of the
-        last mark. Outside market hours the portal resolves ``dt`` to the
-        previous bar, adjusted to the coming session, which is zipline's
-        ``handle_non_market_minutes`` rule; the flag is accepted for
-        compatibility.
+        Marked through the :class:`~rustybt.finance.ledger.marking.MarkingPlan`:
+        one index of the bar's row of prices and one conversion per group of
+        positions under the same price rules, nothing converted when the
+        prices and marks are those of the last mark. Outside market hours
+        the portal resolves ``dt`` to the previous bar, adjusted to the coming
+        session, which is zipline's ``handle_non_market_minutes`` rule; the
+        flag is accepted for compatibility.
 
         Returns
         -------
@@ -243,7 +242,7 @@ class PositionTracker:
         plan = self._plan
         if plan is None or plan.portal is not data_portal:
             plan = self._plan = MarkingPlan(data_portal, self.precision, self.positions.values())
-        if not plan.mark(data_portal.spot_row("price", row, frequency, perspective), dt):
+        if not plan.mark(dt, row, frequency, perspective):
             return False
         self._stats = None
         return True
