@@ -108,10 +108,12 @@ class OrderRouter:
         # change in a run): the asset, its first and last tradeable session (ns),
         # its class's quantity rules and its portal column.
         self._spans: dict[int, Tradeable] = {}
-        # The assets found tradeable in the current session, by id() (a cache of
-        # tradeable()'s answer: start_session and bind clear it; each entry holds
-        # its asset, so the id cannot be reused while it is cached).
+        # The assets found tradeable in the current session, by id(): a cache of
+        # tradeable()'s answer, kept from session to session until the earliest of
+        # their last sessions has passed (sessions only move forward; a step back or
+        # bind forgets them all). Each entry holds its asset, so its id is not reused.
         self._tradeable_now: dict[int, Tradeable] = {}
+        self._tradeable_until = _ALWAYS
         # The bar's prices by portal column, read once per bar (set_date clears it).
         self._prices: list[float] | None = None
 
@@ -126,16 +128,22 @@ class OrderRouter:
         and the portfolio value and portfolio marked to the current time."""
         self._data = data
         self._spans.clear()
-        self._tradeable_now.clear()
+        self._forget_tradeable()
         self.ledger = ledger
         self._portfolio_value = portfolio_value
         self._portfolio = portfolio
 
     def start_session(self, session: pd.Timestamp) -> None:
         """The session the next orders are checked against."""
+        ns = session.value
+        if ns < self._session_ns or ns > self._tradeable_until:
+            self._forget_tradeable()
         self.session = session
-        self._session_ns = session.value
+        self._session_ns = ns
+
+    def _forget_tradeable(self) -> None:
         self._tradeable_now.clear()
+        self._tradeable_until = _ALWAYS
 
     def set_date(self, dt: Any) -> None:
         """The current time: orders are stamped with it."""
@@ -272,6 +280,8 @@ class OrderRouter:
             span = self._spans[asset.sid] = self._span(asset, call)
         if span.first_ns <= self._session_ns <= span.last_ns:
             self._tradeable_now[id(asset)] = span
+            if span.last_ns < self._tradeable_until:
+                self._tradeable_until = span.last_ns
             return span
         where = {"asset": repr(asset), "dt": str(self.dt)}
         if self._session_ns < span.first_ns:

@@ -86,3 +86,26 @@ def test_a_zero_order_places_nothing(finder: AssetFinder) -> None:
     router = _router(finder, "2018-06-29")
     assert _order(router, finder.retrieve_asset(0), 0) is None
     assert not router.broker.open_orders
+
+
+def test_a_session_moved_back_checks_the_span_again(finder: AssetFinder) -> None:
+    router = _router(finder, "2014-01-03")
+    aapl = finder.retrieve_asset(0)
+    assert _order(router, aapl, 5) is not None
+    router.start_session(pd.Timestamp("2014-01-06"))
+    assert _order(router, aapl, 5) is not None
+    router.start_session(pd.Timestamp("2013-12-31"))
+    with pytest.raises(OrderRejectedError, match="starts trading on 2014-01-02"):
+        _order(router, aapl, 5)
+
+
+def test_an_asset_delisted_later_than_another_is_still_checked(finder: AssetFinder) -> None:
+    # Both found tradeable; once the earlier one's last session passes, both are
+    # checked again: the later one still trades, the earlier one is refused.
+    router = _router(finder, "2018-06-28")
+    aapl, gone = finder.retrieve_asset(0), finder.retrieve_asset(1)
+    assert _order(router, aapl, 1) is not None and _order(router, gone, 1) is not None
+    router.start_session(pd.Timestamp("2018-07-02"))
+    assert _order(router, aapl, 1) is not None
+    with pytest.raises(OrderRejectedError, match="delisted"):
+        _order(router, gone, 1)
