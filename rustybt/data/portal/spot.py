@@ -32,6 +32,8 @@ READ_AHEAD = 256
 
 # (data row, data_frequency, perspective session) of a cached row.
 _RowKey = tuple[int, str, int]
+# (data_frequency, perspective or None, first row, rows, the rows' sessions).
+_Block = tuple[str, int | None, int, FloatArray, list[int]]
 
 
 class Spot:
@@ -51,10 +53,10 @@ class Spot:
         # field -> (key, the row over all columns, its list form or None): the
         # last bar read of each field. Entries are replaced whole, never changed.
         self._rows: dict[str, tuple[_RowKey, FloatArray, list[float] | None]] = {}
-        # field -> ((data_frequency, perspective or None: each row's own session),
-        # first row, the rows read ahead from it): the block the next bars' rows
-        # come from.
-        self._blocks: dict[str, tuple[tuple[str, int | None], int, FloatArray]] = {}
+        # field -> (data_frequency, perspective or None: each row's own session,
+        # first row, the rows read ahead from it, their sessions): the block the
+        # next bars' rows come from.
+        self._blocks: dict[str, _Block] = {}
 
     # --- the rule -------------------------------------------------------------------
 
@@ -225,21 +227,28 @@ class Spot:
         daily bar, or a minute of the current session), so such rows make
         one block however many sessions it spans.
         """
-        bars = self._axes.bars(data_frequency)
-        sessions = bars.row_session
-        seen_from = None if perspective == sessions[row] else perspective
         block = self._blocks.get(field)
         if block is not None:
-            block_key, a, values = block
-            if block_key == (data_frequency, seen_from) and a <= row < a + len(values):
-                return values[row - a]
+            frequency, seen_from, a, values, sessions = block
+            i = row - a
+            if (
+                frequency == data_frequency
+                and 0 <= i < len(sessions)
+                and perspective == (sessions[i] if seen_from is None else seen_from)
+            ):
+                return values[i]
+        bars = self._axes.bars(data_frequency)
+        row_session = bars.row_session
+        # None: the row is seen from its own session (as a simulation's bar is).
+        own_or_fixed = None if perspective == row_session[row] else perspective
         b = row + 1
         if last is not None and last[0][:2] == (row - 1, data_frequency):
-            last_perspective = last[0][2]
-            if (None if last_perspective == sessions[row - 1] else last_perspective) == seen_from:
+            was = last[0][2]
+            if (None if was == row_session[row - 1] else was) == own_or_fixed:
                 b = min(row + READ_AHEAD, bars.n_rows)
-        values = self.values(bars, field, self._axes.all_columns, row, b, seen_from)
+        values = self.values(bars, field, self._axes.all_columns, row, b, own_or_fixed)
         values.setflags(write=False)
         if b > row + 1:
-            self._blocks[field] = ((data_frequency, seen_from), row, values)
+            sessions = row_session[row:b].tolist()
+            self._blocks[field] = (data_frequency, own_or_fixed, row, values, sessions)
         return values[0]
