@@ -143,19 +143,6 @@ def _snapshot(items: Collection[Any], fields: Callable[[Any], tuple[Any, ...]]) 
     )
 
 
-# row_dict -> the empty Records built with it. Records never change, so most
-# sessions (no orders, no fills) share one instead of building their own.
-_EMPTY: dict[RowDict, Records] = {}
-
-
-def _empty(row_dict: RowDict) -> Records:
-    """The empty :class:`Records` of ``row_dict`` (one shared object each)."""
-    empty = _EMPTY.get(row_dict)
-    if empty is None:
-        empty = _EMPTY[row_dict] = Records((), 0, row_dict)
-    return empty
-
-
 class _OrderState(NamedTuple):
     """An order's fields as :meth:`Order.to_dict` reads them, frozen when recorded."""
 
@@ -184,16 +171,24 @@ def _order_dict(*values: Any) -> dict[str, Any]:
     return Order.to_dict(cast(Order, _OrderState(*values)))
 
 
+# Records never change: the sessions without orders (most of them) share one
+# empty Records, and so do those without fills or positions.
+_NO_ORDERS = Records((), 0, _order_dict)
+
+
 def order_records(orders: Collection[Order]) -> Records:
     """zipline's order dicts of ``orders`` (as :meth:`Order.to_dict` gives them
     now), built when read."""
     if not orders:  # most sessions of a typical strategy
-        return _empty(_order_dict)
+        return _NO_ORDERS
     return Records(_snapshot(orders, _ORDER_STATE), len(orders), _order_dict)
 
 
 def _fill_dict(fill: Transaction) -> dict[str, Any]:
     return fill.to_dict()
+
+
+_NO_FILLS = Records((), 0, _fill_dict)
 
 
 def transaction_records(transactions: Iterable[Transaction]) -> Records:
@@ -204,7 +199,7 @@ def transaction_records(transactions: Iterable[Transaction]) -> Records:
     """
     fills = tuple(transactions)
     if not fills:
-        return _empty(_fill_dict)
+        return _NO_FILLS
     return Records((fills,), len(fills), _fill_dict)
 
 
@@ -217,6 +212,9 @@ def _position_dict(
     return Position(asset, amount, cost_basis, last_sale_price).to_dict()
 
 
+_NO_POSITIONS = Records((), 0, _position_dict)
+
+
 def position_records(positions: Collection[Position]) -> Records:
     """zipline's position dicts (as :meth:`Position.to_dict` gives them now) of
     ``positions``, built when read.
@@ -226,5 +224,5 @@ def position_records(positions: Collection[Position]) -> Records:
     it, and only the marks are new.
     """
     if not positions:
-        return _empty(_position_dict)
+        return _NO_POSITIONS
     return Records(_snapshot(positions, _POSITION_STATE), len(positions), _position_dict)

@@ -129,10 +129,6 @@ class _PeriodMetric:
         self._end_of_period("daily_perf", packet, ledger, None)
 
 
-def _itself(ledger: Ledger) -> Any:
-    return ledger
-
-
 class SimpleLedgerField(_PeriodMetric):
     """Write a ledger attribute (dotted path) into the period section each bar/session.
 
@@ -154,11 +150,7 @@ class SimpleLedgerField(_PeriodMetric):
         self.owner_path = owner
         self.leaf = leaf
         self.packet_field = _field_name(ledger_field, packet_field)
-        self._owner: Callable[[Ledger], Any] = operator.attrgetter(owner) if owner else _itself
         self._alone: LedgerFields | None = None
-
-    def _get(self, ledger: Ledger) -> Any:
-        return getattr(self._owner(ledger), self.leaf)
 
     def _group(self) -> LedgerFields:
         """This field as a group of one: fields are read and written only by groups."""
@@ -206,9 +198,10 @@ def _reader(leaves: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
 
 
 class _OwnerReads(NamedTuple):
-    """Fields one object holds, read in one call: ``read(owner(ledger))``."""
+    """Fields one object holds, read in one call: ``read(owner(ledger))``, or
+    ``read(ledger)`` for the ledger's own (``owner`` None)."""
 
-    owner: Callable[[Ledger], Any]
+    owner: Callable[[Ledger], Any] | None
     read: Callable[[Any], tuple[Any, ...]]
 
 
@@ -220,8 +213,11 @@ def _by_owner(
     for field in fields:
         groups.setdefault(field.owner_path, []).append(field)
     reads = tuple(
-        _OwnerReads(members[0]._owner, _reader(tuple(f.leaf for f in members)))
-        for members in groups.values()
+        _OwnerReads(
+            operator.attrgetter(path) if path else None,
+            _reader(tuple(f.leaf for f in members)),
+        )
+        for path, members in groups.items()
     )
     return reads, tuple(f for members in groups.values() for f in members)
 
@@ -230,7 +226,7 @@ def _read(reads: tuple[_OwnerReads, ...], ledger: Ledger) -> list[Any]:
     """The packet values of every read, in order."""
     values: list[Any] = []
     for owner, read in reads:
-        values += packet_values(read(owner(ledger)))
+        values += packet_values(read(ledger if owner is None else owner(ledger)))
     return values
 
 
