@@ -260,7 +260,10 @@ class AssetClassPrecision:
 
     def cash(self, x: Any) -> Decimal:
         """A cash amount quantized to the cash places with the class's rounding."""
-        value = to_decimal(x).quantize(self.cash_quantum, self.rounding)
+        # A finite Decimal (a fill's value, a commission) needs no conversion.
+        if type(x) is not Decimal or not x.is_finite():
+            x = to_decimal(x)
+        value = x.quantize(self.cash_quantum, self.rounding)
         # + 0 turns -0.00 into 0.00 (a zero trade value or commission).
         return value if value else value + 0
 

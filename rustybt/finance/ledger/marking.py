@@ -131,11 +131,11 @@ class MarkingPlan:
         ``row`` and ``perspective`` are the portal's for ``dt``
         (``DataPortal.resolve``); each group's prices are one index of the
         bar's row (the portal keeps it, so order sizing and the mark read it
-        once). A NaN price keeps the position's mark and date. A mark that reads the
-        prices of the last one (every one a number), whose marks nothing has
-        replaced since (a fill, a split), converts nothing: the marks stand
-        and only their dates move (a session's close marks again what the
-        algorithm's mark at the same bar did).
+        once). A NaN price keeps the position's mark and date. A mark that
+        reads the prices of the last one (every one a number), whose marks
+        nothing has replaced since (a fill, a split), converts nothing: the
+        marks stand and only their dates move (a session's close marks again
+        what the algorithm's mark at the same bar did).
 
         Returns
         -------
