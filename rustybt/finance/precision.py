@@ -64,12 +64,13 @@ _NEGATIVE_ZERO = Decimal("-0.0")
 
 
 def float_decimals(values: Sequence[float]) -> list[Decimal]:
-    """Python floats as Decimal, each through its shortest ``repr``: the float rule.
+    """:func:`to_decimal` of each of ``values`` (Python floats), in one C-level pass.
 
-    ``repr`` gives the shortest string that round-trips, so ``0.1`` becomes
-    ``Decimal('0.1')`` rather than its 55-digit binary expansion. The rule
-    works on a list (one C-level pass: a mark converts every held price at
-    once); :func:`to_decimal` applies it to one float.
+    The float rule, ``Decimal(repr(x))`` (``repr`` gives the shortest string
+    that round-trips, so ``0.1`` becomes ``Decimal('0.1')`` rather than its
+    55-digit binary expansion), mapped over a list: a mark converts every
+    held price at once. :func:`to_decimal` writes the same expression for one
+    float, where this list form would add ~0.4 us to every fill price.
 
     Parameters
     ----------
@@ -105,8 +106,10 @@ def float_decimals(values: Sequence[float]) -> list[Decimal]:
 def to_decimal(x: Any) -> Decimal:
     """Convert a number to Decimal without float noise.
 
-    Floats (including NumPy floats) follow :func:`float_decimals`: through
-    ``repr``, the shortest string that round-trips.
+    Floats (including NumPy floats) go through ``repr`` -- the shortest
+    string that round-trips -- so ``0.1`` becomes ``Decimal('0.1')`` rather
+    than its 55-digit binary expansion (:func:`float_decimals` is this rule
+    over a list).
 
     Parameters
     ----------
@@ -134,15 +137,16 @@ def to_decimal(x: Any) -> Decimal:
         cached = _FLOAT_DECIMALS.get(x)
         if cached is not None:
             return cached
-        if not x:
-            # 0.0 and -0.0 are one key but two Decimals (a zero weight is
-            # the most common number a rebalancing strategy passes).
-            return _NEGATIVE_ZERO if math.copysign(1.0, x) < 0.0 else _FLOAT_ZERO
-        value = float_decimals((x,))[0]  # refuses NaN and infinities
-        if len(_FLOAT_DECIMALS) >= _FLOAT_CACHE_SIZE:
-            _FLOAT_DECIMALS.clear()
-        _FLOAT_DECIMALS[x] = value
-        return value
+        if x - x == 0.0:  # finite (inf - inf and nan - nan are nan)
+            if not x:
+                # 0.0 and -0.0 are one key but two Decimals (a zero weight is
+                # the most common number a rebalancing strategy passes).
+                return _NEGATIVE_ZERO if math.copysign(1.0, x) < 0.0 else _FLOAT_ZERO
+            value = Decimal(repr(x))
+            if len(_FLOAT_DECIMALS) >= _FLOAT_CACHE_SIZE:
+                _FLOAT_DECIMALS.clear()
+            _FLOAT_DECIMALS[x] = value
+            return value
     elif kind is Decimal:
         if x.is_finite():
             return x
@@ -165,7 +169,7 @@ def to_decimal(x: Any) -> Decimal:
                         f"cannot convert non-finite value {x!r} to Decimal", context={"value": x}
                     )
                 # Plain float first: repr(np.float64) is "np.float64(...)" under NumPy 2.
-                value = float_decimals((f,))[0]
+                value = Decimal(repr(f))
         except (TypeError, ValueError, InvalidOperation) as exc:
             raise ValidationError(f"cannot convert {x!r} to Decimal", context={"value": x}) from exc
     if not value.is_finite():
