@@ -137,16 +137,15 @@ def to_decimal(x: Any) -> Decimal:
         cached = _FLOAT_DECIMALS.get(x)
         if cached is not None:
             return cached
-        if x - x == 0.0:  # finite (inf - inf and nan - nan are nan)
-            if not x:
-                # 0.0 and -0.0 are one key but two Decimals (a zero weight is
-                # the most common number a rebalancing strategy passes).
-                return _NEGATIVE_ZERO if math.copysign(1.0, x) < 0.0 else _FLOAT_ZERO
-            value = Decimal(repr(x))
-            if len(_FLOAT_DECIMALS) >= _FLOAT_CACHE_SIZE:
-                _FLOAT_DECIMALS.clear()
-            _FLOAT_DECIMALS[x] = value
-            return value
+        if not x:
+            # 0.0 and -0.0 are one key but two Decimals (a zero weight is
+            # the most common number a rebalancing strategy passes).
+            return _NEGATIVE_ZERO if math.copysign(1.0, x) < 0.0 else _FLOAT_ZERO
+        value = float_decimals((x,))[0]  # refuses NaN and infinities
+        if len(_FLOAT_DECIMALS) >= _FLOAT_CACHE_SIZE:
+            _FLOAT_DECIMALS.clear()
+        _FLOAT_DECIMALS[x] = value
+        return value
     elif kind is Decimal:
         if x.is_finite():
             return x
@@ -163,13 +162,8 @@ def to_decimal(x: Any) -> Decimal:
             if isinstance(x, str):
                 value = Decimal(x)
             else:
-                f = float(x)
-                if not math.isfinite(f):
-                    raise ValidationError(
-                        f"cannot convert non-finite value {x!r} to Decimal", context={"value": x}
-                    )
-                # Plain float first: repr(np.float64) is "np.float64(...)" under NumPy 2.
-                value = Decimal(repr(f))
+                # A plain float first: repr(np.float64) is "np.float64(...)" under NumPy 2.
+                value = float_decimals((float(x),))[0]
         except (TypeError, ValueError, InvalidOperation) as exc:
             raise ValidationError(f"cannot convert {x!r} to Decimal", context={"value": x}) from exc
     if not value.is_finite():
