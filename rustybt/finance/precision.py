@@ -159,11 +159,9 @@ def to_decimal(x: Any) -> Decimal:
         value = Decimal(x)
     else:
         try:
-            if isinstance(x, str):
-                value = Decimal(x)
-            else:
-                # A plain float first: repr(np.float64) is "np.float64(...)" under NumPy 2.
-                value = float_decimals((float(x),))[0]
+            # Other numbers as a plain float first: repr(np.float64) is
+            # "np.float64(...)" under NumPy 2.
+            value = Decimal(x) if isinstance(x, str) else float_decimals((float(x),))[0]
         except (TypeError, ValueError, InvalidOperation) as exc:
             raise ValidationError(f"cannot convert {x!r} to Decimal", context={"value": x}) from exc
     if not value.is_finite():
