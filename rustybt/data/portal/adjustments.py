@@ -78,15 +78,16 @@ class Adjustments:
         cell). ``None``: no
         adjustments of that kind, every factor is 1.
         """
-        if field == "volume":
-            mult = self._volume_mult
-            if mult is None:
-                return None
-            return mult[perspective, cols] / mult[sessions, cols]
-        mult = self._price_mult
+        mult = self._multipliers(field)
         if mult is None:
             return None
+        if field == "volume":
+            return mult[perspective, cols] / mult[sessions, cols]
         return mult[sessions, cols] / mult[perspective, cols]
+
+    def _multipliers(self, field: str) -> FloatArray | None:
+        """The (sessions x columns) multiplier panel of ``field``'s kind; None: none."""
+        return self._volume_mult if field == "volume" else self._price_mult
 
     def window_factor(
         self, field: str, row_sessions: IntArray, cols: IntArray, perspective: int
@@ -98,7 +99,8 @@ class Adjustments:
         (minutes), spread by a row gather. ``None`` when every factor is 1 (no
         adjustments, or rows all of the perspective session).
         """
-        if not len(row_sessions):
+        # Without adjustments of the kind (most windows), no session range to build.
+        if not len(row_sessions) or self._multipliers(field) is None:
             return None
         s0, s1 = int(row_sessions[0]), int(row_sessions[-1])
         if s0 == s1 == perspective:
