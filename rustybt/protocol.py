@@ -23,6 +23,7 @@ AttributeError: cannot mutate Portfolio objects
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pandas as pd
@@ -31,7 +32,7 @@ from rustybt.assets import Asset
 from rustybt.finance.ledger.position import Position as _LedgerPosition
 from rustybt.finance.precision import plain_number
 
-__all__ = ["Account", "Portfolio", "Position", "Positions"]
+__all__ = ["ACCOUNT_DEFAULTS", "Account", "Portfolio", "Position", "Positions"]
 
 
 class Position:
@@ -133,8 +134,9 @@ class _ReadOnly:
     def _set(self, **fields: Any) -> None:
         # The ledger refreshes one long-lived object, as zipline does, so a
         # reference the algorithm keeps stays current.
+        set_field = object.__setattr__
         for name, value in fields.items():
-            object.__setattr__(self, name, value)
+            set_field(self, name, value)
 
     def _fields(self) -> dict[str, Any]:
         names: tuple[str, ...] = getattr(type(self), "__slots__", ())
@@ -270,24 +272,29 @@ class Account(_ReadOnly):
     total_positions_value: float
 
     def __init__(self) -> None:
-        inf = float("inf")
-        self._set(
-            settled_cash=0.0,
-            accrued_interest=0.0,
-            buying_power=inf,
-            equity_with_loan=0.0,
-            total_positions_value=0.0,
-            total_positions_exposure=0.0,
-            regt_equity=0.0,
-            regt_margin=inf,
-            initial_margin_requirement=0.0,
-            maintenance_margin_requirement=0.0,
-            available_funds=0.0,
-            excess_liquidity=0.0,
-            cushion=0.0,
-            day_trades_remaining=inf,
-            leverage=0.0,
-            gross_leverage=0.0,
-            net_leverage=0.0,
-            net_liquidation=0.0,
-        )
+        self._set(**ACCOUNT_DEFAULTS)
+
+
+#: A new :class:`Account`'s fields. Those a simulated ledger never computes
+#: (interest, buying power, margins, day trades) keep these values unless a
+#: broker overrides them.
+ACCOUNT_DEFAULTS: dict[str, float] = {
+    "settled_cash": 0.0,
+    "accrued_interest": 0.0,
+    "buying_power": math.inf,
+    "equity_with_loan": 0.0,
+    "total_positions_value": 0.0,
+    "total_positions_exposure": 0.0,
+    "regt_equity": 0.0,
+    "regt_margin": math.inf,
+    "initial_margin_requirement": 0.0,
+    "maintenance_margin_requirement": 0.0,
+    "available_funds": 0.0,
+    "excess_liquidity": 0.0,
+    "cushion": 0.0,
+    "day_trades_remaining": math.inf,
+    "leverage": 0.0,
+    "gross_leverage": 0.0,
+    "net_leverage": 0.0,
+    "net_liquidation": 0.0,
+}

@@ -64,7 +64,7 @@ from rustybt.finance.precision import (
     PrecisionConfig,
     to_decimal,
 )
-from rustybt.protocol import Account, Portfolio
+from rustybt.protocol import ACCOUNT_DEFAULTS, Account, Portfolio
 
 __all__ = ["Ledger"]
 
@@ -554,6 +554,8 @@ class Ledger:
         if unknown:
             raise AttributeError(f"Account has no field(s) {sorted(unknown)}")
         self._account_overrides = dict(fields)
+        # Back to the defaults: a field no longer overridden shows its default again.
+        self._account._set(**ACCOUNT_DEFAULTS)
         self._account_stale = True
 
     @property
@@ -565,21 +567,17 @@ class Ledger:
             cash = float(self._journal.cash)
             value = float(self._portfolio_value)
             net_liquidation, gross_leverage, net_leverage = self.calculate_period_stats()
+            # Only the fields the ledger computes: the others keep their
+            # defaults (protocol.ACCOUNT_DEFAULTS) or a broker's overrides.
             fields: dict[str, Any] = {
                 "settled_cash": cash,
-                "accrued_interest": 0.0,
-                "buying_power": math.inf,
                 "equity_with_loan": value,
                 "total_positions_value": float(self._positions_value),
                 "total_positions_exposure": float(self._positions_exposure),
                 "regt_equity": cash,
-                "regt_margin": math.inf,
-                "initial_margin_requirement": 0.0,
-                "maintenance_margin_requirement": 0.0,
                 "available_funds": cash,
                 "excess_liquidity": cash,
                 "cushion": float(self._journal.cash / self._portfolio_value) if value else math.nan,
-                "day_trades_remaining": math.inf,
                 "net_liquidation": net_liquidation,
                 "gross_leverage": gross_leverage,
                 "net_leverage": net_leverage,

@@ -226,8 +226,8 @@ def _read(reads: tuple[_OwnerReads, ...], ledger: Ledger) -> list[Any]:
     """The packet values of every read, in order."""
     values: list[Any] = []
     for owner, read in reads:
-        values += packet_values(read(ledger if owner is None else owner(ledger)))
-    return values
+        values += read(ledger if owner is None else owner(ledger))
+    return packet_values(values)
 
 
 class LedgerFields(_PeriodMetric):

@@ -114,9 +114,13 @@ class MetricsTracker:
         )
         self._benchmark_source: Any = None
         metrics = list(metrics)
-        self._hooks: dict[str, list[Any]] = {
-            hook: [getattr(m, hook) for m in metrics if hasattr(m, hook)] for hook in _HOOKS
+        self._hooks: dict[str, tuple[Any, ...]] = {
+            hook: tuple(getattr(m, hook) for m in metrics if hasattr(m, hook)) for hook in _HOOKS
         }
+        # The per-session hooks, bound once: the session's calls loop over them directly.
+        self._on_session_start = self._hooks["start_of_session"]
+        self._on_session_end = self._hooks["end_of_session"]
+        self._on_bar_end = self._hooks["end_of_bar"]
 
     def _open_and_close(self, session: pd.Timestamp) -> tuple[pd.Timestamp, pd.Timestamp]:
         bounds = self._session_bounds
@@ -264,14 +268,18 @@ class MetricsTracker:
         ledger.process_dividends(session, self._asset_finder, adjustment_reader)
         self._current_session = session
         self._market_open, self._market_close = self._open_and_close(session)
-        self._run("start_of_session", ledger, session, data_portal)
+        for hook in self._on_session_start:
+            hook(ledger, session, data_portal)
 
     def handle_minute_close(self, dt: pd.Timestamp, data_portal: Any) -> dict[str, Any]:
         """End a minute (minute emission): mark to market, return a minute packet."""
         self.sync_last_sale_prices(dt, data_portal)
         packet = self._packet("minute_perf", self._market_open, dt)
-        self._ledger.end_of_bar(self._session_count)
-        self._run("end_of_bar", packet, self._ledger, dt, self._session_count, data_portal)
+        ledger = self._ledger
+        session_ix = self._session_count
+        ledger.end_of_bar(session_ix)
+        for hook in self._on_bar_end:
+            hook(packet, ledger, dt, session_ix, data_portal)
         return packet
 
     def handle_market_close(self, dt: pd.Timestamp, data_portal: Any) -> dict[str, Any]:
@@ -283,8 +291,10 @@ class MetricsTracker:
         session_ix = self._session_count
         self._session_count += 1
         packet = self._packet("daily_perf", self._market_open, dt)
-        self._ledger.end_of_session(session_ix)
-        self._run("end_of_session", packet, self._ledger, completed, session_ix, data_portal)
+        ledger = self._ledger
+        ledger.end_of_session(session_ix)
+        for hook in self._on_session_end:
+            hook(packet, ledger, completed, session_ix, data_portal)
         return packet
 
     def handle_simulation_end(self, data_portal: Any) -> dict[str, Any]:

@@ -419,6 +419,10 @@ def test_leverage_and_account(bundle: Bundle, portal: DataPortal) -> None:
     assert account.buying_power == math.inf
     ledger.override_account_fields(buying_power=5000.0)
     assert ledger.account.buying_power == 5000.0
+    # Replaced overrides: the field no longer overridden shows its default again.
+    ledger.override_account_fields(regt_margin=1.0)
+    assert (ledger.account.buying_power, ledger.account.regt_margin) == (math.inf, 1.0)
+    assert ledger.account.settled_cash == 9205.0
 
 
 def test_zero_value_means_infinite_leverage(bundle: Bundle) -> None:
