@@ -569,22 +569,23 @@ class Ledger:
             net_liquidation, gross_leverage, net_leverage = self.calculate_period_stats()
             # Only the fields the ledger computes: the others keep their
             # defaults (protocol.ACCOUNT_DEFAULTS) or a broker's overrides.
-            fields: dict[str, Any] = {
-                "settled_cash": cash,
-                "equity_with_loan": value,
-                "total_positions_value": float(self._positions_value),
-                "total_positions_exposure": float(self._positions_exposure),
-                "regt_equity": cash,
-                "available_funds": cash,
-                "excess_liquidity": cash,
-                "cushion": float(self._journal.cash / self._portfolio_value) if value else math.nan,
-                "net_liquidation": net_liquidation,
-                "gross_leverage": gross_leverage,
-                "net_leverage": net_leverage,
-                "leverage": gross_leverage,
-            }
-            fields.update(self._account_overrides)
-            self._account._set(**fields)
+            account = self._account
+            account._set(
+                settled_cash=cash,
+                equity_with_loan=value,
+                total_positions_value=float(self._positions_value),
+                total_positions_exposure=float(self._positions_exposure),
+                regt_equity=cash,
+                available_funds=cash,
+                excess_liquidity=cash,
+                cushion=float(self._journal.cash / self._portfolio_value) if value else math.nan,
+                net_liquidation=net_liquidation,
+                gross_leverage=gross_leverage,
+                net_leverage=net_leverage,
+                leverage=gross_leverage,
+            )
+            if self._account_overrides:
+                account._set(**self._account_overrides)
             self._account_stale = False
         return self._account
 

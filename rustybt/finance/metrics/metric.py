@@ -286,12 +286,11 @@ class LedgerFields(_PeriodMetric):
         self, section: str, packet: Packet, ledger: Ledger, dt: pd.Timestamp | None
     ) -> None:
         values = _read(self._reads, ledger)
-        # The keys and the values line up by construction (see __init__).
-        packet[section].update(
-            zip(self._period_keys, self._at_session_start + values, strict=False)
-        )
+        # The keys and the values line up by construction (see __init__): no
+        # ``strict`` check (an argument to zip costs as much as a field here).
+        packet[section].update(zip(self._period_keys, self._at_session_start + values))  # noqa: B905
         cumulative = self._at_simulation_start + list(compress(values, self._cumulative))
-        packet["cumulative_perf"].update(zip(self._cumulative_keys, cumulative, strict=False))
+        packet["cumulative_perf"].update(zip(self._cumulative_keys, cumulative))  # noqa: B905
 
 
 class Returns(_PeriodMetric):
