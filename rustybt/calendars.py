@@ -23,20 +23,13 @@ from functools import lru_cache
 from pathlib import Path
 
 import exchange_calendars as xcals
-import numpy as np
 import pandas as pd
 from exchange_calendars import ExchangeCalendar
 
 from rustybt.exceptions import ConfigValidationError
 from rustybt.utils.paths import cache_root
 
-__all__ = [
-    "ExchangeCalendar",
-    "TradingCalendar",
-    "get_calendar",
-    "get_calendar_names",
-    "sessions_minutes",
-]
+__all__ = ["ExchangeCalendar", "TradingCalendar", "get_calendar", "get_calendar_names"]
 
 TradingCalendar = ExchangeCalendar
 
@@ -136,53 +129,3 @@ def _store_pickle(path: Path, value: object) -> None:
 def get_calendar_names() -> list[str]:
     """Names of every calendar ``get_calendar`` accepts."""
     return sorted(set(xcals.get_calendar_names()) | set(_ALIASES))
-
-
-_MINUTE_NS = 60_000_000_000
-
-
-def sessions_minutes(
-    calendar: ExchangeCalendar, start: pd.Timestamp | str, end: pd.Timestamp | str
-) -> pd.DatetimeIndex:
-    """The trading minutes of sessions ``start..end``: ``calendar.sessions_minutes``.
-
-    exchange_calendars answers from an index of every minute of the calendar,
-    built on first use with one NumPy call per session: about 0.15 s for
-    XNYS from 2023 to a year ahead. A bundle reads a few weeks or years of
-    minutes, so only their sessions' minutes are built here, from each
-    session's first and last minute (and its break's, where it has one):
-    the same minutes, for the calendar's side.
-
-    Parameters
-    ----------
-    calendar
-        The trading calendar.
-    start, end
-        The first and last session (dates; both included).
-
-    Returns
-    -------
-    pd.DatetimeIndex
-        UTC minutes (nanoseconds), ascending.
-    """
-    # Dates off the calendar's bounds raise as exchange_calendars does.
-    first_session = calendar.date_to_session(start, "next")
-    last_session = calendar.date_to_session(end, "previous")
-    lo = calendar.sessions.searchsorted(first_session)
-    hi = calendar.sessions.searchsorted(last_session, side="right")
-    first = calendar.first_minutes_nanos[lo:hi]
-    last = calendar.last_minutes_nanos[lo:hi]
-    am_last = calendar.last_am_minutes_nanos[lo:hi]
-    pm_first = calendar.first_pm_minutes_nanos[lo:hi]
-    nat = np.iinfo(np.int64).min
-    has_break = am_last != nat
-    # Each session is one run of minutes, or two around its break.
-    starts = np.concatenate((first, pm_first[has_break]))
-    stops = np.concatenate((np.where(has_break, am_last, last), last[has_break]))
-    order = np.argsort(starts, kind="stable")
-    starts, stops = starts[order], stops[order]
-    counts = (stops - starts) // _MINUTE_NS + 1
-    run = np.repeat(np.arange(len(starts)), counts)
-    run_first = np.cumsum(counts) - counts
-    values = starts[run] + (np.arange(int(counts.sum())) - run_first[run]) * _MINUTE_NS
-    return pd.DatetimeIndex(values.view("M8[ns]"), tz="UTC")

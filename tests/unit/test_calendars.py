@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from exchange_calendars.errors import DateOutOfBounds
 
 from rustybt import calendars
-from rustybt.calendars import get_calendar, sessions_minutes
+from rustybt.calendars import get_calendar
 from rustybt.exceptions import ConfigValidationError
 from rustybt.utils.paths import cache_root
 
@@ -62,27 +61,3 @@ def test_the_cache_folder_is_shared_by_roots_and_follows_the_environment(
     assert cache_root({}) == Path.home() / ".cache" / "rustybt"
     # Not under RUSTYBT_ROOT: a fresh root reuses what another root built.
     assert cache_root({"RUSTYBT_ROOT": str(tmp_path / "r")}) == Path.home() / ".cache" / "rustybt"
-
-
-@pytest.mark.parametrize(
-    ("name", "start", "end"),
-    [
-        ("XNYS", "2023-01-03", "2023-02-01"),  # a month, with a holiday
-        ("XNYS", "2023-11-20", "2023-11-30"),  # an early close
-        ("XNYS", "2023-01-07", "2023-01-08"),  # a weekend: no session
-        ("XHKG", "2023-01-03", "2023-03-31"),  # lunch breaks
-        ("24/7", "2023-01-01", "2023-01-31"),  # sessions that end at midnight
-    ],
-)
-def test_sessions_minutes_are_exchange_calendars(name: str, start: str, end: str) -> None:
-    calendar = get_calendar(name, start="2023-01-01", end="2023-12-31")
-    minutes = sessions_minutes(calendar, start, end)
-    expected = calendar.sessions_minutes(start, end)
-    assert minutes.equals(expected)
-    assert minutes.dtype == expected.dtype
-
-
-def test_sessions_minutes_refuse_dates_off_the_calendar() -> None:
-    calendar = get_calendar("XNYS", start="2023-01-01", end="2023-12-31")
-    with pytest.raises(DateOutOfBounds):
-        sessions_minutes(calendar, "2022-12-01", "2023-01-31")

@@ -41,7 +41,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from rustybt.calendars import sessions_minutes
 from rustybt.data.storage.bar_format import Frequency, IntArray
 from rustybt.data.storage.bar_reader import BarReader
 from rustybt.data.storage.bar_writer import BarWriter
@@ -75,7 +74,7 @@ class ParquetMinuteBarWriter(BarWriter):
     time_type: ClassVar[pa.DataType] = pa.timestamp("ns", tz="UTC")
 
     def _calendar_index(self) -> pd.DatetimeIndex:
-        return sessions_minutes(self.calendar, self.start_session, self.end_session)
+        return self.calendar.sessions_minutes(self.start_session, self.end_session)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +175,7 @@ class ParquetMinuteBarReader(BarReader):
         lo = max(int(np.searchsorted(first, in_range.min(), side="right")) - 1, 0)
         hi = min(int(np.searchsorted(last, in_range.max(), side="left")), len(candidates) - 1)
         sessions = pd.DatetimeIndex(candidates[lo : hi + 1]).as_unit("ns")
-        minutes = sessions_minutes(calendar, sessions[0], sessions[-1])
+        minutes = calendar.sessions_minutes(sessions[0], sessions[-1]).as_unit("ns")
         values = minutes.asi8
         firsts, lasts = first[lo : hi + 1], last[lo : hi + 1]
         bounds = np.column_stack(
