@@ -14,6 +14,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import chain
 from operator import attrgetter, is_
 from typing import Any
 
@@ -87,8 +88,6 @@ class MarkingPlan:
         self._known: dict[int, tuple[int, _PriceGroup]] = {}
         self._groups: dict[int, _PriceGroup] = {}  # by id of the rules
         self._group_list: tuple[_PriceGroup, ...] = ()
-        # Every position in the groups (the order of the last mark's marks).
-        self._held: list[Position] = []
         # (the prices of the last mark, by group; the marks they gave): see mark.
         self._last: tuple[list[list[float]], tuple[Decimal, ...]] | None = None
         for position in positions:
@@ -112,7 +111,6 @@ class MarkingPlan:
         group.positions.append(position)
         group.columns.append(column)
         group.index = None
-        self._held.append(position)
         self._last = None
 
     def remove(self, position: Position) -> None:
@@ -122,7 +120,6 @@ class MarkingPlan:
         del group.positions[index]
         del group.columns[index]
         group.index = None
-        self._held.remove(position)
         self._last = None
 
     def mark(self, dt: Any, row: int, data_frequency: str, perspective: int) -> bool:
@@ -143,7 +140,8 @@ class MarkingPlan:
             Whether a mark may have changed.
         """
         groups = self._group_list
-        held = self._held
+        # Every position, group after group (the order of the last mark's marks).
+        held = list(chain.from_iterable(group.positions for group in groups))
         read = self.portal.current_array
         prices = [
             read(group.column_index(), "price", row, data_frequency, perspective).tolist()

@@ -184,11 +184,7 @@ def order_records(orders: Collection[Order]) -> Records:
     return Records(_snapshot(orders, _ORDER_STATE), len(orders), _order_dict)
 
 
-def _fill_dict(fill: Transaction) -> dict[str, Any]:
-    return fill.to_dict()
-
-
-_NO_FILLS = Records((), 0, _fill_dict)
+_NO_FILLS = Records((), 0, Transaction.to_dict)
 
 
 def transaction_records(transactions: Iterable[Transaction]) -> Records:
@@ -200,7 +196,7 @@ def transaction_records(transactions: Iterable[Transaction]) -> Records:
     fills = tuple(transactions)
     if not fills:
         return _NO_FILLS
-    return Records((fills,), len(fills), _fill_dict)
+    return Records((fills,), len(fills), Transaction.to_dict)
 
 
 _POSITION_STATE = operator.attrgetter("asset", "amount", "cost_basis", "last_sale_price")
