@@ -40,6 +40,7 @@ True
 
 from __future__ import annotations
 
+import copy
 import math
 
 __all__ = [
@@ -133,15 +134,7 @@ class ReturnsMoments:
 
     def plus(self, value: float) -> ReturnsMoments:
         """A new state: this one with ``value`` added."""
-        out = ReturnsMoments.__new__(ReturnsMoments)
-        out.length = self.length
-        out.count = self.count
-        out.total = self.total
-        out.mean = self.mean
-        out.m2 = self.m2
-        out.low = self.low
-        out.high = self.high
-        out.downside = self.downside
+        out = copy.copy(self)  # every slot
         out.add(value)
         return out
 
@@ -211,11 +204,7 @@ class Drawdown:
 
     def plus(self, value: float) -> Drawdown:
         """A new state: this one with ``value`` added."""
-        out = Drawdown.__new__(Drawdown)
-        out.length = self.length
-        out.growth = self.growth
-        out.peak = self.peak
-        out.worst = self.worst
+        out = copy.copy(self)  # every slot
         out.add(value)
         return out
 
@@ -285,15 +274,7 @@ class PairMoments:
 
     def plus(self, returns: float, benchmark: float) -> PairMoments:
         """A new state: this one with the pair added."""
-        out = PairMoments.__new__(PairMoments)
-        out.length = self.length
-        out.count = self.count
-        out.total_returns = self.total_returns
-        out.total_benchmark = self.total_benchmark
-        out.mean_returns = self.mean_returns
-        out.mean_benchmark = self.mean_benchmark
-        out.m2_benchmark = self.m2_benchmark
-        out.comoment = self.comoment
+        out = copy.copy(self)  # every slot
         out.add(returns, benchmark)
         return out
 

@@ -97,7 +97,21 @@ def _check_limits(max_shares: Any, max_notional: Any) -> tuple[Decimal | None, D
     return out[0], out[1]
 
 
-class TradingControl(abc.ABC):
+class _Control:
+    """What per-order and account controls share: the error policy and the parameters
+    a violation message shows (as the control's repr)."""
+
+    def __init__(self, on_error: OnError, **fail_args: Any) -> None:
+        _check_on_error(on_error)
+        self.on_error = on_error
+        self._fail_args = fail_args
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self._fail_args.items())
+        return f"{type(self).__name__}({args})"
+
+
+class TradingControl(_Control, abc.ABC):
     """Base class of per-order controls.
 
     Parameters
@@ -107,11 +121,6 @@ class TradingControl(abc.ABC):
     **fail_args
         The control's parameters, shown in violation messages.
     """
-
-    def __init__(self, on_error: OnError, **fail_args: Any) -> None:
-        _check_on_error(on_error)
-        self.on_error = on_error
-        self._fail_args = fail_args
 
     @abc.abstractmethod
     def validate(
@@ -151,10 +160,6 @@ class TradingControl(abc.ABC):
                 },
             )
         log.warning(message)
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self._fail_args.items())
-        return f"{type(self).__name__}({args})"
 
 
 class MaxOrderCount(TradingControl):
@@ -342,7 +347,7 @@ class AssetDateBounds(TradingControl):
             self.handle_violation(asset, amount, algo_datetime, {"asset_end_date": end.normalize()})
 
 
-class AccountControl(abc.ABC):
+class AccountControl(_Control, abc.ABC):
     """Base class of account-level controls.
 
     Parameters
@@ -355,9 +360,8 @@ class AccountControl(abc.ABC):
     """
 
     def __init__(self, on_error: OnError = "fail", **fail_args: Any) -> None:
-        _check_on_error(on_error)
-        self.on_error = on_error
-        self._fail_args = fail_args
+        # zipline's account controls fail by default.
+        super().__init__(on_error, **fail_args)
 
     @abc.abstractmethod
     def validate(
@@ -382,10 +386,6 @@ class AccountControl(abc.ABC):
                 context={"control": type(self).__name__, "datetime": algo_datetime, **facts},
             )
         log.warning(message)
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self._fail_args.items())
-        return f"{type(self).__name__}({args})"
 
 
 class MaxLeverage(AccountControl):
