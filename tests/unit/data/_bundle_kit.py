@@ -123,6 +123,10 @@ class Bundle:
         options.update(kwargs)
         return DataPortal(**options)
 
+    def session_close(self, session_index: int) -> pd.Timestamp:
+        """The UTC close of session ``session_index``."""
+        return self.calendar.session_close(self.sessions[session_index])
+
     def minutes(self, session_index: int) -> pd.DatetimeIndex:
         """The UTC trading minutes of session ``session_index``."""
         return self.calendar.session_minutes(self.sessions[session_index])

@@ -10,7 +10,6 @@ session 5 and pays a 1.00 dividend, ex session 10, paid session 12; CCC
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -27,25 +26,9 @@ from rustybt.finance.ledger import Ledger
 from rustybt.finance.ledger.position import Position, split_quantity
 from rustybt.finance.orders.transaction import Transaction
 from rustybt.finance.precision import AssetClassPrecision
-from tests.unit.data._bundle_kit import Bundle, write_bundle
+from tests.unit.data._bundle_kit import Bundle
 
 D = Decimal
-
-
-@pytest.fixture(scope="module")
-def bundle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bundle]:
-    b = write_bundle(tmp_path_factory.mktemp("ledger-bundle"))
-    yield b
-    b.close()
-
-
-@pytest.fixture(scope="module")
-def portal(bundle: Bundle) -> DataPortal:
-    return bundle.portal()
-
-
-def close_of(bundle: Bundle, i: int) -> pd.Timestamp:
-    return bundle.calendar.session_close(bundle.sessions[i])
 
 
 def fill(
@@ -142,7 +125,7 @@ def test_commission_after_full_close_only_costs_cash(bundle: Bundle) -> None:
 def test_last_sale_price_follows_newer_fills_only(bundle: Bundle) -> None:
     aaa = bundle.asset(1)
     ledger = new_ledger(bundle)
-    t0, t1 = close_of(bundle, 0), close_of(bundle, 1)
+    t0, t1 = bundle.session_close(0), bundle.session_close(1)
     ledger.process_transaction(fill(aaa, 10, "10", t1))
     ledger.process_transaction(fill(aaa, 10, "12", t0))  # older: no new mark
     pos = ledger.positions[aaa]
@@ -156,7 +139,7 @@ def test_last_sale_price_follows_newer_fills_only(bundle: Bundle) -> None:
 def test_two_for_one_split_from_the_bundle(bundle: Bundle, portal: DataPortal) -> None:
     aaa = bundle.asset(1)
     ledger = new_ledger(bundle)
-    ledger.process_transaction(fill(aaa, 101, "107", close_of(bundle, 7)))
+    ledger.process_transaction(fill(aaa, 101, "107", bundle.session_close(7)))
     value_before = ledger.portfolio_value
     splits = portal.get_splits([aaa], bundle.sessions[8])
     assert splits == [(aaa, 0.5)]
@@ -241,7 +224,7 @@ def test_dividend_is_earned_on_ex_date_and_paid_on_pay_date(bundle: Bundle) -> N
         ledger.start_of_session(sessions[i])
         ledger.process_dividends(sessions[i], finder, reader)
         if i == 9:
-            ledger.process_transaction(fill(bbb, 150, "50", close_of(bundle, 9)))
+            ledger.process_transaction(fill(bbb, 150, "50", bundle.session_close(9)))
             assert ledger.cash == D(2500)
         if i == 10:  # earned, not paid
             assert ledger.cash == D(2500)
@@ -249,7 +232,7 @@ def test_dividend_is_earned_on_ex_date_and_paid_on_pay_date(bundle: Bundle) -> N
             assert unpaid["amount"].tolist() == [D("150.00")]
             assert unpaid["pay_date"].tolist() == [sessions[12]]
         if i == 11:  # selling after the ex-date keeps the claim
-            ledger.process_transaction(fill(bbb, -150, "52", close_of(bundle, 11)))
+            ledger.process_transaction(fill(bbb, -150, "52", bundle.session_close(11)))
             assert ledger.cash == D(10300)
         if i == 12:
             assert ledger.cash == D("10450.00")
@@ -261,13 +244,13 @@ def test_buying_on_the_ex_date_earns_nothing_and_shorts_pay(bundle: Bundle) -> N
     bbb = bundle.asset(2)
     finder, reader, sessions = bundle.asset_finder, bundle.adjustment_reader, bundle.sessions
     long_late, short = new_ledger(bundle), new_ledger(bundle)
-    short.process_transaction(fill(bbb, -30, "50", close_of(bundle, 9)))
+    short.process_transaction(fill(bbb, -30, "50", bundle.session_close(9)))
     for i in range(10, 13):
         for ledger in (long_late, short):
             ledger.start_of_session(sessions[i])
             ledger.process_dividends(sessions[i], finder, reader)
         if i == 10:
-            long_late.process_transaction(fill(bbb, 100, "51", close_of(bundle, 10)))
+            long_late.process_transaction(fill(bbb, 100, "51", bundle.session_close(10)))
     assert long_late.cash == D(10_000 - 5100)
     assert short.cash == D(10_000 + 1500 - 30)
 
@@ -299,7 +282,7 @@ def test_stats_of_equities_and_futures_together(bundle: Bundle) -> None:
     aaa, bbb = bundle.asset(1), bundle.asset(2)
     es = _Future(100, exchange_info_for("CME", "XNYS"), symbol="ES", multiplier=50.0)
     ledger = new_ledger(bundle, 100_000)
-    t = close_of(bundle, 0)
+    t = bundle.session_close(0)
     ledger.process_transaction(fill(aaa, 10, "100", t))
     ledger.process_transaction(fill(bbb, -5, "41", t))
     tracker = ledger.position_tracker
@@ -339,11 +322,11 @@ def test_cash_journal_lines_in_order_with_their_sessions(bundle: Bundle) -> None
     ledger = new_ledger(bundle)
     day0, day1 = bundle.sessions[0], bundle.sessions[1]
     ledger.start_of_session(day0)
-    ledger.process_transaction(fill(aaa, 10, "100.005", close_of(bundle, 0), "o1"))
+    ledger.process_transaction(fill(aaa, 10, "100.005", bundle.session_close(0), "o1"))
     commission(ledger, aaa, "1.25")
-    ledger.process_transaction(fill(bbb, -3, "41.5", close_of(bundle, 0), "o2"))
+    ledger.process_transaction(fill(bbb, -3, "41.5", bundle.session_close(0), "o2"))
     ledger.start_of_session(day1)
-    ledger.process_transaction(fill(aaa, -4, "101", close_of(bundle, 1), "o3"))
+    ledger.process_transaction(fill(aaa, -4, "101", bundle.session_close(1), "o3"))
     journal = ledger.export()["cash_journal"]
     assert journal["kind"].tolist() == ["transaction", "commission", "transaction", "transaction"]
     assert journal["session"].tolist() == [day0, day0, day0, day1]
@@ -364,9 +347,9 @@ def test_returns_and_pnl_per_session(bundle: Bundle, portal: DataPortal) -> None
     for i in range(3):
         ledger.start_of_session(sessions[i])
         if i == 0:
-            ledger.process_transaction(fill(aaa, 10, "100", close_of(bundle, 0)))
+            ledger.process_transaction(fill(aaa, 10, "100", bundle.session_close(0)))
             commission(ledger, aaa, "1")
-        ledger.sync_last_sale_prices(close_of(bundle, i), portal)
+        ledger.sync_last_sale_prices(bundle.session_close(i), portal)
         ledger.end_of_session(i)
         values.append(ledger.portfolio_value)
     # closes 100, 101, 102
@@ -387,12 +370,12 @@ def test_mark_keeps_the_previous_price_when_the_portal_has_none(
     ddd = bundle.asset(4)  # never traded: price NaN
     aaa = bundle.asset(1)
     ledger = new_ledger(bundle)
-    t = close_of(bundle, 2)
-    ledger.process_transaction(fill(ddd, 10, "5", close_of(bundle, 1)))
-    ledger.process_transaction(fill(aaa, 1, "90", close_of(bundle, 1)))
+    t = bundle.session_close(2)
+    ledger.process_transaction(fill(ddd, 10, "5", bundle.session_close(1)))
+    ledger.process_transaction(fill(aaa, 1, "90", bundle.session_close(1)))
     ledger.sync_last_sale_prices(t, portal)
     assert ledger.positions[ddd].last_sale_price == D(5)
-    assert ledger.positions[ddd].last_sale_date == close_of(bundle, 1)
+    assert ledger.positions[ddd].last_sale_date == bundle.session_close(1)
     assert (ledger.positions[aaa].last_sale_price, ledger.positions[aaa].last_sale_date) == (
         D(102),
         t,
@@ -402,9 +385,9 @@ def test_mark_keeps_the_previous_price_when_the_portal_has_none(
 def test_leverage_and_account(bundle: Bundle, portal: DataPortal) -> None:
     aaa, bbb = bundle.asset(1), bundle.asset(2)
     ledger = new_ledger(bundle)
-    ledger.process_transaction(fill(aaa, 10, "100", close_of(bundle, 0)))
-    ledger.process_transaction(fill(bbb, -5, "41", close_of(bundle, 0)))
-    ledger.sync_last_sale_prices(close_of(bundle, 0), portal)
+    ledger.process_transaction(fill(aaa, 10, "100", bundle.session_close(0)))
+    ledger.process_transaction(fill(bbb, -5, "41", bundle.session_close(0)))
+    ledger.sync_last_sale_prices(bundle.session_close(0), portal)
     stats = ledger.position_tracker.stats
     assert (stats.long_exposure, stats.short_exposure) == (D(1000), D(-205))
     assert (stats.longs_count, stats.shorts_count) == (1, 1)
@@ -437,26 +420,26 @@ def test_close_position_at_auto_close_uses_last_price_when_none(
 ) -> None:
     ccc = bundle.asset(3)
     ledger = new_ledger(bundle)
-    ledger.process_transaction(fill(ccc, 40, "26", close_of(bundle, 6)))
-    ledger.sync_last_sale_prices(close_of(bundle, 12), portal)  # 32
-    ledger.close_position(ccc, close_of(bundle, 13), portal)  # no price after its end
+    ledger.process_transaction(fill(ccc, 40, "26", bundle.session_close(6)))
+    ledger.sync_last_sale_prices(bundle.session_close(12), portal)  # 32
+    ledger.close_position(ccc, bundle.session_close(13), portal)  # no price after its end
     assert ccc not in ledger.positions
     assert ledger.cash == D(10_000 - 40 * 26 + 40 * 32)
     last = ledger.transactions()[-1]
     assert (last["amount"], last["price"], last["order_id"]) == (-40, 32.0, None)
-    ledger.close_position(ccc, close_of(bundle, 13), portal)  # nothing left: no-op
+    ledger.close_position(ccc, bundle.session_close(13), portal)  # nothing left: no-op
     assert len(ledger.transactions()) == 2
 
 
 def test_capital_change_leaves_pnl_and_returns(bundle: Bundle, portal: DataPortal) -> None:
     aaa = bundle.asset(1)
     ledger = new_ledger(bundle)
-    ledger.process_transaction(fill(aaa, 10, "100", close_of(bundle, 0)))
-    ledger.sync_last_sale_prices(close_of(bundle, 1), portal)  # +10
+    ledger.process_transaction(fill(aaa, 10, "100", bundle.session_close(0)))
+    ledger.sync_last_sale_prices(bundle.session_close(1), portal)  # +10
     ledger.capital_change(5000)
     assert (ledger.cash, ledger.portfolio_value, ledger.pnl) == (D(14000), D(15010), D(10))
     assert ledger.returns == D(10010) / D(10_000) - 1
-    ledger.sync_last_sale_prices(close_of(bundle, 2), portal)  # +10 more
+    ledger.sync_last_sale_prices(bundle.session_close(2), portal)  # +10 more
     assert ledger.pnl == D(20)
     assert ledger.returns == (D(10010) / D(10_000)) * (D(15020) / D(15010)) - 1
     assert ledger.cash_flow == D(-1000)
@@ -467,7 +450,7 @@ def test_orders_and_transactions_reset_each_session(bundle: Bundle) -> None:
 
     aaa = bundle.asset(1)
     ledger = new_ledger(bundle)
-    t0 = close_of(bundle, 0)
+    t0 = bundle.session_close(0)
     ledger.start_of_session(bundle.sessions[0])
     order = Order(dt=t0, asset=aaa, amount=10)
     ledger.process_order(order)
@@ -484,10 +467,10 @@ def test_orders_and_transactions_reset_each_session(bundle: Bundle) -> None:
 def test_export_is_exact_decimal(bundle: Bundle, portal: DataPortal) -> None:
     aaa, bbb = bundle.asset(1), bundle.asset(2)
     ledger = new_ledger(bundle)
-    ledger.process_transaction(fill(aaa, 7, "100.01", close_of(bundle, 0)))
+    ledger.process_transaction(fill(aaa, 7, "100.01", bundle.session_close(0)))
     commission(ledger, aaa, "0.35")
-    ledger.process_transaction(fill(bbb, -3, "41.5", close_of(bundle, 0)))
-    ledger.sync_last_sale_prices(close_of(bundle, 0), portal)
+    ledger.process_transaction(fill(bbb, -3, "41.5", bundle.session_close(0)))
+    ledger.sync_last_sale_prices(bundle.session_close(0), portal)
     out = ledger.export()
     positions = out["positions"]
     assert positions.index.tolist() == [1, 2]
@@ -554,7 +537,7 @@ def test_portfolio_value_is_cash_plus_positions_exactly(
         for amount in positions["amount"]:
             assert amount == amount.to_integral_value()
 
-    dt = close_of(bundle, session)
+    dt = bundle.session_close(session)
     for op in ops:
         kind = op[0]
         if kind == "trade" and op[2] != 0:
@@ -567,7 +550,7 @@ def test_portfolio_value_is_cash_plus_positions_exactly(
             ledger.position_tracker.earn_dividends([(assets[op[1]], op[2], sessions[session])])
             ledger.process_dividends(sessions[session], bundle.asset_finder, None)
         elif kind == "mark":
-            dt = close_of(bundle, op[1])
+            dt = bundle.session_close(op[1])
             ledger.sync_last_sale_prices(dt, portal)
         elif kind == "end_session":
             ledger.end_of_session(session - 4)
@@ -602,7 +585,7 @@ def test_a_bar_of_fills_books_as_one_fill_at_a_time(
     from rustybt.finance.orders.order import Order
 
     sessions = bundle.sessions
-    dt = close_of(bundle, 1)
+    dt = bundle.session_close(1)
     assets = {sid: bundle.asset(sid) for sid in (1, 2, 3)}
     orders = [Order(dt=dt, asset=assets[sid], amount=amount) for sid, amount, _ in fills]
     txns = [

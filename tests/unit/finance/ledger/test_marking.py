@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import ROUND_HALF_UP, Decimal
 from typing import ClassVar
 
 import pandas as pd
-import pytest
 
 from rustybt.assets import Asset
 from rustybt.assets.asset_types import exchange_info_for
@@ -17,7 +15,7 @@ from rustybt.finance.ledger.marking import MarkingPlan
 from rustybt.finance.ledger.position import Position
 from rustybt.finance.orders.transaction import Transaction
 from rustybt.finance.precision import DEFAULT_PRECISION, AssetClassPrecision, PrecisionConfig
-from tests.unit.data._bundle_kit import Bundle, write_bundle
+from tests.unit.data._bundle_kit import Bundle
 
 D = Decimal
 
@@ -29,21 +27,9 @@ class _Crypto(Asset):
     asset_type: ClassVar[str] = "crypto"
 
 
-@pytest.fixture(scope="module")
-def bundle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bundle]:
-    b = write_bundle(tmp_path_factory.mktemp("marking-bundle"))
-    yield b
-    b.close()
-
-
-@pytest.fixture(scope="module")
-def portal(bundle: Bundle) -> DataPortal:
-    return bundle.portal()
-
-
 def bar(portal: DataPortal, bundle: Bundle, i: int) -> tuple[pd.Timestamp, int, str, int]:
     """What a plan marks from at session ``i``'s close: ``(dt, row, frequency, perspective)``."""
-    dt = bundle.calendar.session_close(bundle.sessions[i])
+    dt = bundle.session_close(i)
     row, perspective = portal.resolve(dt, "daily")
     return dt, row, "daily", perspective
 

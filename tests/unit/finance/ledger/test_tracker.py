@@ -3,35 +3,17 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pandas as pd
-import pytest
 
 from rustybt.data.portal import DataPortal
 from rustybt.finance.ledger import PositionTracker
 from rustybt.finance.orders.transaction import Transaction
 from rustybt.finance.precision import AssetClassPrecision, PrecisionConfig
-from tests.unit.data._bundle_kit import Bundle, write_bundle
+from tests.unit.data._bundle_kit import Bundle
 
 D = Decimal
-
-
-@pytest.fixture(scope="module")
-def bundle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bundle]:
-    b = write_bundle(tmp_path_factory.mktemp("tracker-bundle"))
-    yield b
-    b.close()
-
-
-@pytest.fixture(scope="module")
-def portal(bundle: Bundle) -> DataPortal:
-    return bundle.portal()
-
-
-def close_of(bundle: Bundle, i: int) -> pd.Timestamp:
-    return bundle.calendar.session_close(bundle.sessions[i])
 
 
 def test_marks_every_position_from_the_portals_spot_row(bundle: Bundle, portal: DataPortal) -> None:
@@ -39,7 +21,7 @@ def test_marks_every_position_from_the_portals_spot_row(bundle: Bundle, portal: 
     tracker = PositionTracker("daily")
     for asset in (aaa, bbb, ccc):
         tracker.execute_transaction(Transaction(asset, D(5), None, D(1), "o"))
-    dt = close_of(bundle, 6)
+    dt = bundle.session_close(6)
     tracker.sync_last_sale_prices(dt, portal)
     row, perspective = portal.resolve(dt, "daily")
     prices = portal.spot_row("price", row, "daily", perspective)
@@ -57,7 +39,7 @@ def test_a_second_mark_at_a_bar_restores_what_a_fill_replaced(
     tracker = PositionTracker("daily")
     for asset in (aaa, bbb):
         tracker.execute_transaction(Transaction(asset, D(5), None, D(1), "o"))
-    dt, later = close_of(bundle, 6), close_of(bundle, 6) + pd.Timedelta(minutes=1)
+    dt, later = bundle.session_close(6), bundle.session_close(6) + pd.Timedelta(minutes=1)
     tracker.sync_last_sale_prices(dt, portal)
     marked = tracker.positions[aaa].last_sale_price
     assert tracker.stats.long_value == 5 * marked + 5 * tracker.positions[bbb].last_sale_price
@@ -80,9 +62,9 @@ def test_a_missing_price_keeps_the_previous_mark(bundle: Bundle, portal: DataPor
     ddd = bundle.asset(4)  # never trades: its column reads NaN
     tracker = PositionTracker("daily")
     tracker.execute_transaction(Transaction(ddd, D(5), None, D("7.5"), "o"))
-    row, perspective = portal.resolve(close_of(bundle, 3), "daily")
+    row, perspective = portal.resolve(bundle.session_close(3), "daily")
     assert math.isnan(portal.spot_row("price", row, "daily", perspective)[portal.column(ddd)])
-    tracker.sync_last_sale_prices(close_of(bundle, 3), portal)
+    tracker.sync_last_sale_prices(bundle.session_close(3), portal)
     assert tracker.positions[ddd].last_sale_price == D("7.5")
     assert tracker.positions[ddd].last_sale_date is None
 
@@ -92,7 +74,7 @@ def test_marks_apply_the_configured_price_places(bundle: Bundle, portal: DataPor
     tracker = PositionTracker("daily", PrecisionConfig(equity=rounded))
     bbb = bundle.asset(2)
     tracker.execute_transaction(Transaction(bbb, D(1), None, D(1), "o"))
-    tracker.sync_last_sale_prices(close_of(bundle, 1), portal)
+    tracker.sync_last_sale_prices(bundle.session_close(1), portal)
     assert tracker.positions[bbb].last_sale_price == D(42)
 
 
