@@ -170,7 +170,8 @@ def run_algorithm(
                 benchmark_symbol, as_of_date=sim_params.last_session
             ).sid
         elif benchmark_sid is not None:
-            benchmark_sid = data.asset_finder.retrieve_asset(benchmark_sid).sid
+            # Raises SidNotFoundError, naming the sid and the bundle's asset DB.
+            data.asset_finder.retrieve_asset(benchmark_sid)
         algo = algorithm_class(
             sim_params,
             data_portal=portal,
@@ -274,10 +275,13 @@ def _check_end(
     ParameterValidationError
         Naming the bundle's last session (of its minute bars in minute mode).
     """
+    last: Any
     if data_frequency == "minute":
         # The minute reader's own sessions: a 24/7 session's last minute is the next
         # day's midnight, so the date of the last minute is not its session.
-        covered = data.equity_minute_bar_reader.sessions
+        minute_reader = data.equity_minute_bar_reader
+        assert minute_reader is not None  # checked by _check_bars_for_frequency
+        covered = minute_reader.sessions
         last = covered[-1] if len(covered) else None
     else:
         last = data.equity_daily_bar_reader.last_available_dt

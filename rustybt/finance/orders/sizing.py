@@ -10,8 +10,7 @@ snapping, then the asset class's quantity rounding toward zero, which
 Examples
 --------
 >>> from decimal import Decimal
->>> from rustybt.exceptions import InvalidOrderError
-from rustybt.finance.precision import DEFAULT_PRECISION
+>>> from rustybt.finance.precision import DEFAULT_PRECISION
 >>> rules = DEFAULT_PRECISION.equity
 >>> size_order(Decimal("1000"), Unit.VALUE, True, Decimal("3"), 99.5, 1.0, None, rules)
 Decimal('7')
