@@ -55,8 +55,10 @@ def set_extension_args(args: Iterable[str], root: SimpleNamespace = extension_ar
     for arg in args:
         match = _EXTENSION_ARG.match(arg)
         if match is None:
+            # zipline's -x is this too; files and modules to load are -e's.
+            hint = "; to load an extension file or module use -e" if "=" not in arg else ""
             raise ParameterValidationError(
-                f"-x {arg!r}: an extension argument is key=value or key.sub=value",
+                f"-x {arg!r}: an extension argument is key=value or key.sub=value{hint}",
                 context={"argument": arg},
             )
         pairs[match.group(1)] = match.group(2)

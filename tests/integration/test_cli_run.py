@@ -397,7 +397,8 @@ def test_extension_files_and_x_arguments_load_before_the_command(
     assert code == 1
     assert (
         stderr
-        == "Error: -x 'no-equals-sign': an extension argument is key=value or key.sub=value\n"
+        == "Error: -x 'no-equals-sign': an extension argument is key=value or key.sub=value; "
+        "to load an extension file or module use -e\n"
     )
 
 
