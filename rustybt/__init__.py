@@ -11,7 +11,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["TradingAlgorithm", "__version__", "run_algorithm"]
+__all__ = ["TradingAlgorithm", "__version__", "extension_args", "run_algorithm"]
 
 
 def __getattr__(name: str) -> Any:
@@ -24,4 +24,9 @@ def __getattr__(name: str) -> Any:
         from rustybt.algorithm import TradingAlgorithm
 
         return TradingAlgorithm
+    if name == "extension_args":
+        # zipline.extension_args: the `-x key=value` arguments of the command.
+        from rustybt.extensions import extension_args
+
+        return extension_args
     raise AttributeError(f"module 'rustybt' has no attribute {name!r}")

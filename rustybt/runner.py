@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from rustybt.algorithm import TradingAlgorithm
 from rustybt.brokers.simulated import SimulationBlotter
 from rustybt.data import bundles
 from rustybt.data.portal import DataPortal
-from rustybt.exceptions import ConfigValidationError
+from rustybt.exceptions import ConfigValidationError, ParameterValidationError
 from rustybt.extensions import load_extensions
 from rustybt.finance.precision import DEFAULT_PRECISION, PrecisionConfig
 from rustybt.sim.params import SimulationParameters
@@ -52,6 +54,7 @@ def run_algorithm(
     algo_filename: str | None = None,
     namespace: dict[str, Any] | None = None,
     benchmark_symbol: str | None = None,
+    benchmark_sid: int | None = None,
     emission_rate: str = "daily",
     precision: PrecisionConfig | None = None,
     algorithm_class: type[TradingAlgorithm] = TradingAlgorithm,
@@ -85,11 +88,12 @@ def run_algorithm(
     default_extension, extensions, strict_extensions, environ
         Extension loading, as in zipline.
     blotter
-        ``"default"`` (a SimulationBlotter) or any :class:`rustybt.brokers.Broker`.
+        ``"default"`` (a SimulationBlotter) or any :class:`rustybt.brokers.Broker`;
+        another name is refused (no other blotter is registered by name).
     script, algo_filename, namespace
         A strategy given as source text (what ``rustybt run -f`` uses).
-    benchmark_symbol
-        A benchmark by symbol.
+    benchmark_symbol, benchmark_sid
+        A benchmark asset by symbol (looked up as of the last session) or by sid.
     emission_rate
         ``"daily"`` or ``"minute"`` performance rows.
     precision
@@ -107,6 +111,20 @@ def run_algorithm(
     pd.DataFrame or tuple[pd.DataFrame, TradingAlgorithm]
         One row per session, indexed by session close (UTC), with zipline's
         columns plus one per recorded variable.
+
+    Raises
+    ------
+    ParameterValidationError
+        Before the run: ``end`` after the bundle's last session, a bad capital
+        base; a ``start`` that is not a session rolls forward to the next one.
+    ConfigValidationError
+        Before the run: an unknown blotter name, no bars for the frequency.
+
+    Warns
+    -----
+    UserWarning
+        A minute run over sessions without any minute bar (orders placed then
+        fill at the first bar with data).
 
     Examples
     --------
@@ -135,6 +153,10 @@ def run_algorithm(
             emission_rate=emission_rate,
         )
         _check_bars_for_frequency(data, bundle, data_frequency)
+        _check_end(data, bundle, data_frequency, sim_params)
+        if data_frequency == "minute":
+            warn_sessions_without_minute_bars(data.equity_minute_bar_reader, sim_params.sessions)
+        broker = _blotter(blotter, precision)
         portal = DataPortal(
             data.asset_finder,
             calendar,
@@ -143,11 +165,13 @@ def run_algorithm(
             equity_minute_reader=data.equity_minute_bar_reader,
             adjustment_reader=data.adjustment_reader,
         )
-        benchmark_sid = None
         if benchmark_symbol is not None:
             benchmark_sid = data.asset_finder.lookup_symbol(
                 benchmark_symbol, as_of_date=sim_params.last_session
             ).sid
+        elif benchmark_sid is not None:
+            # Raises SidNotFoundError, naming the sid and the bundle's asset DB.
+            data.asset_finder.retrieve_asset(benchmark_sid)
         algo = algorithm_class(
             sim_params,
             data_portal=portal,
@@ -159,7 +183,7 @@ def run_algorithm(
             before_trading_start=before_trading_start,
             analyze=analyze,
             metrics_set=metrics_set,
-            blotter=SimulationBlotter(precision) if isinstance(blotter, str) else blotter,
+            blotter=broker,
             benchmark_sid=benchmark_sid,
             benchmark_returns=benchmark_returns,
             precision=precision,
@@ -169,6 +193,165 @@ def run_algorithm(
         return (perf, algo) if return_algorithm else perf
     finally:
         data.close()
+
+
+def _blotter(blotter: Any, precision: PrecisionConfig) -> Any:
+    """The broker ``blotter`` names: ``"default"`` is a SimulationBlotter; a broker is itself.
+
+    Raises
+    ------
+    ConfigValidationError
+        For any other name (zipline looks names up in its extension registry;
+        rustybt registers no other blotter by name).
+    """
+    if not isinstance(blotter, str):
+        return blotter
+    if blotter != "default":
+        raise ConfigValidationError(
+            f"unknown blotter {blotter!r}: the only named blotter is 'default' (the "
+            "SimulationBlotter); pass another broker object to run_algorithm(blotter=...)",
+            context={"blotter": blotter},
+        )
+    return SimulationBlotter(precision)
+
+
+def read_benchmark_file(path: str | os.PathLike[str]) -> pd.Series:
+    """Daily benchmark returns from a CSV of ``date,return`` rows (zipline's ``-bf`` file).
+
+    Parameters
+    ----------
+    path
+        The CSV: a header with ``date`` and ``return`` columns, one row per session.
+
+    Returns
+    -------
+    pd.Series
+        The returns (float64) indexed by UTC session dates, sorted.
+
+    Raises
+    ------
+    ConfigValidationError
+        Naming the file, and the rows whose date or return is not valid (not a
+        date, not a finite number, or a date given twice).
+    """
+    where = {"file": str(path)}
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise ConfigValidationError(f"benchmark file {path}: {exc}", context=where) from exc
+    missing = {"date", "return"} - set(frame.columns)
+    if missing:
+        raise ConfigValidationError(
+            f"benchmark file {path}: needs columns date and return, missing "
+            f"{', '.join(sorted(missing))} (found {', '.join(map(str, frame.columns)) or 'none'})",
+            context=where,
+        )
+    dates = pd.to_datetime(frame["date"], errors="coerce", utc=True)
+    returns = pd.to_numeric(frame["return"], errors="coerce")
+    bad = dates.isna() | ~np.isfinite(returns.to_numpy(dtype=np.float64, na_value=np.nan))
+    bad |= dates.duplicated(keep=False) & ~dates.isna()
+    if bad.any():
+        rows = (np.flatnonzero(bad.to_numpy()) + 2).tolist()  # 1-based, after the header
+        shown = ", ".join(
+            f"row {r}: {frame['date'].iloc[r - 2]!r},{frame['return'].iloc[r - 2]!r}"
+            for r in rows[:5]
+        )
+        raise ConfigValidationError(
+            f"benchmark file {path}: {len(rows)} row(s) without a valid date and finite "
+            f"return, or with a repeated date: {shown}",
+            context={**where, "rows": rows},
+        )
+    series = pd.Series(returns.to_numpy(dtype=np.float64), index=pd.DatetimeIndex(dates))
+    return series.sort_index().rename("return")
+
+
+def _check_end(
+    data: bundles.BundleData, bundle: str, data_frequency: str, sim_params: SimulationParameters
+) -> None:
+    """Refuse an end after the last session of the bars the run reads.
+
+    Raises
+    ------
+    ParameterValidationError
+        Naming the bundle's last session (of its minute bars in minute mode).
+    """
+    last: Any
+    if data_frequency == "minute":
+        # The minute reader's own sessions: a 24/7 session's last minute is the next
+        # day's midnight, so the date of the last minute is not its session.
+        minute_reader = data.equity_minute_bar_reader
+        assert minute_reader is not None  # checked by _check_bars_for_frequency
+        covered = minute_reader.sessions
+        last = covered[-1] if len(covered) else None
+    else:
+        last = data.equity_daily_bar_reader.last_available_dt
+    if not isinstance(last, pd.Timestamp):  # NaT or None: no bars (refused elsewhere)
+        return
+    last_session = last.normalize()
+    if sim_params.last_session > last_session:
+        kind = "minute bars" if data_frequency == "minute" else "data"
+        raise ParameterValidationError(
+            f"end {sim_params.last_session.date()} is after the last session of bundle "
+            f"{bundle!r} ({last_session.date()}, the end of its {kind}); end on or before "
+            f"{last_session.date()}",
+            context={
+                "bundle": bundle,
+                "end": str(sim_params.last_session.date()),
+                "last_session": str(last_session.date()),
+            },
+        )
+
+
+def sessions_without_minute_bars(reader: Any, sessions: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """The ``sessions`` in which no asset has a minute bar.
+
+    Parameters
+    ----------
+    reader
+        The bundle's minute bar reader.
+    sessions
+        The sessions to look at (tz-naive).
+
+    Returns
+    -------
+    pd.DatetimeIndex
+        The sessions outside the reader's span, and those inside it without a bar.
+    """
+    covered = reader.sessions
+    inside = sessions.isin(covered)
+    empty = list(sessions[~inside])
+    if inside.any():
+        close = reader.panel("close")
+        bounds = reader.session_bounds
+        for i in covered.get_indexer(sessions[inside]).tolist():
+            lo, hi = bounds[i]
+            # Most sessions show a bar in their first minute: one row is enough.
+            if lo < hi and (not np.isnan(close[lo]).all() or not np.isnan(close[lo:hi]).all()):
+                continue
+            empty.append(covered[i])
+    return pd.DatetimeIndex(sorted(empty))
+
+
+def warn_sessions_without_minute_bars(reader: Any, sessions: pd.DatetimeIndex) -> None:
+    """Warn when a minute run covers sessions without any minute bar.
+
+    Orders placed in such a session wait for the first bar with data, so the
+    run goes on; the warning names the sessions (the first ten of them).
+    """
+    empty = sessions_without_minute_bars(reader, sessions)
+    if not len(empty):
+        return
+    shown = ", ".join(str(s.date()) for s in empty[:10])
+    more = f" and {len(empty) - 10} more" if len(empty) > 10 else ""
+    span = reader.sessions
+    covers = f"{span[0].date()}..{span[-1].date()}" if len(span) else "no session"
+    warnings.warn(
+        f"minute run over {len(empty)} of {len(sessions)} sessions without any minute bar: "
+        f"{shown}{more} (the minute bars cover {covers}); orders placed then fill at the "
+        "first bar with data",
+        UserWarning,
+        stacklevel=3,
+    )
 
 
 def _first_trading_day(data: bundles.BundleData) -> pd.Timestamp | None:

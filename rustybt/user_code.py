@@ -28,12 +28,34 @@ def strategy_functions(
     ------
     ConfigValidationError
         If functions were given too (a strategy is text or functions, not both).
+    StrategyError
+        If the text does not compile (``file:line: SyntaxError: ...``) or its
+        module-level code raises (named by file and line, chained to the error).
     """
     if any(f is not None for f in given):
         raise ConfigValidationError(
             "pass the algorithm either as script text or as functions, not both"
         )
-    exec(compile(script, filename, "exec"), namespace)
+    try:
+        code = compile(script, filename, "exec")
+    except SyntaxError as exc:
+        # One line naming the place, instead of the compiler's traceback and caret.
+        where = f"{exc.filename or filename}:{exc.lineno}"
+        raise StrategyError(
+            f"{where}: {type(exc).__name__}: {exc.msg}",
+            context={"user_file": exc.filename or filename, "user_line": exc.lineno},
+        ) from exc
+    try:
+        exec(code, namespace)
+    except RustyBTError:
+        raise
+    except Exception as exc:
+        frame = _user_frame(exc, {filename})
+        where, line = (frame.filename, frame.lineno) if frame is not None else (filename, None)
+        raise StrategyError(
+            f"{where}:{line or '?'}: {type(exc).__name__}: {exc} (while loading the algorithm)",
+            context={"user_file": where, "user_line": line, "error": type(exc).__name__},
+        ) from exc
     get = namespace.get
     return get("initialize"), get("handle_data"), get("before_trading_start"), get("analyze")
 

@@ -15,7 +15,7 @@ import click
 
 from rustybt import __version__
 from rustybt.exceptions import RustyBTError
-from rustybt.extensions import load_extensions
+from rustybt.extensions import load_extensions, set_extension_args
 
 
 class _Group(click.Group):
@@ -46,7 +46,21 @@ class _Group(click.Group):
     default=True,
     help="Run $RUSTYBT_ROOT/extension.py (default) or not.",
 )
+@click.option(
+    "-x",
+    "extension_arg",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="An argument for extensions, read as rustybt.extension_args.KEY (as zipline's -x).",
+)
 @click.version_option(__version__, prog_name="rustybt")
-def main(extension: tuple[str, ...], strict_extensions: bool, default_extension: bool) -> None:
+def main(
+    extension: tuple[str, ...],
+    strict_extensions: bool,
+    default_extension: bool,
+    extension_arg: tuple[str, ...],
+) -> None:
     """rustybt: zipline-compatible backtesting in pure Python."""
+    # The arguments first: extensions read them while they load.
+    set_extension_args(extension_arg)
     load_extensions(default_extension, extension, strict_extensions, os.environ)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from rustybt.cli.main import main
-from rustybt.exceptions import ConfigValidationError, ParameterValidationError
+from rustybt.exceptions import ConfigValidationError, ParameterValidationError, RustyBTError
 from rustybt.finance.ledger.records import Records
 
 
@@ -78,27 +80,95 @@ def _scalar(value: Any) -> Any:
         return str(value)
 
 
-def write_output(perf: pd.DataFrame, output: str) -> None:
-    """Write ``perf`` by the output's suffix: .pickle/.pkl, .parquet, .csv; '-' prints it."""
+class OutputWriteError(RustyBTError):
+    """A result file of ``rustybt run`` could not be written (the other outputs were)."""
+
+
+#: How ``-o`` writes a file, by its suffix; any other suffix is pickled, as zipline does.
+_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pickle": "pickle", ".pkl": "pickle"}
+
+
+def output_format(output: str) -> str:
+    """How ``-o output`` is written: ``"stdout"``, ``"none"`` (os.devnull), or a file format.
+
+    Examples
+    --------
+    >>> output_format("perf.csv"), output_format("perf.out"), output_format("-")
+    ('csv', 'pickle', 'stdout')
+    """
     if output == "-":
+        return "stdout"
+    if output == os.devnull:
+        return "none"
+    return _FORMATS.get(Path(output).suffix.lower(), "pickle")
+
+
+def check_output_path(output: str, option: str) -> None:
+    """Refuse, before the run, an output path that cannot be written.
+
+    The file's folder may not exist yet (it is created when the results are
+    written), but the nearest folder that does exist must be a folder one can
+    create files in, and the path must not be a folder itself.
+
+    Raises
+    ------
+    ConfigValidationError
+        Naming the option, the path and what is wrong with it.
+    """
+    if output_format(output) in ("stdout", "none"):
+        return
+    path = Path(output).absolute()
+    where = {"option": option, "path": output}
+    if path.is_dir():
+        raise ConfigValidationError(
+            f"{option} {output}: is a folder; give a file name", context=where
+        )
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise ConfigValidationError(f"{option} {output}: {folder} is not a folder", context=where)
+    try:  # the only sure test of writability (os.access says yes to root)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise ConfigValidationError(
+            f"{option} {output}: cannot write in {folder}: {exc.strerror or exc}", context=where
+        ) from exc
+
+
+def _atomic_write(path: Path, write: Callable[[Path], Any]) -> None:
+    """``write(temp)`` to a temporary file beside ``path``, then rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_output(perf: pd.DataFrame, output: str) -> None:
+    """Write ``perf`` by the output's suffix: .csv, .parquet, else a pickle; '-' prints it.
+
+    The file is written atomically (a temporary file renamed into place);
+    ``os.devnull`` writes nothing.
+    """
+    kind = output_format(output)
+    if kind == "stdout":
         click.echo(perf.to_string())
         return
-    path = Path(output)
-    suffix = path.suffix.lower()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    if suffix in (".pickle", ".pkl"):
-        perf.to_pickle(tmp)
-    elif suffix == ".parquet":
-        _for_files(perf).to_parquet(tmp)
-    elif suffix == ".csv":
-        _for_files(perf).to_csv(tmp, index_label="period_close")
+    if kind == "none":
+        return
+    if kind == "pickle":
+        _atomic_write(Path(output), perf.to_pickle)
+    elif kind == "parquet":
+        _atomic_write(Path(output), _for_files(perf).to_parquet)
     else:
-        raise ConfigValidationError(
-            f"-o {output}: unknown output type {suffix!r}; use .pickle, .parquet, .csv or -",
-            context={"output": output},
-        )
-    os.replace(tmp, path)
+        frame = _for_files(perf)
+        _atomic_write(Path(output), lambda tmp: frame.to_csv(tmp, index_label="period_close"))
 
 
 def summary_rows(perf: pd.DataFrame) -> list[tuple[str, str]]:
@@ -165,7 +235,15 @@ def print_summary(perf: pd.DataFrame, title: str) -> None:
     default=None,
     help="Use the ingestion made at or before this time.",
 )
+@click.option(
+    "-bf",
+    "--benchmark-file",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False, path_type=str),
+    help="A CSV of the benchmark's daily returns: columns date and return.",
+)
 @click.option("--benchmark-symbol", default=None, help="Symbol of the benchmark asset.")
+@click.option("--benchmark-sid", type=int, default=None, help="Sid of the benchmark asset.")
 @click.option("--no-benchmark", is_flag=True, default=False, help="Zero benchmark returns.")
 @click.option("-s", "--start", type=pd.Timestamp, required=True, help="First session.")
 @click.option("-e", "--end", type=pd.Timestamp, required=True, help="Last session.")
@@ -175,7 +253,7 @@ def print_summary(perf: pd.DataFrame, title: str) -> None:
     default="-",
     show_default=True,
     metavar="FILENAME",
-    help="Where to write the performance: .pickle, .parquet, .csv, or - for stdout.",
+    help="Where to write the performance: .csv, .parquet, - for stdout, else a pickle.",
 )
 @click.option("--trading-calendar", default=None, metavar="NAME", help="Default: the bundle's.")
 @click.option("--print-algo/--no-print-algo", default=False, help="Print the algorithm first.")
@@ -185,6 +263,12 @@ def print_summary(perf: pd.DataFrame, title: str) -> None:
     default=None,
     metavar="FILENAME",
     help="Also write the exact Decimal ledger (cash, positions, fills, cash journal) as JSON.",
+)
+@click.option(
+    "--blotter",
+    default="default",
+    show_default=True,
+    help="The blotter: 'default' (the simulation blotter) is the only named one.",
 )
 @click.option(
     "--progress/--no-progress",
@@ -199,7 +283,9 @@ def run(
     capital_base: float,
     bundle: str,
     bundle_timestamp: pd.Timestamp | None,
+    benchmark_file: str | None,
     benchmark_symbol: str | None,
+    benchmark_sid: int | None,
     no_benchmark: bool,
     start: pd.Timestamp,
     end: pd.Timestamp,
@@ -208,16 +294,19 @@ def run(
     print_algo: bool,
     metrics_set: str,
     ledger_output: str | None,
+    blotter: str,
     progress: bool | None,
 ) -> None:
     """Run a backtest and write its daily performance."""
     from rustybt.calendars import get_calendar
+    from rustybt.runner import read_benchmark_file
     from rustybt.utils.run_algo import run_algorithm
 
     if (algofile is None) == (algotext is None):
         raise click.UsageError("give exactly one of -f/--algofile and -t/--algotext")
-    if benchmark_symbol and no_benchmark:
-        raise click.UsageError("--benchmark-symbol and --no-benchmark exclude each other")
+    _check_one_benchmark(benchmark_file, benchmark_symbol, benchmark_sid, no_benchmark)
+    _check_outputs(output, ledger_output)
+    benchmark_returns = read_benchmark_file(benchmark_file) if benchmark_file else None
     text = algotext if algotext is not None else algofile.read()
     filename = "<algotext>" if algotext is not None else os.path.abspath(algofile.name)
     if print_algo:
@@ -238,17 +327,109 @@ def run(
             algo_filename=filename,
             namespace=_define(define),
             benchmark_symbol=benchmark_symbol,
+            benchmark_sid=benchmark_sid,
+            benchmark_returns=benchmark_returns,
+            blotter=blotter,
             default_extension=False,  # the CLI group has loaded extensions already
             progress=callback,
             return_algorithm=True,
         ),
     )
-    write_output(perf, output)
-    if ledger_output:
-        write_ledger(algo.ledger.export(), ledger_output)
+    failures = _write_results(perf, algo, output, ledger_output)
     if output != "-":
         print_summary(perf, f"{Path(filename).name} on {bundle}")
-        click.echo(f"Wrote {len(perf)} sessions of performance to {output}", err=True)
+        if "-o" not in failures and output_format(output) != "none":
+            click.echo(f"Wrote {len(perf)} sessions of performance to {output}", err=True)
+    if failures:
+        raise OutputWriteError("; ".join(failures.values()), context={"failed": sorted(failures)})
+
+
+def _check_one_benchmark(
+    benchmark_file: str | None,
+    benchmark_symbol: str | None,
+    benchmark_sid: int | None,
+    no_benchmark: bool,
+) -> None:
+    """Refuse two ways of choosing the benchmark at once."""
+    given = [
+        name
+        for name, value in (
+            ("-bf/--benchmark-file", benchmark_file),
+            ("--benchmark-symbol", benchmark_symbol),
+            ("--benchmark-sid", benchmark_sid),
+            ("--no-benchmark", no_benchmark or None),
+        )
+        if value is not None
+    ]
+    if len(given) > 1:
+        raise click.UsageError(f"{' and '.join(given)} exclude each other; give one")
+
+
+#: What ``--ledger-output`` may not be named like: it is written as JSON.
+_NOT_JSON = {".csv", ".parquet", ".pickle", ".pkl"}
+
+
+def _check_outputs(output: str, ledger_output: str | None) -> None:
+    """Check both output paths before the run, so that no result is lost at its end.
+
+    Raises
+    ------
+    ConfigValidationError
+        A path that cannot be written, a ledger file named as another format,
+        or both outputs at one path.
+    """
+    check_output_path(output, "-o")
+    if ledger_output is None:
+        return
+    check_output_path(ledger_output, "--ledger-output")
+    suffix = Path(ledger_output).suffix.lower()
+    if suffix in _NOT_JSON:
+        raise ConfigValidationError(
+            f"--ledger-output {ledger_output}: the ledger is written as JSON, not {suffix}; "
+            "name it .json",
+            context={"option": "--ledger-output", "path": ledger_output},
+        )
+    if output_format(output) not in ("stdout", "none") and (
+        Path(output).absolute() == Path(ledger_output).absolute()
+    ):
+        raise ConfigValidationError(
+            f"-o and --ledger-output are both {output}; give them different files",
+            context={"option": "--ledger-output", "path": ledger_output},
+        )
+
+
+def _write_results(
+    perf: pd.DataFrame, algo: Any, output: str, ledger_output: str | None
+) -> dict[str, str]:
+    """Write each output on its own: one that fails does not keep the other from being written.
+
+    Returns
+    -------
+    dict
+        Per option that failed (``-o``, ``--ledger-output``), a one-line reason.
+    """
+    writes: list[tuple[str, str, Callable[[], None]]] = [
+        ("-o", output, lambda: write_output(perf, output))
+    ]
+    if ledger_output:
+        writes.append(
+            (
+                "--ledger-output",
+                ledger_output,
+                lambda: write_ledger(algo.ledger.export(), ledger_output),
+            )
+        )
+    failures: dict[str, str] = {}
+    for option, path, write in writes:
+        try:
+            write()
+        except Exception as exc:  # any failure: report it, and still write the other
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            failures[option] = f"{option} {path}: not written: {type(exc).__name__}: {reason}"
+    written = [f"{option} {path}" for option, path, _ in writes if option not in failures]
+    if failures and written:
+        failures[next(iter(failures))] += f" ({', '.join(written)} written)"
+    return failures
 
 
 def write_ledger(export: dict[str, Any], output: str) -> None:
@@ -271,11 +452,8 @@ def write_ledger(export: dict[str, Any], output: str) -> None:
             return None if isinstance(x, float) and np.isnan(x) else x
         return str(x)
 
-    path = Path(output)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(plain(export), indent=1))
-    os.replace(tmp, path)
+    text = json.dumps(plain(export), indent=1)
+    _atomic_write(Path(output), lambda tmp: tmp.write_text(text))
 
 
 def _run_with_progress(show: bool, run_fn: Any) -> Any:

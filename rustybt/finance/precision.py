@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, InvalidOperation, getcontext
 from operator import methodcaller
 from typing import Any
 
@@ -31,6 +31,8 @@ from rustybt.exceptions import ValidationError
 
 __all__ = [
     "DEFAULT_PRECISION",
+    "LARGEST_CASH",
+    "MAX_CASH_PLACES",
     "ZERO",
     "AssetClassPrecision",
     "PrecisionConfig",
@@ -338,3 +340,14 @@ class PrecisionConfig:
 
 #: The precision every component uses unless configured otherwise.
 DEFAULT_PRECISION = PrecisionConfig()
+
+#: The most decimal places any default asset class keeps for cash (crypto's 8).
+MAX_CASH_PLACES = max(
+    rules.cash_places
+    for rules in (DEFAULT_PRECISION.equity, DEFAULT_PRECISION.crypto, DEFAULT_PRECISION.future)
+)
+
+#: Cash amounts (the capital base) must stay below this: quantized to
+#: :data:`MAX_CASH_PLACES` places they still fit the Decimal context's digits
+#: (28 by default), with one digit to spare for sums.
+LARGEST_CASH = Decimal(10) ** (getcontext().prec - MAX_CASH_PLACES - 1)

@@ -60,8 +60,10 @@ from rustybt.sim.rules import (
     TradingDayOfWeekRule,
     build_offset,
     check_days_offset,
+    plan_of,
     session_index,
 )
+from rustybt.sim.session_index import MINUTE_NS
 
 __all__ = [
     "ANY_MINUTE",
@@ -473,7 +475,11 @@ def scheduled_event(
     """The :class:`Event` that ``schedule_function`` adds, with zipline's defaults.
 
     * no date rule: every day; no time rule: every minute (so the first bar);
-    * daily data: the time rule is ignored (every day's single bar);
+    * daily data: the time rule is checked as in minute mode, then ignored
+      (every day's single bar);
+    * a built-in rule that can fire in no session of the calendar (an offset
+      longer than the session, ``time_rules.market_close(hours=9)`` on XNYS) is
+      refused;
     * a time rule passed as ``date_rule`` without a ``time_rule`` is taken as
       the time rule, with a warning (zipline warns and, with daily data, never
       runs the function; here it runs daily);
@@ -521,7 +527,36 @@ def scheduled_event(
         )
         date_rule, time_rule = None, date_rule
     date_rule = date_rules.every_day() if date_rule is None else date_rule
-    if data_frequency == "daily" or time_rule is None:
-        time_rule = time_rules.every_minute()
+    time_rule = time_rules.every_minute() if time_rule is None else time_rule
     cal = resolve_calendar(calendar, trading_calendar)
+    # Both rules are checked in either mode, so that a script scheduled in daily
+    # mode does not fail only when run on minutes.
+    for name, rule in (("date_rule", date_rule), ("time_rule", time_rule)):
+        _check_rule(rule, name)
+        _check_can_fire(rule, name, cal)
+    if data_frequency == "daily":
+        time_rule = time_rules.every_minute()  # one bar a day: the time of day is moot
     return Event(make_eventrule(date_rule, time_rule, cal, half_days, day_period=day_period), func)
+
+
+def _check_can_fire(rule: EventRule, argument: str, cal: ExchangeCalendar) -> None:
+    """Refuse a built-in rule that fires in no session of ``cal`` (an offset past the session).
+
+    Rules without a plan (user-written ones) are not judged.
+
+    Raises
+    ------
+    ParameterValidationError
+        Naming the argument, the rule, the calendar and its longest session.
+    """
+    index = session_index(cal)
+    plan = plan_of(rule, index)
+    if plan is None or len(index) == 0 or plan[0].any():
+        return
+    longest = int((index.closes_ns - index.first_minutes_ns).max()) // MINUTE_NS + 1
+    raise ParameterValidationError(
+        f"{argument} {rule!r} can never fire on calendar {cal.name}: its sessions have at "
+        f"most {longest} one-minute bars ({longest // 60}h{longest % 60:02d}); use a "
+        "smaller offset",
+        context={"argument": argument, "rule": repr(rule), "calendar": cal.name},
+    )

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation, getcontext
 from typing import Any
 
 import pandas as pd
 
 from rustybt.calendars import ExchangeCalendar, get_calendar
 from rustybt.exceptions import ParameterValidationError
+from rustybt.finance.precision import LARGEST_CASH, MAX_CASH_PLACES
 
 
 @dataclass(frozen=True)
@@ -63,23 +64,22 @@ class SimulationParameters:
             raise ParameterValidationError(
                 f"end {end.date()} is before start {start.date()}", context=span
             )
-        if start < cal.first_session or end > cal.last_session:
+        if end > cal.last_session:
             raise ParameterValidationError(
-                f"{start.date()}..{end.date()} is outside calendar {cal.name} "
-                f"({cal.first_session.date()}..{cal.last_session.date()})",
+                f"end {end.date()} is after the last session of calendar {cal.name} "
+                f"({cal.last_session.date()})",
                 context=span,
             )
-        sessions = cal.sessions_in_range(start, end)
+        # A start that is not a session rolls forward to the next one, as in zipline;
+        # one before the calendar's first session rolls to that session.
+        sessions = cal.sessions_in_range(max(start, cal.first_session), end)
         if len(sessions) == 0:
             raise ParameterValidationError(
-                f"no {cal.name} session between {start.date()} and {end.date()}", context=span
+                f"no {cal.name} session between {start.date()} and {end.date()} "
+                f"(the calendar runs {cal.first_session.date()}..{cal.last_session.date()})",
+                context=span,
             )
-        capital = Decimal(str(self.capital_base))
-        if not capital.is_finite() or capital <= 0:
-            raise ParameterValidationError(
-                f"capital_base must be a positive number, got {self.capital_base!r}",
-                context={"capital_base": str(self.capital_base)},
-            )
+        capital = _capital(self.capital_base)
         object.__setattr__(self, "trading_calendar", cal)
         object.__setattr__(self, "capital_base", capital)
         object.__setattr__(self, "start_session", sessions[0])
@@ -123,6 +123,33 @@ class SimulationParameters:
             "emission_rate": self.emission_rate,
             "arena": self.arena,
         }
+
+
+def _capital(value: Any) -> Decimal:
+    """``capital_base`` as Decimal: positive, finite, and small enough for exact cash.
+
+    Raises
+    ------
+    ParameterValidationError
+        Naming ``capital_base`` and the largest amount the ledger can hold.
+    """
+    try:
+        capital = Decimal(str(value))
+    except InvalidOperation:
+        capital = Decimal("NaN")
+    if not capital.is_finite() or capital <= 0:
+        raise ParameterValidationError(
+            f"capital_base must be a positive number, got {value!r}",
+            context={"capital_base": str(value)},
+        )
+    if capital >= LARGEST_CASH:
+        raise ParameterValidationError(
+            f"capital_base {value!r} is too large: exact Decimal cash must stay below "
+            f"{LARGEST_CASH:.0E} (the {getcontext().prec}-digit Decimal context with "
+            f"{MAX_CASH_PLACES} decimal places)",
+            context={"capital_base": str(value), "largest": str(LARGEST_CASH)},
+        )
+    return capital
 
 
 def _day(value: pd.Timestamp | str) -> pd.Timestamp:

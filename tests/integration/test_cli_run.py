@@ -118,10 +118,6 @@ def test_run_reports_algorithm_errors_with_location(demo: Path, tmp_path: Path) 
 def test_run_usage_errors(demo: Path) -> None:
     code, _, stderr = run_cli("run", "-s", "2019-01-02", "-e", "2019-01-04")
     assert code == 2 and "exactly one of -f/--algofile and -t/--algotext" in stderr
-    code, _, stderr = run_cli(
-        "run", "-t", "x = 1", "-s", "2019-01-02", "-e", "2019-01-04", "-o", "out.xlsx"
-    )
-    assert code == 1 and "unknown output type" in stderr
 
 
 ZIPLINE_SCRIPT = """
@@ -186,3 +182,236 @@ def test_zipline_script_runs_with_imports_renamed(tmp_path: Path, rustybt_root: 
     _, value, sessions_run = final_line.split()
     assert int(sessions_run) == len(sessions)
     assert float(value) != 100_000.0  # it traded
+
+
+# --- the outputs: checked before the run, written each on its own ---------------------
+
+MARKER_ALGO = """
+from pathlib import Path
+from rustybt.api import order, symbol
+
+def initialize(context):
+    Path(MARKER).write_text("the run started")
+    context.asset = symbol("AAPL")
+
+def handle_data(context, data):
+    order(context.asset, 1)
+"""
+
+
+def run_marker(marker: Path, *args: str) -> tuple[int, str, str]:
+    return run_cli(
+        "run", "-t", MARKER_ALGO, "-D", f"MARKER={str(marker)!r}", "-s", "2019-01-02",
+        "-e", "2019-01-08", "--no-progress", *args,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("option", "name", "message"),
+    [
+        ("-o", "a_file/perf.csv", "a_file is not a folder"),
+        ("--ledger-output", "a_file/ledger.json", "a_file is not a folder"),
+        ("-o", ".", "is a folder; give a file name"),
+        ("--ledger-output", "ledger.csv", "the ledger is written as JSON, not .csv"),
+    ],
+)
+def test_an_output_that_cannot_be_written_is_refused_before_the_run(
+    demo: Path, tmp_path: Path, option: str, name: str, message: str
+) -> None:
+    (tmp_path / "a_file").write_text("not a folder")
+    marker = tmp_path / "started"
+    code, _, stderr = run_marker(marker, option, str(tmp_path / name))
+    assert code == 1
+    assert stderr.startswith(f"Error: {option} ") and message in stderr
+    assert stderr.count("\n") == 1  # one line
+    assert not marker.exists(), "the backtest ran before the path was checked"
+
+
+def test_both_outputs_at_one_path_are_refused(demo: Path, tmp_path: Path) -> None:
+    same = str(tmp_path / "out.json")
+    code, _, stderr = run_marker(tmp_path / "started", "-o", same, "--ledger-output", same)
+    assert code == 1 and "-o and --ledger-output are both" in stderr
+
+
+BREAK_OUTPUT_ALGO = """
+import shutil
+from rustybt.api import order, symbol
+
+def initialize(context):
+    context.asset = symbol("AAPL")
+
+def handle_data(context, data):
+    order(context.asset, 1)
+
+def analyze(context, perf):
+    # The output folder is replaced by a file after the run: the write must fail.
+    shutil.rmtree(OUT_DIR)
+    open(OUT_DIR, "w").close()
+"""
+
+
+@pytest.mark.parametrize("broken", ["-o", "--ledger-output"])
+def test_a_failed_write_keeps_the_other_output(demo: Path, tmp_path: Path, broken: str) -> None:
+    doomed, safe = tmp_path / "doomed", tmp_path / "safe"
+    doomed.mkdir()
+    safe.mkdir()
+    perf_path = (doomed if broken == "-o" else safe) / "perf.csv"
+    ledger_path = (doomed if broken == "--ledger-output" else safe) / "ledger.json"
+    code, _, stderr = run_cli(
+        "run", "-t", BREAK_OUTPUT_ALGO, "-D", f"OUT_DIR={str(doomed)!r}", "-s", "2019-01-02",
+        "-e", "2019-01-08", "--no-progress", "-o", str(perf_path),
+        "--ledger-output", str(ledger_path),
+    )  # fmt: skip
+    assert code == 1
+    error = next(line for line in stderr.splitlines() if line.startswith("Error: "))
+    assert error.startswith(f"Error: {broken} {doomed}") and "not written" in error
+    if broken == "-o":
+        assert "(--ledger-output" in error and "written)" in error
+        assert json.loads(ledger_path.read_text())["transactions"]
+    else:
+        assert "(-o" in error and "written)" in error
+        assert len(pd.read_csv(perf_path)) == 5
+    assert not [p for p in safe.iterdir() if p.name.startswith(".")], "a temporary file is left"
+
+
+def test_any_other_output_name_is_a_pickle_as_in_zipline(demo: Path, tmp_path: Path) -> None:
+    out = tmp_path / "results.out"
+    code, _, stderr = run_marker(tmp_path / "started", "-o", str(out))
+    assert code == 0, stderr
+    perf = pd.read_pickle(out)
+    assert len(perf) == 5 and "portfolio_value" in perf
+    # os.devnull writes nothing (what zipline's notebook magic passes).
+    code, _, stderr = run_marker(tmp_path / "started", "-o", os.devnull)
+    assert code == 0 and "Wrote" not in stderr
+
+
+# --- the algorithm's own errors, one line -------------------------------------------
+
+
+def test_a_syntax_error_is_one_line(demo: Path, tmp_path: Path) -> None:
+    algo = tmp_path / "broken.py"
+    algo.write_text("def initialize(context):\n    x = (\n")
+    code, _, stderr = run_cli("run", "-f", str(algo), "-s", "2019-01-02", "-e", "2019-01-04")
+    assert code == 1
+    assert stderr == f"Error: {algo}:2: SyntaxError: '(' was never closed\n"
+
+
+def test_decimal_overflow_names_the_order_or_the_argument(demo: Path) -> None:
+    algo = (
+        "from rustybt.api import order, symbol\n"
+        "def initialize(context):\n    context.asset = symbol('AAPL')\n"
+        "def handle_data(context, data):\n    order(context.asset, 1e30)\n"
+    )
+    code, _, stderr = run_cli("run", "-t", algo, "-s", "2019-01-02", "-e", "2019-01-04")
+    assert code == 1 and "InvalidOperation" not in stderr
+    assert stderr.startswith("Error: order(Equity(0 [AAPL]), 1E+30) at 2019-01-02 21:00:00+00:00")
+    assert "too large to size in exact Decimal arithmetic" in stderr
+    code, _, stderr = run_cli(
+        "run", "-t", algo, "-s", "2019-01-02", "-e", "2019-01-04", "--capital-base", "1e300"
+    )
+    assert code == 1
+    assert stderr.startswith("Error: capital_base 1e+300 is too large: exact Decimal cash")
+
+
+def test_an_end_past_the_bundle_is_refused_at_start(demo: Path, tmp_path: Path) -> None:
+    marker = tmp_path / "started"
+    code, _, stderr = run_cli(
+        "run", "-t", MARKER_ALGO, "-D", f"MARKER={str(marker)!r}", "-s", "2024-12-02",
+        "-e", "2025-01-10",
+    )  # fmt: skip
+    assert code == 1 and not marker.exists()
+    assert stderr == (
+        "Error: end 2025-01-10 is after the last session of bundle 'demo' (2024-12-31, the "
+        "end of its data); end on or before 2024-12-31\n"
+    )
+
+
+# --- zipline's run flags ---------------------------------------------------------------
+
+
+def test_benchmark_file_sid_and_symbol(demo: Path, tmp_path: Path) -> None:
+    bench = tmp_path / "bench.csv"
+    bench.write_text("date,return\n2019-01-02,0.01\n2019-01-03,-0.02\n2019-01-04,0.03\n")
+    out = tmp_path / "perf.csv"
+    base = ("run", "-f", str(EXAMPLES / "buyapple.py"), "-s", "2019-01-02", "-e", "2019-01-08")
+    code, _, stderr = run_cli(*base, "-bf", str(bench), "-o", str(out))
+    assert code == 0, stderr
+    expected = [1.01, 1.01 * 0.98, 1.01 * 0.98 * 1.03, 1.01 * 0.98 * 1.03, 1.01 * 0.98 * 1.03]
+    got = pd.read_csv(out)["benchmark_period_return"].to_numpy() + 1
+    assert got == pytest.approx(expected)
+    by_sid, by_symbol = tmp_path / "sid.csv", tmp_path / "symbol.csv"
+    assert run_cli(*base, "--benchmark-sid", "23", "-o", str(by_sid))[0] == 0
+    assert run_cli(*base, "--benchmark-symbol", "SPY", "-o", str(by_symbol))[0] == 0
+    returns = pd.read_csv(by_sid)["benchmark_period_return"]
+    assert returns.tolist() == pd.read_csv(by_symbol)["benchmark_period_return"].tolist()
+    assert returns.abs().sum() > 0
+    code, _, stderr = run_cli(*base, "--benchmark-sid", "23", "--no-benchmark")
+    assert code == 2 and "--benchmark-sid and --no-benchmark exclude each other" in stderr
+    bench.write_text("day,ret\n2019-01-02,0.01\n")
+    code, _, stderr = run_cli(*base, "-bf", str(bench))
+    assert code == 1
+    assert stderr == (
+        f"Error: benchmark file {bench}: needs columns date and return, missing date, return "
+        "(found day, ret)\n"
+    )
+    bench.write_text("date,return\n2019-01-02,0.01\n2019-01-03,nan\nsoon,0.1\n")
+    code, _, stderr = run_cli(*base, "-bf", str(bench))
+    assert code == 1 and "2 row(s)" in stderr and "row 3: '2019-01-03','nan'" in stderr
+
+
+def test_blotter_default_is_accepted_and_others_refused(demo: Path, tmp_path: Path) -> None:
+    base = ("run", "-f", str(EXAMPLES / "buyapple.py"), "-s", "2019-01-02", "-e", "2019-01-04")
+    code, _, stderr = run_cli(*base, "--blotter", "default", "-o", str(tmp_path / "p.csv"))
+    assert code == 0, stderr
+    code, _, stderr = run_cli(*base, "--blotter", "ib")
+    assert code == 1
+    assert stderr.startswith("Error: unknown blotter 'ib': the only named blotter is 'default'")
+
+
+def test_extension_files_and_x_arguments_load_before_the_command(
+    demo: Path, tmp_path: Path
+) -> None:
+    seen = tmp_path / "seen.txt"
+    ext = tmp_path / "ext.py"
+    ext.write_text(
+        "import rustybt\n"
+        "args = rustybt.extension_args\n"
+        f"open({str(seen)!r}, 'w').write(args.db.host + ' ' + args.mode)\n"
+    )
+    algo = (
+        "import rustybt\nfrom rustybt.api import record\n"
+        "def initialize(context):\n    context.mode = rustybt.extension_args.mode\n"
+        "def handle_data(context, data):\n    record(fast=context.mode == 'fast')\n"
+    )
+    out = tmp_path / "perf.csv"
+    result = CliRunner().invoke(
+        main,
+        ["-x", "db.host=local", "-x", "mode=fast", "-e", str(ext), "run", "-t", algo,
+         "-s", "2019-01-02", "-e", "2019-01-04", "-o", str(out)],
+        env=dict(os.environ),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert seen.read_text() == "local fast"
+    assert pd.read_csv(out)["fast"].all()
+    code, _, stderr = run_cli("-x", "no-equals-sign", "bundles")
+    assert code == 1
+    assert (
+        stderr
+        == "Error: -x 'no-equals-sign': an extension argument is key=value or key.sub=value; "
+        "to load an extension file or module use -e\n"
+    )
+
+
+def test_a_minute_run_over_sessions_without_minute_bars_warns(demo: Path, tmp_path: Path) -> None:
+    with pytest.warns(UserWarning) as caught:
+        code, _, stderr = run_cli(
+            "run", "-f", str(EXAMPLES / "buyapple.py"), "-s", "2023-12-28", "-e", "2024-01-03",
+            "--data-frequency", "minute", "-o", str(tmp_path / "perf.csv"),
+        )  # fmt: skip
+    assert code == 0, stderr
+    messages = [str(w.message) for w in caught if "minute bar" in str(w.message)]
+    assert messages == [
+        "minute run over 2 of 4 sessions without any minute bar: 2023-12-28, 2023-12-29 (the "
+        "minute bars cover 2024-01-02..2024-12-31); orders placed then fill at the first bar "
+        "with data"
+    ]

@@ -40,3 +40,25 @@ def test_no_error_passes_through() -> None:
     with guard:
         value = 1
     assert value == 1
+
+
+def test_a_syntax_error_is_one_line_naming_file_and_line() -> None:
+    from rustybt.user_code import strategy_functions
+
+    with pytest.raises(StrategyError) as raised:
+        strategy_functions("def initialize(context):\n    x = (\n", "algo.py", {}, (None,) * 4)
+    message = str(raised.value)
+    assert message.startswith("algo.py:2: SyntaxError: ")
+    assert "never closed" in message and "\n" not in message
+    assert isinstance(raised.value.__cause__, SyntaxError)
+    assert raised.value.context == {"user_file": "algo.py", "user_line": 2}
+
+
+def test_an_error_in_module_level_code_names_file_and_line() -> None:
+    from rustybt.user_code import strategy_functions
+
+    script = "x = 1\nimport rustybt_no_such_module\n"
+    with pytest.raises(StrategyError) as raised:
+        strategy_functions(script, "algo.py", {}, (None,) * 4)
+    assert str(raised.value).startswith("algo.py:2: ModuleNotFoundError: No module named")
+    assert "(while loading the algorithm)" in str(raised.value)

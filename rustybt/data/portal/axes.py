@@ -446,15 +446,26 @@ class Axes:
     def starts_before_data(self, lo: int, bar_count: int) -> HistoryWindowStartsBeforeData:
         """The error of a daily window starting at session ``lo``, before the first day."""
         first = self.first_day_index
-        suggested = self.session_text(first + bar_count)
+        last = self.last_session_index
+        if first + bar_count <= last:
+            suggested = self.session_text(first + bar_count)
+            remedy = f"request fewer bars or start the simulation on or after {suggested}"
+        else:
+            # No session of the data is late enough: name what the data does allow.
+            suggested = "(none)"
+            remedy = (
+                f"no session of the data allows that many: it holds {last - first + 1} "
+                f"sessions ({self.session_text(first)}..{self.session_text(last)}), so request "
+                f"at most {last - first + 1} bars"
+            )
         return HistoryWindowStartsBeforeData(
             f"a {bar_count}-session history window starting at session "
             f"{self.session_text(lo) if lo >= 0 else 'before the data'} reaches back before "
-            f"the first trading day {self.session_text(first)}; request fewer bars or start "
-            f"the simulation on or after {suggested}",
+            f"the first trading day {self.session_text(first)}; {remedy}",
             context={
                 "bar_count": bar_count,
                 "first_trading_day": self.session_text(first),
+                "last_session": self.session_text(last),
                 "suggested_start_day": suggested,
             },
         )

@@ -18,7 +18,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal
+from decimal import Decimal, getcontext
 from typing import Any, Final, NamedTuple
 
 import pandas as pd
@@ -184,7 +184,9 @@ class OrderRouter:
             Outside a bar, for an asset not trading in this session, or
             without a price to size a value or a fraction.
         InvalidOrderError
-            For something that is not a known asset, or a number that is not finite.
+            For something that is not a known asset, a number that is not finite
+            or too large for exact Decimal sizing, or a number of units below one
+            unit of the asset (see :func:`~rustybt.finance.orders.sizing.size_order`).
         TradingControlViolation
             When a control with ``on_error="fail"`` refuses the order.
         """
@@ -219,9 +221,25 @@ class OrderRouter:
             position = self.ledger.positions.get(asset)
             if position is not None:
                 held = position.amount
-        quantity = size_order(
-            number, unit, target, held, price, asset.multiplier, self._portfolio_value, span.rules
-        )
+        try:
+            quantity = size_order(
+                number,
+                unit,
+                target,
+                held,
+                price,
+                asset.multiplier,
+                self._portfolio_value,
+                span.rules,
+                asset,
+                call,
+            )
+        except ArithmeticError as exc:  # decimal.InvalidOperation / Overflow: too many digits
+            raise InvalidOrderError(
+                f"{call}({asset!r}, {number}) at {self.dt}: the order is too large to size "
+                f"in exact Decimal arithmetic ({getcontext().prec} significant digits)",
+                context={"asset": repr(asset), "amount": str(number), "dt": str(self.dt)},
+            ) from exc
         execution = execution_style(asset, limit_price, stop_price, style)
         if self.trading_controls:
             assert self._portfolio is not None

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Final
+from typing import Any, Final
 
+from rustybt.exceptions import InvalidOrderError
 from rustybt.finance.precision import ZERO, AssetClassPrecision, to_decimal
 
 __all__ = ["NEAR_INTEGER", "Unit", "size_order"]
@@ -52,6 +53,8 @@ def size_order(
     multiplier: float,
     portfolio_value: Callable[[], Decimal] | None,
     rules: AssetClassPrecision,
+    asset: Any = None,
+    call: str = "order",
 ) -> Decimal:
     """The quantity an order function asks for: sized, snapped, rounded toward zero.
 
@@ -76,6 +79,15 @@ def size_order(
         is not zero.
     rules
         The asset class's quantity rules.
+    asset, call
+        The asset and the API function's name, for the error message.
+
+    Raises
+    ------
+    InvalidOrderError
+        When a number of units (``order``, ``order_target``) is not zero but
+        less than one of the asset's quantity steps (0.25 of a whole-share
+        asset): it would round to nothing and place no order.
 
     Notes
     -----
@@ -83,7 +95,16 @@ def size_order(
     :data:`NEAR_INTEGER` of a whole number is that number (so 0.99999 of a
     share is one share, not zero). Rounding toward zero is the asset class's
     :meth:`~rustybt.finance.precision.AssetClassPrecision.quantity`.
+
+    zipline rounds ``order(asset, 0.5)`` to 0 and places nothing, without an
+    error; a strategy written for fractional units (crypto on a bundle whose
+    assets trade whole shares) would then silently never trade, so that one
+    case is refused. Amounts of one unit or more still round toward zero
+    (``order(asset, 10.7)`` orders 10, as in zipline), and sizing by value or
+    fraction never raises for rounding.
     """
+    if unit == Unit.SHARES and number and abs(number) < rules.quantity_quantum:
+        _refuse_below_one_unit(number, rules, asset, call)
     if unit != Unit.SHARES:
         if not number:
             # Nothing to buy: no portfolio value or division needed (0 / price is 0).
@@ -104,3 +125,18 @@ def size_order(
     if abs(amount - nearest) <= NEAR_INTEGER:
         amount = nearest
     return rules.quantity(amount)
+
+
+def _refuse_below_one_unit(
+    number: Decimal, rules: AssetClassPrecision, asset: Any, call: str
+) -> None:
+    """Raise for a number of units that rounds to nothing (near-integers are snapped first)."""
+    nearest = number.to_integral_value()
+    if abs(number - nearest) <= NEAR_INTEGER and nearest:
+        return  # 0.99995 is one unit
+    raise InvalidOrderError(
+        f"{call}({asset!r}, {number}): {number} is less than one unit ({rules.quantity_quantum}) "
+        f"of {asset!r}, which trades in whole units of {rules.quantity_quantum}; the order "
+        "would round to 0 and place nothing",
+        context={"asset": repr(asset), "amount": str(number), "call": call},
+    )

@@ -310,11 +310,11 @@ def test_scheduled_event_defaults_and_daily_mode() -> None:
         return [dt for dt in dts if event.rule.should_trigger(dt)]
 
     closes = [CAL.session_close(s) for s in JANUARY[:3]]
-    # Daily: the time rule is ignored, even an uncalled one (as zipline).
+    # Daily: the time rule is checked, then ignored (one bar a day).
     daily = scheduled_event(
         print,
         date_rules.every_day(),
-        time_rules.market_open,  # type: ignore[arg-type]
+        time_rules.market_open(minutes=30),
         trading_calendar=CAL,
         data_frequency="daily",
     )
@@ -422,3 +422,49 @@ def test_nth_trading_day_of_week_class_validates() -> None:
         NthTradingDayOfWeek(7)
     with pytest.raises(ParameterValidationError, match="not both"):
         BeforeClose(datetime.timedelta(minutes=1), minutes=1)
+
+
+@pytest.mark.parametrize("frequency", ["daily", "minute"])
+def test_rules_are_checked_the_same_way_in_daily_and_minute_mode(frequency: str) -> None:
+    # zipline ignores the time rule with daily data, even an uncalled factory.
+    with pytest.raises(ParameterValidationError, match=r"did you mean time_rules.market_open\(\)"):
+        scheduled_event(
+            print,
+            date_rules.every_day(),
+            time_rules.market_open,  # type: ignore[arg-type]
+            trading_calendar=CAL,
+            data_frequency=frequency,
+        )
+    with pytest.raises(ParameterValidationError, match="invalid date_rule 'monthly'"):
+        scheduled_event(print, "monthly", trading_calendar=CAL, data_frequency=frequency)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("frequency", ["daily", "minute"])
+@pytest.mark.parametrize(
+    ("rule", "shown"),
+    [
+        (time_rules.market_close(hours=9), "BeforeClose(minutes=540)"),
+        (time_rules.market_open(hours=7), "AfterOpen(minutes=420)"),
+        (time_rules.market_close(minutes=390), "BeforeClose(minutes=390)"),
+    ],
+)
+def test_a_time_rule_that_can_never_fire_is_refused_when_scheduled(
+    frequency: str, rule: EventRule, shown: str
+) -> None:
+    with pytest.raises(ParameterValidationError) as raised:
+        scheduled_event(print, None, rule, trading_calendar=CAL, data_frequency=frequency)
+    assert str(raised.value) == (
+        f"time_rule {shown} can never fire on calendar XNYS: its sessions have at most 390 "
+        "one-minute bars (6h30); use a smaller offset"
+    )
+    assert raised.value.context["argument"] == "time_rule"
+
+
+def test_the_longest_offsets_that_fire_are_accepted() -> None:
+    bars = list(CAL.session_minutes("2024-01-02"))
+    for rule, expected in (
+        (time_rules.market_open(minutes=390), "2024-01-02 21:00"),
+        (time_rules.market_close(minutes=389), "2024-01-02 14:31"),
+    ):
+        event = scheduled_event(print, None, rule, trading_calendar=CAL, data_frequency="minute")
+        assert [dt for dt in bars if event.rule.should_trigger(dt)] == [ts(expected)]

@@ -109,3 +109,22 @@ def test_an_asset_delisted_later_than_another_is_still_checked(finder: AssetFind
     assert _order(router, aapl, 1) is not None
     with pytest.raises(OrderRejectedError, match="delisted"):
         _order(router, gone, 1)
+
+
+def test_an_order_too_large_for_decimal_names_the_order(finder: AssetFinder) -> None:
+    router = _router(finder, "2018-06-29")
+    aapl = finder.retrieve_asset(0)
+    with pytest.raises(InvalidOrderError) as raised:
+        router.place("order", aapl, 1e30, Unit.SHARES, False)
+    message = str(raised.value)
+    assert message.startswith("order(Equity(0 [AAPL]), 1E+30) at ")
+    assert "too large to size in exact Decimal arithmetic" in message
+    assert "InvalidOperation" not in message
+
+
+def test_a_fraction_of_a_whole_share_is_refused_not_dropped(finder: AssetFinder) -> None:
+    router = _router(finder, "2018-06-29")
+    aapl = finder.retrieve_asset(0)
+    with pytest.raises(InvalidOrderError, match=r"order\(Equity\(0 \[AAPL\]\), 0.25\)"):
+        router.place("order", aapl, 0.25, Unit.SHARES, False)
+    assert not router.broker.open_orders.get(aapl)

@@ -1,0 +1,155 @@
+"""run_algorithm's checks at start and the errors a user meets, on real bundles."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from rustybt import run_algorithm
+from rustybt.api import (
+    order,
+    order_target_percent,
+    record,
+    schedule_function,
+    symbol,
+    time_rules,
+)
+from rustybt.calendars import get_calendar
+from rustybt.data import bundles
+from rustybt.exceptions import (
+    HistoryWindowStartsBeforeData,
+    InvalidOrderError,
+    ParameterValidationError,
+)
+from tests.integration.test_cli_bundles import write_csvdir
+
+
+def _buy_one(context: Any) -> None:
+    context.asset = symbol("AAPL")
+
+
+def _order_one(context: Any, data: Any) -> None:
+    order(context.asset, 1)
+
+
+@pytest.mark.parametrize(
+    ("start", "first"),
+    [
+        (pd.Timestamp("2014"), "2014-01-02"),  # New Year's Day, before the calendar's first
+        (pd.Timestamp("2013-06-03"), "2014-01-02"),  # before the bundle's calendar
+        ("2019-01-05", "2019-01-07"),  # a Saturday
+    ],
+)
+def test_a_start_that_is_not_a_session_rolls_forward(demo: Path, start: Any, first: str) -> None:
+    end = pd.Timestamp(first) + pd.Timedelta(days=7)
+    perf = run_algorithm(start, end, _buy_one, 10_000, handle_data=_order_one)
+    assert perf.index[0].date() == pd.Timestamp(first).date()
+
+
+def test_an_end_past_the_bundle_is_refused_before_the_run(demo: Path) -> None:
+    started = []
+
+    def initialize(context: Any) -> None:
+        started.append(True)
+
+    with pytest.raises(ParameterValidationError) as raised:
+        run_algorithm("2024-12-02", "2025-02-03", initialize, 10_000)
+    assert str(raised.value) == (
+        "end 2025-02-03 is after the last session of bundle 'demo' (2024-12-31, the end of "
+        "its data); end on or before 2024-12-31"
+    )
+    assert raised.value.context["last_session"] == "2024-12-31"
+    assert not started
+
+
+def test_a_history_longer_than_the_data_names_what_the_data_allows(demo: Path) -> None:
+    def handle_data(context: Any, data: Any) -> None:
+        data.history(context.asset, "close", 10**7, "1d")
+
+    with pytest.raises(HistoryWindowStartsBeforeData) as raised:
+        run_algorithm("2019-01-02", "2019-01-04", _buy_one, 10_000, handle_data=handle_data)
+    message = str(raised.value)
+    assert "(none)" not in message
+    with bundles.load("demo") as data:
+        n = len(data.calendar.sessions_in_range("2014-01-02", "2024-12-31"))
+    assert (
+        f"no session of the data allows that many: it holds {n} sessions "
+        f"(2014-01-02..2024-12-31), so request at most {n} bars" in message
+    )
+
+    # A window the data can serve later still names the first session that allows it.
+    def handle_data_500(context: Any, data: Any) -> None:
+        data.history(context.asset, "close", 500, "1d")
+
+    with pytest.raises(HistoryWindowStartsBeforeData, match="on or after 2015-12-"):
+        run_algorithm("2014-01-02", "2014-01-06", _buy_one, 10_000, handle_data=handle_data_500)
+
+
+@pytest.mark.parametrize("frequency", ["daily", "minute"])
+def test_a_time_rule_that_never_fires_is_refused_in_both_modes(demo: Path, frequency: str) -> None:
+    def initialize(context: Any) -> None:
+        schedule_function(lambda c, d: None, time_rule=time_rules.market_close(hours=9))
+
+    with pytest.raises(ParameterValidationError, match=r"time_rule BeforeClose\(minutes=540\) can"):
+        run_algorithm("2024-01-02", "2024-01-03", initialize, 10_000, data_frequency=frequency)
+
+
+@pytest.fixture
+def crypto_bundle(tmp_path: Path) -> Iterator[str]:
+    """A 24/7 csvdir bundle: BTC trades every day, as an equity of whole units."""
+    from rustybt.data.bundles.csvdir import csvdir_equities
+
+    sessions = get_calendar("24/7", start="2024-01-01").sessions_in_range(
+        "2024-01-01", "2024-01-31"
+    )
+    path = write_csvdir(tmp_path / "crypto", {"BTC": 42_000.0}, sessions)
+    name = "crypto-24-7-test"
+    bundles.register(
+        name,
+        csvdir_equities(["daily"], str(path)),
+        calendar_name="24/7",
+        start_session=sessions[0],
+        end_session=sessions[-1],
+    )
+    try:
+        bundles.ingest(name)
+        yield name
+    finally:
+        bundles.unregister(name)
+
+
+def test_a_fraction_of_a_whole_unit_asset_is_refused_not_dropped(crypto_bundle: str) -> None:
+    def initialize(context: Any) -> None:
+        context.btc = symbol("BTC")
+
+    def handle_data(context: Any, data: Any) -> None:
+        order(context.btc, 0.25)
+
+    with pytest.raises(InvalidOrderError) as raised:
+        run_algorithm(
+            "2024-01-02", "2024-01-05", initialize, 100_000, handle_data=handle_data,
+            bundle=crypto_bundle,
+        )  # fmt: skip
+    assert str(raised.value).startswith(
+        "order(Equity(0 [BTC]), 0.25): 0.25 is less than one unit (1) of Equity(0 [BTC])"
+    )
+    assert raised.value.context["amount"] == "0.25"
+
+
+def test_sizing_that_rounds_to_zero_is_no_error(crypto_bundle: str) -> None:
+    def initialize(context: Any) -> None:
+        context.btc = symbol("BTC")
+
+    def handle_data(context: Any, data: Any) -> None:
+        order_target_percent(context.btc, 0.1)  # 10,000 of a 42,000 coin: zero units
+        record(held=context.portfolio.positions[context.btc].amount)
+
+    perf = run_algorithm(
+        "2024-01-02", "2024-01-05", initialize, 100_000, handle_data=handle_data,
+        bundle=crypto_bundle,
+    )  # fmt: skip
+    assert len(perf) == 4 and (perf["held"] == 0).all()
