@@ -199,7 +199,7 @@ def test_schedule_function_invalid_calendar() -> None:
     def initialize(context: Any) -> None:
         schedule_function(lambda context, data: None, calendar="the moon")
 
-    with pytest.raises(errors.ScheduleFunctionInvalidCalendar, match="calendars.US_EQUITIES"):
+    with pytest.raises(errors.ScheduleFunctionInvalidCalendar, match=r"calendars\.US_EQUITIES"):
         run(initialize)
 
 
