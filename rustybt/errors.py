@@ -9,32 +9,26 @@ in :mod:`rustybt.exceptions`.
 Where rustybt has one class for several of zipline's cases, the zipline name
 is that class, so it also catches its sibling cases:
 
-=================================  ==============================================
-zipline name                       rustybt class (raised for)
-=================================  ==============================================
-``ZiplineError``                   ``RustyBTError`` (every rustybt error)
-``SymbolNotFound``                 ``SymbolNotFoundError``
-``SidsNotFound``                   ``SidNotFoundError``
-``MultipleSymbolsFound``           ``MultipleSymbolsFoundError``
-``HistoryWindowStartsBeforeData``  ``HistoryWindowStartsBeforeData``
-``TradingControlViolation``        ``TradingControlViolation``
-``AccountControlViolation``        ``AccountControlViolation``
-``OrderDuringInitialize``,         ``OrderRejectedError`` (an order refused by the
-``OrderInBeforeTradingStart``,     phase, the asset's life span, a control)
-``CannotOrderDelistedAsset``
-``UnsupportedOrderParameters``,    ``InvalidOrderError`` (an order's own arguments:
-``BadOrderParameters``             prices, style, amount, asset)
-``SetBenchmarkOutsideInitialize``, ``ConfigValidationError`` (a configuration call
-``SetCommissionPostInit``,         outside initialize, or given a wrong value)
-``SetSlippagePostInit``,
-``SetCancelPolicyPostInit``,
-``RegisterTradingControlPostInit``,
-``RegisterAccountControlPostInit``,
-``UnsupportedCancelPolicy``,
-``InvalidCalendarName``
-``ZeroCapitalError``,              ``ParameterValidationError`` (an argument out of
-``ScheduleFunctionInvalidCalendar``  its range)
-=================================  ==============================================
+* ``ZiplineError`` is :class:`~rustybt.exceptions.RustyBTError`, the base of
+  every rustybt error.
+* ``SymbolNotFound``, ``SidsNotFound``, ``MultipleSymbolsFound`` are
+  ``SymbolNotFoundError``, ``SidNotFoundError``, ``MultipleSymbolsFoundError``;
+  ``HistoryWindowStartsBeforeData``, ``TradingControlViolation`` and
+  ``AccountControlViolation`` carry zipline's names already.
+* ``OrderDuringInitialize``, ``OrderInBeforeTradingStart`` and
+  ``CannotOrderDelistedAsset`` are ``OrderRejectedError``: an order refused
+  for the phase it was placed in or the asset's life span (and, as its
+  subclass ``TradingControlViolation``, by a control).
+* ``UnsupportedOrderParameters`` and ``BadOrderParameters`` are
+  ``InvalidOrderError``: an order's own arguments (prices, style, amount).
+* ``SetBenchmarkOutsideInitialize``, ``SetCommissionPostInit``,
+  ``SetSlippagePostInit``, ``SetCancelPolicyPostInit``,
+  ``RegisterTradingControlPostInit``, ``RegisterAccountControlPostInit``,
+  ``UnsupportedCancelPolicy`` and ``InvalidCalendarName`` are
+  ``ConfigValidationError``: a configuration call outside initialize, or a
+  configuration value that does not exist.
+* ``ZeroCapitalError`` and ``ScheduleFunctionInvalidCalendar`` are
+  ``ParameterValidationError``: an argument outside what it may be.
 
 Examples
 --------

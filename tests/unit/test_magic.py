@@ -120,3 +120,12 @@ def test_split_output() -> None:
     )
     assert split_output(["-o", "x", "-o", "y"]) == ([], "y")
     assert split_output(["-D", "x=1"]) == (["-D", "x=1"], None)
+
+
+def test_output_to_a_csv_path(shell: Any, tmp_path: Path) -> None:
+    target = tmp_path / "out" / "perf.csv"
+    result = run_cell(shell, f"-s 2016-01-04 -e 2016-01-15 -D SHARES=3 -o {target}")
+    assert result.success, result.error_in_exec
+    written = pd.read_csv(target, index_col="period_close")
+    assert len(written) == len(result.result) == 10
+    assert written["portfolio_value"].tolist() == result.result["portfolio_value"].tolist()
