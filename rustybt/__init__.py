@@ -11,7 +11,24 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["TradingAlgorithm", "__version__", "extension_args", "run_algorithm"]
+__all__ = [
+    "TradingAlgorithm",
+    "__version__",
+    "extension_args",
+    "load_ipython_extension",
+    "run_algorithm",
+]
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Register the ``%%rustybt`` cell magic: what ``%load_ext rustybt`` runs.
+
+    See :mod:`rustybt.magic` (imported only here, so IPython is needed only
+    in a notebook).
+    """
+    from rustybt.magic import load_ipython_extension as register
+
+    register(ipython)
 
 
 def __getattr__(name: str) -> Any:

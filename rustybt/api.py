@@ -37,8 +37,14 @@ from rustybt.finance.models.slippage import (
     VolumeShareSlippage,
 )
 from rustybt.finance.orders import execution
-from rustybt.finance.risk.restrictions import HistoricalRestrictions, StaticRestrictions
+from rustybt.finance.risk.restrictions import (
+    RESTRICTION_STATES,
+    HistoricalRestrictions,
+    Restriction,
+    StaticRestrictions,
+)
 from rustybt.sim.events import calendars, date_rules, time_rules
+from rustybt.utils import events, math_utils
 
 
 def _delegate(name: str) -> Callable[..., Any]:
@@ -99,13 +105,17 @@ __all__ = [
     "HistoricalRestrictions",
     "NeverCancel",
     "NoSlippage",
+    "RESTRICTION_STATES",
+    "Restriction",
     "StaticRestrictions",
     "VolumeShareSlippage",
     "calendars",
     "cancel_policy",
     "commission",
     "date_rules",
+    "events",
     "execution",
+    "math_utils",
     "slippage",
     "time_rules",
 ]

@@ -7,12 +7,19 @@ naming the case, where in the result the difference is and how large it is.
 
 Comparison modes
 ----------------
+``"auto"`` (the default)
+    Each value by what it is: DataFrames and Series as in ``"dataframe"``,
+    NumPy arrays as in ``"array"``, everything else as in ``"scalar"``, at
+    any depth (a tuple of a frame and a float compares the frame as a frame
+    and the float as a number).
 ``"scalar"``
     Numbers (``Decimal``, ``int``, ``float``, NumPy scalars) are compared as
     ``Decimal``: ``abs(a - b) <= tolerance``, a float entering through its
     shortest repr (``0.1`` is ``Decimal("0.1")``). NaN equals NaN, an infinity
     equals the same infinity. Anything else must be ``==``. Lists, tuples and
-    dicts are compared element by element (same length, same keys).
+    dicts are compared element by element (same length, same keys); arrays
+    and frames found inside them are compared as in ``"array"`` and
+    ``"dataframe"``.
 ``"array"``
     ``numpy.asarray`` of both: same shape; numeric arrays element-wise within
     the tolerance with NaN == NaN; object arrays element by element as in
@@ -62,8 +69,8 @@ __all__ = [
     "validate_functional_equivalence",
 ]
 
-ComparisonMode = Literal["scalar", "array", "dataframe"]
-COMPARISON_MODES: Final[tuple[str, ...]] = ("scalar", "array", "dataframe")
+ComparisonMode = Literal["auto", "scalar", "array", "dataframe"]
+COMPARISON_MODES: Final[tuple[str, ...]] = ("auto", "scalar", "array", "dataframe")
 INFINITY: Final[Decimal] = Decimal("Infinity")
 ZERO: Final[Decimal] = Decimal(0)
 # How much of a case's repr an error message shows.
@@ -190,7 +197,10 @@ def _equal(a: Any, b: Any) -> bool:
 
 
 def _compare_value(a: Any, b: Any, tally: _Tally, location: str) -> None:
-    """Compare two values as the ``"scalar"`` mode does, recursing into containers."""
+    """Compare two values by what they are, recursing into containers (modes auto, scalar)."""
+    if isinstance(a, pd.DataFrame | pd.Series) or isinstance(b, pd.DataFrame | pd.Series):
+        _compare_frames(a, b, tally, prefix=location)
+        return
     if isinstance(a, Mapping) and isinstance(b, Mapping):
         _compare_mappings(a, b, tally, location)
         return
@@ -294,29 +304,31 @@ def _first_difference(a: pd.Index, b: pd.Index) -> str:
     return f"length {len(a)} vs {len(b)}"
 
 
-def _compare_frames(a: Any, b: Any, tally: _Tally) -> None:
+def _compare_frames(a: Any, b: Any, tally: _Tally, prefix: str = "") -> None:
+    # ``prefix`` locates a frame found inside a container ("[1] column 'x', row 3").
+    at = f"{prefix} " if prefix else ""
     x, y = _as_frame(a), _as_frame(b)
     if x is None or y is None:
-        tally.mismatch("", f"not DataFrames: {type(a).__name__} vs {type(b).__name__}")
+        tally.mismatch(prefix, f"not DataFrames: {type(a).__name__} vs {type(b).__name__}")
         return
     if x.shape != y.shape:
-        tally.mismatch("", f"shape {x.shape} vs {y.shape}")
+        tally.mismatch(prefix, f"shape {x.shape} vs {y.shape}")
         return
     if not x.columns.equals(y.columns):
-        tally.mismatch("columns", _first_difference(x.columns, y.columns))
+        tally.mismatch(f"{at}columns", _first_difference(x.columns, y.columns))
         return
     if not x.index.equals(y.index):
-        tally.mismatch("index", _first_difference(x.index, y.index))
+        tally.mismatch(f"{at}index", _first_difference(x.index, y.index))
         return
     for position, name in enumerate(x.columns):
-        _compare_column(x.iloc[:, position], y.iloc[:, position], name, tally)
+        _compare_column(x.iloc[:, position], y.iloc[:, position], f"{at}column {name!r}", tally)
 
 
-def _compare_column(x: pd.Series, y: pd.Series, name: Any, tally: _Tally) -> None:
+def _compare_column(x: pd.Series, y: pd.Series, column: str, tally: _Tally) -> None:
     index = x.index
 
     def locate(i: int) -> str:
-        return f"column {name!r}, row {index[i]!r}"
+        return f"{column}, row {index[i]!r}"
 
     numeric = all(
         pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s) for s in (x, y)
@@ -335,7 +347,7 @@ def compare_results(
     baseline: Any,
     optimized: Any,
     tolerance: Decimal = Decimal("1e-10"),
-    comparison_mode: ComparisonMode = "scalar",
+    comparison_mode: ComparisonMode = "auto",
 ) -> Difference:
     """Compare two results as :func:`validate_functional_equivalence` does.
 
@@ -349,7 +361,7 @@ def compare_results(
     """
     _check_mode(comparison_mode)
     tally = _Tally(Decimal(tolerance))
-    if comparison_mode == "scalar":
+    if comparison_mode in ("auto", "scalar"):
         _compare_value(baseline, optimized, tally, "")
     elif comparison_mode == "array":
         _compare_arrays(baseline, optimized, tally)
@@ -414,7 +426,7 @@ def validate_functional_equivalence(
     optimized_fn: Callable[..., Any],
     test_cases: Iterable[Any],
     tolerance: Decimal = Decimal("1e-10"),
-    comparison_mode: ComparisonMode = "scalar",
+    comparison_mode: ComparisonMode = "auto",
 ) -> EquivalenceReport:
     """Run both functions on every case and require the same results.
 
@@ -429,7 +441,8 @@ def validate_functional_equivalence(
     tolerance
         The largest absolute difference allowed between numbers.
     comparison_mode
-        ``"scalar"``, ``"array"`` or ``"dataframe"`` (see the module docstring).
+        ``"auto"`` (the default: each value compared by what it is), ``"scalar"``,
+        ``"array"`` or ``"dataframe"`` (see the module docstring).
 
     Returns
     -------
@@ -479,7 +492,7 @@ def test_functional_equivalence(
     optimized_fn: Callable[..., Any],
     test_cases: Iterable[Any],
     tolerance: Decimal = Decimal("1e-10"),
-    comparison_mode: ComparisonMode = "scalar",
+    comparison_mode: ComparisonMode = "auto",
 ) -> EquivalenceReport:
     """:func:`validate_functional_equivalence` under the name the issue gives it.
 

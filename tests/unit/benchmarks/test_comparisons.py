@@ -36,7 +36,7 @@ CASES: list[Any] = [([1.0, 2.0],), ([0.5] * 10,), {"values": [3.0], "scale": 2.0
 def test_equivalent_functions_pass_and_report() -> None:
     report = validate_functional_equivalence(baseline_sum, optimized_sum, CASES)
     assert report.cases == 3
-    assert report.comparison_mode == "scalar"
+    assert report.comparison_mode == "auto"
     assert report.max_difference == Decimal(0)
     assert report.baseline_seconds >= 0 and report.optimized_seconds >= 0
     assert report.speedup > 0
@@ -217,3 +217,76 @@ def test_bad_arguments_raise(kwargs: dict[str, Any]) -> None:
     arguments: dict[str, Any] = {"test_cases": [()], **kwargs}
     with pytest.raises(ParameterValidationError):
         validate_functional_equivalence(lambda: 1, lambda: 1, **arguments)
+
+
+# --- the default mode follows the values (a frame compared as a frame) --------------
+
+
+def mixed_frame() -> pd.DataFrame:
+    """Every kind of column a performance frame holds: NaN, infinities, objects."""
+    return pd.DataFrame(
+        {
+            "returns": [0.01, np.nan, np.inf, -np.inf],
+            "count": [1, 2, 3, 4],
+            "flag": [True, False, True, False],
+            "symbol": ["A", None, "C", np.nan],
+            "orders": [[], [{"amount": 10}], [], [{"amount": -5, "price": np.nan}]],
+            "cash": [Decimal("1.00"), Decimal("NaN"), Decimal("Infinity"), Decimal("2")],
+            "when": [pd.Timestamp("2024-01-02"), pd.NaT, pd.Timestamp("2024-01-04"), pd.NaT],
+        },
+        index=pd.date_range("2024-01-02", periods=4, tz="UTC"),
+    )
+
+
+def test_identical_frames_are_equivalent_under_the_default_mode() -> None:
+    report = validate_functional_equivalence(
+        lambda f: f, lambda f: f.copy(deep=True), [(mixed_frame(),)]
+    )
+    assert (report.cases, report.comparison_mode, report.max_difference) == (
+        1,
+        "auto",
+        Decimal(0),
+    )
+    series = mixed_frame()["returns"]
+    assert compare_results(series, series.copy()).within_tolerance
+    nested = (mixed_frame(), {"x": np.array([1.0, np.nan])}, 2.5)
+    assert compare_results(nested, (mixed_frame(), {"x": np.array([1.0, np.nan])}, 2.5)).size == 0
+
+
+@pytest.mark.parametrize(
+    ("column", "row", "value", "location"),
+    [
+        ("returns", 0, 0.02, "column 'returns', row Timestamp('2024-01-02 00:00:00+0000'"),
+        ("returns", 1, 0.0, "column 'returns', row Timestamp('2024-01-03 00:00:00+0000'"),
+        ("returns", 2, -np.inf, "column 'returns', row Timestamp('2024-01-04 00:00:00+0000'"),
+        ("symbol", 1, "B", "column 'symbol', row Timestamp('2024-01-03 00:00:00+0000'"),
+        ("orders", 1, [{"amount": 11}], "column 'orders', row Timestamp('2024-01-03"),
+        ("cash", 3, Decimal("2.5"), "column 'cash', row Timestamp('2024-01-05"),
+        ("flag", 0, False, "column 'flag', row Timestamp('2024-01-02"),
+    ],
+)
+def test_genuinely_different_frames_are_named_under_the_default_mode(
+    column: str, row: int, value: Any, location: str
+) -> None:
+    def changed(f: pd.DataFrame) -> pd.DataFrame:
+        out = f.copy(deep=True)
+        out.iloc[row, out.columns.get_loc(column)] = value
+        return out
+
+    with pytest.raises(FunctionalEquivalenceError) as info:
+        validate_functional_equivalence(lambda f: f, changed, [(mixed_frame(),)])
+    assert info.value.context["location"].startswith(location)
+    assert info.value.context["comparison_mode"] == "auto"
+
+
+def test_default_mode_names_a_frame_inside_a_container() -> None:
+    before = {"perf": mixed_frame()}
+    after = {"perf": mixed_frame().iloc[:, :-1]}
+    diff = compare_results(before, after)
+    assert (diff.within_tolerance, diff.location) == (False, "['perf']")
+    assert diff.reason == "shape (4, 7) vs (4, 6)"
+    grown = mixed_frame()
+    grown.iloc[0, 0] = 0.5
+    diff = compare_results([1, mixed_frame()], [1, grown])
+    assert diff.location.startswith("[1] column 'returns', row Timestamp('2024-01-02")
+    assert diff.size == Decimal("0.49")
