@@ -30,14 +30,6 @@ import pyarrow.parquet as pq
 
 from rustybt.assets import AssetDBWriter, AssetFinder
 from rustybt.calendars import ExchangeCalendar, get_calendar
-from rustybt.data.storage import (
-    ParquetDailyBarReader,
-    ParquetDailyBarWriter,
-    ParquetMinuteBarReader,
-    ParquetMinuteBarWriter,
-    SQLiteAdjustmentReader,
-    SQLiteAdjustmentWriter,
-)
 from rustybt.data.bundles.integrity import (
     DIGESTS_KEY,
     ingest_temp_name,
@@ -45,6 +37,14 @@ from rustybt.data.bundles.integrity import (
     recorded_digests,
     remove_stale_ingest_folders,
     verify_files,
+)
+from rustybt.data.storage import (
+    ParquetDailyBarReader,
+    ParquetDailyBarWriter,
+    ParquetMinuteBarReader,
+    ParquetMinuteBarWriter,
+    SQLiteAdjustmentReader,
+    SQLiteAdjustmentWriter,
 )
 from rustybt.data.storage.integrity import corrupted_file_error, database_error
 from rustybt.exceptions import (

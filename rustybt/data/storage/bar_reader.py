@@ -425,7 +425,8 @@ def read_bar_table(
                     f"bar file {path} lacks column(s) {', '.join(missing)}",
                     context={"file": str(path), "missing_columns": missing},
                 )
-            return parquet.read(columns=expected if columns is None else columns)
+            table = parquet.read(columns=expected if columns is None else columns)
+            rows = parquet.metadata.num_rows
     except (pa.ArrowException, OSError) as exc:
         if is_access_error(exc):
             raise DataError(
@@ -434,6 +435,11 @@ def read_bar_table(
         # Anything else Arrow refuses (a failed page checksum, a damaged footer
         # or page header, a truncated file) is damage to the file itself.
         raise corrupted_file_error(path, f"unreadable Parquet ({exc})", remedy) from exc
+    if table.num_rows != rows:
+        # A damaged page header (outside the page checksums) can shorten a column.
+        why = f"{table.num_rows} values read where the file holds {rows} rows"
+        raise corrupted_file_error(path, f"unreadable Parquet ({why})", remedy)
+    return table
 
 
 def _time_values(column: pa.ChunkedArray) -> IntArray:
