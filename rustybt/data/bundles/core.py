@@ -354,8 +354,8 @@ def _write_error(name: str, parent: Path, exc: BaseException) -> BundleWriteErro
     path = getattr(exc, "filename", None) or parent
     return BundleWriteError(
         f"cannot ingest bundle {name!r}: {what} writing {path}; {fix} (or set RUSTYBT_ROOT "
-        f"elsewhere) and run `rustybt ingest -b {name}` again; nothing was changed, the "
-        "previous ingestion stays the newest",
+        f"elsewhere) and run `rustybt ingest -b {name}` again; nothing was changed (the "
+        "newest earlier ingestion, if any, stays the newest)",
         context={"bundle": name, "path": str(path), "errno": errno.errorcode.get(code, code)},
     )
 
@@ -610,7 +610,10 @@ def _check_files(path: Path, meta: dict[str, Any], name: str, remedy: str) -> No
     """Check the ingestion's files against their digests (ingestions of older versions
     recorded none: for those, that each file exists)."""
     digests = meta.get(DIGESTS_KEY)
-    if isinstance(digests, dict):
+    if digests is not None:
+        if not isinstance(digests, dict) or not all(isinstance(d, dict) for d in digests.values()):
+            why = f"its {DIGESTS_KEY!r} entry is not a table of file digests"
+            raise corrupted_file_error(path / METADATA_FILE, why, remedy, bundle=name)
         verify_files(path, digests, remedy, name)
         return
     for file_name in STORED_FILES:

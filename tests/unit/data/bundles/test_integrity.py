@@ -243,6 +243,11 @@ def test_a_damaged_database_of_a_bundle_without_digests_is_named(
         ('{"calendar_name": "XNYS", "start_ses', "bundle.json: not a valid bundle description"),
         ('{"calendar_name": "XNYS"}', "bundle.json: lacks the key 'start_session'"),
         ("[1, 2]", "bundle.json: not a valid bundle description"),
+        (
+            '{"calendar_name": "XNYS", "start_session": "2024-01-02", "end_session": "2024-01-31",'
+            ' "files": ["assets.sqlite"]}',
+            "bundle.json: its 'files' entry is not a table of file digests",
+        ),
     ],
 )
 def test_a_broken_or_missing_bundle_json_is_named(
