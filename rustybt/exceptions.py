@@ -50,6 +50,22 @@ class DataNotFoundError(DataError):
     """Requested data (a bundle, an ingestion, a bar, an asset) does not exist."""
 
 
+class BundleCorruptedError(DataError):
+    """A stored bundle file is missing, truncated or altered since it was ingested.
+
+    The message names the file and the command that re-ingests the bundle;
+    ``context`` holds ``file`` (and ``bundle`` when known).
+    """
+
+
+class BundleWriteError(DataError):
+    """An ingest could not write its files (disk full, no permission).
+
+    Nothing is lost: the failed ingestion is removed and the previous one
+    stays the newest. ``context`` holds ``path``, ``errno`` and ``bundle``.
+    """
+
+
 class DataAdapterError(DataError):
     """A data source or adapter failed to deliver usable data."""
 

@@ -67,7 +67,7 @@ def bundles_command() -> None:
 def clean(
     bundle: str, before: pd.Timestamp | None, after: pd.Timestamp | None, keep_last: int | None
 ) -> None:
-    """Remove ingestions of a bundle."""
+    """Remove ingestions of a bundle, and the temporary folders of killed ingests."""
     removed = bundles_module.clean(bundle, before, after, keep_last, os.environ)
     for path in sorted(removed):
         click.echo(f"Removed {path}")

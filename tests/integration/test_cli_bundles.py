@@ -152,3 +152,49 @@ def test_every_verb_is_attached_whatever_is_imported_first() -> None:
     ).stdout
     for verb in ("benchmark", "bundles", "clean", "ingest", "run"):
         assert f"  {verb} " in help_text
+
+
+def _one_error_line(out: str) -> str:
+    lines = out.strip().splitlines()
+    assert len(lines) == 1, out
+    assert lines[0].startswith("Error: ")
+    return lines[0]
+
+
+@pytest.mark.parametrize("damaged", ["assets.sqlite", "bundle.json", "daily_equities.parquet"])
+def test_run_on_a_corrupt_bundle_prints_one_line_naming_file_and_remedy(
+    csvdir: Path, tmp_path: Path, damaged: str
+) -> None:
+    """The probe: a raw sqlite3.DatabaseError / JSONDecodeError traceback naming no file."""
+    assert run("ingest", "-b", "csvdir", "--no-show-progress")[0] == 0
+    with bundles.load("csvdir") as data:
+        path = data.path / damaged
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    algo = tmp_path / "algo.py"
+    algo.write_text("def initialize(context):\n    pass\n")
+    code, out = run("run", "-f", str(algo), "-b", "csvdir", "-s", "2023-01-04", "-e", "2023-03-30")
+    assert code == 1
+    line = _one_error_line(out)
+    assert line.startswith(f"Error: {path}: ")
+    assert line.endswith("; re-ingest: rustybt ingest -b csvdir")
+
+
+def test_clean_of_an_unknown_bundle_lists_the_known_ones(rustybt_root: Path) -> None:
+    code, out = run("clean", "-b", "nosuchbundle", "-k", "1")
+    assert code == 1
+    line = _one_error_line(out)
+    assert line.startswith("Error: no bundle named 'nosuchbundle'; known bundles: ")
+    assert {"csvdir", "demo"} <= set(line.split("known bundles: ")[1].split(", "))
+
+
+def test_clean_removes_the_folder_of_a_killed_ingest(csvdir: Path, rustybt_root: Path) -> None:
+    assert run("ingest", "-b", "csvdir", "--no-show-progress")[0] == 0
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    leftover = rustybt_root / "data" / "csvdir" / f".ingest-2025-01-01T00;00;00-{dead}"
+    leftover.mkdir()
+    (leftover / "assets.sqlite").write_bytes(b"half")
+    code, out = run("clean", "-b", "csvdir", "-k", "1")
+    assert code == 0
+    assert out.splitlines() == [f"Removed {leftover}"]
+    assert not leftover.exists() and len(bundles.ingestions_for_bundle("csvdir")) == 1

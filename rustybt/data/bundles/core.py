@@ -2,18 +2,24 @@
 
 An ingestion is written into a hidden temporary folder beside the others and
 renamed into place only once every writer has finished: a failed ingest leaves
-nothing behind, and earlier ingestions stay loadable.
+nothing behind, and earlier ingestions stay loadable. An ingestion records a
+content digest of each of its files in ``bundle.json``; loading checks them
+(see :mod:`rustybt.data.bundles.integrity`) and reports a missing or damaged
+file as :class:`~rustybt.exceptions.BundleCorruptedError`.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import pickle
 import shutil
+import sqlite3
 import warnings
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -24,6 +30,14 @@ import pyarrow.parquet as pq
 
 from rustybt.assets import AssetDBWriter, AssetFinder
 from rustybt.calendars import ExchangeCalendar, get_calendar
+from rustybt.data.bundles.integrity import (
+    DIGESTS_KEY,
+    ingest_temp_name,
+    record_verified,
+    recorded_digests,
+    remove_stale_ingest_folders,
+    verify_files,
+)
 from rustybt.data.storage import (
     ParquetDailyBarReader,
     ParquetDailyBarWriter,
@@ -32,9 +46,16 @@ from rustybt.data.storage import (
     SQLiteAdjustmentReader,
     SQLiteAdjustmentWriter,
 )
-from rustybt.exceptions import DataNotFoundError, ParameterValidationError
+from rustybt.data.storage.integrity import corrupted_file_error, database_error
+from rustybt.exceptions import (
+    BundleWriteError,
+    DataNotFoundError,
+    DataValidationError,
+    ParameterValidationError,
+)
 from rustybt.utils.paths import (
     bundle_dir,
+    data_root,
     ingestion_dirname,
     parse_ingestion_dirname,
     rustybt_root,
@@ -45,6 +66,8 @@ DAILY_FILE = "daily_equities.parquet"
 MINUTE_FILE = "minute_equities.parquet"
 ADJUSTMENTS_FILE = "adjustments.sqlite"
 METADATA_FILE = "bundle.json"
+#: The files every ingestion made with the standard writers holds, digested at ingest.
+STORED_FILES = (ASSETS_FILE, DAILY_FILE, MINUTE_FILE, ADJUSTMENTS_FILE)
 
 IngestFunction = Callable[..., Any]
 F = TypeVar("F", bound=IngestFunction)
@@ -281,20 +304,60 @@ def ingest(
         raise ParameterValidationError(
             f"bundle {name!r} already has an ingestion at {ts}", context={"path": str(target)}
         )
-    parent.mkdir(parents=True, exist_ok=True)
-    tmp = parent / f".ingest-{ingestion_dirname(ts)}-{os.getpid()}"
+    tmp = parent / ingest_temp_name(ingestion_dirname(ts))
     # The cache lives outside the data folder: it survives a failed ingest (so
     # downloads are not repeated) without leaving anything among the ingestions.
     cache = DiskCache(rustybt_root(environ) / "cache" / "bundles" / name)
     try:
+        parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_ingest_folders(parent)
         tmp.mkdir()
         _run_ingest(name, bundle, environ, tmp, cache, show_progress)
         os.rename(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        write_error = _write_error(name, parent, exc)
+        if write_error is not None:
+            raise write_error from exc
         raise
     shutil.rmtree(cache.path, ignore_errors=True)
     return target
+
+
+#: errno -> (what happened, what to do) for the write failures an ingest reports in one line.
+_WRITE_FAILURES = {
+    errno.ENOSPC: ("no space left on device", "free space there"),
+    errno.EDQUOT: ("disk quota exceeded", "free space there"),
+    errno.EACCES: ("permission denied", "make it writable"),
+    errno.EPERM: ("operation not permitted", "make it writable"),
+    errno.EROFS: ("read-only file system", "make it writable"),
+}
+#: SQLite's names for the same failures (its errors carry no errno).
+_SQLITE_WRITE_FAILURES = {
+    "SQLITE_FULL": errno.ENOSPC,
+    "SQLITE_READONLY": errno.EROFS,
+    "SQLITE_PERM": errno.EACCES,
+    "SQLITE_CANTOPEN": errno.EACCES,
+}
+
+
+def _write_error(name: str, parent: Path, exc: BaseException) -> BundleWriteError | None:
+    """The one-line error for an ingest that could not write (None for other failures)."""
+    code: int | None = None
+    if isinstance(exc, OSError):
+        code = exc.errno
+    elif isinstance(exc, sqlite3.OperationalError):
+        code = _SQLITE_WRITE_FAILURES.get(getattr(exc, "sqlite_errorname", ""))
+    if code not in _WRITE_FAILURES:
+        return None
+    what, fix = _WRITE_FAILURES[code]
+    path = getattr(exc, "filename", None) or parent
+    return BundleWriteError(
+        f"cannot ingest bundle {name!r}: {what} writing {path}; {fix} (or set RUSTYBT_ROOT "
+        f"elsewhere) and run `rustybt ingest -b {name}` again; nothing was changed (the "
+        "newest earlier ingestion, if any, stays the newest)",
+        context={"bundle": name, "path": str(path), "errno": errno.errorcode.get(code, code)},
+    )
 
 
 def _run_ingest(
@@ -363,6 +426,7 @@ def _ingest_with_writers(
             str(out),
         )
         asset_writer.init_db()
+        _refuse_no_assets(name, out / ASSETS_FILE)
         # Both bar files are encoded in threads of their own (the ingest function
         # may have started one already) while the rest is finished here.
         daily_writer.start_finalize()
@@ -401,8 +465,22 @@ def _ingest_with_writers(
         "end_session": str(last_session.date()),
         "minutes_per_day": bundle.minutes_per_day,
         "has_minute_bars": pq.read_metadata(out / MINUTE_FILE).num_rows > 0,
+        DIGESTS_KEY: recorded_digests(out, STORED_FILES),
     }
     (out / METADATA_FILE).write_text(json.dumps(meta, indent=2))
+    record_verified(out, STORED_FILES)
+
+
+def _refuse_no_assets(name: str, assets_db: Path) -> None:
+    """Refuse an ingestion without assets: it would become the newest, hiding the good one."""
+    with closing(sqlite3.connect(assets_db)) as conn:
+        (count,) = conn.execute("SELECT COUNT(*) FROM assets").fetchone()
+    if count == 0:
+        raise DataValidationError(
+            f"bundle {name!r}: the ingest wrote no assets, so it is refused (the previous "
+            "ingestion, if any, stays the newest); check that its source holds data",
+            context={"bundle": name, "file": str(assets_db)},
+        )
 
 
 def _load_calendar(name: str, first_session: pd.Timestamp) -> ExchangeCalendar:
@@ -476,26 +554,71 @@ def load(
     ------
     DataNotFoundError
         If the bundle has no such ingestion.
+    BundleCorruptedError
+        If a file of the ingestion is missing, cannot be parsed, or differs
+        from the digest recorded at ingest; the message names the file and
+        the command that re-ingests the bundle.
     """
     path, stamp = _ingestion_path(name, environ, timestamp)
-    meta = json.loads((path / METADATA_FILE).read_text())
-    start, end = pd.Timestamp(meta["start_session"]), pd.Timestamp(meta["end_session"])
+    remedy = f"re-ingest: rustybt ingest -b {name}"
+    meta, start, end = _read_metadata(path / METADATA_FILE, name, remedy)
+    _check_files(path, meta, name, remedy)
     calendar = _load_calendar(meta["calendar_name"], start)
     minute_reader = (
-        ParquetMinuteBarReader(path / MINUTE_FILE, calendar, start, end)
+        ParquetMinuteBarReader(path / MINUTE_FILE, calendar, start, end, remedy=remedy)
         if meta.get("has_minute_bars")
         else None
     )
+    try:
+        finder = AssetFinder(path / ASSETS_FILE)
+    except sqlite3.DatabaseError as exc:
+        raise database_error(path / ASSETS_FILE, exc, remedy, bundle=name) from exc
     return BundleData(
-        asset_finder=AssetFinder(path / ASSETS_FILE),
-        equity_daily_bar_reader=ParquetDailyBarReader(path / DAILY_FILE, calendar, start, end),
+        asset_finder=finder,
+        equity_daily_bar_reader=ParquetDailyBarReader(
+            path / DAILY_FILE, calendar, start, end, remedy=remedy
+        ),
         equity_minute_bar_reader=minute_reader,
-        adjustment_reader=SQLiteAdjustmentReader(path / ADJUSTMENTS_FILE),
+        adjustment_reader=SQLiteAdjustmentReader(path / ADJUSTMENTS_FILE, remedy=remedy),
         calendar=calendar,
         path=path,
         timestamp=stamp,
         metadata=meta,
     )
+
+
+def _read_metadata(
+    file: Path, name: str, remedy: str
+) -> tuple[dict[str, Any], pd.Timestamp, pd.Timestamp]:
+    """``bundle.json`` of an ingestion, and its first and last session."""
+    try:
+        meta = json.loads(file.read_text())
+        start, end = pd.Timestamp(meta["start_session"]), pd.Timestamp(meta["end_session"])
+        if not isinstance(meta["calendar_name"], str):
+            raise TypeError("calendar_name is not a string")
+    except FileNotFoundError:
+        raise corrupted_file_error(file, "missing", remedy, bundle=name) from None
+    except KeyError as exc:
+        raise corrupted_file_error(file, f"lacks the key {exc}", remedy, bundle=name) from exc
+    except (ValueError, TypeError) as exc:  # JSONDecodeError and bad dates are ValueErrors
+        why = f"not a valid bundle description ({exc})"
+        raise corrupted_file_error(file, why, remedy, bundle=name) from exc
+    return meta, start, end
+
+
+def _check_files(path: Path, meta: dict[str, Any], name: str, remedy: str) -> None:
+    """Check the ingestion's files against their digests (ingestions of older versions
+    recorded none: for those, that each file exists)."""
+    digests = meta.get(DIGESTS_KEY)
+    if digests is not None:
+        if not isinstance(digests, dict) or not all(isinstance(d, dict) for d in digests.values()):
+            why = f"its {DIGESTS_KEY!r} entry is not a table of file digests"
+            raise corrupted_file_error(path / METADATA_FILE, why, remedy, bundle=name)
+        verify_files(path, digests, remedy, name)
+        return
+    for file_name in STORED_FILES:
+        if not (path / file_name).exists():
+            raise corrupted_file_error(path / file_name, "missing", remedy, bundle=name)
 
 
 def clean(
@@ -516,11 +639,18 @@ def clean(
     keep_last
         Keep only the newest ``keep_last`` ingestions (not with before/after).
 
+    Temporary folders left by killed ingests of ``name`` are removed too
+    (and returned with the rest).
+
     Raises
     ------
     ParameterValidationError
         If nothing or both kinds of criteria are given, or keep_last < 0.
+    DataNotFoundError
+        If ``name`` is neither registered nor has ingestions on disk; the
+        message lists the known bundles.
     """
+    _check_known(name, environ)
     if keep_last is not None and (before is not None or after is not None):
         raise ParameterValidationError(
             "clean takes either keep_last or before/after, not both",
@@ -541,9 +671,22 @@ def clean(
         lo = None if before is None else _utc_naive(pd.Timestamp(before))
         hi = None if after is None else _utc_naive(pd.Timestamp(after))
         doomed = [s for s in stamps if (lo is not None and s < lo) or (hi is not None and s > hi)]
-    removed = set()
+    removed = remove_stale_ingest_folders(bundle_dir(name, environ))
     for stamp in doomed:
         path = bundle_dir(name, environ) / ingestion_dirname(stamp)
         shutil.rmtree(path)
         removed.add(path)
     return removed
+
+
+def _check_known(name: str, environ: Mapping[str, str]) -> None:
+    """Refuse a bundle name that is neither registered nor on disk, listing the known ones."""
+    if name in _registry or bundle_dir(name, environ).is_dir():
+        return
+    on_disk = data_root(environ)
+    stored = {p.name for p in on_disk.iterdir() if p.is_dir()} if on_disk.is_dir() else set()
+    known = sorted(n for n in set(_registry) | stored if not n.startswith("."))
+    raise DataNotFoundError(
+        f"no bundle named {name!r}; known bundles: {', '.join(known) or 'none'}",
+        context={"bundle": name, "known": known},
+    )

@@ -46,6 +46,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from rustybt.data.storage.bar_format import as_sid
+from rustybt.data.storage.integrity import DEFAULT_REMEDY, database_error
 from rustybt.data.validation import validate_adjustments
 from rustybt.exceptions import (
     DataError,
@@ -492,10 +493,13 @@ class SQLiteAdjustmentReader:
     path
         The ``adjustments.sqlite`` file. Nothing is opened until first use;
         the file is opened read-only and may be shared between threads.
+    remedy
+        The end of the message of a corruption error: what the user should do.
     """
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, remedy: str = DEFAULT_REMEDY) -> None:
         self.path = Path(path)
+        self.remedy = remedy
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
         self._indexes: dict[tuple[str, str], dict[str, list[tuple[Any, ...]]]] = {}
@@ -507,7 +511,10 @@ class SQLiteAdjustmentReader:
         with self._lock:
             if self._conn is None:
                 self._conn = self._connect()
-            return self._conn.execute(sql, params).fetchall()
+            try:
+                return self._conn.execute(sql, params).fetchall()
+            except sqlite3.DatabaseError as exc:
+                raise database_error(self.path, exc, self.remedy) from exc
 
     def _connect(self) -> sqlite3.Connection:
         if not self.path.exists():

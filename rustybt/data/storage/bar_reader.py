@@ -35,6 +35,7 @@ from rustybt.data.storage.bar_format import (
     fill_value,
     session_label,
 )
+from rustybt.data.storage.integrity import DEFAULT_REMEDY, corrupted_file_error, is_access_error
 from rustybt.exceptions import (
     DataError,
     DataNotFoundError,
@@ -97,6 +98,8 @@ class BarReader(ABC):
         The trading calendar of the bars.
     start_session, end_session
         The range of sessions the reader covers; rows outside it are ignored.
+    remedy
+        The end of the message of a corruption error: what the user should do.
     """
 
     frequency: ClassVar[Frequency]
@@ -108,8 +111,11 @@ class BarReader(ABC):
         calendar: ExchangeCalendar,
         start_session: pd.Timestamp,
         end_session: pd.Timestamp,
+        *,
+        remedy: str = DEFAULT_REMEDY,
     ) -> None:
         self.path = Path(path)
+        self.remedy = remedy
         self._calendar = calendar
         self._start_session = session_label(start_session)
         self._end_session = session_label(end_session)
@@ -151,7 +157,9 @@ class BarReader(ABC):
             return self._state
 
     def _load(self) -> PanelState:
-        table = read_bar_table(self.path, self.time_column, ["sid", self.time_column])
+        table = read_bar_table(
+            self.path, self.time_column, ["sid", self.time_column], remedy=self.remedy
+        )
         file_sids = table.column("sid").to_numpy().astype(np.int64, copy=False)
         times = _time_values(table.column(self.time_column))
         axis = self._build_axis(times)
@@ -175,7 +183,7 @@ class BarReader(ABC):
         with self._lock:
             panel = state.panels.get(field)
             if panel is None:
-                table = read_bar_table(self.path, self.time_column, [field])
+                table = read_bar_table(self.path, self.time_column, [field], remedy=self.remedy)
                 shape = (state.axis.size, state.sids.size)
                 panel = _scatter(
                     _column(table, field, state.keep), state.flat, shape, fill_value(field)
@@ -381,10 +389,27 @@ class BarReader(ABC):
         )
 
 
-def read_bar_table(path: Path, time_column: str, columns: list[str] | None = None) -> pa.Table:
+def read_bar_table(
+    path: Path,
+    time_column: str,
+    columns: list[str] | None = None,
+    *,
+    remedy: str = DEFAULT_REMEDY,
+) -> pa.Table:
     """Read ``columns`` (default: all) of a bar file, with clear errors for a bad file.
 
-    Every expected column must exist, whichever are read.
+    Every expected column must exist, whichever are read. Each page read is
+    checked against its checksum (files written without checksums read as before).
+
+    Raises
+    ------
+    DataNotFoundError
+        If the file does not exist.
+    BundleCorruptedError
+        If the file cannot be parsed or a page fails its checksum; the
+        message ends with ``remedy``.
+    DataError
+        If the file cannot be read for lack of permission.
     """
     if not path.exists():
         raise DataNotFoundError(f"bar file {path} does not exist", context={"file": str(path)})
@@ -392,7 +417,7 @@ def read_bar_table(path: Path, time_column: str, columns: list[str] | None = Non
     # One file, read as one: ParquetFile opens it once for the schema and the
     # columns (pq.read_table also imports pyarrow.dataset, ~10 ms, on first use).
     try:
-        with pq.ParquetFile(path) as parquet:
+        with pq.ParquetFile(path, page_checksum_verification=True) as parquet:
             names = parquet.schema_arrow.names
             missing = [name for name in expected if name not in names]
             if missing:
@@ -400,9 +425,21 @@ def read_bar_table(path: Path, time_column: str, columns: list[str] | None = Non
                     f"bar file {path} lacks column(s) {', '.join(missing)}",
                     context={"file": str(path), "missing_columns": missing},
                 )
-            return parquet.read(columns=expected if columns is None else columns)
+            table = parquet.read(columns=expected if columns is None else columns)
+            rows = parquet.metadata.num_rows
     except (pa.ArrowException, OSError) as exc:
-        raise DataError(f"cannot read bar file {path}: {exc}", context={"file": str(path)}) from exc
+        if is_access_error(exc):
+            raise DataError(
+                f"cannot read bar file {path}: {exc}", context={"file": str(path)}
+            ) from exc
+        # Anything else Arrow refuses (a failed page checksum, a damaged footer
+        # or page header, a truncated file) is damage to the file itself.
+        raise corrupted_file_error(path, f"unreadable Parquet ({exc})", remedy) from exc
+    if table.num_rows != rows:
+        # A damaged page header (outside the page checksums) can shorten a column.
+        why = f"{table.num_rows} values read where the file holds {rows} rows"
+        raise corrupted_file_error(path, f"unreadable Parquet ({why})", remedy)
+    return table
 
 
 def _time_values(column: pa.ChunkedArray) -> IntArray:

@@ -413,6 +413,8 @@ class BarWriter(ABC):
                 # dictionary costs time and space, byte-stream-split saves both.
                 use_dictionary=[name for name in table.column_names if name != "volume"],
                 column_encoding={"volume": "BYTE_STREAM_SPLIT"},
+                # A CRC per page, verified by the reader on every page it reads.
+                write_page_checksum=True,
             )
             os.replace(tmp, self.path)
         finally:

@@ -88,6 +88,9 @@ class ParquetDailyBarReader(BarReader):
     start_session, end_session
         The sessions covered; the panels have one row per calendar session in
         that range, whether or not any sid has a bar on it.
+    remedy
+        What a corruption error tells the user to do (a bundle's reader is
+        given the command that re-ingests the bundle).
 
     Notes
     -----

@@ -107,6 +107,9 @@ class ParquetMinuteBarReader(BarReader):
     start_session, end_session
         The sessions the reader may cover; its axis is the part of that range
         from the first to the last session with any minute bar.
+    remedy
+        What a corruption error tells the user to do (a bundle's reader is
+        given the command that re-ingests the bundle).
 
     Notes
     -----

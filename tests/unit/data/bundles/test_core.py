@@ -33,6 +33,21 @@ def _bars(sessions: pd.DatetimeIndex, base: float) -> pd.DataFrame:
     )
 
 
+def _write_assets(writer: Any, symbols: list[str], sessions: pd.DatetimeIndex) -> None:
+    """Equities with sids 0, 1, ... alive over ``sessions`` (an ingestion needs assets)."""
+    writer.write(
+        equities=pd.DataFrame(
+            {
+                "symbol": symbols,
+                "start_date": sessions[0],
+                "end_date": sessions[-1],
+                "exchange": "NYSE",
+            },
+            index=range(len(symbols)),
+        )
+    )
+
+
 def make_ingest(
     fail_with: Exception | None = None, bad_row: bool = False, background: bool = False
 ) -> Any:
@@ -129,6 +144,7 @@ def test_ingest_then_load(test_bundle: str, rustybt_root: Path) -> None:
         "bundle.json",
         "daily_equities.parquet",
         "minute_equities.parquet",
+        "verified.json",
     ]
     with bundles.load(test_bundle) as data:
         assert data.timestamp == pd.Timestamp("2025-01-01 10:00")
@@ -152,6 +168,7 @@ def test_an_open_ended_bundle_spans_the_sessions_written(rustybt_root: Path) -> 
 
     def ingest(*args: Any) -> None:
         daily_bar_writer = args[3]
+        _write_assets(args[1], ["AAA", "BBB"], sessions)
         daily_bar_writer.write([(0, _bars(sessions[3:8], 10.0)), (1, _bars(sessions[5:], 20.0))])
         daily_bar_writer.start_finalize()  # the core waits for it
 
@@ -198,6 +215,7 @@ def test_an_open_ended_minute_only_bundle_spans_the_sessions_written(
 
     def ingest(*args: Any) -> None:
         minute_bar_writer = args[2]
+        _write_assets(args[1], ["AAA", "BBB"], sessions)
         minute_bar_writer.write(
             [
                 (0, _minute_bars(calendar.sessions_minutes(first, sessions[5]), 10.0)),
