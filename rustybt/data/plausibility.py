@@ -161,8 +161,9 @@ def spike_rows(close: FloatArray, starts: IntArray, factor: float | None) -> Boo
     # NaN fails every comparison: a missing neighbour makes no spike; a
     # non-positive price is validation's to report.
     positive = (here > 0.0) & (before > 0.0) & (after > 0.0)
-    up = (here > factor * before) & (here > factor * after)
-    down = (here * factor < before) & (here * factor < after)
+    with np.errstate(over="ignore", invalid="ignore"):  # a huge price is the ceiling's
+        up = (here > factor * before) & (here > factor * after)
+        down = (here * factor < before) & (here * factor < after)
     spike[1:-1] = (up | down) & positive
     # A source's first row compared with the previous source's last: not neighbours.
     edges = starts[(starts > 0) & (starts < close.size)]
@@ -197,14 +198,14 @@ def price_reasons(
         if above[i]:
             names = [n for n in PRICE_COLUMNS if columns[n][i] > limits.price_ceiling]
             shown = ", ".join(f"{n} {float(columns[n][i])!r}" for n in names)
-            reasons.append(f"{shown} above the price ceiling {limits.price_ceiling!r}")
+            reasons.append(f"{shown} above the price ceiling {limits.price_ceiling:g}")
         else:
             ratio = close[i] / close[i - 1]
             times = f"{ratio:.3g}x" if ratio > 1 else f"1/{1 / ratio:.3g}x"
             reasons.append(
                 f"close {float(close[i])!r} is {times} the previous close "
                 f"{float(close[i - 1])!r} and reverts to {float(close[i + 1])!r} on the next bar "
-                f"(a one-bar spike beyond the factor {limits.spike_factor!r})"
+                f"(a one-bar spike beyond the factor {limits.spike_factor:g})"
             )
     return positions, reasons
 
@@ -278,11 +279,11 @@ def minute_daily_error(
     for k in off.tolist():
         parts = []
         if close_off[k]:
-            parts.append(f"last minute close {m_close[k]!r} vs daily close {d_close[k]!r}")
+            parts.append(f"last minute close {_num(m_close[k])} vs daily close {_num(d_close[k])}")
         if high_off[k]:
-            parts.append(f"minute high {m_high[k]!r} above daily high {d_high[k]!r}")
+            parts.append(f"minute high {_num(m_high[k])} above daily high {_num(d_high[k])}")
         if low_off[k]:
-            parts.append(f"minute low {m_low[k]!r} below daily low {d_low[k]!r}")
+            parts.append(f"minute low {_num(m_low[k])} below daily low {_num(d_low[k])}")
         reasons.append(", ".join(parts))
     days = pd.DatetimeIndex(daily.sessions[d[off]].view("M8[ns]"))
     invalid = pd.DataFrame(
@@ -314,3 +315,7 @@ def minute_daily_error(
         invalid_rows=invalid,
         context={"source": minute.source, "symbol": symbol, "n_invalid": int(off.size)},
     )
+
+
+def _num(value: float) -> str:
+    return repr(float(value))

@@ -592,29 +592,37 @@ def combine_errors(errors: Sequence[DataValidationError]) -> DataValidationError
     if len(errors) == 1:
         return errors[0]
     tables = []
-    counts: dict[str, int] = {}
+    rows: dict[str, int] = {}
+    whole: dict[str, list[str]] = {}
     for error in errors:
         source = str(error.context.get("source", "?"))
-        rows = error.invalid_rows
-        if rows.empty:
-            rows = pd.DataFrame({"reason": [error.message]})
-        tables.append(rows.assign(source=source))
-        counts[source] = counts.get(source, 0) + max(int(error.context.get("n_invalid", 0)), 1)
+        if error.invalid_rows.empty:
+            # A source-wide fault (an unreadable file): its message minus the source.
+            why = error.message.removeprefix(f"{source}: ")
+            whole.setdefault(source, []).append(why)
+            tables.append(pd.DataFrame({"source": [source], "reason": [why]}))
+        else:
+            rows[source] = rows.get(source, 0) + int(error.context.get("n_invalid", 0))
+            tables.append(error.invalid_rows.assign(source=source))
     invalid = pd.concat(tables, ignore_index=True)
     invalid = invalid[["source", *(c for c in invalid.columns if c != "source")]]
-    names = [f"{source} ({_count(n, 'row')})" for source, n in counts.items()]
+    sources = list(dict.fromkeys(str(e.context.get("source", "?")) for e in errors))
+    names = []
+    for source in sources:
+        faults = [_count(rows[source], "invalid row")] if source in rows else []
+        names.append(f"{source} ({', '.join(faults + whole.get(source, []))})")
     shown = ", ".join(names[:MAX_SOURCES_IN_MESSAGE])
     if len(names) > MAX_SOURCES_IN_MESSAGE:
         shown += f" and {len(names) - MAX_SOURCES_IN_MESSAGE} more"
-    total = sum(counts.values())
-    message = (
-        f"invalid data in {_count(len(counts), 'file')} ({_count(total, 'invalid row')}): {shown}; "
-        f"first: {errors[0].message}"
-    )
+    message = f"invalid data in {_count(len(sources), 'file')}: {shown}"
+    first_rows = next((e for e in errors if not e.invalid_rows.empty), None)
+    if first_rows is not None:
+        message += f"; first: {first_rows.message}"
+    total = sum(rows.values())
     return DataValidationError(
         message,
         invalid_rows=invalid,
-        context={"sources": list(counts), "n_files": len(counts), "n_invalid": total},
+        context={"sources": sources, "n_files": len(sources), "n_invalid": total},
     )
 
 

@@ -336,7 +336,7 @@ def test_the_bulk_path_gives_way_to_report_every_bad_file(
     second = write_csv(tmp_path / "daily", "CCC", bad_high)
     message = ingest_error(tmp_path, ingest_csvdir)
     assert message == (
-        f"invalid data in 2 files (2 invalid rows): {first} (1 row), {second} (1 row); "
+        f"invalid data in 2 files: {first} (1 invalid row), {second} (1 invalid row); "
         f"first: {first}: 1 invalid row: row 2 (line 3, 2020-01-03): split -2.0 <= 0"
     )
 
