@@ -1,4 +1,4 @@
-"""csvdir ingest end to end: genuine data still ingests, and the CLI refuses bad data in one line."""
+"""csvdir ingest end to end: genuine data ingests; the CLI refuses bad data in one line."""
 
 from __future__ import annotations
 
