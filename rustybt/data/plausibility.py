@@ -133,10 +133,14 @@ def _is_finite(value: object) -> bool:
 
 
 def ceiling_rows(columns: Mapping[str, FloatArray], ceiling: float) -> BoolArray:
-    """Rows with a price above ``ceiling`` (NaN is not above it)."""
-    above = np.zeros(len(columns["close"]), dtype=bool)
+    """Rows with a finite price above ``ceiling`` (infinity and NaN are validation's)."""
+    size = len(columns["close"])
+    # Clean data costs one cheap reduction per column (a NaN makes max() NaN,
+    # which fails the test and takes the full pass).
+    if size == 0 or all(float(columns[name].max()) <= ceiling for name in PRICE_COLUMNS):
+        return np.zeros(size, dtype=bool)
+    above = np.zeros(size, dtype=bool)
     for name in PRICE_COLUMNS:
-        # Infinity is not a price at all: validation reports it as such.
         above |= (columns[name] > ceiling) & (columns[name] < np.inf)
     return above
 
@@ -157,18 +161,20 @@ def spike_rows(close: FloatArray, starts: IntArray, factor: float | None) -> Boo
     spike = np.zeros(close.size, dtype=bool)
     if factor is None or close.size < 3:
         return spike
-    here, before, after = close[1:-1], close[:-2], close[2:]
-    # NaN fails every comparison: a missing neighbour makes no spike; a
-    # non-positive price is validation's to report.
-    positive = (here > 0.0) & (before > 0.0) & (after > 0.0)
-    with np.errstate(over="ignore", invalid="ignore"):  # a huge price is the ceiling's
-        up = (here > factor * before) & (here > factor * after)
-        down = (here * factor < before) & (here * factor < after)
-    spike[1:-1] = (up | down) & positive
-    # A source's first row compared with the previous source's last: not neighbours.
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        # moves[i]: close[i + 1] / close[i]. Across two sources it is no move.
+        moves = close[1:] / close[:-1]
     edges = starts[(starts > 0) & (starts < close.size)]
-    spike[edges] = False
-    spike[edges - 1] = False
+    moves[edges - 1] = 1.0
+    # Clean data: no move beyond the factor either way (NaN takes the full pass).
+    if float(moves.max()) <= factor and float(moves.min()) >= 1.0 / factor:
+        return spike
+    into, out_of = moves[:-1], moves[1:]
+    up = (into > factor) & (out_of < 1.0 / factor)
+    down = (into < 1.0 / factor) & (out_of > factor)
+    # A non-positive price is validation's to report, not a move.
+    positive = close > 0.0
+    spike[1:-1] = (up | down) & positive[1:-1] & positive[:-2] & positive[2:]
     return spike
 
 
