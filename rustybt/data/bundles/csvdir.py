@@ -18,6 +18,15 @@ A ``split`` value of 2.0 is a 2-for-1 split effective on that row's date
 (prices before it are multiplied by 0.5); a non-zero ``dividend`` is a cash
 dividend going ex on that row's date.
 
+The ingest stores every row it is given or refuses the folder: a file with a
+header but no row, rows dated outside the calendar, bars that break
+validation's rules, implausible prices (above a ceiling, one-bar spikes) and
+minute bars that disagree with the daily bars of the same symbol are all
+reported in one :class:`~rustybt.exceptions.DataValidationError` naming every
+bad file and row, and nothing is stored. Only rows outside a
+``start_session``/``end_session`` the bundle was registered with are left
+out, as in zipline, with a logged warning.
+
 This module is the bundle itself (folders, sids, the asset and adjustment
 tables); a timeframe's files are read by the bulk reader
 (:mod:`~rustybt.data.bundles.csvdir_bulk`) when the folder is clean, else one
