@@ -379,3 +379,21 @@ def test_a_thousand_bad_rows_are_counted_not_listed(bundle: Bundle) -> None:
     assert error.message.startswith(f"{path}: 1000 invalid rows: row 1 (line 2, 1980-01-01)")
     assert len(error.invalid_rows) == 1000
     assert np.array_equal(error.invalid_rows["row"].to_numpy(), np.arange(1, 1001))
+
+
+def test_minute_rows_outside_a_registered_range_are_left_out_with_a_warning(
+    bundle: Bundle, caplog: pytest.LogCaptureFixture
+) -> None:
+    rows = minute_rows("2019-12-31", 10.0) + minute_rows("2020-01-02", 10.2)
+    path = write(bundle.folder / "minute", "GOOD", rows)
+    bundle.register(pd.Timestamp("2020-01-02"), pd.Timestamp("2020-01-31"))
+    with caplog.at_level(logging.WARNING, logger="rustybt.data.bundles.csvdir"):
+        data = bundle.ingest()
+    try:
+        minutes = data.equity_minute_bar_reader
+        assert minutes is not None
+        assert minutes.get_value(0, pd.Timestamp("2020-01-02 21:00", tz="UTC"), "close") == 10.2
+    finally:
+        data.close()
+    assert "left out 2 rows outside the bundle's sessions 2020-01-02 .. 2020-01-31 " in caplog.text
+    assert f"{path} (2)" in caplog.text
