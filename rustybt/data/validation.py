@@ -40,6 +40,7 @@ from rustybt.exceptions import DataValidationError
 
 __all__ = [
     "OHLCV_COLUMNS",
+    "combine_errors",
     "invalid_rows_error",
     "screen_bar_arrays",
     "validate_adjustments",
@@ -51,6 +52,8 @@ PRICE_COLUMNS: Final[tuple[str, ...]] = ("open", "high", "low", "close")
 
 # How many offending rows the message spells out; the rest are counted.
 MAX_ROWS_IN_MESSAGE: Final[int] = 10
+# How many sources an error of many spells out; the rest are counted.
+MAX_SOURCES_IN_MESSAGE: Final[int] = 20
 
 INVALID_ROW_COLUMNS: Final[list[str]] = [
     "row",
@@ -250,10 +253,14 @@ def _require_columns(frame: pd.DataFrame, required: Sequence[str], source: str) 
     if missing:
         raise DataValidationError(
             f"{source}: missing required column(s) {', '.join(missing)}; "
-            f"expected {', '.join(required)} (found {', '.join(map(str, frame.columns))})",
+            f"expected {', '.join(required)} (found {_found(frame.columns)})",
             invalid_rows=pd.DataFrame(columns=INVALID_ROW_COLUMNS),
             context={"source": source, "missing_columns": missing, "n_invalid": 0},
         )
+
+
+def _found(columns: pd.Index) -> str:
+    return ", ".join(map(str, columns)) if len(columns) else "no column besides the dates"
 
 
 def _normalise_index(index: pd.Index, frequency: Frequency) -> pd.DatetimeIndex:
@@ -562,6 +569,65 @@ def invalid_rows_error(
         invalid_rows=invalid,
         context={"source": source, "n_invalid": n_rows, "n_offences": len(reasons)},
     )
+
+
+def combine_errors(errors: Sequence[DataValidationError]) -> DataValidationError:
+    """One error for the invalid rows of many sources, so a user fixes them all in one pass.
+
+    Parameters
+    ----------
+    errors
+        One or more errors, each of one source (its ``context["source"]``).
+
+    Returns
+    -------
+    DataValidationError
+        The error itself if there is one; else one whose message names every
+        source (up to :data:`MAX_SOURCES_IN_MESSAGE`, the rest counted) and
+        repeats the first error's message (a few rows), and whose
+        ``invalid_rows`` holds every error's rows with a ``source`` column in
+        front (a source-wide error, such as an unreadable file, is one row
+        whose ``reason`` is its message).
+    """
+    if len(errors) == 1:
+        return errors[0]
+    tables = []
+    rows: dict[str, int] = {}
+    whole: dict[str, list[str]] = {}
+    for error in errors:
+        source = str(error.context.get("source", "?"))
+        if error.invalid_rows.empty:
+            # A source-wide fault (an unreadable file): its message minus the source.
+            why = error.message.removeprefix(f"{source}: ")
+            whole.setdefault(source, []).append(why)
+            tables.append(pd.DataFrame({"source": [source], "reason": [why]}))
+        else:
+            rows[source] = rows.get(source, 0) + int(error.context.get("n_invalid", 0))
+            tables.append(error.invalid_rows.assign(source=source))
+    invalid = pd.concat(tables, ignore_index=True)
+    invalid = invalid[["source", *(c for c in invalid.columns if c != "source")]]
+    sources = list(dict.fromkeys(str(e.context.get("source", "?")) for e in errors))
+    names = []
+    for source in sources:
+        faults = [_count(rows[source], "invalid row")] if source in rows else []
+        names.append(f"{source} ({', '.join(faults + whole.get(source, []))})")
+    shown = ", ".join(names[:MAX_SOURCES_IN_MESSAGE])
+    if len(names) > MAX_SOURCES_IN_MESSAGE:
+        shown += f" and {len(names) - MAX_SOURCES_IN_MESSAGE} more"
+    message = f"invalid data in {_count(len(sources), 'file')}: {shown}"
+    first_rows = next((e for e in errors if not e.invalid_rows.empty), None)
+    if first_rows is not None:
+        message += f"; first: {first_rows.message}"
+    total = sum(rows.values())
+    return DataValidationError(
+        message,
+        invalid_rows=invalid,
+        context={"sources": sources, "n_files": len(sources), "n_invalid": total},
+    )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {_plural(noun, n)}"
 
 
 def _row_numbers(frame: pd.DataFrame, n: int) -> IntArray:

@@ -18,6 +18,15 @@ A ``split`` value of 2.0 is a 2-for-1 split effective on that row's date
 (prices before it are multiplied by 0.5); a non-zero ``dividend`` is a cash
 dividend going ex on that row's date.
 
+The ingest stores every row it is given or refuses the folder: a file with a
+header but no row, rows dated outside the calendar, bars that break
+validation's rules, implausible prices (above a ceiling, one-bar spikes) and
+minute bars that disagree with the daily bars of the same symbol are all
+reported in one :class:`~rustybt.exceptions.DataValidationError` naming every
+bad file and row, and nothing is stored. Only rows outside a
+``start_session``/``end_session`` the bundle was registered with are left
+out, as in zipline, with a logged warning.
+
 This module is the bundle itself (folders, sids, the asset and adjustment
 tables); a timeframe's files are read by the bulk reader
 (:mod:`~rustybt.data.bundles.csvdir_bulk`) when the folder is clean, else one
@@ -36,6 +45,7 @@ Examples
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
@@ -45,8 +55,16 @@ import pandas as pd
 
 from rustybt.calendars import ExchangeCalendar
 from rustybt.data.bundles.csvdir_bulk import write_in_bulk
-from rustybt.data.bundles.csvdir_files import TFRAMES, Collected, FrameReader, TFrame, sid_frames
+from rustybt.data.bundles.csvdir_files import TFRAMES, Collected, FrameReader, TFrame, write_files
 from rustybt.data.bundles.progress import progress_bar
+from rustybt.data.plausibility import (
+    DEFAULT_MINUTE_DAILY_TOLERANCE,
+    DEFAULT_PRICE_CEILING,
+    DEFAULT_SPIKE_FACTOR,
+    PriceLimits,
+    minute_daily_error,
+)
+from rustybt.data.validation import combine_errors
 from rustybt.exceptions import ConfigValidationError, DataNotFoundError, DataValidationError
 
 __all__ = ["CSVDIRBundle", "csvdir_equities"]
@@ -74,6 +92,10 @@ EQUITY_COLUMNS: Final[list[str]] = [
 ]
 
 IngestFunction = Callable[..., None]
+# How many files the warning about rows left out names; the rest are counted.
+MAX_FILES_IN_WARNING: Final[int] = 10
+
+logger = logging.getLogger(__name__)
 
 
 class CSVDIRBundle:
@@ -86,9 +108,16 @@ class CSVDIRBundle:
         whose subfolder exists.
     csvdir
         The folder; default: ``environ["CSVDIR"]`` at ingest time.
+    limits
+        The price plausibility limits; default :class:`PriceLimits`'s.
     """
 
-    def __init__(self, tframes: Sequence[str] | None = None, csvdir: str | None = None) -> None:
+    def __init__(
+        self,
+        tframes: Sequence[str] | None = None,
+        csvdir: str | None = None,
+        limits: PriceLimits | None = None,
+    ) -> None:
         if tframes is not None:
             unknown = [t for t in tframes if t not in TFRAMES]
             if unknown:
@@ -98,6 +127,7 @@ class CSVDIRBundle:
                 )
         self.tframes = None if tframes is None else list(tframes)
         self.csvdir = csvdir
+        self.limits = PriceLimits() if limits is None else limits
 
     def __repr__(self) -> str:
         return f"CSVDIRBundle(tframes={self.tframes!r}, csvdir={self.csvdir!r})"
@@ -152,7 +182,9 @@ class CSVDIRBundle:
         DataNotFoundError
             If the folder (or ``$CSVDIR``) is unset or missing, or holds no CSV.
         DataValidationError
-            If a file has a bad row; the message names the file and row.
+            If any file is empty or has bad rows: every bad file and row of
+            the folder in one error (see :func:`csvdir_equities`), or if no
+            row is left in the bundle's range.
         """
         root = self._root(environ)
         files = _find_files(root, self._tframes(root))
@@ -164,17 +196,39 @@ class CSVDIRBundle:
             reader = FrameReader(tframe, calendar, start_session, end_session)
             with progress_bar(show_progress, len(by_symbol), f"csvdir {tframe}") as advance:
                 writer = writers[tframe]
-                if write_in_bulk(by_symbol, sids, reader, collected, writer, show_progress):
+                bulk = write_in_bulk(
+                    by_symbol, sids, reader, collected, writer, self.limits, show_progress
+                )
+                if bulk:
                     for symbol in by_symbol:
                         advance(symbol)
                 else:
-                    frames = sid_frames(by_symbol, sids, reader, collected, advance)
-                    writer.write(frames, show_progress=show_progress)
+                    write_files(
+                        by_symbol,
+                        sids,
+                        reader,
+                        collected,
+                        writer,
+                        self.limits,
+                        advance,
+                        show_progress,
+                    )
             # Every bar of the timeframe is in: the writer may encode its file
             # on the other core while the rest of the ingest goes on.
             start_finalize = getattr(writer, "start_finalize", None)
-            if start_finalize is not None:
+            if start_finalize is not None and not collected.errors:
                 start_finalize()
+        self._check_timeframes_agree(collected, symbols)
+        if collected.errors:
+            raise combine_errors(collected.errors)
+        _warn_left_out(collected.left_out, start_session, end_session)
+        if not collected.spans:
+            folders = ", ".join(str(root / t) for t in files)
+            raise DataValidationError(
+                f"csvdir bundle: no row of {folders} falls in the bundle's sessions "
+                f"{_day(start_session)} .. {_day(end_session)}; nothing to ingest",
+                context={"csvdir": str(root)},
+            )
         asset_db_writer.write(
             equities=_equities(collected.spans, symbols, calendar),
             exchanges=_exchanges(calendar),
@@ -182,6 +236,17 @@ class CSVDIRBundle:
         splits = _concat(collected.splits, SPLIT_COLUMNS, ["sid", "effective_date"])
         dividends = _concat(collected.dividends, DIVIDEND_COLUMNS, ["sid", "ex_date"])
         adjustment_writer.write(splits=splits, dividends=dividends)
+
+    def _check_timeframes_agree(self, collected: Collected, symbols: Sequence[str]) -> None:
+        """Add an error for each symbol whose minute bars stray from its daily bars."""
+        tolerance = self.limits.minute_daily_tolerance
+        if tolerance is None:
+            return
+        daily, minute = collected.prices["daily"], collected.prices["minute"]
+        for sid in sorted(daily.keys() & minute.keys()):
+            error = minute_daily_error(symbols[sid], daily[sid], minute[sid], tolerance)
+            if error is not None:
+                collected.errors.append(error)
 
     def _root(self, environ: Mapping[str, str]) -> Path:
         if self.csvdir is None:
@@ -223,9 +288,24 @@ class CSVDIRBundle:
 
 
 def csvdir_equities(
-    tframes: Sequence[str] | None = None, csvdir: str | None = None
+    tframes: Sequence[str] | None = None,
+    csvdir: str | None = None,
+    *,
+    price_ceiling: float = DEFAULT_PRICE_CEILING,
+    spike_factor: float | None = DEFAULT_SPIKE_FACTOR,
+    minute_daily_tolerance: float | None = DEFAULT_MINUTE_DAILY_TOLERANCE,
 ) -> IngestFunction:
     """Return the ingest function of a csvdir bundle (zipline's signature).
+
+    The ingest stores every row of every file or refuses the folder with one
+    :class:`~rustybt.exceptions.DataValidationError` that names every bad
+    file and row (its ``invalid_rows`` has a ``source`` column): a file with
+    a header but no row, rows dated outside the calendar's sessions, bars
+    that break validation's rules (missing or non-positive prices, high below
+    low, off-calendar or unsorted dates, ...), and implausible prices (the
+    three limits below). Rows inside the calendar but outside the
+    ``start_session``/``end_session`` the bundle was registered with are left
+    out, as in zipline, with a logged warning naming the files and counts.
 
     Parameters
     ----------
@@ -234,6 +314,20 @@ def csvdir_equities(
         whose subfolder exists.
     csvdir
         The folder; default: ``environ["CSVDIR"]`` at ingest time.
+    price_ceiling
+        Refuse a bar with an open, high, low or close above this (default
+        1e9: above any traded share, far below float overflow).
+    spike_factor
+        Refuse a close more than this many times both its previous and its
+        next close, or less than ``1/spike_factor`` times both: a one-bar
+        spike (default 5). A large move that does not revert at once is kept.
+        ``None`` turns the rule off.
+    minute_daily_tolerance
+        Refuse a symbol's minute bars where a session's last minute close
+        differs from the daily close, or the minutes' high or low lies outside
+        the daily high or low, by more than this fraction of the daily price
+        (default 0.05); sessions with bars in one timeframe only are not
+        compared. ``None`` turns the rule off.
 
     Returns
     -------
@@ -241,8 +335,39 @@ def csvdir_equities(
         ``ingest(environ, asset_db_writer, minute_bar_writer, daily_bar_writer,
         adjustment_writer, calendar, start_session, end_session, cache,
         show_progress, output_dir)``, for :func:`rustybt.data.bundles.register`.
+
+    Raises
+    ------
+    ConfigValidationError
+        If a limit is out of its range (a ceiling <= 0, a factor <= 1, a
+        negative tolerance, or one not finite).
     """
-    return CSVDIRBundle(tframes, csvdir).ingest
+    limits = PriceLimits(price_ceiling, spike_factor, minute_daily_tolerance)
+    return CSVDIRBundle(tframes, csvdir, limits).ingest
+
+
+def _warn_left_out(
+    left_out: Mapping[str, int], start: pd.Timestamp | None, end: pd.Timestamp | None
+) -> None:
+    """Say which files had rows outside the registered range (the user's choice to leave out)."""
+    if not left_out:
+        return
+    named = [f"{path} ({n})" for path, n in left_out.items()]
+    shown = ", ".join(named[:MAX_FILES_IN_WARNING])
+    if len(named) > MAX_FILES_IN_WARNING:
+        shown += f" and {len(named) - MAX_FILES_IN_WARNING} more files"
+    logger.warning(
+        "csvdir bundle: left out %d rows outside the bundle's sessions %s .. %s "
+        "(its start_session/end_session): %s",
+        sum(left_out.values()),
+        _day(start),
+        _day(end),
+        shown,
+    )
+
+
+def _day(session: pd.Timestamp | None) -> str:
+    return "?" if session is None else f"{pd.Timestamp(session):%Y-%m-%d}"
 
 
 # --- files ------------------------------------------------------------------

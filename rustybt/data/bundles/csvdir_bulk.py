@@ -5,9 +5,10 @@ more in pandas overhead than in parsing. The bulk path reads every file of a
 timeframe as one Arrow table (the files of one header are parsed as a single
 CSV, on all cores), clips and checks the whole table in a few array passes,
 and hands it to the bar writer's ``write_arrays``. It covers clean folders of
-plain CSV files (no quoted values, no blank lines, ISO dates); anything else - a
-bad row, an odd file, a check that fails - makes it give up before anything
-is kept, and the per-file path (:mod:`rustybt.data.bundles.csvdir_files`)
+plain CSV files (no quoted values, no blank lines, ISO dates without UTC
+offsets, at least one row each, every row within the calendar, plausible
+prices); anything else - a bad row, an odd file, a check that fails - makes
+it give up before anything is kept, and the per-file path (:mod:`rustybt.data.bundles.csvdir_files`)
 reads the folder instead, so every error is reported exactly as that path
 reports it.
 """
@@ -26,6 +27,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from rustybt.data.bundles.csvdir_files import Collected, FrameReader
+from rustybt.data.plausibility import PriceLimits, SessionPrices, ceiling_rows, spike_rows
 from rustybt.data.validation import OHLCV_COLUMNS
 from rustybt.exceptions import DataValidationError
 
@@ -61,6 +63,7 @@ def write_in_bulk(
     reader: FrameReader,
     collected: Collected,
     writer: Any,
+    limits: PriceLimits,
     show_progress: bool,
 ) -> bool:
     """Write a timeframe's files through the bulk path; False if it does not apply.
@@ -72,10 +75,20 @@ def write_in_bulk(
         return False
     paths = list(by_symbol.values())
     table = _read_table(paths)
-    if table is None:
+    if table is None or not table.counts.all():
+        return False  # an empty file is refused by the per-file path
+    beyond, left_out = reader.range_masks(table.times)
+    if beyond.any():
+        return False
+    table, dropped = _drop_rows(table, left_out)
+    ends = np.cumsum(table.counts)
+    starts = ends - table.counts
+    if (
+        ceiling_rows(table.columns, limits.price_ceiling).any()
+        or spike_rows(table.columns["close"], starts, limits.spike_factor).any()
+    ):
         return False
     file_sids = np.array([sids[symbol] for symbol in by_symbol], dtype=np.int64)
-    table = _clip_days(table, reader)
     row_sids = np.repeat(file_sids, table.counts)
     adjustments = _bulk_adjustments(table, row_sids)
     if adjustments is None:
@@ -92,17 +105,40 @@ def write_in_bulk(
         )
     except DataValidationError:
         return False
-    # Validated: each file's sessions increase, so a span is its first and last row.
-    ends = np.cumsum(table.counts)
-    for k in written.tolist():
-        first, last = table.times[ends[k] - table.counts[k]], table.times[ends[k] - 1]
-        collected.add_span(int(file_sids[k]), pd.Timestamp(first), pd.Timestamp(last))
+    _collect(table, file_sids, paths, written, collected)
+    for k in np.flatnonzero(dropped).tolist():
+        collected.left_out[str(paths[k])] = int(dropped[k])
     splits, dividends = adjustments
     if len(splits):
         collected.splits.append(splits)
     if len(dividends):
         collected.dividends.append(dividends)
     return True
+
+
+def _collect(
+    table: _Table,
+    file_sids: IntArray,
+    paths: Sequence[Path],
+    written: IntArray,
+    collected: Collected,
+) -> None:
+    """Record each written file's span and session prices (views of the table)."""
+    # Validated: each file's sessions increase, so a span is its first and last row.
+    ends = np.cumsum(table.counts)
+    prices = collected.prices["daily"]
+    for k in written.tolist():
+        start, end = int(ends[k] - table.counts[k]), int(ends[k])
+        sid = int(file_sids[k])
+        first, last = table.times[start], table.times[end - 1]
+        collected.add_span(sid, pd.Timestamp(first), pd.Timestamp(last))
+        prices[sid] = SessionPrices(
+            str(paths[k]),
+            table.times[start:end],
+            table.columns["close"][start:end],
+            table.columns["high"][start:end],
+            table.columns["low"][start:end],
+        )
 
 
 def _read_table(paths: Sequence[Path]) -> _Table | None:
@@ -213,6 +249,8 @@ def _time_column(column: pa.ChunkedArray) -> IntArray | None:
             days = column.cast(pa.int32()).to_numpy().astype(np.int64)
             return days * _DAY_NS
         if pa.types.is_timestamp(kind):
+            if kind.tz is not None:
+                return None  # UTC offsets: the per-file path keeps the dates written
             as_ns = column.cast(pa.timestamp("ns", tz=kind.tz)).cast(pa.int64())
             return np.asarray(as_ns.to_numpy(), dtype=np.int64)
     except pa.ArrowException:
@@ -241,20 +279,16 @@ def _interleave(parts: Sequence[tuple[list[int], _Table]], counts: IntArray) -> 
     return _Table(counts, times, columns)
 
 
-def _clip_days(table: _Table, reader: FrameReader) -> _Table:
-    """The rows of sessions in the bundle's range, their times floored to the session."""
+def _drop_rows(table: _Table, drop: npt.NDArray[np.bool_]) -> tuple[_Table, IntArray]:
+    """The table without the ``drop`` rows, times floored to sessions; and rows dropped per file."""
     days = table.times - table.times % _DAY_NS
-    keep = np.ones(days.size, dtype=bool)
-    if reader.start_session is not None:
-        keep &= days >= pd.Timestamp(reader.start_session).as_unit("ns").value
-    if reader.end_session is not None:
-        keep &= days <= pd.Timestamp(reader.end_session).as_unit("ns").value
-    if keep.all():
-        return _Table(table.counts, days, table.columns)
+    if not drop.any():
+        return _Table(table.counts, days, table.columns), np.zeros_like(table.counts)
     files = np.repeat(np.arange(table.counts.size), table.counts)
-    counts = np.bincount(files[keep], minlength=table.counts.size).astype(np.int64)
+    dropped = np.bincount(files[drop], minlength=table.counts.size).astype(np.int64)
+    keep = ~drop
     columns = {name: values[keep] for name, values in table.columns.items()}
-    return _Table(counts, days[keep], columns)
+    return _Table(table.counts - dropped, days[keep], columns), dropped
 
 
 def _bulk_adjustments(

@@ -1,41 +1,69 @@
 """The csvdir bundle's per-file reader: one CSV at a time, every bad row named.
 
-Each file is read into a DataFrame in file order, clipped to the bundle's
-range and handed to the bar writer's ``write``, which validates it; the
-``dividend`` and ``split`` columns become adjustments on the way. This path
-reads any folder zipline reads, and it is the one that reports errors: the
-bulk path (:mod:`rustybt.data.bundles.csvdir_bulk`) leaves a folder it cannot
-read cleanly to it.
+Each file is read into a DataFrame in file order, its rows sorted by the
+bundle's range (rows the calendar cannot hold are refused, rows outside a
+registered ``start_session``/``end_session`` left out and counted), its
+prices checked for plausibility (:mod:`rustybt.data.plausibility`), and
+handed to the bar writer's ``write``, which validates it; the ``dividend``
+and ``split`` columns become adjustments on the way. A bad file does not stop
+the pass: every file's errors are collected, so that the ingest refuses them
+all at once. This path reads any folder zipline reads, and it is the one that
+reports errors: the bulk path (:mod:`rustybt.data.bundles.csvdir_bulk`) leaves
+a folder it cannot read cleanly to it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Final, Literal, cast
+from typing import Any, Final, Literal, cast
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from rustybt.calendars import ExchangeCalendar
 from rustybt.data.bundles.progress import Advance
+from rustybt.data.plausibility import PRICE_COLUMNS, PriceLimits, SessionPrices, price_reasons
 from rustybt.data.validation import invalid_rows_error
 from rustybt.exceptions import DataValidationError
 
-__all__ = ["FIRST_LINE", "TFRAMES", "Collected", "FrameReader", "TFrame", "sid_frames"]
+__all__ = [
+    "FIRST_LINE",
+    "TFRAMES",
+    "Collected",
+    "FileRows",
+    "FrameReader",
+    "TFrame",
+    "write_files",
+]
 
 TFrame = Literal["daily", "minute"]
 TFRAMES: Final[tuple[TFrame, ...]] = ("daily", "minute")
 # The file line of the first data row: line 1 is the header.
 FIRST_LINE: Final[int] = 2
+# Field separators a header may use instead of commas, named when they are found.
+SEPARATORS: Final[tuple[str, ...]] = (";", "\t", "|")
+# A UTC offset after a time of day: "+01:00", "-0500".
+_OFFSET: Final[re.Pattern[str]] = re.compile(
+    r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*([+-])(\d{2}):?(\d{2})$"
+)
+_DAY_NS: Final[int] = 86_400 * 10**9
+_NAT: Final[int] = np.iinfo(np.int64).min
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
 
 
 @dataclass
 class Collected:
-    """What the bar pass learns about each sid, for the asset db and adjustments.
+    """What the bar pass learns about each sid and file, for the rest of the ingest.
 
     Attributes
     ----------
@@ -43,11 +71,25 @@ class Collected:
         Each sid's first and last session, over every timeframe.
     splits, dividends
         The adjustment rows found, one frame per file (or per bulk table).
+    errors
+        Every file's invalid rows, one error per file and rule: the ingest
+        refuses them all in one error at the end.
+    left_out
+        How many rows of each file fell outside the range the bundle was
+        registered with (``start_session``/``end_session``), by file.
+    prices
+        Each sid's session prices per timeframe, to compare minute bars with
+        daily bars.
     """
 
     spans: dict[int, tuple[pd.Timestamp, pd.Timestamp]] = field(default_factory=dict)
     splits: list[pd.DataFrame] = field(default_factory=list)
     dividends: list[pd.DataFrame] = field(default_factory=list)
+    errors: list[DataValidationError] = field(default_factory=list)
+    left_out: dict[str, int] = field(default_factory=dict)
+    prices: dict[TFrame, dict[int, SessionPrices]] = field(
+        default_factory=lambda: {tframe: {} for tframe in TFRAMES}
+    )
 
     def add_span(self, sid: int, first: pd.Timestamp, last: pd.Timestamp) -> None:
         """Widen ``sid``'s span to cover ``first`` .. ``last``."""
@@ -58,61 +100,148 @@ class Collected:
 
 
 @dataclass(frozen=True)
+class FileRows:
+    """A file's rows within the calendar, and what was taken out of them.
+
+    Attributes
+    ----------
+    frame
+        The rows kept, in file order, indexed by ``date``.
+    beyond_calendar
+        The error naming the rows dated outside the calendar's sessions (None
+        if there are none); they are not in ``frame``.
+    left_out
+        How many rows, inside the calendar, fell outside the bundle's
+        registered range and were left out of ``frame``.
+    """
+
+    frame: pd.DataFrame
+    beyond_calendar: DataValidationError | None
+    left_out: int
+
+
+@dataclass(frozen=True)
 class FrameReader:
-    """Reads one timeframe's CSVs and clips them to the bundle's range."""
+    """Reads one timeframe's CSVs and sorts their rows by the bundle's range.
+
+    Rows the calendar cannot hold (before its first session or after its
+    last) are refused; rows inside the calendar but outside the
+    ``start_session`` .. ``end_session`` the bundle was registered with are
+    left out, as zipline's csvdir does, and counted.
+    """
 
     tframe: TFrame
     calendar: ExchangeCalendar
     start_session: pd.Timestamp | None
     end_session: pd.Timestamp | None
 
-    def read(self, path: Path) -> pd.DataFrame:
-        """The file's rows in file order, indexed by ``date`` and clipped to the range.
+    def read(self, path: Path) -> FileRows:
+        """The file's rows in file order, indexed by ``date``.
 
         Dates that do not parse become NaT and are kept, so that validation
         reports them with their row number.
+
+        Raises
+        ------
+        DataValidationError
+            If the file is not a readable CSV, or has a header but no row.
         """
-        frame = _read_csv(path)
+        frame = _read_csv(path, wall_clock_dates=self.tframe == "daily")
+        if len(frame) == 0:
+            raise DataValidationError(
+                f"{path}: the file has a header but no rows", context={"source": str(path)}
+            )
         date_column = "date" if "date" in frame.columns else frame.columns[0]
         dates = self._dates(frame.pop(date_column))
-        keep = self._in_range(dates)
+        beyond, left_out = self.range_masks(dates.asi8)
         frame.index = dates
         frame.index.name = "date"
+        error = None if not beyond.any() else self._beyond_error(path, dates, beyond)
+        keep = ~(beyond | left_out)
         if not keep.all():
             frame = frame[keep]
-            # Keep the file's row numbers for error messages after the clip.
+            # Keep the file's row numbers for error messages after the cut.
             frame.attrs["row_numbers"] = (np.flatnonzero(keep) + 1).tolist()
         frame.attrs["source"] = str(path)
         frame.attrs["first_line"] = FIRST_LINE
-        return frame
+        return FileRows(frame, error, int(np.count_nonzero(left_out)))
 
     def _dates(self, column: pd.Series) -> pd.DatetimeIndex:
-        dates = _parse_dates(column)
         if self.tframe == "daily":
-            return dates.tz_localize(None)
-        return dates
+            # A session is the date written in the file, whatever its UTC offset.
+            return _wall_clock_dates(column)
+        return _parse_dates(column)
 
-    def _in_range(self, dates: pd.DatetimeIndex) -> np.ndarray:
-        keep = np.ones(len(dates), dtype=bool)
+    @cached_property
+    def bounds(self) -> tuple[int, int, int, int]:
+        """int64 ns: the calendar's first and last, then the range's first and last.
+
+        Daily values are session midnights; minute values the UTC open of the
+        first session and close of the last.
+        """
+        calendar = self.calendar
+        first, last = calendar.first_session, calendar.last_session
+        start = first if self.start_session is None else max(self.start_session, first)
+        end = last if self.end_session is None else min(self.end_session, last)
         if self.tframe == "daily":
-            # Midnight-flooring in NumPy: DatetimeIndex.normalize also infers a
-            # frequency, which costs more than the whole comparison.
-            days = pd.DatetimeIndex(dates.to_numpy().astype("datetime64[D]").astype("M8[ns]"))
-            lower, upper = self.start_session, self.end_session
+            stamps = [pd.Timestamp(day) for day in (first, last, start, end)]
         else:
-            days = dates
-            lower = None if self.start_session is None else self._open(self.start_session)
-            upper = None if self.end_session is None else self._close(self.end_session)
-        # NaT compares False both ways, so a missing date is kept for validation.
-        if lower is not None:
-            keep &= ~np.asarray(days < lower)
-        if upper is not None:
-            keep &= ~np.asarray(days > upper)
-        return keep
+            # The session's open itself (one minute before the first bar label)
+            # is kept, so a bar mislabelled by its start is reported, not dropped.
+            stamps = [
+                self._open(first),
+                self._close(last),
+                self._open(start),
+                self._close(end),
+            ]
+        lo, hi, start_ns, end_ns = (stamp.as_unit("ns").value for stamp in stamps)
+        return lo, hi, start_ns, end_ns
+
+    def range_masks(self, times: IntArray) -> tuple[BoolArray, BoolArray]:
+        """Which rows are outside the calendar, and which outside the registered range only.
+
+        Parameters
+        ----------
+        times
+            int64 ns of each row: daily values tz-naive (any time of the day),
+            minute values UTC; NaT (``iinfo(int64).min``) is in neither mask,
+            so validation reports it.
+        """
+        lo, hi, start, end = self.bounds
+        if self.tframe == "daily":
+            # Any time of a day belongs to its session: compare with the next midnight.
+            hi, end = hi + _DAY_NS - 1, end + _DAY_NS - 1
+        outside = np.zeros(times.size, dtype=bool)
+        # Clean data: two cheap reductions (NaT is the smallest int64: full pass).
+        if times.size == 0 or (int(times.min()) >= start and int(times.max()) <= end):
+            return outside, outside.copy()
+        present = times != _NAT
+        beyond = present & ((times < lo) | (times > hi))
+        left_out = present & ~beyond & ((times < start) | (times > end))
+        return beyond, left_out
+
+    def _beyond_error(
+        self, path: Path, dates: pd.DatetimeIndex, beyond: BoolArray
+    ) -> DataValidationError:
+        lo, hi, _, _ = self.bounds
+        positions = np.flatnonzero(beyond)
+        what = "session" if self.tframe == "daily" else "trading minute"
+        held = f"{self.calendar.name} holds {_day(lo)} .. {_day(hi)}"
+        before = f"before the calendar's first {what} ({held})"
+        after = f"after the calendar's last {what} ({held})"
+        early = dates.asi8[positions] < lo
+        stamps = list(dates[positions])
+        return invalid_rows_error(
+            str(path),
+            (positions + 1).tolist(),
+            stamps,
+            stamps,
+            [before if e else after for e in early.tolist()],
+            first_line=FIRST_LINE,
+            frequency=self.tframe,
+        )
 
     def _open(self, session: pd.Timestamp) -> pd.Timestamp:
-        # The session's open itself (one minute before the first bar label) is
-        # kept, so a bar mislabelled by its start is reported, not dropped.
         return pd.Timestamp(self.calendar.session_open(session)).tz_convert("UTC")
 
     def _close(self, session: pd.Timestamp) -> pd.Timestamp:
@@ -126,24 +255,58 @@ class FrameReader:
         return dates.tz_convert(self.calendar.tz).tz_localize(None).normalize()
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+def _day(stamp_ns: int) -> str:
+    return f"{pd.Timestamp(stamp_ns):%Y-%m-%d}"
+
+
+def _read_csv(path: Path, *, wall_clock_dates: bool) -> pd.DataFrame:
     """A csvdir file as a DataFrame, in file order, with lower-cased headers.
 
     Arrow's CSV reader parses a file about ten times faster than pandas'
     (ISO dates included), which is most of an ingest's time; pandas reads
     the files Arrow refuses, so that their problem is reported the same way.
+    With ``wall_clock_dates`` a date column with UTC offsets is kept as text
+    (Arrow would turn it into UTC instants, losing the date written).
     """
     try:
         table = pacsv.read_csv(path)
+        names = [str(c).strip().lower() for c in table.column_names]
+        date = names.index("date") if "date" in names else 0
+        if wall_clock_dates and table.num_columns and _has_offset(table.schema.field(date).type):
+            name = table.column_names[date]
+            text = pacsv.read_csv(
+                path,
+                convert_options=pacsv.ConvertOptions(
+                    include_columns=[name], column_types={name: pa.string()}
+                ),
+            )
+            table = table.set_column(date, name, text.column(0))
         raw = table.to_pandas(date_as_object=False)
     except (pa.ArrowInvalid, UnicodeDecodeError):
         raw = _read_csv_with_pandas(path)
     if raw.shape[1] == 0:
         raise DataValidationError(f"{path}: the file has no columns", context={"source": str(path)})
+    if raw.shape[1] == 1:
+        _check_separator(path, str(raw.columns[0]))
     # zipline reads the first column as the date whatever its name; headers
     # are matched without regard to case or stray spaces.
     raw.columns = [str(c).strip().lower() for c in raw.columns]
     return raw
+
+
+def _has_offset(kind: pa.DataType) -> bool:
+    return bool(pa.types.is_timestamp(kind) and kind.tz is not None)
+
+
+def _check_separator(path: Path, header: str) -> None:
+    """Refuse a file whose one column is a header of fields joined by another separator."""
+    for separator in SEPARATORS:
+        if separator in header:
+            raise DataValidationError(
+                f"{path}: the header {header!r} is a single column: its fields are separated "
+                f"by {separator!r}; csvdir files separate fields with commas (',')",
+                context={"source": str(path), "separator": separator},
+            )
 
 
 def _read_csv_with_pandas(path: Path) -> pd.DataFrame:
@@ -173,33 +336,121 @@ def _parse_dates(column: pd.Series) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(parsed).as_unit("ns")
 
 
-def sid_frames(
+def _wall_clock_dates(column: pd.Series) -> pd.DatetimeIndex:
+    """Parse dates as written, tz-naive: ``2020-01-02T00:00+01:00`` is 2020-01-02 00:00."""
+    utc = _parse_dates(column).tz_localize(None)
+    if column.dtype != object and not pd.api.types.is_string_dtype(column.dtype):
+        return utc  # parsed by Arrow, without an offset
+    offsets = column.astype("string").str.strip().str.extract(_OFFSET)
+    if offsets[0].isna().all():
+        return utc
+    sign = np.where(offsets[0] == "-", -1, 1)
+    hours = pd.to_numeric(offsets[1]).fillna(0).to_numpy(dtype=np.int64)
+    minutes = pd.to_numeric(offsets[2]).fillna(0).to_numpy(dtype=np.int64)
+    shift = pd.to_timedelta(sign * (hours * 60 + minutes), unit="min")
+    return pd.DatetimeIndex(utc + shift).as_unit("ns")
+
+
+def write_files(
     by_symbol: Mapping[str, Path],
     sids: Mapping[str, int],
     reader: FrameReader,
     collected: Collected,
+    writer: Any,
+    limits: PriceLimits,
     advance: Advance,
-) -> Iterator[tuple[int, pd.DataFrame]]:
-    """Yield ``(sid, bars)`` per file, recording spans and adjustments on the way."""
+    show_progress: bool,
+) -> None:
+    """Check and write each file's bars, one file at a time.
+
+    Every file is read and checked even after a bad one: each file's errors
+    go to ``collected.errors``, and its spans, adjustments and session prices
+    are recorded only if it has none.
+    """
     for symbol, path in by_symbol.items():
         sid = sids[symbol]
-        frame = reader.read(path)
         advance(symbol)
-        dates = cast(pd.DatetimeIndex, frame.index)
-        dated = dates.notna()
-        if not dated.any():
-            if len(frame):
-                yield sid, frame  # all dates bad: let validation say which rows
-            continue
-        sessions = reader.sessions(dates[dated])
-        collected.add_span(sid, sessions.min(), sessions.max())
-        _collect_adjustments(frame, sid, reader, collected)
-        yield sid, frame.drop(columns=["dividend", "split"], errors="ignore")
+        errors = _write_file(path, sid, reader, collected, writer, limits, show_progress)
+        collected.errors += errors
 
 
-def _collect_adjustments(
-    frame: pd.DataFrame, sid: int, reader: FrameReader, collected: Collected
-) -> None:
+def _write_file(
+    path: Path,
+    sid: int,
+    reader: FrameReader,
+    collected: Collected,
+    writer: Any,
+    limits: PriceLimits,
+    show_progress: bool,
+) -> list[DataValidationError]:
+    try:
+        rows = reader.read(path)
+    except DataValidationError as exc:
+        return [exc]
+    errors = [] if rows.beyond_calendar is None else [rows.beyond_calendar]
+    if rows.left_out:
+        collected.left_out[str(path)] = rows.left_out
+    frame = rows.frame
+    if len(frame) == 0:
+        return errors  # every row outside the range: nothing to check or write
+    prices = {name: _floats(frame, name) for name in PRICE_COLUMNS if name in frame.columns}
+    if len(prices) == len(PRICE_COLUMNS):
+        positions, reasons = price_reasons(prices, limits)
+        if positions.size:
+            errors.append(_price_error(frame, positions, reasons, prices, reader.tframe))
+    try:
+        splits, dividends = _adjustments(frame, sid, reader)
+    except DataValidationError as exc:
+        errors.append(exc)
+    try:
+        writer.write(
+            [(sid, frame.drop(columns=["dividend", "split"], errors="ignore"))],
+            show_progress=show_progress,
+        )
+    except DataValidationError as exc:
+        errors.append(exc)
+    if errors:
+        return errors
+    sessions = reader.sessions(cast(pd.DatetimeIndex, frame.index))
+    collected.add_span(sid, sessions[0], sessions[-1])
+    collected.splits += splits
+    collected.dividends += dividends
+    collected.prices[reader.tframe][sid] = SessionPrices.of_bars(str(path), sessions.asi8, prices)
+    return errors
+
+
+def _floats(frame: pd.DataFrame, column: str) -> FloatArray:
+    values = frame[column]
+    if not pd.api.types.is_numeric_dtype(values.dtype):
+        values = pd.to_numeric(values, errors="coerce")
+    return values.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _price_error(
+    frame: pd.DataFrame,
+    positions: IntArray,
+    reasons: list[str],
+    prices: Mapping[str, FloatArray],
+    tframe: TFrame,
+) -> DataValidationError:
+    rows = np.asarray(frame.attrs.get("row_numbers", np.arange(1, len(frame) + 1)))
+    return invalid_rows_error(
+        str(frame.attrs["source"]),
+        rows[positions].tolist(),
+        list(frame.index[positions]),
+        prices["close"][positions].tolist(),
+        reasons,
+        first_line=FIRST_LINE,
+        frequency=tframe,
+    )
+
+
+def _adjustments(
+    frame: pd.DataFrame, sid: int, reader: FrameReader
+) -> tuple[list[pd.DataFrame], list[pd.DataFrame]]:
+    """The file's split and dividend rows (empty lists if none); raise naming bad values."""
+    splits: list[pd.DataFrame] = []
+    dividends: list[pd.DataFrame] = []
     source = str(frame.attrs["source"])
     dates = cast(pd.DatetimeIndex, frame.index)
     rows = np.asarray(frame.attrs.get("row_numbers", np.arange(1, len(frame) + 1)))
@@ -207,7 +458,7 @@ def _collect_adjustments(
         split = _adjustment_values(frame, "split", rows, source, positive=True)
         hit = np.flatnonzero((np.nan_to_num(split, nan=1.0) != 1.0) & dates.notna())
         if hit.size:
-            collected.splits.append(
+            splits.append(
                 pd.DataFrame(
                     {
                         "sid": sid,
@@ -222,7 +473,7 @@ def _collect_adjustments(
         if hit.size:
             ex_dates = reader.sessions(dates[hit])
             # zipline leaves these NaT; the ex date keeps a dividend payable.
-            collected.dividends.append(
+            dividends.append(
                 pd.DataFrame(
                     {
                         "sid": sid,
@@ -234,6 +485,7 @@ def _collect_adjustments(
                     }
                 )
             )
+    return splits, dividends
 
 
 def _adjustment_values(

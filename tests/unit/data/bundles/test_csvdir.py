@@ -217,7 +217,6 @@ FOLDERS: dict[str, tuple[dict[str, str], bool]] = {
             "aapl": "\n".join([HEADER, "2019-12-31,1,2,1,1,5,0,1", *AAPL_ROWS]),  # no last newline
             "MSFT": "\n".join(["Day, Open,HIGH,low,close,volume", *MSFT_ROWS]).replace(",0,1", ""),
             "OLD": "\n".join([HEADER, "2019-12-30,1,2,1,1,5,0,2"]) + "\n",  # all clipped
-            "NEW": HEADER + "\n",  # header only
             "XTRA": "\n".join(
                 ["symbol,date,open,high,low,close,volume,adj close"]
                 + [f"X,{r.rsplit(',', 2)[0]},1.5" for r in MSFT_ROWS]
@@ -235,7 +234,9 @@ FOLDERS: dict[str, tuple[dict[str, str], bool]] = {
                 [OHLCV.title(), "2020-01-02T00:00:00Z,1,2,1,1,5", "2020-01-06T00:00Z,1,2,1,1,6"]
             ),
         },
-        True,
+        # Arrow turns zoned times into UTC instants: the per-file path keeps the
+        # dates as written.
+        False,
     ),
     # Naive and zoned times in one column (one header): Arrow reads them as text.
     "naive and zoned times": (
@@ -321,7 +322,7 @@ def test_an_empty_file_is_named(tmp_path: Path, ingest_csvdir: Ingest) -> None:
     assert message.startswith(f"{empty}: not a readable CSV file")
 
 
-def test_the_bulk_path_gives_way_to_report_the_first_bad_file(
+def test_the_bulk_path_gives_way_to_report_every_bad_file(
     tmp_path: Path, ingest_csvdir: Ingest
 ) -> None:
     bad_split = list(AAPL_ROWS)
@@ -330,13 +331,14 @@ def test_the_bulk_path_gives_way_to_report_the_first_bad_file(
     bad_high[2] = "2020-01-06,301.0,299.0,300.5,302.0,1200,0,1"
     write_csv(tmp_path / "daily", "AAA", AAPL_ROWS)
     first = write_csv(tmp_path / "daily", "BBB", bad_split)
-    write_csv(tmp_path / "daily", "CCC", bad_high)
     message = ingest_error(tmp_path, ingest_csvdir)
     assert message == f"{first}: 1 invalid row: row 2 (line 3, 2020-01-03): split -2.0 <= 0"
-    (tmp_path / "daily" / "BBB.csv").unlink()
-    second = write_csv(tmp_path / "daily", "AAB", bad_high)
+    second = write_csv(tmp_path / "daily", "CCC", bad_high)
     message = ingest_error(tmp_path, ingest_csvdir)
-    assert message == f"{second}: 1 invalid row: row 3 (line 4, 2020-01-06): high 299.0 < low 300.5"
+    assert message == (
+        f"invalid data in 2 files: {first} (1 invalid row), {second} (1 invalid row); "
+        f"first: {first}: 1 invalid row: row 2 (line 3, 2020-01-03): split -2.0 <= 0"
+    )
 
 
 # --- bad input ----------------------------------------------------------------
