@@ -134,4 +134,7 @@ def _as_of(series: _Series | None, now: int) -> Any:
         return np.nan
     known, values = series
     position = int(known.searchsorted(now, side="right")) - 1
-    return values[position] if position >= 0 else np.nan
+    if position < 0:
+        return np.nan
+    value = values[position]
+    return value.item() if isinstance(value, np.generic) else value  # a Python float

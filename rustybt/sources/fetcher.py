@@ -180,7 +180,8 @@ def fetch_csv(
     date_column
         The column holding each row's date or time.
     date_format
-        A :func:`pandas.to_datetime` format of the dates (default: inferred).
+        A :func:`pandas.to_datetime` format of the dates (default: each date
+        read on its own, so dates and date-times may mix).
     timezone
         The time zone of dates without a UTC offset.
     symbol
@@ -466,7 +467,9 @@ def _parse_dates(
     as_utc = _is_utc(timezone)
     try:
         parsed = pd.DatetimeIndex(
-            pd.to_datetime(raw, format=date_format, errors="coerce", utc=as_utc)
+            # Without a format each date is read on its own ("mixed"): a file may mix
+            # dates and times (pandas would otherwise impose the first row's form).
+            pd.to_datetime(raw, format=date_format or "mixed", errors="coerce", utc=as_utc)
         )
     except (ValueError, TypeError) as exc:
         raise DataValidationError(
