@@ -61,11 +61,13 @@ class FetchedData:
         times = times.as_unit("ns")  # pandas may parse dates to seconds; the clock is in ns
         frame = rows.set_axis(times, axis=0)
         fields = [str(c) for c in frame.columns if c != "sid"]
-        codes, keys = pd.factorize(frame["sid"], use_na_sentinel=True)
-        for code, key in enumerate(keys):
+        codes, uniques = pd.factorize(frame["sid"])
+        keys: list[Hashable] = list(uniques)
+        for code, part in frame[fields].groupby(codes, sort=False):
+            key = keys[int(code)]  # type: ignore[call-overload]
             # Rows of one key at one time: the last non-missing value of each field.
-            merged = frame.loc[codes == code, fields].groupby(level=0).last()
-            known = np.asarray(merged.index.asi8, dtype=np.int64)
+            merged = part.groupby(level=0).last()
+            known = pd.DatetimeIndex(merged.index).asi8
             for field in fields:
                 self._series.setdefault(field, {})[key] = (known, _values(merged[field]))
             if isinstance(key, Asset):
@@ -104,6 +106,12 @@ class FetchedData:
     def check_names(self, names: list[Any]) -> None:
         """Refuse anything in ``names`` that is not a ``symbol=`` name of a fetch_csv call."""
         for name in names:
+            if isinstance(name, Asset):
+                raise ParameterValidationError(
+                    f"a list of fetched names and Assets ({name!r}): ask for each kind "
+                    "in its own call",
+                    context={"name": repr(name)},
+                )
             if name not in self.names:
                 raise ParameterValidationError(
                     f"no fetched data named {name!r}: the fetch_csv names are "

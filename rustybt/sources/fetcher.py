@@ -293,9 +293,10 @@ def read_fetched_csv(
     out = out.sort_index(kind="stable")
     if post_func is not None:
         out = _returned_frame(post_func(out), "post_func", where)
-        if "sid" not in out.columns:
+        if "sid" not in out.columns or out["sid"].isna().any():
             raise ParameterValidationError(
-                f"fetch_csv({where}): post_func returned a frame without the 'sid' column",
+                f"fetch_csv({where}): post_func returned a frame without the 'sid' column "
+                "or with rows whose sid is missing",
                 context={"url": where, "columns": [str(c) for c in out.columns]},
             )
     return FetchedCSV(where, out)
@@ -438,7 +439,7 @@ def _read_frame(
 def _parse_csv(content: bytes, args: dict[str, Any], where: str) -> pd.DataFrame:
     try:
         return pd.read_csv(io.BytesIO(content), **args)
-    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+    except (ValueError, TypeError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         # EmptyDataError and ParserError are ValueErrors; the first line says what failed.
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataValidationError(

@@ -134,3 +134,21 @@ def test_unknown_names_and_fields_of_a_name_are_errors() -> None:
     assert str(field_info.value) == (
         "current() got field 'x' for fetched data 'urban', which has fields cpi"
     )
+
+
+def test_a_list_mixing_names_and_assets_is_refused(assets: list[Asset]) -> None:
+    fetched = FetchedData()
+    fetched.add(_rows(["vix"], [0], [1.0]))
+    with pytest.raises(ParameterValidationError, match="ask for each kind in its own call"):
+        fetched.check_names(["vix", assets[0]])
+
+
+def test_many_assets_each_keep_their_own_series(assets: list[Asset]) -> None:
+    aaa, bbb = assets
+    days = list(range(10)) * 2
+    keys: list[object] = [aaa] * 10 + [bbb] * 10
+    fetched = FetchedData()
+    fetched.add(_rows(keys, days, [float(d) for d in range(10)] + [100.0 + d for d in range(10)]))
+    for d in range(10):
+        now = BASE + d * DAY_NS
+        assert fetched.asset_values([aaa, bbb], "x", now) == [float(d), 100.0 + d]

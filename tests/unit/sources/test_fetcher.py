@@ -368,3 +368,5 @@ def test_post_func_must_keep_the_sid_column(tmp_path: Path, finder: AssetFinder)
     path = _write(tmp_path, "s.csv", SIGNALS)
     with pytest.raises(ParameterValidationError, match="without the 'sid' column"):
         read_fetched_csv(str(path), finder, post_func=lambda df: df[["signal"]])
+    with pytest.raises(ParameterValidationError, match="rows whose sid is missing"):
+        read_fetched_csv(str(path), finder, post_func=lambda df: df.assign(sid=None))
