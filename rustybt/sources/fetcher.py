@@ -276,19 +276,14 @@ def read_fetched_csv(
     if frame.empty:
         raise DataValidationError(f"fetch_csv({where}): no data rows", context={"url": where})
     dates = _parse_dates(frame, date_column, date_format, timezone, where)
-    dropped = [date_column]
     if symbol is not None:
-        keys: pd.Series = pd.Series(symbol, index=frame.index, dtype=object)
+        keys = pd.Series(symbol, index=frame.index, dtype=object)
+        out = frame.drop(columns=[date_column]).assign(sid=keys.to_numpy())
     else:
-        keys, by_column = _map_assets(
-            frame, dates, asset_finder, symbol_column, country_code, where
+        frame, dates, keys, mapped_by = _asset_rows(
+            frame, dates, asset_finder, symbol_column, country_code, mask, where
         )
-        dropped += [by_column] if by_column == symbol_column else []
-        if "sid" in frame.columns and by_column != "sid":
-            log.warning("fetch_csv(%s): the 'sid' column is replaced by the mapped assets", where)
-            dropped.append("sid")
-        frame, dates, keys = _without_unknown(frame, dates, keys, by_column, mask, where)
-    out = frame.drop(columns=dropped).assign(sid=keys.to_numpy())
+        out = frame.drop(columns=[date_column, mapped_by]).assign(sid=keys.to_numpy())
     out.index = pd.DatetimeIndex(dates, name="dt")
     out = out.sort_index(kind="stable")
     if post_func is not None:
@@ -516,6 +511,25 @@ def _row_name(label: Hashable) -> str:
 
 
 # --- assets ------------------------------------------------------------------------------
+
+
+def _asset_rows(
+    frame: pd.DataFrame,
+    dates: pd.DatetimeIndex,
+    finder: Any,
+    symbol_column: str,
+    country_code: str | None,
+    mask: bool,
+    where: str,
+) -> tuple[pd.DataFrame, pd.DatetimeIndex, pd.Series, str]:
+    """The rows with a known asset, their dates and assets, and the column they were mapped by."""
+    keys, mapped_by = _map_assets(frame, dates, finder, symbol_column, country_code, where)
+    if "sid" in frame.columns and mapped_by != "sid":
+        # zipline's rule: the sid column is the mapped assets'.
+        log.warning("fetch_csv(%s): the 'sid' column is replaced by the mapped assets", where)
+        frame = frame.drop(columns=["sid"])
+    kept, dates, keys = _without_unknown(frame, dates, keys, mapped_by, mask, where)
+    return kept, dates, keys, mapped_by
 
 
 def _map_assets(
