@@ -8,6 +8,7 @@ latest row at or before that moment (an oracle computed here, row by row).
 from __future__ import annotations
 
 import http.server
+import inspect
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -278,3 +279,24 @@ def test_without_fetch_csv_the_bar_data_is_as_before(demo: Path) -> None:
     with pytest.raises(UnknownFieldError, match="valid fields are close, high, last_traded"):
         rustybt.run_algorithm("2024-01-02", "2024-01-03", None, 10_000, handle_data=handle_data)
     assert fetched == [(None, [])]
+
+
+def test_the_api_function_has_ziplines_signature() -> None:
+    params = inspect.signature(fetch_csv).parameters
+    assert list(params) == [
+        "url",
+        "pre_func",
+        "post_func",
+        "date_column",
+        "date_format",
+        "timezone",
+        "symbol",
+        "mask",
+        "symbol_column",
+        "special_params_checker",
+        "country_code",
+        "kwargs",
+    ]
+    assert params["date_column"].default == "date"
+    assert params["mask"].default is True
+    assert params["timezone"].default == "UTC"
