@@ -308,7 +308,10 @@ class BarData:
             one column per field.
         """
         single_asset, asset_list = self._assets_argument(assets)
-        single_field, field_list = _fields_argument(fields, OHLCVP_FIELDS, "history")
+        try:
+            single_field, field_list = _fields_argument(fields, OHLCVP_FIELDS, "history")
+        except UnknownFieldError as exc:
+            raise self._history_of_fetched(exc) from None
         self._check_window(bar_count, frequency)
         portal = self.data_portal
         cols, columns = portal.asset_columns_with_index(asset_list)
@@ -331,6 +334,17 @@ class BarData:
                 {f: by_field[f][:, 0] for f in field_list}, index=index, columns=field_list
             )
         return _stacked(by_field, field_list, index, asset_list, frequency)
+
+    def _history_of_fetched(self, exc: UnknownFieldError) -> UnknownFieldError:
+        """``exc``, saying where a fetched field is read if history was asked for one."""
+        field = exc.context.get("fields", "").strip("'\"")
+        if self.fetched is None or field not in self.fetched.fields:
+            return exc
+        return UnknownFieldError(
+            f"{exc.message}; {field!r} is a fetch_csv field: read it with data.current "
+            "(history serves market data, as zipline's does)",
+            context=exc.context,
+        )
 
     def _assets_argument(self, assets: Any) -> tuple[bool, list[Asset]]:
         """:func:`_assets_argument`, remembered for the last list or tuple of assets."""

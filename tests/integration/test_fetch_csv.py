@@ -246,7 +246,7 @@ def test_reading_what_was_not_fetched_names_the_mistake(demo: Path, tmp_path: Pa
     with pytest.raises(ParameterValidationError, match="no fetched data named 'signal'"):
         _failure(demo, tmp_path, lambda c, data: data.current("signal", "signal"))
     # zipline serves fetched fields through current only; history reads market data.
-    with pytest.raises(UnknownFieldError, match="history\\(\\) got unknown field 'signal'"):
+    with pytest.raises(UnknownFieldError, match="'signal' is a fetch_csv field: read it with"):
         _failure(demo, tmp_path, lambda c, data: data.history(c.aapl, "signal", 2, "1d"))
     with pytest.raises(ParameterValidationError, match="assets must be an Asset"):
         _failure(demo, tmp_path, lambda c, data: data.can_trade("signals"))
