@@ -53,6 +53,8 @@ from rustybt.sim.events import Event, EventManager, scheduled_event
 from rustybt.sim.loop import run_simulation
 from rustybt.sim.params import SimulationParameters
 from rustybt.sim.rules import Always
+from rustybt.sources.fetched import FetchedData
+from rustybt.sources.fetcher import fetch_csv
 from rustybt.user_code import strategy_functions, user_files
 
 log = logging.getLogger("rustybt.algorithm")
@@ -205,6 +207,7 @@ class TradingAlgorithm:
         self.datetime: pd.Timestamp = pd.Timestamp(sim_params.first_session, tz="UTC")
         self.metrics_tracker: Any = None
         self.current_data: BarData | None = None
+        self.fetched: FetchedData | None = None  # what fetch_csv read, once it has run
         self._last_sync: pd.Timestamp | None = None
 
     @property
@@ -266,6 +269,7 @@ class TradingAlgorithm:
     def start_simulation(self, data: BarData, metrics_tracker: Any) -> None:
         """Attach the bar data and the metrics tracker (the loop calls this first)."""
         self.current_data = data
+        data.fetched = self.fetched
         self.metrics_tracker = metrics_tracker
         self.router.bind(
             data,
@@ -394,6 +398,9 @@ class TradingAlgorithm:
         for name, value in zip(args[::2], args[1::2], strict=True):
             self._recorded_vars[name] = value
         self._recorded_vars.update(kwargs)
+
+    # The zipline method, its signature and docs: rustybt.sources.fetcher.fetch_csv.
+    fetch_csv = api_method(fetch_csv)
 
     # --- scheduling ------------------------------------------------------------
 

@@ -66,6 +66,7 @@ def _delegate(name: str) -> Callable[..., Any]:
 
 batch_market_order = _delegate("batch_market_order")
 cancel_order = _delegate("cancel_order")
+fetch_csv = _delegate("fetch_csv")
 get_datetime = _delegate("get_datetime")
 get_environment = _delegate("get_environment")
 get_open_orders = _delegate("get_open_orders")

@@ -9,8 +9,8 @@ look-ups) and wraps them in the pandas object zipline returns.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Any, Final, Protocol, overload
+from collections.abc import Callable, Hashable, Iterable
+from typing import TYPE_CHECKING, Any, Final, Protocol, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -20,6 +20,9 @@ from rustybt.assets import Asset
 from rustybt.calendars import ExchangeCalendar
 from rustybt.data.portal import BASE_FIELDS, OHLCVP_FIELDS, DataPortal, window_frame
 from rustybt.exceptions import ParameterValidationError, UnknownFieldError
+
+if TYPE_CHECKING:
+    from rustybt.sources.fetched import FetchedData
 
 __all__ = ["BarData", "Restrictions"]
 
@@ -119,6 +122,9 @@ class BarData:
         # pass the same universe bar after bar.
         self._last_assets: tuple[tuple[Any, ...], tuple[bool, list[Asset]]] | None = None
         self._position: tuple[int, int] = (-1, -1)
+        #: The data of the algorithm's fetch_csv calls (None without any): the
+        #: fields ``current`` serves besides market data.
+        self.fetched: FetchedData | None = None
 
     # --- time ------------------------------------------------------------------
 
@@ -163,22 +169,63 @@ class BarData:
             Series indexed by field. Several assets, one field: a Series
             indexed by asset. Both several: a DataFrame (assets x fields).
         """
-        portal = self.data_portal
         if isinstance(assets, Asset) and isinstance(fields, str) and fields in OHLCVP_FIELDS:
             return self.spot(assets, fields)
+        if self.fetched is not None:
+            return self._current_with_fetched(assets, fields, self.fetched)
         single_asset, asset_list = self._assets_argument(assets)
         single_field, field_list = _fields_argument(fields, BASE_FIELDS, "current")
-        cols, index = portal.asset_columns_with_index(asset_list)
-        row, perspective = portal.resolve(self.simulation_dt_func(), self.data_frequency)
-        columns = {f: self._current_values(cols, f, row, perspective) for f in field_list}
-        if single_asset:
-            if single_field:
-                return _scalar(columns[field_list[0]][0])
-            values = [_scalar(columns[f][0]) for f in field_list]
-            return pd.Series(values, index=pd.Index(field_list), name=asset_list[0].symbol)
-        if single_field:
-            return pd.Series(columns[field_list[0]], index=index, name=field_list[0], copy=False)
-        return pd.DataFrame(columns, index=index, columns=pd.Index(field_list))
+        cols, index = self.data_portal.asset_columns_with_index(asset_list)
+        columns = self._market_columns(cols, field_list)
+        return _current_shape(single_asset, single_field, asset_list, field_list, columns, index)
+
+    def _market_columns(self, cols: npt.NDArray[np.int64], fields: list[str]) -> dict[str, Any]:
+        """The current values of market ``fields`` at the portal columns ``cols``."""
+        row, perspective = self.data_portal.resolve(self.simulation_dt_func(), self.data_frequency)
+        return {f: self._current_values(cols, f, row, perspective) for f in fields}
+
+    def _current_with_fetched(self, assets: Any, fields: Any, fetched: FetchedData) -> Any:
+        """:meth:`current` once fetch_csv has run (zipline's rule for which data serves).
+
+        A ``symbol=`` name (or a list of them) reads every field from the
+        fetched data. For Assets, the market fields come from the portal and
+        any other field from the fetched data (NaN for an asset without rows).
+        """
+        single_field, field_list = _fields_argument(fields, BASE_FIELDS | fetched.fields, "current")
+        now = self._now_ns()
+        if isinstance(assets, str) or (
+            isinstance(assets, list | tuple) and assets and isinstance(assets[0], str)
+        ):
+            names = [assets] if isinstance(assets, str) else list(assets)
+            fetched.check_names(names)
+            named = {f: fetched.name_values(names, f, now) for f in field_list}
+            index = pd.Index(names, dtype=object)
+            return _current_shape(
+                isinstance(assets, str), single_field, names, field_list, named, index
+            )
+        single_asset, asset_list = self._assets_argument(assets)
+        cols, index = self.data_portal.asset_columns_with_index(asset_list)
+        columns = self._market_columns(cols, [f for f in field_list if f in BASE_FIELDS])
+        for f in field_list:
+            if f not in BASE_FIELDS:
+                columns[f] = np.asarray(fetched.asset_values(asset_list, f, now))
+        return _current_shape(single_asset, single_field, asset_list, field_list, columns, index)
+
+    @property
+    def fetcher_assets(self) -> list[Asset]:
+        """The assets fetch_csv has rows for at or before now, by sid (zipline's property)."""
+        if self.fetched is None:
+            return []
+        return self.fetched.assets_as_of(self._now_ns())
+
+    def _now_ns(self) -> int:
+        """The current time in UTC nanoseconds; a session label stands for its close."""
+        dt = pd.Timestamp(self.simulation_dt_func())
+        if dt.tzinfo is not None:
+            return int(dt.value)
+        cal = self._calendar
+        session = dt if cal.is_session(dt) else cal.date_to_session(dt, direction="next")
+        return int(cal.session_close(session).value)
 
     def spot(self, asset: Asset, field: str) -> float:
         """``current(asset, field)`` for one asset and an OHLCV field or ``price``.
@@ -261,7 +308,10 @@ class BarData:
             one column per field.
         """
         single_asset, asset_list = self._assets_argument(assets)
-        single_field, field_list = _fields_argument(fields, OHLCVP_FIELDS, "history")
+        try:
+            single_field, field_list = _fields_argument(fields, OHLCVP_FIELDS, "history")
+        except UnknownFieldError as exc:
+            raise self._history_of_fetched(exc) from None
         self._check_window(bar_count, frequency)
         portal = self.data_portal
         cols, columns = portal.asset_columns_with_index(asset_list)
@@ -284,6 +334,17 @@ class BarData:
                 {f: by_field[f][:, 0] for f in field_list}, index=index, columns=field_list
             )
         return _stacked(by_field, field_list, index, asset_list, frequency)
+
+    def _history_of_fetched(self, exc: UnknownFieldError) -> UnknownFieldError:
+        """``exc``, saying where a fetched field is read if history was asked for one."""
+        field = exc.context.get("fields", "").strip("'\"")
+        if self.fetched is None or field not in self.fetched.fields:
+            return exc
+        return UnknownFieldError(
+            f"{exc.message}; {field!r} is a fetch_csv field: read it with data.current "
+            "(history serves market data, as zipline's does)",
+            context=exc.context,
+        )
 
     def _assets_argument(self, assets: Any) -> tuple[bool, list[Asset]]:
         """:func:`_assets_argument`, remembered for the last list or tuple of assets."""
@@ -434,6 +495,30 @@ def _fields_argument(fields: Any, allowed: frozenset[str], method: str) -> tuple
                 context={"fields": repr(name), "valid": sorted(allowed)},
             )
     return single, names
+
+
+def _current_shape(
+    single_asset: bool,
+    single_field: bool,
+    keys: list[Any],
+    fields: list[str],
+    columns: dict[str, Any],
+    index: pd.Index,
+) -> Any:
+    """zipline's shape of ``current``: a scalar, a Series by field or by asset, or a frame."""
+    if single_asset:
+        if single_field:
+            return _scalar(columns[fields[0]][0])
+        values = [_scalar(columns[f][0]) for f in fields]
+        return pd.Series(values, index=pd.Index(fields), name=_label(keys[0]))
+    if single_field:
+        return pd.Series(columns[fields[0]], index=index, name=fields[0], copy=False)
+    return pd.DataFrame(columns, index=index, columns=pd.Index(fields))
+
+
+def _label(key: Hashable) -> Hashable:
+    """A Series' name for an asset (its symbol) or a fetched name (itself)."""
+    return key.symbol if isinstance(key, Asset) else key
 
 
 def _scalar(value: Any) -> Any:
