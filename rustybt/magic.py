@@ -29,8 +29,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import click
@@ -85,21 +83,22 @@ class RustybtMagics(Magics):
         args, output = split_output(shlex.split(line))
         # zipline's magic runs the default extension (bundles registered there) first.
         load_extensions(default=True, extensions=(), strict=True, environ=os.environ)
-        with tempfile.TemporaryDirectory(prefix="rustybt-magic-") as scratch:
-            perf_file = Path(scratch) / "perf.pickle"
-            try:
-                run_command.main(
-                    ["--algotext", cell, *args, "--output", str(perf_file)],
-                    prog_name="%%rustybt",
-                    standalone_mode=False,
-                )
-            except click.exceptions.Exit as exc:  # --help
-                if exc.exit_code:
-                    raise UsageError(f"%%rustybt exited with status {exc.exit_code}") from None
-                return None
-            except click.ClickException as exc:
-                raise UsageError(f"%%rustybt: {exc.format_message()}") from None
-            perf: pd.DataFrame = pd.read_pickle(perf_file)
+        try:
+            # The command returns the frame; os.devnull: it writes no file itself.
+            result = run_command.main(
+                ["--algotext", cell, *args, "--output", os.devnull],
+                prog_name="%%rustybt",
+                standalone_mode=False,
+            )
+        except click.exceptions.Exit as exc:  # --help
+            if exc.exit_code:
+                raise UsageError(f"%%rustybt exited with status {exc.exit_code}") from None
+            return None
+        except click.ClickException as exc:
+            raise UsageError(f"%%rustybt: {exc.format_message()}") from None
+        if not isinstance(result, pd.DataFrame):  # --help returns nothing
+            return None
+        perf = result
         if output is not None:
             self._store(perf, output)
         return perf

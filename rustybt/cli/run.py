@@ -296,8 +296,13 @@ def run(
     ledger_output: str | None,
     blotter: str,
     progress: bool | None,
-) -> None:
-    """Run a backtest and write its daily performance."""
+) -> pd.DataFrame:
+    """Run a backtest and write its daily performance.
+
+    The callback returns the performance DataFrame too, which a caller that
+    invokes the command with ``standalone_mode=False`` receives (the
+    ``%%rustybt`` magic does); the command line ignores it.
+    """
     from rustybt.calendars import get_calendar
     from rustybt.runner import read_benchmark_file
     from rustybt.utils.run_algo import run_algorithm
@@ -342,6 +347,7 @@ def run(
             click.echo(f"Wrote {len(perf)} sessions of performance to {output}", err=True)
     if failures:
         raise OutputWriteError("; ".join(failures.values()), context={"failed": sorted(failures)})
+    return perf
 
 
 def _check_one_benchmark(
