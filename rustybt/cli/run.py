@@ -6,6 +6,7 @@ import json
 import os
 import sys
 import tempfile
+import uuid
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -140,9 +141,9 @@ def check_output_path(output: str, option: str) -> None:
 def _atomic_write(path: Path, write: Callable[[Path], Any]) -> None:
     """``write(temp)`` to a temporary file beside ``path``, then rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    tmp = Path(name)
+    # A fresh name that ``write`` creates itself, so the file gets the mode any
+    # new file gets (the umask's), not mkstemp's owner-only 0600.
+    tmp = path.parent / f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp"
     try:
         write(tmp)
         os.replace(tmp, path)

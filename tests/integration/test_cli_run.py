@@ -285,6 +285,19 @@ def test_any_other_output_name_is_a_pickle_as_in_zipline(demo: Path, tmp_path: P
     assert code == 0 and "Wrote" not in stderr
 
 
+def test_outputs_get_the_mode_of_any_new_file(demo: Path, tmp_path: Path) -> None:
+    # Written through a temporary file, yet readable as any file the user makes (not 0600).
+    out, ledger = tmp_path / "perf.csv", tmp_path / "ledger.json"
+    code, _, stderr = run_marker(
+        tmp_path / "started", "-o", str(out), "--ledger-output", str(ledger)
+    )
+    assert code == 0, stderr
+    umask = os.umask(0)
+    os.umask(umask)
+    for path in (out, ledger):
+        assert path.stat().st_mode & 0o777 == 0o666 & ~umask, path
+
+
 # --- the algorithm's own errors, one line -------------------------------------------
 
 
