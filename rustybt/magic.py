@@ -19,10 +19,11 @@ given to ``rustybt run -f`` would hold it::
 The cell's value is the performance DataFrame. ``-o``/``--output`` says where
 else it goes: a Python name (``-o perf``) binds the frame to that notebook
 variable, as zipline's tutorial describes; anything else is a path the frame
-is written to, as ``rustybt run -o`` writes it (``-o perf.pickle``, as
-zipline's magic does). The run itself is ``rustybt run``'s: the magic hands
-the flags and the cell to that command, so both take the same flags and
-give the same results.
+is written to, checked before the run and written as ``rustybt run -o``
+writes it (``-o perf.pickle``, as zipline's magic does). The run itself is
+``rustybt run``'s: the magic hands the flags and the cell to that command,
+so both take the same flags and give the same results. Its errors are one
+line, as on the command line: IPython's UsageError, ``%%rustybt: ...``.
 """
 
 from __future__ import annotations
@@ -36,8 +37,9 @@ import pandas as pd
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, magics_class
 
+from rustybt.cli.main import one_line_warnings
 from rustybt.cli.run import run as run_command
-from rustybt.cli.run import write_output
+from rustybt.exceptions import RustyBTError
 from rustybt.extensions import load_extensions
 
 __all__ = ["RustybtMagics", "load_ipython_extension"]
@@ -79,36 +81,46 @@ class RustybtMagics(Magics):
 
     @cell_magic
     def rustybt(self, line: str, cell: str) -> pd.DataFrame | None:
-        """Run the cell's algorithm with ``rustybt run``'s flags; return the performance."""
-        args, output = split_output(shlex.split(line))
+        """Run the cell's algorithm with ``rustybt run``'s flags; return the performance.
+
+        Errors are one line, as on the command line: bad flags, and the run's
+        own errors (a RustyBTError: a bad argument, an unknown bundle, a syntax
+        error in the cell) raise IPython's UsageError, the error its
+        ``__cause__``; an error of the algorithm's code keeps its traceback.
+        """
+        try:
+            words = shlex.split(line)
+        except ValueError as exc:  # an unclosed quote
+            raise UsageError(f"%%rustybt: {exc}") from None
+        args, output = split_output(words)
+        to_variable = output is not None and output.isidentifier()
+        # A path goes to the command's own -o: checked before the run, written
+        # atomically. os.devnull: the command writes no file, it returns the frame.
+        target = output if output is not None and not to_variable else os.devnull
         # zipline's magic runs the default extension (bundles registered there) first.
         load_extensions(default=True, extensions=(), strict=True, environ=os.environ)
         try:
-            # The command returns the frame; os.devnull: it writes no file itself.
-            result = run_command.main(
-                ["--algotext", cell, *args, "--output", os.devnull],
-                prog_name="%%rustybt",
-                standalone_mode=False,
-            )
+            with one_line_warnings():
+                result = run_command.main(
+                    ["--algotext", cell, *args, "--output", target],
+                    prog_name="%%rustybt",
+                    standalone_mode=False,
+                )
         except click.exceptions.Exit as exc:  # --help
             if exc.exit_code:
                 raise UsageError(f"%%rustybt exited with status {exc.exit_code}") from None
             return None
         except click.ClickException as exc:
             raise UsageError(f"%%rustybt: {exc.format_message()}") from None
+        except RustyBTError as exc:
+            raise UsageError(f"%%rustybt: {exc}") from exc
         if not isinstance(result, pd.DataFrame):  # --help returns nothing
             return None
-        perf = result
-        if output is not None:
-            self._store(perf, output)
-        return perf
-
-    def _store(self, perf: pd.DataFrame, output: str) -> None:
-        if output.isidentifier():
+        if to_variable:
             assert self.shell is not None  # set by register_magics
-            self.shell.user_ns[output] = perf
-        else:
-            write_output(perf, output)
+            assert output is not None
+            self.shell.user_ns[output] = result
+        return result
 
 
 def load_ipython_extension(ipython: Any) -> None:

@@ -55,6 +55,7 @@ def run_algorithm(
     namespace: dict[str, Any] | None = None,
     benchmark_symbol: str | None = None,
     benchmark_sid: int | None = None,
+    benchmark_file: str | os.PathLike[str] | None = None,
     emission_rate: str = "daily",
     precision: PrecisionConfig | None = None,
     algorithm_class: type[TradingAlgorithm] = TradingAlgorithm,
@@ -94,6 +95,10 @@ def run_algorithm(
         A strategy given as source text (what ``rustybt run -f`` uses).
     benchmark_symbol, benchmark_sid
         A benchmark asset by symbol (looked up as of the last session) or by sid.
+    benchmark_file
+        A CSV of daily benchmark returns (see :func:`read_benchmark_file`, what
+        ``rustybt run -bf`` passes); it must hold a return for every session of
+        the run (``benchmark_returns`` lacking a session count it as 0).
     emission_rate
         ``"daily"`` or ``"minute"`` performance rows.
     precision
@@ -118,7 +123,8 @@ def run_algorithm(
         Before the run: ``end`` after the bundle's last session, a bad capital
         base; a ``start`` that is not a session rolls forward to the next one.
     ConfigValidationError
-        Before the run: an unknown blotter name, no bars for the frequency.
+        Before the run: an unknown blotter name, no bars for the frequency, a
+        benchmark file that is not valid or lacks sessions of the run.
 
     Warns
     -----
@@ -154,6 +160,14 @@ def run_algorithm(
         )
         _check_bars_for_frequency(data, bundle, data_frequency)
         _check_end(data, bundle, data_frequency, sim_params)
+        if benchmark_file is not None:
+            if benchmark_returns is not None:
+                raise ParameterValidationError(
+                    "benchmark_returns and benchmark_file exclude each other; give one",
+                    context={"benchmark_file": str(benchmark_file)},
+                )
+            benchmark_returns = read_benchmark_file(benchmark_file)
+            check_benchmark_covers(benchmark_returns, sim_params.sessions, benchmark_file)
         if data_frequency == "minute":
             warn_sessions_without_minute_bars(data.equity_minute_bar_reader, sim_params.sessions)
         broker = _blotter(blotter, precision)
@@ -263,6 +277,53 @@ def read_benchmark_file(path: str | os.PathLike[str]) -> pd.Series:
         )
     series = pd.Series(returns.to_numpy(dtype=np.float64), index=pd.DatetimeIndex(dates))
     return series.sort_index().rename("return")
+
+
+def check_benchmark_covers(
+    returns: pd.Series, sessions: pd.DatetimeIndex, path: str | os.PathLike[str]
+) -> None:
+    """Refuse a benchmark file that lacks a return for some session of the run.
+
+    zipline has no return to take for such a session; counting it as 0 would
+    flatten the benchmark without a word (past the file's last date, for one).
+
+    Parameters
+    ----------
+    returns
+        The file's returns, as :func:`read_benchmark_file` reads them.
+    sessions
+        The run's sessions.
+    path
+        The file, for the message.
+
+    Raises
+    ------
+    ConfigValidationError
+        Naming the file, how many sessions it lacks, and the first and last of them.
+    """
+    given = pd.DatetimeIndex(returns.index)
+    if given.tz is not None:
+        given = given.tz_convert("UTC").tz_localize(None)
+    run = pd.DatetimeIndex(sessions)
+    if run.tz is not None:
+        run = run.tz_convert("UTC").tz_localize(None)
+    run = run.normalize()
+    lacking = run[~run.isin(given.normalize())]
+    if not len(lacking):
+        return
+    first, last = lacking[0].date(), lacking[-1].date()
+    which = f"{first}" if len(lacking) == 1 else f"the first {first}, the last {last}"
+    raise ConfigValidationError(
+        f"benchmark file {path}: no return for {len(lacking)} of the run's {len(run)} "
+        f"sessions ({run[0].date()}..{run[-1].date()}): {which}; give a return for every "
+        "session of the run",
+        context={
+            "file": str(path),
+            "missing": len(lacking),
+            "first_missing": str(first),
+            "last_missing": str(last),
+        },
+    )
 
 
 def _check_end(

@@ -67,7 +67,16 @@ def bundles_command() -> None:
 def clean(
     bundle: str, before: pd.Timestamp | None, after: pd.Timestamp | None, keep_last: int | None
 ) -> None:
-    """Remove ingestions of a bundle, and the temporary folders of killed ingests."""
+    """Remove killed ingests' temporary folders, and ingestions chosen by -e, -a or -k.
+
+    Alone, clean -b NAME removes only the temporary folders that killed ingests
+    of NAME left behind. With -e/--before, -a/--after or -k/--keep-last (as in
+    zipline) it removes those ingestions too.
+    """
+    if before is None and after is None and keep_last is None:
+        # No ingestion is made after the end of time: this removes only the
+        # folders of killed ingests, after clean's own checks (a known bundle).
+        after = pd.Timestamp.max
     removed = bundles_module.clean(bundle, before, after, keep_last, os.environ)
     for path in sorted(removed):
         click.echo(f"Removed {path}")

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, TextIO
 
 import click
 
@@ -18,12 +21,44 @@ from rustybt.exceptions import RustyBTError
 from rustybt.extensions import load_extensions, set_extension_args
 
 
+def show_warning_line(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """Print a warning as one line, ``Warning: ...``, on stderr (a ``warnings.showwarning``).
+
+    The source file and code line Python prints are the library's, of no use
+    to someone at the command line. A category other than UserWarning is named.
+    """
+    kind = "" if category is UserWarning else f"{category.__name__}: "
+    click.secho(f"Warning: {kind}{message}", fg="yellow", err=True)
+
+
+@contextmanager
+def one_line_warnings() -> Iterator[None]:
+    """Show warnings with :func:`show_warning_line` inside the block, as before after it.
+
+    Which warnings are shown (the filters) does not change.
+    """
+    previous = warnings.showwarning
+    warnings.showwarning = show_warning_line
+    try:
+        yield
+    finally:
+        warnings.showwarning = previous
+
+
 class _Group(click.Group):
-    """Turns rustybt errors into a one-paragraph message and exit code 1."""
+    """Turns rustybt errors into a one-line message and exit code 1, warnings into one line."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with one_line_warnings():
+                return super().invoke(ctx)
         except RustyBTError as exc:
             click.secho(f"Error: {exc}", fg="red", err=True)
             sys.exit(1)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import stat
 import sys
 import tempfile
 import uuid
@@ -104,12 +106,44 @@ def output_format(output: str) -> str:
     return _FORMATS.get(Path(output).suffix.lower(), "pickle")
 
 
+def output_target(output: str) -> tuple[Path, bool]:
+    """Where ``output`` is written, and whether it is written in place.
+
+    A symlink is followed, so that the file it points to is the one replaced
+    (the link stays a link). An existing target that is not a regular file (a
+    FIFO, a character device such as ``/dev/stdout``) is written in place: a
+    rename would put a plain file where it was. Anything else, a regular file
+    or a new name, is replaced atomically.
+
+    Raises
+    ------
+    OSError
+        When the path cannot be looked at (a symlink loop, no permission).
+
+    Examples
+    --------
+    >>> output_target("no/such/folder/perf.csv")[1]
+    False
+    """
+    path = Path(output)
+    try:
+        mode = path.stat().st_mode  # follows symlinks
+    except (FileNotFoundError, NotADirectoryError):  # a new file (its folder is checked)
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        # In place, through the path as given: the kernel follows the links (a
+        # /proc/self/fd link has no name os.path.realpath could return).
+        return path, True
+    return Path(os.path.realpath(path)), False
+
+
 def check_output_path(output: str, option: str) -> None:
     """Refuse, before the run, an output path that cannot be written.
 
     The file's folder may not exist yet (it is created when the results are
     written), but the nearest folder that does exist must be a folder one can
-    create files in, and the path must not be a folder itself.
+    create files in, and the path must not be a folder itself. A FIFO or a
+    device (written in place) must be writable itself.
 
     Raises
     ------
@@ -118,13 +152,22 @@ def check_output_path(output: str, option: str) -> None:
     """
     if output_format(output) in ("stdout", "none"):
         return
-    path = Path(output).absolute()
     where = {"option": option, "path": output}
-    if path.is_dir():
+    try:
+        target, in_place = output_target(output)
+    except OSError as exc:
+        raise ConfigValidationError(
+            f"{option} {output}: cannot look at it: {exc.strerror or exc}", context=where
+        ) from exc
+    if in_place:
+        if not os.access(target, os.W_OK):
+            raise ConfigValidationError(f"{option} {output}: not writable", context=where)
+        return
+    if target.is_dir():
         raise ConfigValidationError(
             f"{option} {output}: is a folder; give a file name", context=where
         )
-    folder = path.parent
+    folder = target.parent
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent
     if not folder.is_dir():
@@ -138,38 +181,60 @@ def check_output_path(output: str, option: str) -> None:
         ) from exc
 
 
-def _atomic_write(path: Path, write: Callable[[Path], Any]) -> None:
-    """``write(temp)`` to a temporary file beside ``path``, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # A fresh name that ``write`` creates itself, so the file gets the mode any
-    # new file gets (the umask's), not mkstemp's owner-only 0600.
-    tmp = path.parent / f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp"
+def write_file(output: str, content: bytes) -> None:
+    """Write ``content`` to ``output`` without leaving a half-written file.
+
+    A regular file (or a new one) gets a temporary file beside it, renamed
+    into place; through a symlink, the file it points to is replaced. A FIFO
+    or a device is written in place (see :func:`output_target`).
+    """
+    target, in_place = output_target(output)
+    if in_place:
+        with open(target, "wb") as sink:
+            sink.write(content)
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # A fresh name opened here, so the file gets the mode any new file gets (the
+    # umask's), not mkstemp's owner-only 0600.
+    tmp = target.parent / f".{target.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp"
     try:
-        write(tmp)
-        os.replace(tmp, path)
+        with open(tmp, "xb") as sink:
+            sink.write(content)
+        os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def performance_bytes(perf: pd.DataFrame, kind: str) -> bytes:
+    """``perf`` as the bytes of a ``"csv"``, ``"parquet"`` or ``"pickle"`` file.
+
+    The CSV holds ``period_close`` once, as its first column (the index; the
+    frame's own ``period_close`` column holds the same closes), so that
+    ``pd.read_csv(path, index_col=0, parse_dates=True)`` reads the frame back
+    indexed by session close.
+    """
+    buffer = io.BytesIO()
+    if kind == "pickle":
+        perf.to_pickle(buffer)
+    elif kind == "parquet":
+        _for_files(perf).to_parquet(buffer)
+    else:
+        frame = _for_files(perf.drop(columns="period_close", errors="ignore"))
+        frame.to_csv(buffer, index_label="period_close", encoding="utf-8")
+    return buffer.getvalue()
 
 
 def write_output(perf: pd.DataFrame, output: str) -> None:
     """Write ``perf`` by the output's suffix: .csv, .parquet, else a pickle; '-' prints it.
 
-    The file is written atomically (a temporary file renamed into place);
-    ``os.devnull`` writes nothing.
+    The file is written atomically (see :func:`write_file`); ``os.devnull``
+    writes nothing.
     """
     kind = output_format(output)
     if kind == "stdout":
         click.echo(perf.to_string())
-        return
-    if kind == "none":
-        return
-    if kind == "pickle":
-        _atomic_write(Path(output), perf.to_pickle)
-    elif kind == "parquet":
-        _atomic_write(Path(output), _for_files(perf).to_parquet)
-    else:
-        frame = _for_files(perf)
-        _atomic_write(Path(output), lambda tmp: frame.to_csv(tmp, index_label="period_close"))
+    elif kind != "none":
+        write_file(output, performance_bytes(perf, kind))
 
 
 def summary_rows(perf: pd.DataFrame) -> list[tuple[str, str]]:
@@ -241,7 +306,8 @@ def print_summary(perf: pd.DataFrame, title: str) -> None:
     "--benchmark-file",
     default=None,
     type=click.Path(exists=True, dir_okay=False, path_type=str),
-    help="A CSV of the benchmark's daily returns: columns date and return.",
+    help="A CSV of the benchmark's daily returns: columns date and return, a row for "
+    "every session of the run.",
 )
 @click.option("--benchmark-symbol", default=None, help="Symbol of the benchmark asset.")
 @click.option("--benchmark-sid", type=int, default=None, help="Sid of the benchmark asset.")
@@ -305,14 +371,12 @@ def run(
     ``%%rustybt`` magic does); the command line ignores it.
     """
     from rustybt.calendars import get_calendar
-    from rustybt.runner import read_benchmark_file
     from rustybt.utils.run_algo import run_algorithm
 
     if (algofile is None) == (algotext is None):
         raise click.UsageError("give exactly one of -f/--algofile and -t/--algotext")
     _check_one_benchmark(benchmark_file, benchmark_symbol, benchmark_sid, no_benchmark)
     _check_outputs(output, ledger_output)
-    benchmark_returns = read_benchmark_file(benchmark_file) if benchmark_file else None
     text = algotext if algotext is not None else algofile.read()
     filename = "<algotext>" if algotext is not None else os.path.abspath(algofile.name)
     if print_algo:
@@ -334,7 +398,7 @@ def run(
             namespace=_define(define),
             benchmark_symbol=benchmark_symbol,
             benchmark_sid=benchmark_sid,
-            benchmark_returns=benchmark_returns,
+            benchmark_file=benchmark_file,
             blotter=blotter,
             default_extension=False,  # the CLI group has loaded extensions already
             progress=callback,
@@ -396,11 +460,15 @@ def _check_outputs(output: str, ledger_output: str | None) -> None:
             "name it .json",
             context={"option": "--ledger-output", "path": ledger_output},
         )
-    if output_format(output) not in ("stdout", "none") and (
-        Path(output).absolute() == Path(ledger_output).absolute()
-    ):
+    if output_format(output) in ("stdout", "none"):
+        return
+    # One file would hold only the second output; a FIFO or a device takes both.
+    perf_file, perf_in_place = output_target(output)
+    ledger_file = output_target(ledger_output)[0]
+    if not perf_in_place and perf_file.absolute() == ledger_file.absolute():
         raise ConfigValidationError(
-            f"-o and --ledger-output are both {output}; give them different files",
+            f"-o {output} and --ledger-output {ledger_output} are one file; give them "
+            "different files",
             context={"option": "--ledger-output", "path": ledger_output},
         )
 
@@ -459,8 +527,7 @@ def write_ledger(export: dict[str, Any], output: str) -> None:
             return None if isinstance(x, float) and np.isnan(x) else x
         return str(x)
 
-    text = json.dumps(plain(export), indent=1)
-    _atomic_write(Path(output), lambda tmp: tmp.write_text(text))
+    write_file(output, json.dumps(plain(export), indent=1).encode("utf-8"))
 
 
 def _run_with_progress(show: bool, run_fn: Any) -> Any:

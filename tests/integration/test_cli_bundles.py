@@ -198,3 +198,24 @@ def test_clean_removes_the_folder_of_a_killed_ingest(csvdir: Path, rustybt_root:
     assert code == 0
     assert out.splitlines() == [f"Removed {leftover}"]
     assert not leftover.exists() and len(bundles.ingestions_for_bundle("csvdir")) == 1
+
+
+def test_clean_with_no_criteria_removes_only_the_folders_of_killed_ingests(
+    csvdir: Path, rustybt_root: Path
+) -> None:
+    """The probe: ``clean -b NAME`` alone exited 1 ("clean needs before, after or
+    keep_last"), though its help says it removes killed ingests' folders."""
+    assert run("ingest", "-b", "csvdir", "--no-show-progress")[0] == 0
+    assert run("ingest", "-b", "csvdir", "--no-show-progress")[0] == 0
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    leftover = rustybt_root / "data" / "csvdir" / f".ingest-2025-01-01T00;00;00-{dead}"
+    leftover.mkdir()
+    code, out = run("clean", "-b", "csvdir")
+    assert (code, out.splitlines()) == (0, [f"Removed {leftover}"])
+    assert not leftover.exists() and len(bundles.ingestions_for_bundle("csvdir")) == 2
+    assert run("clean", "-b", "csvdir") == (0, "Nothing to remove\n")
+    code, out = run("clean", "-b", "nosuchbundle")
+    assert code == 1 and out.startswith("Error: no bundle named 'nosuchbundle'; known bundles: ")
+    code, out = run("clean", "--help")
+    assert code == 0 and "killed ingests" in out and "-k, --keep-last N" in out

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import stat
 import subprocess
 import sys
 import textwrap
+import threading
+import warnings
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -230,7 +235,16 @@ def test_an_output_that_cannot_be_written_is_refused_before_the_run(
 def test_both_outputs_at_one_path_are_refused(demo: Path, tmp_path: Path) -> None:
     same = str(tmp_path / "out.json")
     code, _, stderr = run_marker(tmp_path / "started", "-o", same, "--ledger-output", same)
-    assert code == 1 and "-o and --ledger-output are both" in stderr
+    assert code == 1
+    assert stderr == (
+        f"Error: -o {same} and --ledger-output {same} are one file; give them different files\n"
+    )
+    # A symlink to the other output is the same file.
+    link = tmp_path / "link.json"
+    link.symlink_to(same)
+    code, _, stderr = run_marker(tmp_path / "started", "-o", same, "--ledger-output", str(link))
+    assert code == 1 and "are one file" in stderr
+    assert not (tmp_path / "started").exists()
 
 
 BREAK_OUTPUT_ALGO = """
@@ -298,6 +312,63 @@ def test_outputs_get_the_mode_of_any_new_file(demo: Path, tmp_path: Path) -> Non
         assert path.stat().st_mode & 0o777 == 0o666 & ~umask, path
 
 
+def read_fifo_in_thread(fifo: Path) -> tuple[threading.Thread, list[bytes]]:
+    """A thread that reads ``fifo`` to its end (a FIFO's writer blocks until it is read)."""
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    return reader, got
+
+
+@pytest.mark.parametrize("fifo_option", ["-o", "--ledger-output"])
+def test_a_symlink_is_followed_and_a_fifo_written_in_place(
+    demo: Path, tmp_path: Path, fifo_option: str
+) -> None:
+    """The probe: the temporary file renamed over the path put a plain file in place of a
+    symlink (its real target left empty) and of a FIFO (nothing reached the reader)."""
+    real = tmp_path / "real"
+    real.mkdir()
+    link_option = "--ledger-output" if fifo_option == "-o" else "-o"
+    name = {"-o": "perf.csv", "--ledger-output": "ledger.json"}
+    fifo = tmp_path / name[fifo_option]
+    os.mkfifo(fifo)
+    link, target = tmp_path / name[link_option], real / name[link_option]
+    target.write_text("old results")
+    link.symlink_to(target)
+    reader, got = read_fifo_in_thread(fifo)
+    code, _, stderr = run_marker(
+        tmp_path / "started", fifo_option, str(fifo), link_option, str(link)
+    )
+    assert code == 0, stderr
+    reader.join(timeout=60)
+    assert not reader.is_alive() and got, "nothing was written to the FIFO"
+    assert stat.S_ISFIFO(fifo.lstat().st_mode), "the FIFO was replaced"
+    assert link.is_symlink() and link.resolve() == target, "the symlink was replaced"
+    assert sorted(p.name for p in real.iterdir()) == [target.name], "a temporary file is left"
+    through_fifo, through_link = got[0].decode(), target.read_text()
+    perf, ledger = (through_fifo, through_link) if fifo_option == "-o" else (
+        through_link, through_fifo)  # fmt: skip
+    assert json.loads(ledger)["transactions"]
+    assert len(pd.read_csv(io.StringIO(perf), index_col=0)) == 5
+
+
+def test_csv_output_holds_period_close_once_and_reads_back(demo: Path, tmp_path: Path) -> None:
+    """The probe: period_close as index label and column, read back as period_close.1."""
+    as_csv, as_pickle = tmp_path / "perf.csv", tmp_path / "perf.pickle"
+    for out in (as_csv, as_pickle):
+        code, _, stderr = run_marker(tmp_path / "started", "-o", str(out))
+        assert code == 0, stderr
+    header = as_csv.read_text().splitlines()[0].split(",")
+    assert header[0] == "period_close" and header.count("period_close") == 1
+    perf = pd.read_pickle(as_pickle)
+    back = pd.read_csv(as_csv, index_col=0, parse_dates=True)
+    pd.testing.assert_index_equal(back.index.as_unit("ns"), perf.index.rename("period_close"))
+    # (Two runs may order the columns differently: zipline's metrics set is a set.)
+    assert sorted(back.columns) == sorted(c for c in perf.columns if c != "period_close")
+    assert back["portfolio_value"].tolist() == perf["portfolio_value"].tolist()
+    assert (perf["period_close"] == perf.index).all()  # what the index already says
+
+
 # --- the algorithm's own errors, one line -------------------------------------------
 
 
@@ -344,12 +415,15 @@ def test_an_end_past_the_bundle_is_refused_at_start(demo: Path, tmp_path: Path) 
 
 def test_benchmark_file_sid_and_symbol(demo: Path, tmp_path: Path) -> None:
     bench = tmp_path / "bench.csv"
-    bench.write_text("date,return\n2019-01-02,0.01\n2019-01-03,-0.02\n2019-01-04,0.03\n")
+    bench.write_text(
+        "date,return\n2019-01-02,0.01\n2019-01-03,-0.02\n2019-01-04,0.03\n2019-01-07,0\n"
+        "2019-01-08,0.02\n"
+    )
     out = tmp_path / "perf.csv"
     base = ("run", "-f", str(EXAMPLES / "buyapple.py"), "-s", "2019-01-02", "-e", "2019-01-08")
     code, _, stderr = run_cli(*base, "-bf", str(bench), "-o", str(out))
     assert code == 0, stderr
-    expected = [1.01, 1.01 * 0.98, 1.01 * 0.98 * 1.03, 1.01 * 0.98 * 1.03, 1.01 * 0.98 * 1.03]
+    expected = np.cumprod([1.01, 0.98, 1.03, 1.0, 1.02])
     got = pd.read_csv(out)["benchmark_period_return"].to_numpy() + 1
     assert got == pytest.approx(expected)
     by_sid, by_symbol = tmp_path / "sid.csv", tmp_path / "symbol.csv"
@@ -370,6 +444,30 @@ def test_benchmark_file_sid_and_symbol(demo: Path, tmp_path: Path) -> None:
     bench.write_text("date,return\n2019-01-02,0.01\n2019-01-03,nan\nsoon,0.1\n")
     code, _, stderr = run_cli(*base, "-bf", str(bench))
     assert code == 1 and "2 row(s)" in stderr and "row 3: '2019-01-03','nan'" in stderr
+
+
+@pytest.mark.parametrize(
+    ("rows", "lacking"),
+    [
+        # The probe: the benchmark went flat after the file's last date.
+        (["2019-01-02", "2019-01-03", "2019-01-04"], "2 of the run's 5 sessions "
+         "(2019-01-02..2019-01-08): the first 2019-01-07, the last 2019-01-08"),
+        (["2019-01-02", "2019-01-03", "2019-01-07", "2019-01-08"], "1 of the run's 5 sessions "
+         "(2019-01-02..2019-01-08): 2019-01-04"),
+    ],
+)  # fmt: skip
+def test_a_benchmark_file_lacking_sessions_is_refused_at_start(
+    demo: Path, tmp_path: Path, rows: list[str], lacking: str
+) -> None:
+    bench = tmp_path / "bench.csv"
+    bench.write_text("date,return\n" + "".join(f"{day},0.01\n" for day in rows))
+    marker = tmp_path / "started"
+    code, _, stderr = run_marker(marker, "-bf", str(bench), "-o", str(tmp_path / "perf.csv"))
+    assert code == 1 and not marker.exists()
+    assert stderr == (
+        f"Error: benchmark file {bench}: no return for {lacking}; give a return for every "
+        "session of the run\n"
+    )
 
 
 def test_blotter_default_is_accepted_and_others_refused(demo: Path, tmp_path: Path) -> None:
@@ -416,15 +514,17 @@ def test_extension_files_and_x_arguments_load_before_the_command(
 
 
 def test_a_minute_run_over_sessions_without_minute_bars_warns(demo: Path, tmp_path: Path) -> None:
-    with pytest.warns(UserWarning) as caught:
-        code, _, stderr = run_cli(
-            "run", "-f", str(EXAMPLES / "buyapple.py"), "-s", "2023-12-28", "-e", "2024-01-03",
-            "--data-frequency", "minute", "-o", str(tmp_path / "perf.csv"),
-        )  # fmt: skip
+    showwarning = warnings.showwarning
+    code, _, stderr = run_cli(
+        "run", "-f", str(EXAMPLES / "buyapple.py"), "-s", "2023-12-28", "-e", "2024-01-03",
+        "--data-frequency", "minute", "-o", str(tmp_path / "perf.csv"),
+    )  # fmt: skip
     assert code == 0, stderr
-    messages = [str(w.message) for w in caught if "minute bar" in str(w.message)]
-    assert messages == [
-        "minute run over 2 of 4 sessions without any minute bar: 2023-12-28, 2023-12-29 (the "
-        "minute bars cover 2024-01-02..2024-12-31); orders placed then fill at the first bar "
-        "with data"
-    ]
+    # One line, without Python's source path and code line.
+    assert stderr.splitlines()[0] == (
+        "Warning: minute run over 2 of 4 sessions without any minute bar: 2023-12-28, "
+        "2023-12-29 (the minute bars cover 2024-01-02..2024-12-31); orders placed then fill at "
+        "the first bar with data"
+    )
+    assert ".py:" not in stderr and "UserWarning" not in stderr
+    assert warnings.showwarning is showwarning, "the CLI left its warning hook installed"

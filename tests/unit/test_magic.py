@@ -104,13 +104,50 @@ def test_bad_arguments_are_one_line_usage_errors(shell: Any, capsys: Any) -> Non
     capsys.readouterr()
 
 
-def test_an_error_in_the_cell_propagates_with_its_type(shell: Any) -> None:
-    from rustybt.exceptions import SymbolNotFoundError
+@pytest.mark.parametrize(
+    ("line", "body", "cause", "message"),
+    [
+        ("--capital-base 1e300", ALGORITHM, "ParameterValidationError",
+         "capital_base 1e+300 is too large: exact Decimal cash"),
+        ("-b nosuchbundle", ALGORITHM, "DataNotFoundError",
+         "no ingestion of bundle 'nosuchbundle'"),
+        ("", "def initialize(context):\n    x = (\n", "StrategyError",
+         "<algotext>:2: SyntaxError: '(' was never closed"),
+        ("", ALGORITHM.replace('symbol("AAPL")', 'symbol("NOSUCH")'), "SymbolNotFoundError",
+         "NOSUCH"),
+    ],
+)  # fmt: skip
+def test_an_error_of_the_run_is_one_line(
+    shell: Any, capsys: Any, line: str, body: str, cause: str, message: str
+) -> None:
+    """The probe: 30 to 140 lines of traceback; now one line, as the command line prints."""
+    from IPython.core.error import UsageError
 
-    body = ALGORITHM.replace('symbol("AAPL")', 'symbol("NOSUCH")')
-    result = run_cell(shell, "-s 2016-01-04 -e 2016-01-29 -D SHARES=1 -o perf", body)
-    assert isinstance(result.error_in_exec, SymbolNotFoundError)
+    capsys.readouterr()
+    result = run_cell(shell, f"-s 2016-01-04 -e 2016-01-29 -D SHARES=1 -o perf {line}", body)
+    assert isinstance(result.error_in_exec, UsageError)
+    assert str(result.error_in_exec).startswith("%%rustybt: ")
+    assert message in str(result.error_in_exec)
+    assert type(result.error_in_exec.__cause__).__name__ == cause  # the error, for code
+    shown = capsys.readouterr().err.strip().splitlines()
+    assert shown == [f"UsageError: {result.error_in_exec}"]
     assert "perf" not in shell.user_ns
+
+
+def test_an_output_path_is_checked_before_the_run(shell: Any, tmp_path: Path) -> None:
+    """The probe: the whole run, then its results lost to a FileExistsError traceback."""
+    from IPython.core.error import UsageError
+
+    (tmp_path / "a_file").write_text("not a folder")
+    marker = tmp_path / "started"
+    body = f"from pathlib import Path\nPath({str(marker)!r}).write_text('ran')\n" + ALGORITHM
+    bad = tmp_path / "a_file" / "perf.csv"
+    result = run_cell(shell, f"-s 2016-01-04 -e 2016-01-08 -D SHARES=1 -o {bad}", body)
+    assert isinstance(result.error_in_exec, UsageError)
+    assert (
+        str(result.error_in_exec) == f"%%rustybt: -o {bad}: {tmp_path / 'a_file'} is not a folder"
+    )
+    assert not marker.exists(), "the backtest ran before the path was checked"
 
 
 def test_split_output() -> None:
@@ -129,3 +166,19 @@ def test_output_to_a_csv_path(shell: Any, tmp_path: Path) -> None:
     written = pd.read_csv(target, index_col="period_close")
     assert len(written) == len(result.result) == 10
     assert written["portfolio_value"].tolist() == result.result["portfolio_value"].tolist()
+
+
+def test_warnings_of_the_run_are_one_line(shell: Any, capsys: Any) -> None:
+    import warnings
+
+    showwarning = warnings.showwarning
+    capsys.readouterr()
+    result = run_cell(
+        shell,
+        "-s 2023-12-28 -e 2024-01-03 --data-frequency minute",
+        "def initialize(context):\n    pass\n",
+    )
+    assert result.success, result.error_in_exec
+    shown = [line for line in capsys.readouterr().err.splitlines() if "minute bar" in line]
+    assert len(shown) == 1 and shown[0].startswith("Warning: minute run over 2 of 4 sessions")
+    assert warnings.showwarning is showwarning

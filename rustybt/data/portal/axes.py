@@ -444,24 +444,29 @@ class Axes:
         return "(none)"
 
     def starts_before_data(self, lo: int, bar_count: int) -> HistoryWindowStartsBeforeData:
-        """The error of a daily window starting at session ``lo``, before the first day."""
+        """The error of a daily window starting at session ``lo``, before the first day.
+
+        It names the window's last session when there is one, the first session
+        of the data, and what would serve the window: a later session if the
+        data holds enough sessions, else the most bars the data holds.
+        """
         first = self.first_day_index
         last = self.last_session_index
+        held = last - first + 1
         if first + bar_count <= last:
             suggested = self.session_text(first + bar_count)
             remedy = f"request fewer bars or start the simulation on or after {suggested}"
         else:
-            # No session of the data is late enough: name what the data does allow.
-            suggested = "(none)"
+            suggested = "(none)"  # no session of the data is late enough
             remedy = (
-                f"no session of the data allows that many: it holds {last - first + 1} "
-                f"sessions ({self.session_text(first)}..{self.session_text(last)}), so request "
-                f"at most {last - first + 1} bars"
+                f"the data holds {held} sessions ({self.session_text(first)}.."
+                f"{self.session_text(last)}), so request at most {held} bars"
             )
+        end = lo + bar_count - 1
+        ending = f" ending at {self.session_text(end)}" if 0 <= end < len(self.sessions) else ""
         return HistoryWindowStartsBeforeData(
-            f"a {bar_count}-session history window starting at session "
-            f"{self.session_text(lo) if lo >= 0 else 'before the data'} reaches back before "
-            f"the first trading day {self.session_text(first)}; {remedy}",
+            f"a {bar_count}-session history window{ending} reaches back before the first "
+            f"session of the data ({self.session_text(first)}): {remedy}",
             context={
                 "bar_count": bar_count,
                 "first_trading_day": self.session_text(first),
