@@ -327,8 +327,9 @@ def daily_stats_frame(
     ``daily_perf["recorded_vars"]`` dict, as zipline's loop stores them, or
     the matching item of ``recorded_vars``) and its
     ``cumulative_risk_metrics`` merged in, indexed by the UTC
-    ``period_close``. Packets without ``daily_perf`` (the end-of-simulation
-    one) are skipped; the packets are not modified.
+    ``period_close``, its columns in name order. Packets without
+    ``daily_perf`` (the end-of-simulation one) are skipped; the packets are
+    not modified.
     """
     rows: list[dict[str, Any]] = []
     recorded = iter(recorded_vars) if recorded_vars is not None else None
@@ -343,4 +344,7 @@ def daily_stats_frame(
         rows.append(row)
     index = pd.DatetimeIndex([row["period_close"] for row in rows])
     index = index.tz_localize("UTC") if index.tz is None else index.tz_convert("UTC")
-    return pd.DataFrame(rows, index=index)
+    # Columns in name order: metrics sets are sets (as zipline's), whose order
+    # differs from process to process, and a written frame should not.
+    columns = sorted(set().union(*rows)) if rows else None
+    return pd.DataFrame(rows, index=index, columns=columns)

@@ -249,6 +249,10 @@ def test_statistics_match_empyrical(daily_run: Any) -> None:
 def test_daily_stats_frame(daily_run: Any) -> None:
     frame = daily_stats_frame(daily_run[1] + [{}])
     assert set(frame.columns) == COLUMNS
+    # In name order, whatever order the metrics (a set) wrote them in.
+    assert list(frame.columns) == sorted(COLUMNS)
+    reordered = [dict(p, daily_perf=dict(reversed(p["daily_perf"].items()))) for p in daily_run[1]]
+    assert list(daily_stats_frame(reordered).columns) == list(frame.columns)
     assert len(frame) == 15
     assert str(pd.DatetimeIndex(frame.index).tz) == "UTC"
     assert frame["portfolio_value"].dtype == np.float64
