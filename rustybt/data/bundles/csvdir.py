@@ -55,7 +55,14 @@ import pandas as pd
 
 from rustybt.calendars import ExchangeCalendar
 from rustybt.data.bundles.csvdir_bulk import write_in_bulk
-from rustybt.data.bundles.csvdir_files import TFRAMES, Collected, FrameReader, TFrame, write_files
+from rustybt.data.bundles.csvdir_files import (
+    TFRAMES,
+    Collected,
+    FrameReader,
+    TFrame,
+    combine_errors,
+    write_files,
+)
 from rustybt.data.bundles.progress import progress_bar
 from rustybt.data.plausibility import (
     DEFAULT_MINUTE_DAILY_TOLERANCE,
@@ -64,7 +71,6 @@ from rustybt.data.plausibility import (
     PriceLimits,
     minute_daily_error,
 )
-from rustybt.data.validation import combine_errors
 from rustybt.exceptions import ConfigValidationError, DataNotFoundError, DataValidationError
 
 __all__ = ["CSVDIRBundle", "csvdir_equities"]
