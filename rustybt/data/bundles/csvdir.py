@@ -115,7 +115,10 @@ class CSVDIRBundle:
     csvdir
         The folder; default: ``environ["CSVDIR"]`` at ingest time.
     limits
-        The price plausibility limits; default :class:`PriceLimits`'s.
+        The price plausibility limits; default :class:`PriceLimits`'s. The
+        ceiling and the spike factor go to the bar writers, whose validation
+        applies them (as for every bundle); the minute-vs-daily tolerance is
+        applied here, the one place that sees both timeframes of a symbol.
     """
 
     def __init__(

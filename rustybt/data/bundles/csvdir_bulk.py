@@ -4,7 +4,8 @@ Reading, clipping and checking 500 files one DataFrame at a time costs far
 more in pandas overhead than in parsing. The bulk path reads every file of a
 timeframe as one Arrow table (the files of one header are parsed as a single
 CSV, on all cores), clips and checks the whole table in a few array passes,
-and hands it to the bar writer's ``write_arrays``. It covers clean folders of
+and hands it to the bar writer's ``write_arrays``, whose screen applies
+validation's rules and the bundle's price limits. It covers clean folders of
 plain CSV files (no quoted values, no blank lines, ISO dates without UTC
 offsets, at least one row each, every row within the calendar, plausible
 prices); anything else - a bad row, an odd file, a check that fails - makes
