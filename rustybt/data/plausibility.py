@@ -9,6 +9,13 @@ scales in one backtest. The rules here find such bars, in array passes over
 a whole file (or many files laid end to end) with no Python loop over clean
 rows; strings are built only for the rows that fail.
 
+The ceiling and the spike rule are part of
+:func:`~rustybt.data.validation.validate_bars`, so every bar a bundle writer
+stores (csvdir, the demo, a user's own ingest function) passes them; a
+writer's ``write(..., price_limits=PriceLimits(...))`` sets them. The
+minute-vs-daily rule needs both timeframes of a symbol at once, which one
+writer never sees: the csvdir bundle applies it (:func:`minute_daily_error`).
+
 Examples
 --------
 >>> import numpy as np
@@ -34,11 +41,13 @@ from rustybt.exceptions import ConfigValidationError, DataValidationError
 __all__ = [
     "DEFAULT_MINUTE_DAILY_TOLERANCE",
     "DEFAULT_PRICE_CEILING",
+    "DEFAULT_PRICE_LIMITS",
     "DEFAULT_SPIKE_FACTOR",
     "PRICE_COLUMNS",
     "PriceLimits",
     "SessionPrices",
     "ceiling_rows",
+    "implausible_rows",
     "minute_daily_error",
     "price_reasons",
     "spike_rows",
@@ -129,6 +138,10 @@ def _is_finite(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
+#: The limits a writer applies unless it is given others.
+DEFAULT_PRICE_LIMITS: Final[PriceLimits] = PriceLimits()
+
+
 # --- per-bar rules -------------------------------------------------------------
 
 
@@ -147,6 +160,10 @@ def ceiling_rows(columns: Mapping[str, FloatArray], ceiling: float) -> BoolArray
 
 def spike_rows(close: FloatArray, starts: IntArray, factor: float | None) -> BoolArray:
     """Rows whose close is a one-bar spike: ``factor`` times both neighbours, or 1/factor.
+
+    Only finite, positive closes with finite, positive neighbours can be
+    spikes: a missing, infinite or non-positive price is validation's to
+    report, once, as what it is.
 
     Parameters
     ----------
@@ -172,10 +189,29 @@ def spike_rows(close: FloatArray, starts: IntArray, factor: float | None) -> Boo
     into, out_of = moves[:-1], moves[1:]
     up = (into > factor) & (out_of < 1.0 / factor)
     down = (into < 1.0 / factor) & (out_of > factor)
-    # A non-positive price is validation's to report, not a move.
-    positive = close > 0.0
-    spike[1:-1] = (up | down) & positive[1:-1] & positive[:-2] & positive[2:]
+    # A non-positive or non-finite price is validation's to report, not a move
+    # (NaN fails both comparisons).
+    sane = (close > 0.0) & (close < np.inf)
+    spike[1:-1] = (up | down) & sane[1:-1] & sane[:-2] & sane[2:]
     return spike
+
+
+def implausible_rows(
+    columns: Mapping[str, FloatArray], starts: IntArray, limits: PriceLimits
+) -> BoolArray:
+    """Rows of one or more sources laid end to end that break the ceiling or the spike rule.
+
+    Parameters
+    ----------
+    columns
+        The float64 price columns ``open, high, low, close`` of every row.
+    starts
+        The row where each source begins (increasing, the first 0).
+    limits
+        The ceiling and the spike factor.
+    """
+    above = ceiling_rows(columns, limits.price_ceiling)
+    return above | spike_rows(columns["close"], starts, limits.spike_factor)
 
 
 def price_reasons(
@@ -202,7 +238,9 @@ def price_reasons(
     reasons: list[str] = []
     for i in positions.tolist():
         if above[i]:
-            names = [n for n in PRICE_COLUMNS if columns[n][i] > limits.price_ceiling]
+            # An infinite price beside a finite one above the ceiling is
+            # validation's to name ("is inf"), not the ceiling's.
+            names = [n for n in PRICE_COLUMNS if limits.price_ceiling < columns[n][i] < np.inf]
             shown = ", ".join(f"{n} {float(columns[n][i])!r}" for n in names)
             reasons.append(f"{shown} above the price ceiling {limits.price_ceiling:g}")
         else:

@@ -36,24 +36,27 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from rustybt.data.plausibility import (
+    DEFAULT_PRICE_LIMITS,
+    PRICE_COLUMNS,
+    PriceLimits,
+    implausible_rows,
+    price_reasons,
+)
 from rustybt.exceptions import DataValidationError
 
 __all__ = [
     "OHLCV_COLUMNS",
-    "combine_errors",
     "invalid_rows_error",
     "screen_bar_arrays",
     "validate_adjustments",
     "validate_bars",
 ]
 
-OHLCV_COLUMNS: Final[tuple[str, ...]] = ("open", "high", "low", "close", "volume")
-PRICE_COLUMNS: Final[tuple[str, ...]] = ("open", "high", "low", "close")
+OHLCV_COLUMNS: Final[tuple[str, ...]] = (*PRICE_COLUMNS, "volume")
 
 # How many offending rows the message spells out; the rest are counted.
 MAX_ROWS_IN_MESSAGE: Final[int] = 10
-# How many sources an error of many spells out; the rest are counted.
-MAX_SOURCES_IN_MESSAGE: Final[int] = 20
 
 INVALID_ROW_COLUMNS: Final[list[str]] = [
     "row",
@@ -95,6 +98,7 @@ def validate_bars(
     frequency: Frequency,
     valid_index: pd.DatetimeIndex | None,
     source: str,
+    limits: PriceLimits = DEFAULT_PRICE_LIMITS,
 ) -> pd.DataFrame:
     """Check OHLCV bars and return them normalised.
 
@@ -115,6 +119,9 @@ def validate_bars(
         may fall on, in increasing order; ``None`` skips that check.
     source
         What the bars came from, named in the error (a path, ``"sid 3"``).
+    limits
+        The price ceiling and spike factor
+        (:class:`~rustybt.data.plausibility.PriceLimits`; default its defaults).
 
     Returns
     -------
@@ -128,8 +135,11 @@ def validate_bars(
     DataValidationError
         If a column is missing, or any row has a missing or non-positive
         price, a negative volume, a high below open/close/low, a low above
-        open/close, a missing, duplicate, out-of-order or off-calendar
-        timestamp. ``invalid_rows`` has one row per offence with columns
+        open/close, a finite price above ``limits.price_ceiling``, a close that
+        is a one-bar spike beyond ``limits.spike_factor``, or a missing,
+        duplicate, out-of-order or off-calendar timestamp (a non-finite price
+        is reported as such, never as a spike or above the ceiling).
+        ``invalid_rows`` has one row per offence with columns
         ``row, dt, open, high, low, close, volume, reason``.
     """
     _require_columns(frame, OHLCV_COLUMNS, source)
@@ -137,6 +147,9 @@ def validate_bars(
     values, not_numbers = _numeric_columns(frame)
     columns = {name: values[:, k] for k, name in enumerate(OHLCV_COLUMNS)}
     offences = _value_offences(columns, not_numbers)
+    positions, reasons = price_reasons(columns, limits)
+    if positions.size:
+        offences.append(_Offence(positions, reasons))
     offences += _time_offences(index, frequency, valid_index)
     if offences:
         raise _bars_error(frame, index, columns, offences, frequency, source)
@@ -152,6 +165,7 @@ def screen_bar_arrays(
     *,
     frequency: Frequency,
     valid_index: pd.DatetimeIndex | None,
+    limits: PriceLimits = DEFAULT_PRICE_LIMITS,
 ) -> tuple[IntArray, BoolArray]:
     """Check the bars of many sources at once, laid end to end in flat arrays.
 
@@ -176,6 +190,8 @@ def screen_bar_arrays(
     valid_index
         The calendar sessions or minutes the bars may fall on; ``None`` skips
         that check.
+    limits
+        The price ceiling and spike factor, as for :func:`validate_bars`.
 
     Returns
     -------
@@ -208,6 +224,8 @@ def screen_bar_arrays(
     ok &= high < np.inf
     ok &= high >= np.maximum(open_, close)
     ok &= low <= np.minimum(open_, close)
+    prices = dict(zip(PRICE_COLUMNS, (open_, high, low, close), strict=True))
+    ok &= ~implausible_rows(prices, starts, limits)
     nat = times == _NAT
     stamps = times
     if frequency == "daily":
@@ -327,11 +345,12 @@ def _value_offences(
             offences.append(_missing_rule(bad, values, name, not_numbers.get(name, {})))
     for name in PRICE_COLUMNS:
         values = columns[name]
-        bad = values <= 0.0
+        # -inf is reported once, above, as not finite.
+        bad = (values <= 0.0) & (values > -np.inf)
         if bad.any():
             offences.append(_value_rule(bad, values, name + " {} <= 0"))
     volume = columns["volume"]
-    bad = volume < 0.0
+    bad = (volume < 0.0) & (volume > -np.inf)
     if bad.any():
         offences.append(_value_rule(bad, volume, "volume {} < 0"))
     offences += _range_offences(columns)
@@ -569,65 +588,6 @@ def invalid_rows_error(
         invalid_rows=invalid,
         context={"source": source, "n_invalid": n_rows, "n_offences": len(reasons)},
     )
-
-
-def combine_errors(errors: Sequence[DataValidationError]) -> DataValidationError:
-    """One error for the invalid rows of many sources, so a user fixes them all in one pass.
-
-    Parameters
-    ----------
-    errors
-        One or more errors, each of one source (its ``context["source"]``).
-
-    Returns
-    -------
-    DataValidationError
-        The error itself if there is one; else one whose message names every
-        source (up to :data:`MAX_SOURCES_IN_MESSAGE`, the rest counted) and
-        repeats the first error's message (a few rows), and whose
-        ``invalid_rows`` holds every error's rows with a ``source`` column in
-        front (a source-wide error, such as an unreadable file, is one row
-        whose ``reason`` is its message).
-    """
-    if len(errors) == 1:
-        return errors[0]
-    tables = []
-    rows: dict[str, int] = {}
-    whole: dict[str, list[str]] = {}
-    for error in errors:
-        source = str(error.context.get("source", "?"))
-        if error.invalid_rows.empty:
-            # A source-wide fault (an unreadable file): its message minus the source.
-            why = error.message.removeprefix(f"{source}: ")
-            whole.setdefault(source, []).append(why)
-            tables.append(pd.DataFrame({"source": [source], "reason": [why]}))
-        else:
-            rows[source] = rows.get(source, 0) + int(error.context.get("n_invalid", 0))
-            tables.append(error.invalid_rows.assign(source=source))
-    invalid = pd.concat(tables, ignore_index=True)
-    invalid = invalid[["source", *(c for c in invalid.columns if c != "source")]]
-    sources = list(dict.fromkeys(str(e.context.get("source", "?")) for e in errors))
-    names = []
-    for source in sources:
-        faults = [_count(rows[source], "invalid row")] if source in rows else []
-        names.append(f"{source} ({', '.join(faults + whole.get(source, []))})")
-    shown = ", ".join(names[:MAX_SOURCES_IN_MESSAGE])
-    if len(names) > MAX_SOURCES_IN_MESSAGE:
-        shown += f" and {len(names) - MAX_SOURCES_IN_MESSAGE} more"
-    message = f"invalid data in {_count(len(sources), 'file')}: {shown}"
-    first_rows = next((e for e in errors if not e.invalid_rows.empty), None)
-    if first_rows is not None:
-        message += f"; first: {first_rows.message}"
-    total = sum(rows.values())
-    return DataValidationError(
-        message,
-        invalid_rows=invalid,
-        context={"sources": sources, "n_files": len(sources), "n_invalid": total},
-    )
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {_plural(noun, n)}"
 
 
 def _row_numbers(frame: pd.DataFrame, n: int) -> IntArray:

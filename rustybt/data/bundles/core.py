@@ -331,6 +331,8 @@ _WRITE_FAILURES = {
     errno.EACCES: ("permission denied", "make it writable"),
     errno.EPERM: ("operation not permitted", "make it writable"),
     errno.EROFS: ("read-only file system", "make it writable"),
+    # A file-size limit (`ulimit -f`, RLIMIT_FSIZE) or a file system's largest file.
+    errno.EFBIG: ("file too large (over the file-size limit)", "raise the limit (ulimit -f)"),
 }
 #: SQLite's names for the same failures (its errors carry no errno).
 _SQLITE_WRITE_FAILURES = {

@@ -55,7 +55,14 @@ import pandas as pd
 
 from rustybt.calendars import ExchangeCalendar
 from rustybt.data.bundles.csvdir_bulk import write_in_bulk
-from rustybt.data.bundles.csvdir_files import TFRAMES, Collected, FrameReader, TFrame, write_files
+from rustybt.data.bundles.csvdir_files import (
+    TFRAMES,
+    Collected,
+    FrameReader,
+    TFrame,
+    combine_errors,
+    write_files,
+)
 from rustybt.data.bundles.progress import progress_bar
 from rustybt.data.plausibility import (
     DEFAULT_MINUTE_DAILY_TOLERANCE,
@@ -64,7 +71,6 @@ from rustybt.data.plausibility import (
     PriceLimits,
     minute_daily_error,
 )
-from rustybt.data.validation import combine_errors
 from rustybt.exceptions import ConfigValidationError, DataNotFoundError, DataValidationError
 
 __all__ = ["CSVDIRBundle", "csvdir_equities"]
@@ -109,7 +115,10 @@ class CSVDIRBundle:
     csvdir
         The folder; default: ``environ["CSVDIR"]`` at ingest time.
     limits
-        The price plausibility limits; default :class:`PriceLimits`'s.
+        The price plausibility limits; default :class:`PriceLimits`'s. The
+        ceiling and the spike factor go to the bar writers, whose validation
+        applies them (as for every bundle); the minute-vs-daily tolerance is
+        applied here, the one place that sees both timeframes of a symbol.
     """
 
     def __init__(

@@ -4,7 +4,8 @@ Reading, clipping and checking 500 files one DataFrame at a time costs far
 more in pandas overhead than in parsing. The bulk path reads every file of a
 timeframe as one Arrow table (the files of one header are parsed as a single
 CSV, on all cores), clips and checks the whole table in a few array passes,
-and hands it to the bar writer's ``write_arrays``. It covers clean folders of
+and hands it to the bar writer's ``write_arrays``, whose screen applies
+validation's rules and the bundle's price limits. It covers clean folders of
 plain CSV files (no quoted values, no blank lines, ISO dates without UTC
 offsets, at least one row each, every row within the calendar, plausible
 prices); anything else - a bad row, an odd file, a check that fails - makes
@@ -27,7 +28,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from rustybt.data.bundles.csvdir_files import Collected, FrameReader
-from rustybt.data.plausibility import PriceLimits, SessionPrices, ceiling_rows, spike_rows
+from rustybt.data.plausibility import PriceLimits, SessionPrices
 from rustybt.data.validation import OHLCV_COLUMNS
 from rustybt.exceptions import DataValidationError
 
@@ -81,13 +82,6 @@ def write_in_bulk(
     if beyond.any():
         return False
     table, dropped = _drop_rows(table, left_out)
-    ends = np.cumsum(table.counts)
-    starts = ends - table.counts
-    if (
-        ceiling_rows(table.columns, limits.price_ceiling).any()
-        or spike_rows(table.columns["close"], starts, limits.spike_factor).any()
-    ):
-        return False
     file_sids = np.array([sids[symbol] for symbol in by_symbol], dtype=np.int64)
     row_sids = np.repeat(file_sids, table.counts)
     adjustments = _bulk_adjustments(table, row_sids)
@@ -102,6 +96,7 @@ def write_in_bulk(
             table.columns,
             sources=[str(paths[k]) for k in written.tolist()],
             show_progress=show_progress,
+            price_limits=limits,
         )
     except DataValidationError:
         return False

@@ -3,8 +3,8 @@
 Each file is read into a DataFrame in file order, its rows sorted by the
 bundle's range (rows the calendar cannot hold are refused, rows outside a
 registered ``start_session``/``end_session`` left out and counted), its
-prices checked for plausibility (:mod:`rustybt.data.plausibility`), and
-handed to the bar writer's ``write``, which validates it; the ``dividend``
+handed to the bar writer's ``write``, which validates it (with the bundle's
+price limits, :mod:`rustybt.data.plausibility`); the ``dividend``
 and ``split`` columns become adjustments on the way. A bad file does not stop
 the pass: every file's errors are collected, so that the ingest refuses them
 all at once. This path reads any folder zipline reads, and it is the one that
@@ -15,7 +15,7 @@ a folder it cannot read cleanly to it.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -29,7 +29,7 @@ import pyarrow.csv as pacsv
 
 from rustybt.calendars import ExchangeCalendar
 from rustybt.data.bundles.progress import Advance
-from rustybt.data.plausibility import PRICE_COLUMNS, PriceLimits, SessionPrices, price_reasons
+from rustybt.data.plausibility import PRICE_COLUMNS, PriceLimits, SessionPrices
 from rustybt.data.validation import invalid_rows_error
 from rustybt.exceptions import DataValidationError
 
@@ -40,6 +40,7 @@ __all__ = [
     "FileRows",
     "FrameReader",
     "TFrame",
+    "combine_errors",
     "write_files",
 ]
 
@@ -47,6 +48,8 @@ TFrame = Literal["daily", "minute"]
 TFRAMES: Final[tuple[TFrame, ...]] = ("daily", "minute")
 # The file line of the first data row: line 1 is the header.
 FIRST_LINE: Final[int] = 2
+# How many sources an error of many spells out; the rest are counted.
+MAX_SOURCES_IN_MESSAGE: Final[int] = 20
 # Field separators a header may use instead of commas, named when they are found.
 SEPARATORS: Final[tuple[str, ...]] = (";", "\t", "|")
 # A UTC offset after a time of day: "+01:00", "-0500".
@@ -97,6 +100,65 @@ class Collected:
             old_first, old_last = self.spans[sid]
             first, last = min(first, old_first), max(last, old_last)
         self.spans[sid] = (first, last)
+
+
+def combine_errors(errors: Sequence[DataValidationError]) -> DataValidationError:
+    """One error for the invalid rows of many sources, so a user fixes them all in one pass.
+
+    Parameters
+    ----------
+    errors
+        One or more errors, each of one source (its ``context["source"]``).
+
+    Returns
+    -------
+    DataValidationError
+        The error itself if there is one; else one whose message names every
+        source (up to :data:`MAX_SOURCES_IN_MESSAGE`, the rest counted) and
+        repeats the first error's message (a few rows), and whose
+        ``invalid_rows`` holds every error's rows with a ``source`` column in
+        front (a source-wide error, such as an unreadable file, is one row
+        whose ``reason`` is its message).
+    """
+    if len(errors) == 1:
+        return errors[0]
+    tables = []
+    rows: dict[str, int] = {}
+    whole: dict[str, list[str]] = {}
+    for error in errors:
+        source = str(error.context.get("source", "?"))
+        if error.invalid_rows.empty:
+            # A source-wide fault (an unreadable file): its message minus the source.
+            why = error.message.removeprefix(f"{source}: ")
+            whole.setdefault(source, []).append(why)
+            tables.append(pd.DataFrame({"source": [source], "reason": [why]}))
+        else:
+            rows[source] = rows.get(source, 0) + int(error.context.get("n_invalid", 0))
+            tables.append(error.invalid_rows.assign(source=source))
+    invalid = pd.concat(tables, ignore_index=True)
+    invalid = invalid[["source", *(c for c in invalid.columns if c != "source")]]
+    sources = list(dict.fromkeys(str(e.context.get("source", "?")) for e in errors))
+    names = []
+    for source in sources:
+        faults = [_count(rows[source], "invalid row")] if source in rows else []
+        names.append(f"{source} ({', '.join(faults + whole.get(source, []))})")
+    shown = ", ".join(names[:MAX_SOURCES_IN_MESSAGE])
+    if len(names) > MAX_SOURCES_IN_MESSAGE:
+        shown += f" and {len(names) - MAX_SOURCES_IN_MESSAGE} more"
+    message = f"invalid data in {_count(len(sources), 'file')}: {shown}"
+    first_rows = next((e for e in errors if not e.invalid_rows.empty), None)
+    if first_rows is not None:
+        message += f"; first: {first_rows.message}"
+    total = sum(rows.values())
+    return DataValidationError(
+        message,
+        invalid_rows=invalid,
+        context={"sources": sources, "n_files": len(sources), "n_invalid": total},
+    )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 @dataclass(frozen=True)
@@ -393,24 +455,22 @@ def _write_file(
     frame = rows.frame
     if len(frame) == 0:
         return errors  # every row outside the range: nothing to check or write
-    prices = {name: _floats(frame, name) for name in PRICE_COLUMNS if name in frame.columns}
-    if len(prices) == len(PRICE_COLUMNS):
-        positions, reasons = price_reasons(prices, limits)
-        if positions.size:
-            errors.append(_price_error(frame, positions, reasons, prices, reader.tframe))
     try:
         splits, dividends = _adjustments(frame, sid, reader)
     except DataValidationError as exc:
         errors.append(exc)
     try:
+        # The writer's validation applies the price ceiling and the spike rule.
         writer.write(
             [(sid, frame.drop(columns=["dividend", "split"], errors="ignore"))],
             show_progress=show_progress,
+            price_limits=limits,
         )
     except DataValidationError as exc:
         errors.append(exc)
     if errors:
         return errors
+    prices = {name: _floats(frame, name) for name in PRICE_COLUMNS}
     sessions = reader.sessions(cast(pd.DatetimeIndex, frame.index))
     collected.add_span(sid, sessions[0], sessions[-1])
     collected.splits += splits
@@ -424,25 +484,6 @@ def _floats(frame: pd.DataFrame, column: str) -> FloatArray:
     if not pd.api.types.is_numeric_dtype(values.dtype):
         values = pd.to_numeric(values, errors="coerce")
     return values.to_numpy(dtype=np.float64, na_value=np.nan)
-
-
-def _price_error(
-    frame: pd.DataFrame,
-    positions: IntArray,
-    reasons: list[str],
-    prices: Mapping[str, FloatArray],
-    tframe: TFrame,
-) -> DataValidationError:
-    rows = np.asarray(frame.attrs.get("row_numbers", np.arange(1, len(frame) + 1)))
-    return invalid_rows_error(
-        str(frame.attrs["source"]),
-        rows[positions].tolist(),
-        list(frame.index[positions]),
-        prices["close"][positions].tolist(),
-        reasons,
-        first_line=FIRST_LINE,
-        frequency=tframe,
-    )
 
 
 def _adjustments(

@@ -3,7 +3,12 @@
 A writer accumulates validated bars per sid (frame by frame, or many sids at
 once from flat arrays) and writes one file, row-sorted by (sid, timestamp),
 atomically; the write may run on a background thread while the caller goes
-on. The daily and minute writers differ only in their time column and in
+on. Validation is where every bundle's bars pass, whoever wrote the ingest
+function: besides well-formed bars it refuses implausible prices (a price
+above a ceiling, a one-bar spike), with limits an ingest function may set::
+
+    daily_bar_writer.write(pairs, price_limits=PriceLimits(price_ceiling=1e12))
+ The daily and minute writers differ only in their time column and in
 which calendar times bars may fall on (:meth:`BarWriter._calendar_index`).
 """
 
@@ -26,6 +31,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from rustybt.data.plausibility import DEFAULT_PRICE_LIMITS, PriceLimits
 from rustybt.data.storage.bar_format import (
     FIELDS,
     SIDS_METADATA_KEY,
@@ -110,6 +116,7 @@ class BarWriter(ABC):
         assets: Iterable[Any] | None = None,
         show_progress: bool = False,
         invalid_data_behavior: str = "raise",
+        price_limits: PriceLimits = DEFAULT_PRICE_LIMITS,
     ) -> None:
         """Validate and accumulate ``(sid, frame)`` pairs.
 
@@ -128,6 +135,12 @@ class BarWriter(ABC):
             ``"raise"`` (default): invalid bars raise. ``"warn"``: the
             invalid rows are dropped with a warning naming them. ``"ignore"``:
             they are dropped silently.
+        price_limits
+            The price ceiling and the one-bar spike factor the bars must keep
+            to (:class:`~rustybt.data.plausibility.PriceLimits`; by default a
+            ceiling of 1e9 and a factor of 5). An ingest function that needs
+            others passes its own, e.g. ``PriceLimits(spike_factor=None)`` to
+            turn the spike rule off.
 
         Raises
         ------
@@ -146,7 +159,7 @@ class BarWriter(ABC):
         for raw_sid, frame in data:
             sid = as_sid(raw_sid)
             self._check_sid(sid, allowed)
-            clean = self._validated(sid, frame, invalid_data_behavior)
+            clean = self._validated(sid, frame, invalid_data_behavior, price_limits)
             self._chunks[sid] = _Chunk(
                 pd.DatetimeIndex(clean.index).asi8.astype(np.int64, copy=False),
                 tuple(clean[name].to_numpy(dtype=np.float64) for name in FIELDS),
@@ -163,6 +176,7 @@ class BarWriter(ABC):
         sources: Sequence[str] | None = None,
         show_progress: bool = False,
         invalid_data_behavior: str = "raise",
+        price_limits: PriceLimits = DEFAULT_PRICE_LIMITS,
     ) -> None:
         """Validate and accumulate the bars of many sids, given end to end in flat arrays.
 
@@ -192,7 +206,7 @@ class BarWriter(ABC):
             What each block came from, named in errors (default ``"sid N"``).
         show_progress
             Log one line at INFO level.
-        invalid_data_behavior
+        invalid_data_behavior, price_limits
             As for :meth:`write`.
 
         Raises
@@ -237,7 +251,12 @@ class BarWriter(ABC):
         ends = np.cumsum(count_array)
         starts = ends - count_array
         clean_times, bad = screen_bar_arrays(
-            stamps, values, starts, frequency=self.frequency, valid_index=self.valid_index
+            stamps,
+            values,
+            starts,
+            frequency=self.frequency,
+            valid_index=self.valid_index,
+            limits=price_limits,
         )
         if bad.any():
             frames = self._frames(sid_array, starts, ends, stamps, values, sources)
@@ -247,6 +266,7 @@ class BarWriter(ABC):
                     frames,
                     show_progress=show_progress,
                     invalid_data_behavior=invalid_data_behavior,
+                    price_limits=price_limits,
                 )
             except BaseException:
                 self._chunks = before
@@ -325,24 +345,32 @@ class BarWriter(ABC):
                 context={"file": str(self.path), "sid": sid},
             )
 
-    def _validated(self, sid: int, frame: pd.DataFrame, behavior: str) -> pd.DataFrame:
+    def _validated(
+        self, sid: int, frame: pd.DataFrame, behavior: str, limits: PriceLimits
+    ) -> pd.DataFrame:
         source = str(frame.attrs.get("source", f"sid {sid}"))
         try:
-            return self._validate(frame, source)
+            return self._validate(frame, source, limits)
         except DataValidationError as exc:
             # No rows to drop (a missing column): nothing can be salvaged.
             if behavior == "raise" or exc.invalid_rows.empty:
                 raise
             if behavior == "warn":
                 warnings.warn(f"{exc.message}; dropping the invalid rows", stacklevel=3)
-            return self._drop_invalid_rows(frame, source)
+            return self._drop_invalid_rows(frame, source, limits)
 
-    def _validate(self, frame: pd.DataFrame, source: str) -> pd.DataFrame:
+    def _validate(self, frame: pd.DataFrame, source: str, limits: PriceLimits) -> pd.DataFrame:
         return validate_bars(
-            frame, frequency=self.frequency, valid_index=self.valid_index, source=source
+            frame,
+            frequency=self.frequency,
+            valid_index=self.valid_index,
+            source=source,
+            limits=limits,
         )
 
-    def _drop_invalid_rows(self, frame: pd.DataFrame, source: str) -> pd.DataFrame:
+    def _drop_invalid_rows(
+        self, frame: pd.DataFrame, source: str, limits: PriceLimits
+    ) -> pd.DataFrame:
         """Drop offending rows until what is left validates.
 
         Dropping a row can expose another (an out-of-order row hidden behind
@@ -355,7 +383,7 @@ class BarWriter(ABC):
             # 1-based positions in ``frame``, so "row" maps back to it.
             subset.attrs = {**frame.attrs, "row_numbers": positions + 1}
             try:
-                return self._validate(subset, source)
+                return self._validate(subset, source, limits)
             except DataValidationError as exc:
                 bad = exc.invalid_rows["row"].to_numpy(dtype=np.int64) - 1
                 if not keep[bad].any():

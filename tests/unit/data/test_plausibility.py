@@ -84,3 +84,18 @@ def test_minute_bars_are_compared_with_daily_bars_per_session() -> None:
         "session: 1970-01-02: last minute close 30.0 vs daily close 10.0, minute high 30.0 "
         "above daily high 11.0"
     )
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    rows=st.lists(st.integers(0, 19), min_size=1, max_size=3),
+    value=st.sampled_from([np.inf, -np.inf, np.nan, 0.0, -5.0]),
+)
+def test_a_price_that_is_not_finite_and_positive_makes_no_spike(
+    seed: int, rows: list[int], value: float
+) -> None:
+    """Validation reports such a price once, as what it is; the spike rule stays silent."""
+    close = walk(seed, 20, 2.0)
+    close[rows] = value
+    assert not spike_rows(close, np.array([0]), 5.0).any()

@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rustybt.calendars import get_calendar
+from rustybt.data.plausibility import PriceLimits
 from rustybt.data.validation import (
     OHLCV_COLUMNS,
-    combine_errors,
     invalid_rows_error,
     screen_bar_arrays,
     validate_adjustments,
@@ -321,6 +321,8 @@ def test_validating_500_assets_of_2500_sessions_is_fast() -> None:
 def test_any_consistent_bars_pass_unchanged(
     rows: list[tuple[float, float, float, float, int]],
 ) -> None:
+    # Well formed is not plausible: these closes jump anywhere in 0.01 .. 1e6,
+    # so the spike rule is off here (its own tests are below).
     open_ = np.array([r[0] for r in rows])
     close = np.array([r[1] for r in rows])
     high = np.maximum(open_, close) * (1.0 + np.array([r[2] for r in rows]))
@@ -329,14 +331,59 @@ def test_any_consistent_bars_pass_unchanged(
         {"open": open_, "high": high, "low": low, "close": close, "volume": [r[4] for r in rows]},
         index=SESSIONS[: len(rows)],
     )
-    out = check(frame)
+    out = check(frame, limits=PriceLimits(spike_factor=None))
     np.testing.assert_array_equal(out.to_numpy(), frame.to_numpy(dtype=float))
+
+
+# --- implausible prices: the ceiling and the spike rule are validation rules -------
+
+
+def test_a_spike_and_a_price_above_the_ceiling_are_invalid_rows() -> None:
+    frame = daily_bars(5).astype(float)
+    frame.iloc[1, :4] = 2e9
+    frame.iloc[3, :4] = 1.0  # a tenth of both its neighbours
+    error = failure(frame)
+    assert error.message == (
+        "/x/daily/AAPL.csv: 2 invalid rows: row 2 (2020-01-03): open 2000000000.0, "
+        "high 2000000000.0, low 2000000000.0, close 2000000000.0 above the price ceiling 1e+09; "
+        "row 4 (2020-01-07): close 1.0 is 1/10.2x the previous close 10.2 and reverts to 10.4 on "
+        "the next bar (a one-bar spike beyond the factor 5)"
+    )
+    assert error.invalid_rows.columns.tolist() == ["row", "dt", *OHLCV_COLUMNS, "reason"]
+    assert error.invalid_rows["row"].tolist() == [2, 4]
+    lenient = PriceLimits(price_ceiling=1e10, spike_factor=None)
+    np.testing.assert_array_equal(check(frame, limits=lenient).to_numpy(), frame.to_numpy())
+
+
+@pytest.mark.parametrize("column", ["close", "volume"])
+@pytest.mark.parametrize("value", [np.inf, -np.inf, np.nan])
+def test_a_non_finite_value_is_reported_once_as_such(column: str, value: float) -> None:
+    """Not also as a spike, above the ceiling, or below zero."""
+    frame = daily_bars(5).astype(float)
+    frame.iloc[2, frame.columns.get_loc(column)] = value
+    error = failure(frame)
+    assert error.invalid_rows["row"].tolist() == [3]
+    reason = f"{column} is missing (NaN)" if np.isnan(value) else f"{column} is {value!r}"
+    assert error.invalid_rows["reason"].tolist() == [reason]
+    assert error.message == f"/x/daily/AAPL.csv: 1 invalid row: row 3 (2020-01-06): {reason}"
+
+
+def test_the_ceiling_names_only_the_finite_prices_above_it() -> None:
+    frame = daily_bars(3).astype(float)
+    frame.iloc[1, :4] = [2e9, np.inf, 2e9, 3e9]
+    error = failure(frame)
+    assert error.invalid_rows["reason"].tolist() == [
+        "high is inf",
+        "open 2000000000.0, low 2000000000.0, close 3000000000.0 above the price ceiling 1e+09",
+    ]
 
 
 # --- screen_bar_arrays: validate_bars over many sources at once ------------------
 
 # Values that break (or nearly break) a rule: each stands in for one cell.
-ODD_VALUES = [np.nan, np.inf, -np.inf, 0.0, -0.0, -1.0, 1e-9, 5.0, 1e9]
+# 1e-9 and 200.0 as a close are one-bar spikes among closes near 10; 1e12 is
+# above the price ceiling.
+ODD_VALUES = [np.nan, np.inf, -np.inf, 0.0, -0.0, -1.0, 1e-9, 5.0, 200.0, 1e9, 1e12]
 DAY = 86_400 * 10**9
 ON_CALENDAR = SESSIONS.asi8
 OFF_CALENDAR = pd.DatetimeIndex(["2020-01-04", "2019-06-03", "2020-06-01"]).asi8  # sat, out, out
@@ -520,33 +567,3 @@ def test_each_adjustment_rule_reports_table_row_and_reason(
 def test_adjustment_frames_must_have_their_columns() -> None:
     with pytest.raises(DataValidationError, match=r"dividends missing required column\(s\) amount"):
         validate_adjustments(None, dividends_frame().drop(columns="amount"), {0, 1}, "src")
-
-
-# --- many sources in one error ------------------------------------------------
-
-
-def test_errors_of_many_files_combine_into_one_naming_each() -> None:
-    bars = daily_bars(3)
-    bars.iloc[1, bars.columns.get_loc("high")] = 1.0
-    with pytest.raises(DataValidationError) as first:
-        validate_bars(bars, frequency="daily", valid_index=None, source="a.csv")
-    unreadable = DataValidationError("b.csv: not a readable CSV file", context={"source": "b.csv"})
-    combined = combine_errors([first.value, unreadable])
-    assert combined.message == (
-        "invalid data in 2 files: a.csv (1 invalid row), b.csv (not a readable CSV file); "
-        f"first: {first.value.message}"
-    )
-    rows = combined.invalid_rows
-    assert rows["source"].tolist() == ["a.csv", "b.csv"]
-    assert rows["reason"].iloc[1] == "not a readable CSV file"
-    assert combined.context["n_files"] == 2
-    assert combine_errors([unreadable]) is unreadable
-
-
-def test_a_combined_error_counts_the_files_it_does_not_name() -> None:
-    errors = [
-        DataValidationError(f"f{k}.csv: empty", context={"source": f"f{k}.csv"}) for k in range(25)
-    ]
-    message = combine_errors(errors).message
-    assert message.startswith("invalid data in 25 files: f0.csv (empty), f1.csv (empty)")
-    assert message.endswith("f19.csv (empty) and 5 more")

@@ -1,9 +1,11 @@
-"""A csvdir ingest stores every row it was given or refuses the folder, naming every bad row.
+"""An ingest stores every row it was given or refuses, naming every bad row.
 
 Each test ingests a good folder first, then breaks it the way a probe of the
 issue did, and checks that the ingest is refused with a message naming the
 file and rows, and that the bundle's stored ingestions are unchanged: the good
-ingestion is still the newest and still loads.
+ingestion is still the newest and still loads. Most tests use a csvdir bundle;
+the last ones a bundle with its own ingest function writing through the daily
+bar writer, as a user's would.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import itertools
 import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,6 +23,7 @@ import pytest
 from rustybt.calendars import get_calendar
 from rustybt.data import bundles
 from rustybt.data.bundles.csvdir import csvdir_equities
+from rustybt.data.plausibility import PriceLimits
 from rustybt.exceptions import ConfigValidationError, DataValidationError
 
 OHLCV = "date,open,high,low,close,volume"
@@ -268,6 +272,16 @@ def test_large_moves_that_do_not_revert_are_kept(bundle: Bundle) -> None:
         data.close()
 
 
+def test_an_infinite_close_is_reported_once_as_not_finite(bundle: Bundle) -> None:
+    rows = [GOOD[0], "2020-01-03,10.2,inf,10.0,inf,1", "2020-01-06,10.2,10.6,10.0,10.4,1"]
+    path = write(bundle.folder / "daily", "INF", rows)
+    error = bundle.refused()
+    assert error.message == (
+        f"{path}: 1 invalid row: row 2 (line 3, 2020-01-03): high is inf, close is inf"
+    )
+    assert error.invalid_rows["reason"].tolist() == ["high is inf", "close is inf"]
+
+
 @pytest.mark.parametrize(
     ("option", "value"),
     [
@@ -397,3 +411,112 @@ def test_minute_rows_outside_a_registered_range_are_left_out_with_a_warning(
         data.close()
     assert "left out 2 rows outside the bundle's sessions 2020-01-02 .. 2020-01-31 " in caplog.text
     assert f"{path} (2)" in caplog.text
+
+
+# --- a bundle with its own ingest function ---------------------------------------------
+
+
+def own_ingest(change: Callable[[pd.DataFrame], None], **write_options: object) -> Any:
+    """An ingest function of a user's own (zipline's signature), as the audit's probe wrote it.
+
+    Its one equity, AAA, closes at 100.0 every session of January 2020 but for
+    what ``change`` does to the frame; the bars go through the real daily writer.
+    """
+
+    def ingest(environ: Any, asset_db_writer: Any, minute_bar_writer: Any,
+               daily_bar_writer: Any, adjustment_writer: Any, calendar: Any,
+               *rest: Any) -> None:  # fmt: skip
+        days = calendar.sessions_in_range(pd.Timestamp("2020-01-02"), pd.Timestamp("2020-01-31"))
+        bars = pd.DataFrame(
+            {"open": 100.0, "high": 101.0, "low": 99.0, "close": 100.0, "volume": 1000.0},
+            index=days,
+        )
+        change(bars)
+        equities = pd.DataFrame(
+            {"symbol": ["AAA"], "start_date": [days[0]], "end_date": [days[-1]], "exchange": "NYSE"}
+        )
+        asset_db_writer.write(equities=equities)
+        daily_bar_writer.write([(0, bars)], **write_options)
+        adjustment_writer.write()
+
+    return ingest
+
+
+def _unchanged(bars: pd.DataFrame) -> None:
+    """Leave the bars as they are."""
+
+
+def _set_row_5(*values: float) -> Callable[[pd.DataFrame], None]:
+    def change(bars: pd.DataFrame) -> None:
+        bars.iloc[5, : len(values)] = values
+
+    return change
+
+
+@pytest.fixture
+def own_bundle(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    """A bundle with its own ingest function and one good ingestion."""
+    name, env = f"own-ingest-{next(_names)}", {"RUSTYBT_ROOT": str(tmp_path)}
+    bundles.register(name, own_ingest(_unchanged), calendar_name="XNYS")
+    bundles.ingest(name, environ=env, timestamp=pd.Timestamp("2025-01-01"))
+    yield name, env
+    bundles.unregister(name)
+
+
+def _refused(name: str, env: dict[str, str], ingest: Any) -> DataValidationError:
+    bundles.unregister(name)
+    bundles.register(name, ingest, calendar_name="XNYS")
+    with pytest.raises(DataValidationError) as info:
+        bundles.ingest(name, environ=env, timestamp=pd.Timestamp("2025-02-01"))
+    assert bundles.ingestions_for_bundle(name, env) == [pd.Timestamp("2025-01-01")]
+    with bundles.load(name, environ=env) as data:
+        reader = data.equity_daily_bar_reader
+        assert reader.get_value(0, pd.Timestamp("2020-01-09"), "close") == 100.0
+    return info.value
+
+
+@pytest.mark.parametrize(
+    ("change", "reasons"),
+    [
+        (
+            _set_row_5(1e308, 1e308, 1e308, 1e308),
+            ["open 1e+308, high 1e+308, low 1e+308, close 1e+308 above the price ceiling 1e+09"],
+        ),
+        (
+            _set_row_5(10000.0, 10000.0, 10000.0, 10000.0),
+            [
+                "close 10000.0 is 100x the previous close 100.0 and reverts to 100.0 on the next "
+                "bar (a one-bar spike beyond the factor 5)"
+            ],
+        ),
+        # Once each, as not finite: not also as a spike or above the ceiling.
+        (_set_row_5(100.0, np.inf, 99.0, np.inf), ["high is inf", "close is inf"]),
+    ],
+)
+def test_an_own_ingest_function_writing_implausible_prices_is_refused(
+    own_bundle: tuple[str, dict[str, str]],
+    change: Callable[[pd.DataFrame], None],
+    reasons: list[str],
+) -> None:
+    name, env = own_bundle
+    error = _refused(name, env, own_ingest(change))
+    assert error.message == f"sid 0: 1 invalid row: row 6 (2020-01-09): {', '.join(reasons)}"
+    assert error.invalid_rows["reason"].tolist() == reasons
+    assert set(error.invalid_rows["row"]) == {6}
+
+
+def test_an_own_ingest_function_sets_its_limits_when_it_writes(
+    own_bundle: tuple[str, dict[str, str]],
+) -> None:
+    name, env = own_bundle
+    spike = _set_row_5(1000.0, 1000.0, 1000.0, 1000.0)
+    error = _refused(name, env, own_ingest(spike, price_limits=PriceLimits(spike_factor=5.0)))
+    assert "one-bar spike beyond the factor 5" in error.message
+    bundles.unregister(name)
+    bundles.register(
+        name, own_ingest(spike, price_limits=PriceLimits(spike_factor=20.0)), calendar_name="XNYS"
+    )
+    bundles.ingest(name, environ=env, timestamp=pd.Timestamp("2025-02-01"))
+    with bundles.load(name, environ=env) as data:
+        reader = data.equity_daily_bar_reader
+        assert reader.get_value(0, pd.Timestamp("2020-01-09"), "close") == 1000.0

@@ -346,6 +346,72 @@ def test_disk_full_during_ingest_is_one_line_and_loses_nothing(ingested: Path) -
     _assert_nothing_lost(ingested)
 
 
+# An extension registering "big": 40 equities over ten years, ~4 MB of daily bars.
+BIG_BUNDLE = """
+import numpy as np
+import pandas as pd
+from rustybt.data.bundles import register
+
+def ingest(environ, asset_db_writer, minute_bar_writer, daily_bar_writer, adjustment_writer,
+           calendar, *rest):
+    days = calendar.sessions_in_range(pd.Timestamp("2010-01-04"), pd.Timestamp("2019-12-31"))
+    rng = np.random.default_rng(0)
+    frames = []
+    for sid in range(40):
+        close = 50.0 * np.exp(np.cumsum(rng.normal(0.0, 0.01, len(days))))
+        bars = {"open": close, "high": close * 1.01, "low": close * 0.99, "close": close,
+                "volume": rng.integers(1, 10**6, len(days)).astype(float)}
+        frames.append((sid, pd.DataFrame(bars, index=days)))
+    asset_db_writer.write(equities=pd.DataFrame({
+        "symbol": [f"S{sid}" for sid in range(40)], "start_date": days[0],
+        "end_date": days[-1], "exchange": "NYSE"}))
+    daily_bar_writer.write(frames)
+    adjustment_writer.write()
+
+register("big", ingest, calendar_name="XNYS")
+"""
+
+
+def _cli_ingest_big(
+    tmp_path: Path, file_size_limit: int | None
+) -> subprocess.CompletedProcess[str]:
+    """``rustybt -e big.py ingest -b big`` in a child process, under a file-size limit if given."""
+    import resource
+
+    extension = tmp_path / "big.py"
+    extension.write_text(BIG_BUNDLE)
+    repo = Path(__file__).resolve().parents[4]
+    env = dict(os.environ, RUSTYBT_ROOT=str(tmp_path / "root"), PYTHONPATH=str(repo))
+
+    def limit() -> None:
+        if file_size_limit is not None:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))
+
+    command = [sys.executable, "-m", "rustybt", "-e", str(extension), "ingest", "-b", "big"]
+    return subprocess.run(
+        command, env=env, capture_output=True, text=True, preexec_fn=limit, timeout=120
+    )
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs RLIMIT_FSIZE")
+def test_a_file_size_limit_during_ingest_is_one_line_and_loses_nothing(tmp_path: Path) -> None:
+    """A real EFBIG: the daily bar file outgrows the process's file-size limit (``ulimit -f``)."""
+    first = _cli_ingest_big(tmp_path, None)
+    assert first.returncode == 0, first.stderr
+    folder = tmp_path / "root" / "data" / "big"
+    good = sorted(folder.iterdir())
+    limited = _cli_ingest_big(tmp_path, 1_000_000)
+    assert limited.returncode == 1
+    assert "Traceback" not in limited.stderr
+    assert limited.stderr.strip().splitlines()[-1] == (
+        f"Error: cannot ingest bundle 'big': file too large (over the file-size limit) writing "
+        f"{folder}; raise the limit (ulimit -f) (or set RUSTYBT_ROOT elsewhere) and run "
+        "`rustybt ingest -b big` again; nothing was changed (the newest earlier ingestion, if "
+        "any, stays the newest)"
+    )
+    assert sorted(folder.iterdir()) == good
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root may write into a read-only folder")
 def test_a_read_only_bundle_folder_is_one_line_and_loses_nothing(ingested: Path) -> None:
     ingested.parent.chmod(0o555)

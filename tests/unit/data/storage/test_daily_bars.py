@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from rustybt.assets import Equity, ExchangeInfo
 from rustybt.calendars import get_calendar
+from rustybt.data.plausibility import PriceLimits
 from rustybt.data.storage import ParquetDailyBarReader, ParquetDailyBarWriter
 from rustybt.exceptions import (
     DataError,
@@ -191,6 +192,82 @@ def test_unknown_invalid_data_behavior(tmp_path: Path) -> None:
     writer = ParquetDailyBarWriter(tmp_path / "d.parquet", CAL, START, END)
     with pytest.raises(ParameterValidationError, match="invalid_data_behavior"):
         writer.write([], invalid_data_behavior="skip")
+
+
+# --- implausible prices: the writer is where every bundle's bars pass ----------------
+
+
+def with_close(frame: pd.DataFrame, row: int, close: float) -> pd.DataFrame:
+    """``frame`` with row ``row``'s bar moved to ``close`` (its open, high and low with it)."""
+    out = frame.copy()
+    out.iloc[row, :4] = [close, close, close, close]
+    return out
+
+
+def test_a_price_above_the_ceiling_and_a_spike_are_refused_in_one_error(tmp_path: Path) -> None:
+    frame = with_close(with_close(bars(SESSIONS[:6]), 1, 1e308), 4, 130.0)
+    writer = ParquetDailyBarWriter(tmp_path / "d.parquet", CAL, START, END)
+    with pytest.raises(DataValidationError) as info:
+        writer.write([(3, frame)])
+    assert info.value.message == (
+        "sid 3: 2 invalid rows: row 2 (2024-01-03): open 1e+308, high 1e+308, low 1e+308, "
+        "close 1e+308 above the price ceiling 1e+09; row 5 (2024-01-08): close 130.0 is 10x the "
+        "previous close 13.0 and reverts to 15.0 on the next bar (a one-bar spike beyond the "
+        "factor 5)"
+    )
+    assert info.value.invalid_rows["row"].tolist() == [2, 5]
+    assert info.value.invalid_rows["close"].tolist() == [1e308, 130.0]
+    assert writer.sids_written == []
+
+
+def test_an_infinite_close_is_reported_once_as_not_finite(tmp_path: Path) -> None:
+    frame = bars(SESSIONS[:4])
+    frame.loc[frame.index[1], ["high", "close"]] = np.inf
+    writer = ParquetDailyBarWriter(tmp_path / "d.parquet", CAL, START, END)
+    with pytest.raises(DataValidationError) as info:
+        writer.write([(3, frame)])
+    assert (
+        info.value.message == "sid 3: 1 invalid row: row 2 (2024-01-03): high is inf, close is inf"
+    )
+    assert info.value.invalid_rows["reason"].tolist() == ["high is inf", "close is inf"]
+
+
+def test_an_ingest_function_sets_its_own_price_limits(tmp_path: Path) -> None:
+    spike = with_close(bars(SESSIONS[:4]), 1, 100.0)
+    pricey = bars(SESSIONS[:4], base=2e9)
+    writer = ParquetDailyBarWriter(tmp_path / "d.parquet", CAL, START, END)
+    with pytest.raises(DataValidationError, match="one-bar spike"):
+        writer.write([(1, spike)])
+    with pytest.raises(DataValidationError, match=r"above the price ceiling 1e\+09"):
+        writer.write([(2, pricey)])
+    writer.write([(1, spike)], price_limits=PriceLimits(spike_factor=20.0))
+    writer.write([(2, pricey)], price_limits=PriceLimits(price_ceiling=1e12))
+    writer.finalize()
+    assert reader(tmp_path / "d.parquet").panel("close")[1, :].tolist() == [100.0, 2e9 + 1]
+
+
+def test_warn_drops_a_spike_like_any_invalid_row(tmp_path: Path) -> None:
+    path = tmp_path / "d.parquet"
+    with pytest.warns(UserWarning, match="row 3 .*one-bar spike"):
+        write(path, [(1, with_close(bars(SESSIONS[:4]), 2, 0.5))], invalid_data_behavior="warn")
+    assert np.isnan(reader(path).panel("close")[2, 0])
+
+
+def test_write_arrays_refuses_implausible_prices_as_write_does(tmp_path: Path) -> None:
+    frames = [(1, bars(SESSIONS[:4])), (4, with_close(bars(SESSIONS[:4]), 2, 1e16))]
+    writer = ParquetDailyBarWriter(tmp_path / "d.parquet", CAL, START, END)
+    with pytest.raises(DataValidationError) as info:
+        writer.write_arrays(**flat(frames), sources=["one.csv", "four.csv"])  # type: ignore[arg-type]
+    assert info.value.message.startswith("four.csv: 1 invalid row: row 3 (2024-01-04): open 1e+16")
+    assert writer.sids_written == []
+    # Each source is checked on its own: sid 4's first close is no spike after sid 1's last.
+    jump = [(1, bars(SESSIONS[:4])), (4, bars(SESSIONS[:4], base=200.0))]
+    writer.write_arrays(**flat(jump))  # type: ignore[arg-type]
+    writer.write_arrays(
+        **flat([(5, frames[1][1])]),  # type: ignore[arg-type]
+        price_limits=PriceLimits(price_ceiling=1e17, spike_factor=None),
+    )
+    assert writer.sids_written == [1, 4, 5]
 
 
 # --- bulk writing (write_arrays) and background finalize -------------------------
@@ -493,7 +570,8 @@ def test_round_trip_panels_equal_input(
     tmp_path: Path, data: list[tuple[int, pd.DataFrame]]
 ) -> None:
     path = tmp_path / "rt.parquet"
-    write(path, data)
+    # Any well-formed prices, however they jump from bar to bar.
+    write(path, data, price_limits=PriceLimits(spike_factor=None))
     r = reader(path)
     assert r.sids.tolist() == sorted(sid for sid, _ in data)
     for sid, frame in data:

@@ -160,6 +160,22 @@ def test_off_calendar_minute_is_rejected(tmp_path: Path) -> None:
         writer.write([(1, bars(index))])
 
 
+def test_a_one_minute_spike_and_a_price_above_the_ceiling_are_refused(tmp_path: Path) -> None:
+    frame = bars(CAL.session_minutes(JUL2)[:5])
+    frame.iloc[1, :4] = 0.5  # a twentieth of its neighbours for one minute
+    frame.iloc[3, :4] = 5e9
+    writer = ParquetMinuteBarWriter(tmp_path / "m.parquet", CAL, START, END)
+    with pytest.raises(DataValidationError) as info:
+        writer.write([(1, frame)])
+    assert info.value.message == (
+        "sid 1: 2 invalid rows: row 2 (2024-07-02 13:32:00+00:00): close 0.5 is 1/20x the "
+        "previous close 10.0 and reverts to 10.02 on the next bar (a one-bar spike beyond the "
+        "factor 5); row 4 (2024-07-02 13:34:00+00:00): open 5000000000.0, high 5000000000.0, "
+        "low 5000000000.0, close 5000000000.0 above the price ceiling 1e+09"
+    )
+    assert writer.sids_written == []
+
+
 def test_naive_minutes_are_utc(tmp_path: Path) -> None:
     path = tmp_path / "m.parquet"
     write(path, [(1, bars(pd.DatetimeIndex(["2024-07-02 13:31", "2024-07-02 13:32"])))])
