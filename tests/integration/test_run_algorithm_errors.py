@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,20 +11,15 @@ import pytest
 from rustybt import run_algorithm
 from rustybt.api import (
     order,
-    order_target_percent,
-    record,
     schedule_function,
     symbol,
     time_rules,
 )
-from rustybt.calendars import get_calendar
 from rustybt.data import bundles
 from rustybt.exceptions import (
     HistoryWindowStartsBeforeData,
-    InvalidOrderError,
     ParameterValidationError,
 )
-from tests.integration.test_cli_bundles import write_csvdir
 
 
 def _buy_one(context: Any) -> None:
@@ -101,60 +95,3 @@ def test_a_time_rule_that_never_fires_is_refused_in_both_modes(demo: Path, frequ
 
     with pytest.raises(ParameterValidationError, match=r"time_rule BeforeClose\(minutes=540\) can"):
         run_algorithm("2024-01-02", "2024-01-03", initialize, 10_000, data_frequency=frequency)
-
-
-@pytest.fixture
-def crypto_bundle(tmp_path: Path) -> Iterator[str]:
-    """A 24/7 csvdir bundle: BTC trades every day, as an equity of whole units."""
-    from rustybt.data.bundles.csvdir import csvdir_equities
-
-    sessions = get_calendar("24/7", start="2024-01-01").sessions_in_range(
-        "2024-01-01", "2024-01-31"
-    )
-    path = write_csvdir(tmp_path / "crypto", {"BTC": 42_000.0}, sessions)
-    name = "crypto-24-7-test"
-    bundles.register(
-        name,
-        csvdir_equities(["daily"], str(path)),
-        calendar_name="24/7",
-        start_session=sessions[0],
-        end_session=sessions[-1],
-    )
-    try:
-        bundles.ingest(name)
-        yield name
-    finally:
-        bundles.unregister(name)
-
-
-def test_a_fraction_of_a_whole_unit_asset_is_refused_not_dropped(crypto_bundle: str) -> None:
-    def initialize(context: Any) -> None:
-        context.btc = symbol("BTC")
-
-    def handle_data(context: Any, data: Any) -> None:
-        order(context.btc, 0.25)
-
-    with pytest.raises(InvalidOrderError) as raised:
-        run_algorithm(
-            "2024-01-02", "2024-01-05", initialize, 100_000, handle_data=handle_data,
-            bundle=crypto_bundle,
-        )  # fmt: skip
-    assert str(raised.value).startswith(
-        "order(Equity(0 [BTC]), 0.25): 0.25 is less than one unit (1) of Equity(0 [BTC])"
-    )
-    assert raised.value.context["amount"] == "0.25"
-
-
-def test_sizing_that_rounds_to_zero_is_no_error(crypto_bundle: str) -> None:
-    def initialize(context: Any) -> None:
-        context.btc = symbol("BTC")
-
-    def handle_data(context: Any, data: Any) -> None:
-        order_target_percent(context.btc, 0.1)  # 10,000 of a 42,000 coin: zero units
-        record(held=context.portfolio.positions[context.btc].amount)
-
-    perf = run_algorithm(
-        "2024-01-02", "2024-01-05", initialize, 100_000, handle_data=handle_data,
-        bundle=crypto_bundle,
-    )  # fmt: skip
-    assert len(perf) == 4 and (perf["held"] == 0).all()

@@ -185,8 +185,9 @@ class OrderRouter:
             without a price to size a value or a fraction.
         InvalidOrderError
             For something that is not a known asset, a number that is not finite
-            or too large for exact Decimal sizing, or a number of units below one
-            unit of the asset (see :func:`~rustybt.finance.orders.sizing.size_order`).
+            or too large for exact Decimal sizing, or a number of units that is not a
+            whole number of the asset's quantity steps (see
+            :func:`~rustybt.finance.orders.sizing.size_order`).
         TradingControlViolation
             When a control with ``on_error="fail"`` refuses the order.
         """

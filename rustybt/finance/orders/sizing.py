@@ -21,7 +21,7 @@ Decimal('10')
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any, Final
 
 from rustybt.exceptions import InvalidOrderError
@@ -85,9 +85,10 @@ def size_order(
     Raises
     ------
     InvalidOrderError
-        When a number of units (``order``, ``order_target``) is not zero but
-        less than one of the asset's quantity steps (0.25 of a whole-share
-        asset): it would round to nothing and place no order.
+        When a number of units (``order``, ``order_target``,
+        ``batch_market_order``) is not a whole number of the asset's quantity
+        steps (1.75 or 0.25 of a whole-share asset): rounding it would trade
+        another amount than the one asked for, or nothing.
 
     Notes
     -----
@@ -96,15 +97,14 @@ def size_order(
     share is one share, not zero). Rounding toward zero is the asset class's
     :meth:`~rustybt.finance.precision.AssetClassPrecision.quantity`.
 
-    zipline rounds ``order(asset, 0.5)`` to 0 and places nothing, without an
-    error; a strategy written for fractional units (crypto on a bundle whose
-    assets trade whole shares) would then silently never trade, so that one
-    case is refused. Amounts of one unit or more still round toward zero
-    (``order(asset, 10.7)`` orders 10, as in zipline), and sizing by value or
-    fraction never raises for rounding.
+    zipline truncates ``order(asset, 1.75)`` to 1 share, and ``0.25`` to no
+    order, without a word: a strategy written for fractional units (crypto on
+    a bundle whose assets trade whole shares) would silently trade other
+    amounts than it asks for, or never trade. So a number of units the user
+    gives must be a whole number of the asset's steps. A quantity sized from a
+    value or a fraction of the portfolio is no count of the user's: it rounds
+    toward zero, as in zipline, and never raises for rounding.
     """
-    if unit == Unit.SHARES and number and abs(number) < rules.quantity_quantum:
-        _refuse_below_one_unit(number, rules, asset, call)
     if unit != Unit.SHARES:
         if not number:
             # Nothing to buy: no portfolio value or division needed (0 / price is 0).
@@ -124,19 +124,27 @@ def size_order(
     nearest = amount.to_integral_value()
     if abs(amount - nearest) <= NEAR_INTEGER:
         amount = nearest
-    return rules.quantity(amount)
+    quantity = rules.quantity(amount)
+    if unit == Unit.SHARES and quantity != amount:
+        # Positions hold whole steps: a target's difference is whole when the target is.
+        _refuse_part_of_a_step(number, rules, asset, call)
+    return quantity
 
 
-def _refuse_below_one_unit(
+def _refuse_part_of_a_step(
     number: Decimal, rules: AssetClassPrecision, asset: Any, call: str
 ) -> None:
-    """Raise for a number of units that rounds to nothing (near-integers are snapped first)."""
-    nearest = number.to_integral_value()
-    if abs(number - nearest) <= NEAR_INTEGER and nearest:
-        return  # 0.99995 is one unit
+    """Raise for a number of units that is not a whole number of the asset's steps."""
+    step = rules.quantity_quantum
+    below = number.quantize(step, ROUND_FLOOR)
+    above = number.quantize(step, ROUND_CEILING) + 0  # + 0: -0.5 rounds up to 0, not -0
+    if step == 1:
+        fault = f"{asset!r} trades in whole units; {number} is not a whole number of units"
+    else:
+        fault = (
+            f"{asset!r} trades in steps of {step:f} units; {number} is not a whole number of steps"
+        )
     raise InvalidOrderError(
-        f"{call}({asset!r}, {number}): {number} is less than one unit ({rules.quantity_quantum}) "
-        f"of {asset!r}, which trades in whole units of {rules.quantity_quantum}; the order "
-        "would round to 0 and place nothing",
+        f"{call}({asset!r}, {number}): {fault} ({call} {below} or {above})",
         context={"asset": repr(asset), "amount": str(number), "call": call},
     )

@@ -122,9 +122,24 @@ def test_an_order_too_large_for_decimal_names_the_order(finder: AssetFinder) -> 
     assert "InvalidOperation" not in message
 
 
-def test_a_fraction_of_a_whole_share_is_refused_not_dropped(finder: AssetFinder) -> None:
+@pytest.mark.parametrize("call", ["order", "batch_market_order"])
+@pytest.mark.parametrize("amount", [0.25, 1.75, -3.5])
+def test_a_fraction_of_a_whole_share_is_refused_not_dropped(
+    finder: AssetFinder, call: str, amount: float
+) -> None:
     router = _router(finder, "2018-06-29")
     aapl = finder.retrieve_asset(0)
-    with pytest.raises(InvalidOrderError, match=r"order\(Equity\(0 \[AAPL\]\), 0.25\)"):
-        router.place("order", aapl, 0.25, Unit.SHARES, False)
+    with pytest.raises(InvalidOrderError) as raised:
+        router.place(call, aapl, amount, Unit.SHARES, False)
+    assert str(raised.value).startswith(
+        f"{call}(Equity(0 [AAPL]), {amount}): Equity(0 [AAPL]) trades in whole units; "
+        f"{amount} is not a whole number of units"
+    )
     assert not router.broker.open_orders.get(aapl)
+
+
+def test_a_count_within_zipline_s_tolerance_of_whole_is_that_count(finder: AssetFinder) -> None:
+    router = _router(finder, "2018-06-29")
+    aapl = finder.retrieve_asset(0)
+    assert _order(router, aapl, 2.00001) is not None
+    assert [o.amount for o in router.broker.open_orders[aapl]] == [Decimal(2)]
