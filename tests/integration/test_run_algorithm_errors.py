@@ -10,6 +10,7 @@ import pytest
 
 from rustybt import run_algorithm
 from rustybt.api import (
+    date_rules,
     order,
     schedule_function,
     symbol,
@@ -94,4 +95,25 @@ def test_a_time_rule_that_never_fires_is_refused_in_both_modes(demo: Path, frequ
         schedule_function(lambda c, d: None, time_rule=time_rules.market_close(hours=9))
 
     with pytest.raises(ParameterValidationError, match=r"time_rule BeforeClose\(minutes=540\) can"):
+        run_algorithm("2024-01-02", "2024-01-03", initialize, 10_000, data_frequency=frequency)
+
+
+@pytest.mark.parametrize("frequency", ["daily", "minute"])
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        (lambda: date_rules.week_start(days_offset=7), r"days_offset must be between 0 and 4"),
+        (lambda: date_rules.month_end(days_offset=-1), r"days_offset"),
+        (lambda: time_rules.market_open(minutes=-5), r"market_open"),
+    ],
+)
+def test_bad_rule_values_are_refused_alike_in_both_modes(
+    demo: Path, frequency: str, rule: Any, message: str
+) -> None:
+    # A date or time rule's values are checked when it is made or scheduled,
+    # whatever the run's data frequency (zipline ignored time rules in daily mode).
+    def initialize(context: Any) -> None:
+        schedule_function(lambda c, d: None, rule())
+
+    with pytest.raises(ParameterValidationError, match=message):
         run_algorithm("2024-01-02", "2024-01-03", initialize, 10_000, data_frequency=frequency)
