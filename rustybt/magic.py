@@ -84,9 +84,10 @@ class RustybtMagics(Magics):
         """Run the cell's algorithm with ``rustybt run``'s flags; return the performance.
 
         Errors are one line, as on the command line: bad flags, and the run's
-        own errors (a RustyBTError: a bad argument, an unknown bundle, a syntax
-        error in the cell) raise IPython's UsageError, the error its
-        ``__cause__``; an error of the algorithm's code keeps its traceback.
+        errors (a RustyBTError: a bad argument, an unknown bundle, a syntax
+        error in the cell, and an exception of the algorithm's own code, which
+        the run reports with its line) raise IPython's UsageError, the error
+        its ``__cause__``.
         """
         try:
             words = shlex.split(line)

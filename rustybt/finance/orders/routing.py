@@ -197,6 +197,9 @@ class OrderRouter:
         if span is None or span.asset is not asset:
             span = self.tradeable(asset, call)
         try:
+            if isinstance(number, str):
+                # to_decimal reads numeric text; an order amount is a number (zipline's rule).
+                raise ValidationError(f"{number!r} is text")
             number = to_decimal(number)
         except ValidationError as exc:
             raise InvalidOrderError(

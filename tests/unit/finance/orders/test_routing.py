@@ -82,6 +82,16 @@ def test_a_sid_is_not_an_asset_even_once_its_asset_was_found(finder: AssetFinder
         _order(router, 0, 1)
 
 
+@pytest.mark.parametrize("amount", ["5", "abc"])
+def test_an_amount_given_as_text_is_refused(finder: AssetFinder, amount: str) -> None:
+    # zipline refuses text amounts; Decimal would read "5" as a number.
+    router = _router(finder, "2018-06-29")
+    aapl = finder.retrieve_asset(0)
+    with pytest.raises(InvalidOrderError, match="must be a finite number"):
+        router.place("order", aapl, amount, Unit.SHARES, False)
+    assert not router.broker.open_orders.get(aapl)
+
+
 def test_a_zero_order_places_nothing(finder: AssetFinder) -> None:
     router = _router(finder, "2018-06-29")
     assert _order(router, finder.retrieve_asset(0), 0) is None
