@@ -37,15 +37,11 @@ Examples
 
 from __future__ import annotations
 
-import base64
 import datetime
-import http.client
 import inspect
 import io
 import logging
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -360,8 +356,11 @@ def _download(url: str, request_args: dict[str, Any], where: str) -> bytes:
             "not to files",
             context={"url": where},
         )
-    path = Path(urllib.request.url2pathname(parsed.path)) if scheme == "file" else Path(url)
-    return _read_file(path, where)
+    if scheme == "file":
+        from urllib.request import url2pathname  # see _http_get on why not at the top
+
+        return _read_file(Path(url2pathname(parsed.path)), where)
+    return _read_file(Path(url), where)
 
 
 def _read_file(path: Path, where: str) -> bytes:
@@ -385,6 +384,13 @@ def _read_file(path: Path, where: str) -> bytes:
 
 
 def _http_get(url: str, request_args: dict[str, Any], where: str) -> bytes:
+    # Imported here: with ssl they cost ~14 ms, which every run would pay at
+    # start (the algorithm module imports this one) for a call most never make.
+    import base64
+    import http.client
+    import urllib.error
+    import urllib.request
+
     params = request_args.get("params")
     if params:
         url = f"{url}{'&' if urllib.parse.urlsplit(url).query else '?'}"

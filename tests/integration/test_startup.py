@@ -1,7 +1,8 @@
-"""What a default run imports: no scipy and no empyrical.
+"""What a default run imports: no scipy, no empyrical, no HTTP client.
 
 empyrical (and through it scipy) took about 40% of a short run's time just to
-import; the default metrics now stream their statistics without it. Each
+import; the default metrics now stream their statistics without it. The HTTP
+client (http.client, urllib.request) is fetch_csv's, loaded when it reads a URL. Each
 check runs in a fresh interpreter, so that nothing the test session imported
 counts.
 """
@@ -36,13 +37,14 @@ perf = run_algorithm(
     data_frequency={frequency!r}, emission_rate={frequency!r},
 )
 assert perf["sharpe"].notna().any()
-heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("scipy", "empyrical"))
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("scipy", "empyrical", "http"))
+heavy += [m for m in ("urllib.request",) if m in sys.modules]
 print(json.dumps(heavy))
 """
 
 
 def modules_after_run(demo: Path, **run: object) -> list[str]:
-    """The scipy/empyrical modules a fresh interpreter holds after one default run."""
+    """The scipy, empyrical and HTTP modules a fresh interpreter holds after one default run."""
     env = dict(os.environ, RUSTYBT_ROOT=str(demo), PYTHONPATH=str(REPO))
     done = subprocess.run(
         [sys.executable, "-c", RUNS.format(**run)],
@@ -57,7 +59,7 @@ def modules_after_run(demo: Path, **run: object) -> list[str]:
     return heavy
 
 
-def test_a_default_daily_run_imports_no_scipy(demo: Path) -> None:
+def test_a_default_daily_run_imports_no_scipy_nor_http_client(demo: Path) -> None:
     assert (
         modules_after_run(
             demo, start="2019-01-02", end="2019-03-29", frequency="daily", benchmark=False
@@ -66,7 +68,7 @@ def test_a_default_daily_run_imports_no_scipy(demo: Path) -> None:
     )
 
 
-def test_a_minute_run_with_a_benchmark_asset_imports_no_scipy(demo: Path) -> None:
+def test_a_minute_run_with_a_benchmark_asset_imports_no_scipy_nor_http_client(demo: Path) -> None:
     assert (
         modules_after_run(
             demo, start="2024-01-02", end="2024-01-04", frequency="minute", benchmark=True
