@@ -13,9 +13,11 @@ Comparison modes
     any depth (a tuple of a frame and a float compares the frame as a frame
     and the float as a number).
 ``"scalar"``
-    Numbers (``Decimal``, ``int``, ``float``, NumPy scalars) are compared as
-    ``Decimal``: ``abs(a - b) <= tolerance``, a float entering through its
-    shortest repr (``0.1`` is ``Decimal("0.1")``). NaN equals NaN, an infinity
+    The same comparison as ``"auto"`` (one code path), under the name the
+    default had before. Numbers (``Decimal``, ``int``, ``float``, NumPy
+    scalars) are compared as ``Decimal``: ``abs(a - b) <= tolerance``, a
+    float entering through its shortest repr (``0.1`` is ``Decimal("0.1")``).
+    NaN equals NaN, an infinity
     equals the same infinity. Anything else must be ``==``. Lists, tuples and
     dicts are compared element by element (same length, same keys); arrays
     and frames found inside them are compared as in ``"array"`` and

@@ -2,7 +2,7 @@
 
 Each file is read into a DataFrame in file order, its rows sorted by the
 bundle's range (rows the calendar cannot hold are refused, rows outside a
-registered ``start_session``/``end_session`` left out and counted), its
+registered ``start_session``/``end_session`` left out and counted), then
 handed to the bar writer's ``write``, which validates it (with the bundle's
 price limits, :mod:`rustybt.data.plausibility`); the ``dividend``
 and ``split`` columns become adjustments on the way. A bad file does not stop

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
-from rustybt.data.storage.integrity import corrupted_file_error, file_digest
+from rustybt.data.storage.integrity import DIGEST_ALGORITHM, corrupted_file_error, file_digest
 
 __all__ = [
     "DIGESTS_KEY",
@@ -39,7 +39,7 @@ __all__ = [
     "verify_files",
 ]
 
-#: The key of ``bundle.json`` holding ``{file name: {"sha256": ..., "size": ...}}``.
+#: The key of ``bundle.json`` holding ``{file name: {DIGEST_ALGORITHM: ..., "size": ...}}``.
 DIGESTS_KEY: Final[str] = "files"
 #: Per-file stat signatures of the files whose digests were last found to match.
 VERIFIED_FILE: Final[str] = "verified.json"
@@ -52,7 +52,7 @@ _TEMP_NAME = re.compile(r"^\.ingest-.+-(?P<pid>\d+)(?:@(?P<host>[^@/]+))?$")
 def recorded_digests(folder: Path, names: Iterable[str]) -> dict[str, dict[str, Any]]:
     """Digest and size of each named file of ``folder``, for ``bundle.json``."""
     return {
-        name: {"sha256": file_digest(folder / name), "size": (folder / name).stat().st_size}
+        name: {DIGEST_ALGORITHM: file_digest(folder / name), "size": (folder / name).stat().st_size}
         for name in names
     }
 
@@ -82,7 +82,8 @@ def verify_files(
             raise corrupted_file_error(path, "missing", remedy, bundle=bundle) from None
         if verified.get(name) == signature:
             continue
-        if signature[0] != expected.get("size") or file_digest(path) != expected.get("sha256"):
+        recorded = expected.get(DIGEST_ALGORITHM)
+        if signature[0] != expected.get("size") or file_digest(path) != recorded:
             raise corrupted_file_error(
                 path,
                 "content differs from the digest recorded in bundle.json at ingest",
