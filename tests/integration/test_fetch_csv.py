@@ -7,9 +7,7 @@ latest row at or before that moment (an oracle computed here, row by row).
 
 from __future__ import annotations
 
-import http.server
 import inspect
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +26,7 @@ from rustybt.api import (
     symbols,
 )
 from rustybt.exceptions import DataAdapterError, ParameterValidationError, UnknownFieldError
+from tests.unit.sources._loopback import serve_folder
 
 # Times without a zone are UTC. AAPL's 2024-01-05 15:00 row (10:00 New York)
 # is seen at that session's bar but not before its open; MSFT's 21:30 row
@@ -55,23 +54,8 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """``(base URL, folder)``: an http server on 127.0.0.1 serving ``folder``, in a thread."""
     folder = tmp_path / "www"
     folder.mkdir()
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            return None
-
-    def handler(*args: Any) -> Quiet:
-        return Quiet(*args, directory=str(folder))
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}", folder
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join()
+    with serve_folder(folder) as url:
+        yield url, folder
 
 
 def _oracle(text: str, date_column: str, key_column: str, value_column: str) -> pd.DataFrame:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import base64
-import http.server
 import logging
 import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -23,6 +21,7 @@ from rustybt.exceptions import (
     ParameterValidationError,
 )
 from rustybt.sources.fetcher import FetchedCSV, read_fetched_csv
+from tests.unit.sources._loopback import QuietHandler, serve_folder
 
 SIGNALS = """symbol,date,signal,note
 aaa,2024-01-03,2,b
@@ -53,7 +52,7 @@ def finder(tmp_path: Path) -> AssetFinder:
     return AssetFinder(path)
 
 
-class _Handler(http.server.SimpleHTTPRequestHandler):
+class _Handler(QuietHandler):
     """Serves the test's folder and remembers each request's path and headers."""
 
     seen: ClassVar[list[tuple[str, dict[str, str]]]] = []
@@ -62,9 +61,6 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         type(self).seen.append((self.path, dict(self.headers.items())))
         super().do_GET()
 
-    def log_message(self, format: str, *args: Any) -> None:
-        return None
-
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
@@ -72,19 +68,8 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     folder = tmp_path / "www"
     folder.mkdir()
     _Handler.seen = []
-
-    def handler(*args: Any) -> _Handler:
-        return _Handler(*args, directory=str(folder))
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}", folder
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join()
+    with serve_folder(folder, _Handler) as url:
+        yield url, folder
 
 
 def _write(folder: Path, name: str, text: str) -> Path:

@@ -14,23 +14,15 @@ import pytest
 from rustybt.calendars import get_calendar
 from rustybt.data import bundles
 from rustybt.exceptions import DataNotFoundError, DataValidationError, ParameterValidationError
+from tests.unit.data._bundle_kit import daily_frame
 
 START = pd.Timestamp("2024-01-02")
 END = pd.Timestamp("2024-01-31")
 
 
 def _bars(sessions: pd.DatetimeIndex, base: float) -> pd.DataFrame:
-    close = base + np.arange(len(sessions), dtype=float)
-    return pd.DataFrame(
-        {
-            "open": close - 0.5,
-            "high": close + 1.0,
-            "low": close - 1.0,
-            "close": close,
-            "volume": np.full(len(sessions), 1000.0),
-        },
-        index=sessions,
-    )
+    """Closes rising by 1 a session from ``base``, 1000 shares a session (the kit's bars)."""
+    return daily_frame(sessions, base + np.arange(len(sessions)), np.full(len(sessions), 1000.0))
 
 
 def _write_assets(writer: Any, symbols: list[str], sessions: pd.DatetimeIndex) -> None:

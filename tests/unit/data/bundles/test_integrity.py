@@ -33,6 +33,7 @@ from rustybt.exceptions import (
     DataNotFoundError,
     DataValidationError,
 )
+from tests.unit.data._bundle_kit import daily_frame
 
 NAME = "integrity"
 START = pd.Timestamp("2024-01-02")
@@ -43,17 +44,8 @@ REMEDY = f"re-ingest: rustybt ingest -b {NAME}"
 
 
 def _bars(sessions: pd.DatetimeIndex, base: float) -> pd.DataFrame:
-    close = base + np.arange(len(sessions), dtype=float)
-    return pd.DataFrame(
-        {
-            "open": close - 0.5,
-            "high": close + 1.0,
-            "low": close - 1.0,
-            "close": close,
-            "volume": np.full(len(sessions), 1000.0),
-        },
-        index=sessions,
-    )
+    """Closes rising by 1 a session from ``base``, 1000 shares a session (the kit's bars)."""
+    return daily_frame(sessions, base + np.arange(len(sessions)), np.full(len(sessions), 1000.0))
 
 
 def make_ingest(symbols: tuple[str, ...] = ("AAA", "BBB"), before_write: Any = None) -> Any:
