@@ -107,15 +107,14 @@ class RustybtMagics(Magics):
                     prog_name="%%rustybt",
                     standalone_mode=False,
                 )
-        except click.exceptions.Exit as exc:  # --help
-            if exc.exit_code:
-                raise UsageError(f"%%rustybt exited with status {exc.exit_code}") from None
-            return None
         except click.ClickException as exc:
             raise UsageError(f"%%rustybt: {exc.format_message()}") from None
         except RustyBTError as exc:
             raise UsageError(f"%%rustybt: {exc}") from exc
-        if not isinstance(result, pd.DataFrame):  # --help returns nothing
+        if not isinstance(result, pd.DataFrame):
+            # Outside standalone mode click returns an exit's code (0 after --help).
+            if result:
+                raise UsageError(f"%%rustybt exited with status {result}")
             return None
         if to_variable:
             assert self.shell is not None  # set by register_magics

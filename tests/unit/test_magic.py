@@ -104,6 +104,12 @@ def test_bad_arguments_are_one_line_usage_errors(shell: Any, capsys: Any) -> Non
     capsys.readouterr()
 
 
+def test_help_prints_the_flags_and_gives_no_value(shell: Any, capsys: Any) -> None:
+    result = run_cell(shell, "--help")
+    assert result.error_in_exec is None and result.result is None
+    assert "--capital-base" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize(
     ("line", "body", "cause", "message"),
     [
