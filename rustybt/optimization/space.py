@@ -1,18 +1,10 @@
 """Parameter spaces: the values a search may give each parameter of a strategy.
 
-A space maps parameter names (names in the strategy's namespace) to an
-:class:`Int`, :class:`Float` or :class:`Categorical`. It feeds optuna (``suggest``,
-``distributions``, ``grid_search_space``), enumerates grids, checks parameter
-sets, parses the CLI's ``--param`` specs and round-trips through JSON, so a
-resumed study can check that it searches the same space.
-
-Examples
---------
->>> space = ParameterSpace(fast=Int(5, 50, step=5), kind=Categorical(["sma", "ema"]))
->>> space.grid_size()
-20
->>> space.validate({"kind": "ema", "fast": 10})
-{'fast': 10, 'kind': 'ema'}
+A :class:`ParameterSpace` maps names (which become names in the strategy's
+namespace) to an :class:`Int`, :class:`Float` or :class:`Categorical`. It feeds
+optuna (``suggest``, ``distributions``, ``grid_search_space``), enumerates
+grids, checks parameter sets, parses the CLI's ``--param`` specs and
+round-trips through JSON (a resumed study checks it searches the same space).
 """
 
 from __future__ import annotations
@@ -34,17 +26,22 @@ if TYPE_CHECKING:
 
 Choice: TypeAlias = str | int | float | bool | None
 
-# A float step grid point k must lie this close to an integer (optuna's own test).
+# How close to a whole number of steps a float must be (optuna's own test).
 STEP_TOLERANCE = 1e-8
 
 
 def _decimal(value: float) -> Decimal:
-    """The number as typed: the shortest repr that round-trips (0.1 -> Decimal('0.1'))."""
+    """The number as typed: its shortest round-trip repr (0.1 -> Decimal('0.1'))."""
     return Decimal(repr(value))
 
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, Real) and not isinstance(value, bool)
+
+
+def _invalid(param: object, problem: str) -> ParameterValidationError:
+    """The error of a parameter built or used wrongly: ``Int(5, 52, step=5): ...``."""
+    return ParameterValidationError(f"{param!r}: {problem}")
 
 
 def _preview(values: list[Any]) -> str:
@@ -75,17 +72,14 @@ class Int:
         for field in ("low", "high", "step"):
             value = getattr(self, field)
             if isinstance(value, bool) or not isinstance(value, Integral):
-                raise ParameterValidationError(f"{self!r}: {field} must be an int, not {value!r}")
+                raise _invalid(self, f"{field} must be an int, not {value!r}")
             object.__setattr__(self, field, int(value))
         if self.step <= 0:
-            raise ParameterValidationError(f"{self!r}: step must be positive")
+            raise _invalid(self, "step must be positive")
         if self.low > self.high:
-            raise ParameterValidationError(f"{self!r}: low is above high")
-        if (self.high - self.low) % self.step:
-            span = self.high - self.low
-            raise ParameterValidationError(
-                f"{self!r}: high - low ({span}) is not a multiple of step {self.step}"
-            )
+            raise _invalid(self, "low is above high")
+        if (span := self.high - self.low) % self.step:
+            raise _invalid(self, f"high - low ({span}) is not a multiple of step {self.step}")
 
     def __repr__(self) -> str:
         step = "" if self.step == 1 else f", step={self.step!r}"
@@ -96,25 +90,25 @@ class Int:
         return list(range(self.low, self.high + 1, self.step))
 
     def check(self, value: Any) -> int:
-        """``value`` as an int if it is one of this parameter's values."""
+        """``value`` as an int, if it is one of the values."""
         if not _is_number(value) or not float(value).is_integer():
-            raise ParameterValidationError(f"{self!r}: {value!r} is not an integer")
-        number = int(value)
-        if not self.low <= number <= self.high or (number - self.low) % self.step:
-            raise ParameterValidationError(
-                f"{self!r}: {value!r} is not one of {_preview(self.values())}"
-            )
-        return number
+            raise _invalid(self, f"{value!r} is not an integer")
+        if not self.low <= int(value) <= self.high or (int(value) - self.low) % self.step:
+            raise _invalid(self, f"{value!r} is not one of {_preview(self.values())}")
+        return int(value)
 
     def suggest(self, trial: optuna.Trial, name: str) -> int:
+        """Draw the value from an optuna trial."""
         return trial.suggest_int(name, self.low, self.high, step=self.step)
 
     def distribution(self) -> BaseDistribution:
+        """The optuna distribution :meth:`suggest` records."""
         from optuna.distributions import IntDistribution
 
         return IntDistribution(self.low, self.high, step=self.step)
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-able fields (``ParameterSpace.from_dict`` reads them)."""
         return {"type": "int", "low": self.low, "high": self.high, "step": self.step}
 
 
@@ -130,10 +124,10 @@ class Float:
     >>> Float(0.1, 0.5, step=0.1).values()
     [0.1, 0.2, 0.3, 0.4, 0.5]
     >>> try:
-    ...     Float(0.0, 1.0, step=0.1, log=True)
+    ...     Float(0.0, 1.0, log=True)
     ... except ParameterValidationError as exc:
     ...     print(exc)
-    Float(0.0, 1.0, step=0.1, log=True): log=True takes no step
+    Float(0.0, 1.0, log=True): log=True needs low > 0
     """
 
     low: float
@@ -144,74 +138,65 @@ class Float:
     def __post_init__(self) -> None:
         for field in ("low", "high", "step"):
             value = getattr(self, field)
-            if field == "step" and value is None:
+            if value is None and field == "step":
                 continue
             if not _is_number(value) or not math.isfinite(value):
-                raise ParameterValidationError(f"{self!r}: {field} must be a finite number")
+                raise _invalid(self, f"{field} must be a finite number, not {value!r}")
             object.__setattr__(self, field, float(value))
         if not isinstance(self.log, bool):
-            raise ParameterValidationError(f"{self!r}: log must be True or False")
+            raise _invalid(self, "log must be True or False")
         if self.low > self.high:
-            raise ParameterValidationError(f"{self!r}: low is above high")
+            raise _invalid(self, "low is above high")
         if self.log and self.step is not None:
-            raise ParameterValidationError(f"{self!r}: log=True takes no step")
+            raise _invalid(self, "log=True takes no step")
         if self.log and self.low <= 0:
-            raise ParameterValidationError(f"{self!r}: log=True needs low > 0")
-        if self.step is not None:
-            if self.step <= 0:
-                raise ParameterValidationError(f"{self!r}: step must be positive")
-            span = _decimal(self.high) - _decimal(self.low)
-            if span % _decimal(self.step):
-                raise ParameterValidationError(
-                    f"{self!r}: high - low ({span}) is not a multiple of step {self.step!r}"
-                )
+            raise _invalid(self, "log=True needs low > 0")
+        if self.step is not None and self.step <= 0:
+            raise _invalid(self, "step must be positive")
+        span = _decimal(self.high) - _decimal(self.low)
+        if self.step is not None and span % _decimal(self.step):
+            raise _invalid(self, f"high - low ({span}) is not a multiple of step {self.step!r}")
 
     def __repr__(self) -> str:
         step = "" if self.step is None else f", step={self.step!r}"
-        log = ", log=True" if self.log else ""
-        return f"Float({self.low!r}, {self.high!r}{step}{log})"
+        return f"Float({self.low!r}, {self.high!r}{step}{', log=True' if self.log else ''})"
 
     def values(self) -> list[float]:
-        """Every value of the step grid, ascending; a Float without a step has no grid."""
+        """Every value of the step grid, ascending (without a step: refused)."""
         if self.step is None:
-            raise ParameterValidationError(
-                f"{self!r} has no step, so no grid: give it a step to search a grid"
-            )
+            raise _invalid(self, "no step, so no grid: give it a step to search a grid")
         low, step = _decimal(self.low), _decimal(self.step)
         count = int((_decimal(self.high) - low) / step)
         return [float(low + i * step) for i in range(count + 1)]
 
     def check(self, value: Any) -> float:
-        """``value`` as a float (the typed grid value, for a step) if it is in range."""
+        """``value`` as a float in range (on a step grid: the grid value as typed)."""
         if not _is_number(value) or not math.isfinite(value):
-            raise ParameterValidationError(f"{self!r}: {value!r} is not a finite number")
-        number = float(value)
-        if not self.low <= number <= self.high:
-            raise ParameterValidationError(f"{self!r}: {value!r} is out of range")
+            raise _invalid(self, f"{value!r} is not a finite number")
+        if not self.low <= float(value) <= self.high:
+            raise _invalid(self, f"{value!r} is out of range")
         if self.step is None:
-            return number
-        k = (number - self.low) / self.step
+            return float(value)
+        k = (float(value) - self.low) / self.step
         if abs(k - round(k)) >= STEP_TOLERANCE:
-            raise ParameterValidationError(f"{self!r}: {value!r} is not on the step grid")
+            raise _invalid(self, f"{value!r} is not on the step grid")
         return float(_decimal(self.low) + round(k) * _decimal(self.step))
 
     def suggest(self, trial: optuna.Trial, name: str) -> float:
+        """Draw the value from an optuna trial (snapped to the grid value as typed)."""
         value = trial.suggest_float(name, self.low, self.high, step=self.step, log=self.log)
         return self.check(value)  # optuna's low + k * step can be off by an ulp
 
     def distribution(self) -> BaseDistribution:
+        """The optuna distribution :meth:`suggest` records."""
         from optuna.distributions import FloatDistribution
 
         return FloatDistribution(self.low, self.high, log=self.log, step=self.step)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "type": "float",
-            "low": self.low,
-            "high": self.high,
-            "step": self.step,
-            "log": self.log,
-        }
+        """JSON-able fields (``ParameterSpace.from_dict`` reads them)."""
+        bounds = {"low": self.low, "high": self.high}
+        return {"type": "float", **bounds, "step": self.step, "log": self.log}
 
 
 @dataclass(frozen=True, repr=False)
@@ -223,8 +208,8 @@ class Categorical:
 
     Examples
     --------
-    >>> Categorical(["sma", "ema"]).values()
-    ['sma', 'ema']
+    >>> Categorical(["sma", "ema"]).check("ema")
+    'ema'
     >>> try:
     ...     Categorical([1, True])
     ... except ParameterValidationError as exc:
@@ -236,22 +221,18 @@ class Categorical:
 
     def __post_init__(self) -> None:
         if isinstance(self.choices, str | bytes) or not isinstance(self.choices, Iterable):
-            raise ParameterValidationError(f"{self!r}: choices must be a list of values")
+            raise _invalid(self, "choices must be a list of values")
         object.__setattr__(self, "choices", tuple(self.choices))
         if not self.choices:
-            raise ParameterValidationError(f"{self!r}: no choices")
+            raise _invalid(self, "no choices")
         for choice in self.choices:
             if not (choice is None or isinstance(choice, str | int | float)):
-                raise ParameterValidationError(
-                    f"{self!r}: choice {choice!r} is not a str, int, float, bool or None"
-                )
+                raise _invalid(self, f"choice {choice!r} is not a str, int, float, bool or None")
             if isinstance(choice, float) and not math.isfinite(choice):
-                raise ParameterValidationError(f"{self!r}: choice {choice!r} is not finite")
+                raise _invalid(self, f"choice {choice!r} is not finite")
         for first, second in itertools.combinations(self.choices, 2):
             if first == second:
-                raise ParameterValidationError(
-                    f"{self!r}: choices {first!r} and {second!r} are equal"
-                )
+                raise _invalid(self, f"choices {first!r} and {second!r} are equal")
 
     def __repr__(self) -> str:
         choices = list(self.choices) if isinstance(self.choices, tuple) else self.choices
@@ -266,17 +247,20 @@ class Categorical:
         for choice in self.choices:
             if choice == value and isinstance(choice, bool) == isinstance(value, bool):
                 return choice
-        raise ParameterValidationError(f"{self!r}: {value!r} is not one of the choices")
+        raise _invalid(self, f"{value!r} is not one of the choices")
 
     def suggest(self, trial: optuna.Trial, name: str) -> Choice:
+        """Draw the value from an optuna trial."""
         return trial.suggest_categorical(name, self.choices)
 
     def distribution(self) -> BaseDistribution:
+        """The optuna distribution :meth:`suggest` records."""
         from optuna.distributions import CategoricalDistribution
 
         return CategoricalDistribution(self.choices)
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-able fields (``ParameterSpace.from_dict`` reads them)."""
         return {"type": "categorical", "choices": list(self.choices)}
 
 
@@ -284,15 +268,12 @@ Parameter: TypeAlias = Int | Float | Categorical
 _KINDS: dict[str, type[Parameter]] = {"int": Int, "float": Float, "categorical": Categorical}
 
 
-def _named(name: str, exc: ParameterValidationError) -> ParameterValidationError:
-    """``exc`` with its message prefixed by the parameter's name."""
-    return ParameterValidationError(
-        f"parameter {name!r}: {exc}", context={"parameter": name, **exc.context}
-    )
+def _param_error(name: str, problem: str) -> ParameterValidationError:
+    return ParameterValidationError(f"parameter {name!r}: {problem}", context={"parameter": name})
 
 
 class ParameterSpace:
-    """Named parameters, in declared order.
+    """Named parameters, in declared order; equal when the same names hold equal parameters.
 
     Parameters
     ----------
@@ -314,20 +295,13 @@ class ParameterSpace:
     def __init__(self, **params: Parameter) -> None:
         if not params:
             raise ParameterValidationError(
-                "a parameter space needs at least one parameter, "
-                "e.g. ParameterSpace(fast=Int(5, 50, step=5))"
+                "a parameter space needs a parameter, e.g. ParameterSpace(fast=Int(5, 50, step=5))"
             )
         for name, param in params.items():
             if not name.isidentifier() or keyword.iskeyword(name):
-                raise ParameterValidationError(
-                    f"parameter {name!r}: the name must be a Python identifier",
-                    context={"parameter": name},
-                )
+                raise _param_error(name, "the name must be a Python identifier")
             if not isinstance(param, Int | Float | Categorical):
-                raise ParameterValidationError(
-                    f"parameter {name!r}: {param!r} is not an Int, Float or Categorical",
-                    context={"parameter": name},
-                )
+                raise _param_error(name, f"{param!r} is not an Int, Float or Categorical")
         self._params: dict[str, Parameter] = dict(params)
 
     @property
@@ -353,7 +327,7 @@ class ParameterSpace:
         return hash(tuple(self._params.items()))
 
     def grid_search_space(self) -> dict[str, list[Any]]:
-        """Name -> every value, the search space of optuna's ``GridSampler``.
+        """Name -> every value: the search space of optuna's ``GridSampler``.
 
         A Float without a step (continuous or log) has no grid: refused.
         """
@@ -362,7 +336,7 @@ class ParameterSpace:
             try:
                 values[name] = list(param.values())
             except ParameterValidationError as exc:
-                raise _named(name, exc) from None
+                raise _param_error(name, str(exc)) from None
         return values
 
     def grid(self) -> list[dict[str, Any]]:
@@ -377,7 +351,7 @@ class ParameterSpace:
         return math.prod(len(v) for v in self.grid_search_space().values())
 
     def suggest(self, trial: optuna.Trial) -> dict[str, Any]:
-        """Draw a value of every parameter from ``trial`` (optuna records the distributions)."""
+        """Draw every parameter from ``trial`` (optuna records their distributions)."""
         return {name: param.suggest(trial, name) for name, param in self._params.items()}
 
     def distributions(self) -> dict[str, BaseDistribution]:
@@ -390,8 +364,8 @@ class ParameterSpace:
         Raises
         ------
         ParameterValidationError
-            A parameter is missing or unknown, or a value is out of its range,
-            off its step or not among its choices; the message names both.
+            A parameter is missing or unknown, or a value is out of range, off
+            its step or not among its choices; the message names both.
 
         Examples
         --------
@@ -404,21 +378,15 @@ class ParameterSpace:
         known = ", ".join(self._params)
         for name in params:
             if name not in self._params:
-                raise ParameterValidationError(
-                    f"unknown parameter {name!r} (the space has {known})",
-                    context={"parameter": name},
-                )
+                raise _param_error(name, f"unknown (the space has {known})")
         checked: dict[str, Any] = {}
         for name, param in self._params.items():
             if name not in params:
-                raise ParameterValidationError(
-                    f"parameter {name!r} is missing (the space has {known})",
-                    context={"parameter": name},
-                )
+                raise _param_error(name, f"missing (the space has {known})")
             try:
                 checked[name] = param.check(params[name])
             except ParameterValidationError as exc:
-                raise _named(name, exc) from None
+                raise _param_error(name, str(exc)) from None
         return checked
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
@@ -433,19 +401,13 @@ class ParameterSpace:
             fields = dict(spec) if isinstance(spec, Mapping) else {}
             kind = _KINDS.get(fields.pop("type", None))
             if kind is None:
-                raise ParameterValidationError(
-                    f"parameter {name!r}: {spec!r} has no type int, float or categorical",
-                    context={"parameter": name},
-                )
+                raise _param_error(name, f"{spec!r} has no type int, float or categorical")
             try:
                 params[name] = kind(**fields)
             except TypeError as exc:
-                raise ParameterValidationError(
-                    f"parameter {name!r}: {spec!r} does not describe a {kind.__name__} ({exc})",
-                    context={"parameter": name},
-                ) from None
+                raise _param_error(name, f"{spec!r} is not a {kind.__name__} ({exc})") from None
             except ParameterValidationError as exc:
-                raise _named(name, exc) from None
+                raise _param_error(name, str(exc)) from None
         return cls(**params)
 
     @classmethod
