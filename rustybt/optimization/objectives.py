@@ -250,6 +250,12 @@ class Statistic:
         return summary_statistics(perf)[self.name]
 
 
+def _refused(objective: str, problem: str) -> ParameterValidationError:
+    return ParameterValidationError(
+        f"objective {objective}: {problem}", context={"objective": objective}
+    )
+
+
 @dataclass(frozen=True)
 class Column:
     """The last value of a perf column (a picklable function)."""
@@ -258,19 +264,16 @@ class Column:
 
     def __call__(self, perf: pd.DataFrame) -> float:
         if self.name not in perf:
-            raise ParameterValidationError(
-                f"objective {self.name!r} is neither a statistic ({', '.join(STATISTICS)}) "
-                f"nor a column of the perf frame (columns: {', '.join(map(str, perf))})",
-                context={"objective": self.name},
+            raise _refused(
+                repr(self.name),
+                f"not a statistic ({', '.join(STATISTICS)}) nor a column of the perf "
+                f"frame (columns: {', '.join(map(str, perf))})",
             )
         value = perf[self.name].iloc[-1] if len(perf) else None
         try:
             return math.nan if value is None else float(value)
         except (TypeError, ValueError):
-            raise ParameterValidationError(
-                f"objective {self.name!r}: the column's last value {value!r} is not a number",
-                context={"objective": self.name},
-            ) from None
+            raise _refused(repr(self.name), f"the last value {value!r} is not a number") from None
 
 
 @dataclass(frozen=True)
@@ -293,51 +296,44 @@ class Objective:
 
     def __post_init__(self) -> None:
         if self.direction not in ("maximize", "minimize"):
-            raise ParameterValidationError(
-                f"objective {self.name!r}: direction must be 'maximize' or 'minimize', "
-                f"not {self.direction!r}",
-                context={"objective": self.name},
+            raise _refused(
+                repr(self.name), f"direction {self.direction!r} is not maximize or minimize"
             )
 
     def __call__(self, perf: pd.DataFrame) -> float:
         return float(self.function(perf))
 
 
+_DIRECTIONS: dict[str, Direction] = {
+    "max": "maximize",
+    "maximize": "maximize",
+    "min": "minimize",
+    "minimize": "minimize",
+}
+
+
 def _direction(text: str | None, objective: str) -> Direction | None:
     """'max'/'maximize'/'min'/'minimize' (any case) as optuna's word; None stays None."""
     if text is None:
         return None
-    words: dict[str, Direction] = {"max": "maximize", "maximize": "maximize"}
-    words.update({"min": "minimize", "minimize": "minimize"})
-    try:
-        return words[str(text).strip().lower()]
-    except KeyError:
-        raise ParameterValidationError(
-            f"objective {objective}: direction {text!r} is not max, maximize, min or minimize",
-            context={"objective": objective},
-        ) from None
+    if (word := str(text).strip().lower()) not in _DIRECTIONS:
+        raise _refused(objective, f"direction {text!r} is not max, maximize, min or minimize")
+    return _DIRECTIONS[word]
 
 
 def _named_objective(spec: str, direction: Direction | None) -> Objective:
     name, colon, suffix = spec.rpartition(":")
-    if not colon:
-        name = spec
-    elif (given := _direction(suffix, repr(spec))) and direction and given != direction:
-        raise ParameterValidationError(
-            f"objective {spec!r}: its :{suffix} contradicts direction {direction!r}",
-            context={"objective": spec},
-        )
-    else:
-        direction = given
-    name = name.strip()
+    given = _direction(suffix, repr(spec)) if colon else None
+    if given and direction and given != direction:
+        raise _refused(repr(spec), f"its :{suffix} contradicts direction {direction!r}")
+    name, direction = (name if colon else spec).strip(), given or direction
     known = ", ".join(STATISTICS)
     if not name:
-        raise ParameterValidationError(f"objective {spec!r}: no name (statistics: {known})")
+        raise _refused(repr(spec), f"no name (statistics: {known})")
     if name in NON_NUMERIC_COLUMNS:
-        raise ParameterValidationError(
-            f"objective {name!r}: that perf column is not a number per session; use a "
-            f"statistic ({known}) or a numeric perf column",
-            context={"objective": name},
+        raise _refused(
+            repr(name),
+            f"that perf column holds no numbers; use a statistic ({known}) or a number column",
         )
     if name in STATISTICS:
         return Objective(name, direction or STATISTICS[name], Statistic(name))
@@ -352,10 +348,10 @@ def _function_objective(function: Callable[..., Any], direction: Direction | Non
     except Exception:
         refused = True
     if refused:
-        raise ParameterValidationError(
-            f"objective {qualname}: worker processes cannot import it; define it at module "
-            "level (def name(perf) -> float), not as a lambda or a nested function",
-            context={"objective": qualname},
+        raise _refused(
+            qualname,
+            "worker processes cannot import it; define it at module level "
+            "(def name(perf) -> float), not as a lambda or a nested function",
         )
     name = getattr(function, "__name__", type(function).__name__)
     return Objective(name, direction or "maximize", function)
@@ -394,17 +390,12 @@ def resolve_objectives(
     if not items:
         raise ParameterValidationError("no objective given (e.g. objective='sharpe')")
     if direction is None or isinstance(direction, str):
-        if isinstance(direction, str) and len(items) > 1:
-            raise ParameterValidationError(
-                f"direction {direction!r} is one direction for {len(items)} objectives; "
-                "give one per objective"
-            )
         directions: list[str | None] = [direction] * len(items)
     else:
         directions = list(direction)
-    if len(directions) != len(items):
+    if (isinstance(direction, str) and len(items) > 1) or len(directions) != len(items):
         raise ParameterValidationError(
-            f"{len(directions)} directions for {len(items)} objectives; give one per objective"
+            f"direction {direction!r} for {len(items)} objectives: give one per objective"
         )
     objectives = [
         _resolve_one(item, _direction(given, repr(item)))
@@ -413,9 +404,7 @@ def resolve_objectives(
     names = [o.name for o in objectives]
     for name in names:
         if names.count(name) > 1:
-            raise ParameterValidationError(
-                f"objective {name!r} is given twice", context={"objective": name}
-            )
+            raise _refused(repr(name), "given twice")
     return tuple(objectives)
 
 
@@ -426,10 +415,7 @@ def _resolve_one(item: Any, direction: Direction | None) -> Objective:
         return _named_objective(item, direction)
     if callable(item):
         return _function_objective(item, direction)
-    raise ParameterValidationError(
-        f"objective {item!r}: expected a statistic or perf column name, or a module-level "
-        "function perf -> float"
-    )
+    raise _refused(repr(item), "expected a statistic, a perf column or a function perf -> float")
 
 
 @dataclass(frozen=True)

@@ -146,13 +146,21 @@ def test_directions_are_overridden_by_suffix_or_argument() -> None:
         ("sharpe:up", None, "objective 'sharpe:up': direction 'up' is not max, maximize, min or"),
         ("sharpe:min", "max", "objective 'sharpe:min': its :min contradicts direction 'maximize'"),
         ("sharpe", "upward", "objective 'sharpe': direction 'upward' is not max"),
-        (["sharpe", "sortino"], "max", "direction 'max' is one direction for 2 objectives"),
-        (["sharpe", "sortino"], ["max"], "1 directions for 2 objectives"),
+        (["sharpe", "sortino"], "max", "direction 'max' for 2 objectives: give one per objective"),
+        (
+            ["sharpe", "sortino"],
+            ["max"],
+            "direction ['max'] for 2 objectives: give one per objective",
+        ),
         ([], None, "no objective given"),
         (":max", None, "objective ':max': no name (statistics: sharpe, sortino, calmar,"),
-        ("transactions", None, "objective 'transactions': that perf column is not a number"),
-        (["sharpe", "sharpe:min"], None, "objective 'sharpe' is given twice"),
-        (5, None, "objective 5: expected a statistic or perf column name, or a module-level"),
+        (
+            "transactions",
+            None,
+            "objective 'transactions': that perf column holds no numbers; use a statistic (sharpe,",
+        ),
+        (["sharpe", "sharpe:min"], None, "objective 'sharpe': given twice"),
+        (5, None, "objective 5: expected a statistic, a perf column or a function perf -> float"),
     ],
 )
 def test_bad_objectives_are_refused(objective: Any, direction: Any, message: str) -> None:
@@ -190,7 +198,7 @@ def test_a_missing_column_is_reported_when_evaluated() -> None:
     with pytest.raises(ParameterValidationError) as caught:
         objective(pd.DataFrame({"returns": [0.0], "pnl": [1.0]}))
     assert str(caught.value) == (
-        "objective 'sharp' is neither a statistic (" + ", ".join(STATISTICS) + ") "
+        "objective 'sharp': not a statistic (" + ", ".join(STATISTICS) + ") "
         "nor a column of the perf frame (columns: returns, pnl)"
     )
     (text,) = resolve_objectives("label")
