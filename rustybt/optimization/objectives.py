@@ -214,7 +214,7 @@ def _last(perf: pd.DataFrame, column: str) -> float:
 def summary_statistics(perf: pd.DataFrame) -> dict[str, float]:
     """Every named statistic of a perf frame (floats; NaN where undefined).
 
-    The return statistics come from the daily ``returns`` column;
+    The return statistics come from the ``returns`` column (one row a session);
     ``total_return`` is the last ``algorithm_period_return`` (when present),
     ``final_value`` the last ``portfolio_value``, ``trades`` the number of
     fills in ``transactions`` and ``trading_days`` the number of rows.
@@ -231,7 +231,7 @@ def summary_statistics(perf: pd.DataFrame) -> dict[str, float]:
             f"the perf frame has no 'returns' column (columns: {', '.join(map(str, perf))})"
         )
     stats = return_statistics(perf["returns"].to_numpy(dtype=np.float64, na_value=np.nan))
-    if "algorithm_period_return" in perf and len(perf):
+    if "algorithm_period_return" in perf:
         stats["total_return"] = _last(perf, "algorithm_period_return")
     stats["final_value"] = _last(perf, "portfolio_value")
     fills = sum(map(len, perf["transactions"])) if "transactions" in perf else math.nan
@@ -330,6 +330,8 @@ def _named_objective(spec: str, direction: Direction | None) -> Objective:
     known = ", ".join(STATISTICS)
     if not name:
         raise _refused(repr(spec), f"no name (statistics: {known})")
+    if name == "returns":
+        raise _refused("'returns'", "that is one day's return; use total_return or annual_return")
     if name in NON_NUMERIC_COLUMNS:
         raise _refused(
             repr(name),

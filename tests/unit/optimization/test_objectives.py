@@ -159,6 +159,7 @@ def test_directions_are_overridden_by_suffix_or_argument() -> None:
             None,
             "objective 'transactions': that perf column holds no numbers; use a statistic (sharpe,",
         ),
+        ("returns:max", None, "objective 'returns': that is one day's return; use total_return"),
         (["sharpe", "sharpe:min"], None, "objective 'sharpe': given twice"),
         (5, None, "objective 5: expected a statistic, a perf column or a function perf -> float"),
     ],
