@@ -1,0 +1,242 @@
+"""Round trips: a run's fills paired into closed trades, first in, first out.
+
+A round trip opens with the fills that build a position and closes with the
+fill that reduces it. Each fill that reduces a position makes one round trip,
+matched against the oldest open lots of that asset first (FIFO): a partial
+close makes a round trip of the part it closes, and a fill that crosses zero
+(a long sold into a short, a reversal) closes the whole position and opens a
+new lot of the opposite side with the rest.
+
+A round trip's P&L is ``amount * (exit - entry) * multiplier`` at the fill
+prices (slippage included, commissions not: the simulator books them on the
+orders). It is a :class:`~decimal.Decimal` when the fills carry Decimals (the
+ledger's fills, ``algorithm.ledger.export()["transactions"]``) and a float
+when they carry floats (the dicts of a performance frame's ``transactions``
+column). A split changes the shares held without a fill, so a round trip
+that spans one is matched on the amounts as filled: pair such runs' fills
+yourself, or read them on split-adjusted data.
+
+Examples
+--------
+>>> from decimal import Decimal
+>>> fills = [
+...     {"sid": "AAA", "dt": 1, "amount": Decimal(10), "price": Decimal("5.00")},
+...     {"sid": "AAA", "dt": 2, "amount": Decimal(-4), "price": Decimal("6.00")},
+...     {"sid": "AAA", "dt": 3, "amount": Decimal(-6), "price": Decimal("4.50")},
+... ]
+>>> trips = round_trips(fills)
+>>> trips[["open_dt", "close_dt", "amount", "pnl"]]
+   open_dt  close_dt amount    pnl
+0        1         2      4   4.00
+1        1         3      6  -3.00
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rustybt.exceptions import ParameterValidationError
+
+__all__ = ["ROUND_TRIP_COLUMNS", "round_trips"]
+
+#: The columns of :func:`round_trips`' frame, in order.
+ROUND_TRIP_COLUMNS = (
+    "asset",
+    "open_dt",
+    "close_dt",
+    "amount",
+    "entry_price",
+    "exit_price",
+    "pnl",
+    "return",
+)
+
+# Float fills: a remaining quantity this small is rounding left by fractional amounts.
+_FLOAT_ZERO = 1e-9
+
+
+@dataclass(frozen=True)
+class _Fill:
+    asset: Any
+    dt: Any
+    amount: Any  # Decimal or float, signed
+    price: Any
+
+
+@dataclass
+class _Lot:
+    dt: Any
+    amount: Any  # signed remainder still open
+    price: Any
+
+
+def round_trips(transactions: Any) -> pd.DataFrame:
+    """Pair fills into closed round trips, first in, first out, per asset.
+
+    Parameters
+    ----------
+    transactions
+        The fills, in the order they were filled: a performance frame (its
+        ``transactions`` column), a frame of fills with columns ``dt``,
+        ``amount``, ``price`` and ``asset`` or ``sid`` (the ledger export's
+        ``transactions``), or an iterable of fill dicts (zipline's keys
+        ``sid``, ``dt``, ``amount``, ``price``) or fill objects (attributes
+        ``asset``, ``dt``, ``amount``, ``price``).
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per closing fill, in fill order, with the columns of
+        :data:`ROUND_TRIP_COLUMNS`: ``asset``; ``open_dt`` (the oldest lot it
+        closes) and ``close_dt``; ``amount`` (positive for a long, negative
+        for a short); ``entry_price`` (the amount-weighted price of the lots
+        it closes) and ``exit_price``; ``pnl``; ``return`` (float, the P&L
+        over the entry cost). Positions still open at the end make no row.
+
+    Raises
+    ------
+    ParameterValidationError
+        For input that is none of these, naming the fill at fault (a missing
+        field, a price that is not a number).
+
+    Examples
+    --------
+    A short covered in two parts, then a long reversed into a short:
+
+    >>> fills = [
+    ...     {"sid": "XYZ", "dt": 1, "amount": -10, "price": 20.0},
+    ...     {"sid": "XYZ", "dt": 2, "amount": 5, "price": 18.0},
+    ...     {"sid": "XYZ", "dt": 3, "amount": 5, "price": 22.0},
+    ...     {"sid": "XYZ", "dt": 4, "amount": 3, "price": 10.0},
+    ...     {"sid": "XYZ", "dt": 5, "amount": -5, "price": 11.0},
+    ... ]
+    >>> round_trips(fills)[["open_dt", "close_dt", "amount", "pnl", "return"]]
+       open_dt  close_dt  amount   pnl  return
+    0        1         2    -5.0  10.0     0.1
+    1        1         3    -5.0 -10.0    -0.1
+    2        4         5     3.0   3.0     0.1
+    """
+    books: dict[Any, deque[_Lot]] = {}
+    rows: list[tuple[Any, ...]] = []
+    for fill in _fills(transactions):
+        row = _book(books.setdefault(fill.asset, deque()), fill)
+        if row is not None:
+            rows.append(row)
+    frame = pd.DataFrame(rows, columns=list(ROUND_TRIP_COLUMNS))
+    frame["return"] = frame["return"].astype(np.float64)
+    return frame
+
+
+def _book(lots: deque[_Lot], fill: _Fill) -> tuple[Any, ...] | None:
+    """Apply ``fill`` to an asset's open lots; the round trip it closes, if any."""
+    exact = isinstance(fill.amount, Decimal)
+    remaining = fill.amount
+    closed_amount = 0 * fill.amount
+    closed_cost = 0 * fill.price
+    open_dt = None
+    while not _is_zero(remaining, exact) and lots and _sign(lots[0].amount) != _sign(remaining):
+        lot = lots[0]
+        take = min(abs(remaining), abs(lot.amount))
+        open_dt = lot.dt if open_dt is None else open_dt
+        closed_amount += take
+        closed_cost += take * lot.price
+        lot.amount -= _sign(lot.amount) * take
+        remaining -= _sign(remaining) * take
+        if _is_zero(lot.amount, exact):
+            lots.popleft()
+    if not _is_zero(remaining, exact):
+        lots.append(_Lot(fill.dt, remaining, fill.price))
+    if not closed_amount:
+        return None
+    side = -_sign(fill.amount)  # the closed position's side: +1 long, -1 short
+    multiplier = _multiplier(fill.asset, exact)
+    pnl = side * (closed_amount * fill.price - closed_cost) * multiplier
+    entry_price = closed_cost / closed_amount
+    cost = closed_cost * multiplier
+    returns = float(pnl / cost) if cost else float("nan")
+    return (
+        fill.asset,
+        open_dt,
+        fill.dt,
+        side * closed_amount,
+        entry_price,
+        fill.price,
+        pnl,
+        returns,
+    )
+
+
+def _sign(value: Any) -> int:
+    return 1 if value > 0 else -1
+
+
+def _is_zero(value: Any, exact: bool) -> bool:
+    return value == 0 if exact else abs(value) < _FLOAT_ZERO
+
+
+def _multiplier(asset: Any, exact: bool) -> Any:
+    multiplier = getattr(asset, "multiplier", 1)
+    if exact:
+        return multiplier if isinstance(multiplier, Decimal) else Decimal(str(multiplier))
+    return float(multiplier)
+
+
+def _fills(transactions: Any) -> Iterator[_Fill]:
+    """The fills of any accepted input, as exact (Decimal) or float numbers."""
+    if isinstance(transactions, pd.DataFrame):
+        if "transactions" in transactions.columns:
+            per_session: Iterable[Any] = transactions["transactions"]
+            items: Iterable[Any] = (fill for day in per_session for fill in (day or ()))
+        else:
+            items = transactions.to_dict("records")
+    elif isinstance(transactions, Iterable) and not isinstance(transactions, (str, bytes)):
+        items = transactions
+    else:
+        raise ParameterValidationError(
+            f"round_trips takes a performance frame, a frame of fills or an iterable of "
+            f"fills, not {type(transactions).__name__}",
+            context={"argument": "transactions"},
+        )
+    for number, item in enumerate(items):
+        fill = _fill(item, number)
+        if fill.amount:
+            yield fill
+
+
+def _fill(item: Any, number: int) -> _Fill:
+    """One fill from a dict (zipline's keys, or the ledger export's) or an object."""
+    get = item.get if isinstance(item, dict) else lambda name: getattr(item, name, None)
+    asset = get("asset")
+    if asset is None:
+        asset = get("sid")
+    values = {"asset": asset, "dt": get("dt"), "amount": get("amount"), "price": get("price")}
+    missing = [name for name in ("asset", "amount", "price") if values[name] is None]
+    if missing:
+        raise ParameterValidationError(
+            f"fill {number} ({item!r}) has no {', '.join(missing)}",
+            context={"fill": number, "missing": missing},
+        )
+    amount, price = values["amount"], values["price"]
+    try:
+        if isinstance(price, Decimal):
+            amount = amount if isinstance(amount, Decimal) else Decimal(str(amount))
+        else:
+            amount, price = float(amount), float(price)
+    except (TypeError, ValueError, ArithmeticError) as exc:
+        raise ParameterValidationError(
+            f"fill {number} ({item!r}): amount and price must be numbers ({exc})",
+            context={"fill": number},
+        ) from exc
+    if not (price == price and amount == amount):  # NaN
+        raise ParameterValidationError(
+            f"fill {number} ({item!r}): amount and price must not be NaN",
+            context={"fill": number},
+        )
+    return _Fill(asset, values["dt"], amount, price)

@@ -1,0 +1,194 @@
+"""Round trips: FIFO pairing checked by hand on small cases, and against a real run's ledger."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import hypothesis.strategies as st
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+
+from rustybt import run_algorithm
+from rustybt.analytics.round_trips import ROUND_TRIP_COLUMNS, round_trips
+from rustybt.exceptions import ParameterValidationError
+from rustybt.finance.orders.transaction import Transaction
+
+D = Decimal
+
+
+def fill(dt: int, amount: str | int, price: str, sid: str = "AAA") -> dict[str, object]:
+    return {"sid": sid, "dt": dt, "amount": D(str(amount)), "price": D(price)}
+
+
+def test_a_partial_close_makes_a_round_trip_of_the_part_it_closes() -> None:
+    trips = round_trips([fill(1, 100, "10.00"), fill(2, -30, "12.00"), fill(3, -70, "9.00")])
+    assert list(trips.columns) == list(ROUND_TRIP_COLUMNS)
+    assert trips["open_dt"].tolist() == [1, 1]
+    assert trips["close_dt"].tolist() == [2, 3]
+    assert trips["amount"].tolist() == [D(30), D(70)]
+    assert trips["pnl"].tolist() == [D("60.00"), D("-70.00")]  # 30 * 2, 70 * -1
+    assert trips["entry_price"].tolist() == [D("10.00"), D("10.00")]
+    assert trips["exit_price"].tolist() == [D("12.00"), D("9.00")]
+    assert trips["return"].tolist() == pytest.approx([0.2, -0.1])
+    assert all(isinstance(p, Decimal) for p in trips["pnl"])
+
+
+def test_fifo_closes_the_oldest_lots_first_at_their_weighted_price() -> None:
+    fills = [fill(1, 10, "10.00"), fill(2, 10, "20.00"), fill(3, -15, "30.00"), fill(4, -5, "5")]
+    trips = round_trips(fills)
+    # The first close takes all of lot 1 and half of lot 2: (10*10 + 5*20) / 15.
+    assert trips["open_dt"].tolist() == [1, 2]
+    assert trips["entry_price"].iloc[0] == D("200.00") / D(15)
+    assert trips["pnl"].tolist() == [D("250.00"), D("-75.00")]  # 15*30 - 200; 5*(5 - 20)
+
+
+def test_a_reversal_closes_the_long_and_opens_a_short_with_the_rest() -> None:
+    trips = round_trips([fill(1, 10, "50.00"), fill(2, -25, "55.00"), fill(3, 15, "60.00")])
+    assert trips["amount"].tolist() == [D(10), D(-15)]
+    assert trips["open_dt"].tolist() == [1, 2]
+    assert trips["pnl"].tolist() == [D("50.00"), D("-75.00")]  # long +5 x 10; short -5 x 15
+    assert trips["entry_price"].tolist() == [D("50.00"), D("55.00")]
+    assert trips["return"].tolist() == pytest.approx([0.1, -5 / 55])
+
+
+def test_shorts_gain_when_the_price_falls_and_are_negative_amounts() -> None:
+    trips = round_trips([fill(1, -8, "40.00"), fill(2, 3, "30.00"), fill(3, 5, "44.00")])
+    assert trips["amount"].tolist() == [D(-3), D(-5)]
+    assert trips["pnl"].tolist() == [D("30.00"), D("-20.00")]
+    assert trips["return"].tolist() == pytest.approx([0.25, -0.1])
+
+
+def test_assets_are_booked_apart_and_open_positions_make_no_row() -> None:
+    fills = [
+        fill(1, 5, "10", "AAA"),
+        fill(1, -5, "20", "BBB"),
+        fill(2, -5, "11", "AAA"),
+        fill(3, 7, "1", "CCC"),  # still open at the end
+    ]
+    trips = round_trips(fills)
+    assert trips["asset"].tolist() == ["AAA"]
+    assert trips["pnl"].tolist() == [D(5)]
+
+
+def test_float_fills_give_float_pnl() -> None:
+    fills = [
+        {"sid": "X", "dt": 1, "amount": 0.5, "price": 100.0},
+        {"sid": "X", "dt": 2, "amount": -0.5, "price": 110.0},
+    ]
+    trips = round_trips(fills)
+    assert trips["pnl"].dtype == np.float64
+    assert trips["pnl"].tolist() == [5.0]
+
+
+def test_fill_objects_frames_and_perf_frames_give_the_same_trips() -> None:
+    objects = [
+        Transaction("AAA", D(4), 1, D("2.50"), "o1"),
+        Transaction("AAA", D(-4), 2, D("3.00"), "o2"),
+    ]
+    export_like = pd.DataFrame(
+        {
+            "dt": [1, 2],
+            "asset": ["AAA", "AAA"],
+            "sid": [7, 7],
+            "amount": [D(4), D(-4)],
+            "price": [D("2.50"), D("3.00")],
+        }
+    )
+    perf_like = pd.DataFrame({"transactions": [[objects[0].to_dict()], [], [objects[1].to_dict()]]})
+    from_objects = round_trips(objects)
+    assert from_objects["pnl"].tolist() == [D("2.00")]
+    pd.testing.assert_frame_equal(round_trips(export_like), from_objects)
+    assert round_trips(perf_like)["pnl"].tolist() == [2.0]
+
+
+def test_no_fills_give_an_empty_frame_with_the_columns() -> None:
+    trips = round_trips([])
+    assert trips.empty
+    assert list(trips.columns) == list(ROUND_TRIP_COLUMNS)
+
+
+def test_bad_input_names_the_fill_at_fault() -> None:
+    with pytest.raises(ParameterValidationError, match=r"^fill 1 .* has no price$"):
+        round_trips([fill(1, 1, "1"), {"sid": "A", "dt": 2, "amount": 1}])
+    with pytest.raises(ParameterValidationError, match="must be numbers"):
+        round_trips([{"sid": "A", "dt": 2, "amount": 1, "price": "abc"}])
+    with pytest.raises(ParameterValidationError, match="not int"):
+        round_trips(5)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(-50, 50).filter(bool),
+            st.integers(100, 20_000),  # price in cents
+        ),
+        min_size=1,
+        max_size=25,
+    )
+)
+def test_a_flat_book_realizes_exactly_the_cash_it_moved(trades: list[tuple[int, int]]) -> None:
+    fills = [fill(i, amount, f"{cents / 100:.2f}") for i, (amount, cents) in enumerate(trades)]
+    held = sum(amount for amount, _ in trades)
+    if held:
+        fills.append(fill(len(fills), -held, "77.77"))  # flatten
+    trips = round_trips(fills)
+    cash = -sum(f["amount"] * f["price"] for f in fills)  # type: ignore[operator]
+    assert sum(trips["pnl"], D(0)) == cash
+    # Every share bought or sold short is closed exactly once.
+    opened = sum(abs(a) for a in trips["amount"])
+    assert opened * 2 == sum(abs(f["amount"]) for f in fills)  # type: ignore[arg-type]
+
+
+FLAT_BY = pd.Timestamp("2017-12-27")
+ALGORITHM = f"""
+import pandas as pd
+from rustybt.api import get_datetime, order_target_percent, set_commission, set_slippage, symbol
+from rustybt.finance import commission, slippage
+
+
+def initialize(context):
+    context.assets = [symbol("AMZN"), symbol("META"), symbol("TSLA")]
+    context.session = 0
+    set_commission(commission.NoCommission())
+    set_slippage(slippage.NoSlippage())
+
+
+def handle_data(context, data):
+    context.session += 1
+    today = get_datetime().tz_convert(None).normalize()
+    for k, asset in enumerate(context.assets):
+        if today >= pd.Timestamp("{FLAT_BY.date()}"):
+            order_target_percent(asset, 0.0)  # filled on the next session: flat at the end
+            continue
+        phase = (context.session // (7 + 3 * k)) % 3
+        order_target_percent(asset, (0.3, -0.2, 0.1)[phase])
+"""
+
+
+def test_round_trips_of_a_real_run_add_up_to_the_ledgers_realized_pnl(
+    demo: Path, tmp_path: Path
+) -> None:
+    script = tmp_path / "cycle.py"
+    script.write_text(ALGORITHM)
+    perf, algo = run_algorithm(
+        "2016-01-04",
+        "2017-12-29",
+        capital_base=100_000,
+        bundle="demo",
+        script=ALGORITHM,
+        algo_filename=str(script),
+        return_algorithm=True,
+    )
+    ledger = algo.ledger
+    assert perf["positions"].iloc[-1] == []  # flat: every P&L is realized
+    exact = round_trips(ledger.export()["transactions"])
+    assert len(exact) > 100
+    assert set(np.sign([float(a) for a in exact["amount"]])) == {-1.0, 1.0}  # longs and shorts
+    assert sum(exact["pnl"], D(0)) == ledger.realized_pnl
+    from_perf = round_trips(perf)
+    assert len(from_perf) == len(exact)
+    assert round(from_perf["pnl"].sum(), 2) == float(ledger.realized_pnl)
