@@ -216,7 +216,12 @@ def _fill(item: Any, number: int) -> _Fill:
     asset = get("asset")
     if asset is None:
         asset = get("sid")
-    values = {"asset": asset, "dt": get("dt"), "amount": get("amount"), "price": get("price")}
+    values: dict[str, Any] = {
+        "asset": asset,
+        "dt": get("dt"),
+        "amount": get("amount"),
+        "price": get("price"),
+    }
     missing = [name for name in ("asset", "amount", "price") if values[name] is None]
     if missing:
         raise ParameterValidationError(

@@ -97,7 +97,9 @@ class StatisticDistribution:
     def percentiles(self) -> pd.Series:
         """The samples' percentiles (NaN samples left out), indexed by level."""
         finite = self.samples[~np.isnan(self.samples)]
-        values = np.percentile(finite, self.levels) if finite.size else np.full(len(self.levels), np.nan)
+        values = (
+            np.percentile(finite, self.levels) if finite.size else np.full(len(self.levels), np.nan)
+        )
         return pd.Series(values, index=pd.Index(self.levels, name="percentile"), name=self.name)
 
     @property

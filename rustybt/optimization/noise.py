@@ -53,7 +53,7 @@ from rustybt.optimization.montecarlo import (
 )
 from rustybt.runner import run_algorithm
 
-__all__ = ["perturb_bars", "noise_test", "perf_sharpe"]
+__all__ = ["noise_test", "perf_sharpe", "perturb_bars"]
 
 FloatArray = npt.NDArray[np.float64]
 Objective = Callable[[pd.DataFrame], float]
@@ -145,7 +145,7 @@ def _check_scale(scale: float) -> None:
 def _on_grid(prices: FloatArray, tick: float | FloatArray) -> FloatArray:
     """Prices rounded to the tick, at least one tick (NaN stays NaN)."""
     snapped = np.maximum(np.round(prices / tick) * tick, tick)
-    return np.round(snapped, _PRICE_DECIMALS)
+    return np.asarray(np.round(snapped, _PRICE_DECIMALS), dtype=np.float64)
 
 
 def perf_sharpe(perf: pd.DataFrame) -> float:
@@ -191,7 +191,11 @@ def _read_source(bundle: str, environ: Mapping[str, str]) -> _Source:
         exchanges = pd.DataFrame(
             sorted(
                 {
-                    (a.exchange_info.name, a.exchange_info.canonical_name, a.exchange_info.country_code)
+                    (
+                        a.exchange_info.name,
+                        a.exchange_info.canonical_name,
+                        a.exchange_info.country_code,
+                    )
                     for a in assets
                 }
             ),
@@ -327,7 +331,8 @@ def noise_test(
     path = _algorithm_file(algorithm)
     if start is None or end is None:
         raise ParameterValidationError(
-            "noise_test needs start and end", context={"argument": "start" if start is None else "end"}
+            "noise_test needs start and end",
+            context={"argument": "start" if start is None else "end"},
         )
     if int(n) != n or n < 1:
         raise ParameterValidationError(
