@@ -12,9 +12,15 @@ prices (slippage included, commissions not: the simulator books them on the
 orders). It is a :class:`~decimal.Decimal` when the fills carry Decimals (the
 ledger's fills, ``algorithm.ledger.export()["transactions"]``) and a float
 when they carry floats (the dicts of a performance frame's ``transactions``
-column). A split changes the shares held without a fill, so a round trip
-that spans one is matched on the amounts as filled: pair such runs' fills
-yourself, or read them on split-adjusted data.
+column).
+
+A split or a close-out changes the shares held without a fill. Given a
+performance frame, its ``positions`` column shows it: a split scales the open
+lots (amounts by the ratio, prices by its inverse, the cost unchanged), and a
+position that went away without a fill (a delisting, a split that left less
+than one share) closes at its last mark. Bare fills carry no such record, so
+a round trip across a split is matched on the amounts as filled: pass the
+performance frame for runs that hold through splits.
 
 Examples
 --------
@@ -124,14 +130,58 @@ def round_trips(transactions: Any) -> pd.DataFrame:
     2        4         5     3.0   3.0     0.1
     """
     books: dict[Any, deque[_Lot]] = {}
+    last_prices: dict[Any, float] = {}
     rows: list[tuple[Any, ...]] = []
-    for fill in _fills(transactions):
-        row = _book(books.setdefault(fill.asset, deque()), fill)
-        if row is not None:
-            rows.append(row)
+    for session, fills, positions in _sessions(transactions):
+        if positions is not None:
+            rows.extend(_reconcile(books, fills, positions, session, last_prices))
+        for fill in fills:
+            row = _book(books.setdefault(fill.asset, deque()), fill)
+            if row is not None:
+                rows.append(row)
     frame = pd.DataFrame(rows, columns=list(ROUND_TRIP_COLUMNS))
     frame["return"] = frame["return"].astype(np.float64)
     return frame
+
+
+def _reconcile(
+    books: dict[Any, deque[_Lot]],
+    fills: list[_Fill],
+    positions: Iterable[Any],
+    session: Any,
+    last_prices: dict[Any, float],
+) -> list[tuple[Any, ...]]:
+    """Bring the open lots to the amounts a performance frame held at the session's open.
+
+    What a session held before its fills is its closing position less those
+    fills. A book that differs was changed without a fill, at the open: a
+    split scales its lots (amounts by the ratio, prices by its inverse, the
+    cost unchanged); a position gone (a delisted asset closed out, a split
+    that left less than one share) closes at the last price it was marked at,
+    a round trip dated at the session.
+    """
+    held = {p["sid"]: float(p["amount"]) for p in positions}
+    bought: dict[Any, float] = {}
+    for fill in fills:
+        bought[fill.asset] = bought.get(fill.asset, 0.0) + float(fill.amount)
+    rows = []
+    for asset, lots in books.items():
+        book = sum(float(lot.amount) for lot in lots)
+        at_open = held.get(asset, 0.0) - bought.get(asset, 0.0)
+        if not book or abs(book - at_open) < _FLOAT_ZERO:
+            continue
+        if abs(at_open) < _FLOAT_ZERO and asset in last_prices:
+            row = _book(lots, _Fill(asset, session, -book, last_prices[asset]))
+            if row is not None:
+                rows.append(row)
+        elif at_open * book > 0 and not isinstance(lots[0].amount, Decimal):
+            ratio = at_open / book
+            for lot in lots:
+                lot.amount *= ratio
+                lot.price /= ratio
+    for position in positions:
+        last_prices[position["sid"]] = float(position["last_sale_price"])
+    return rows
 
 
 def _book(lots: deque[_Lot], fill: _Fill) -> tuple[Any, ...] | None:
@@ -188,26 +238,40 @@ def _multiplier(asset: Any, exact: bool) -> Any:
     return float(multiplier)
 
 
-def _fills(transactions: Any) -> Iterator[_Fill]:
-    """The fills of any accepted input, as exact (Decimal) or float numbers."""
+def _sessions(transactions: Any) -> Iterator[tuple[Any, list[_Fill], Any]]:
+    """``(session, fills, positions)`` of any accepted input.
+
+    A performance frame gives one triple per session, with its closing
+    positions; any other input one triple of every fill, without positions.
+    """
+    counter = iter(range(1 << 62))  # numbers the fills across sessions, for errors
     if isinstance(transactions, pd.DataFrame):
         if "transactions" in transactions.columns:
-            per_session: Iterable[Any] = transactions["transactions"]
-            items: Iterable[Any] = (fill for day in per_session for fill in (day or ()))
-        else:
-            items = transactions.to_dict("records")
+            positions = (
+                transactions["positions"]
+                if "positions" in transactions.columns
+                else [None] * len(transactions)
+            )
+            for session, day, held in zip(
+                transactions.index, transactions["transactions"], positions, strict=True
+            ):
+                yield session, _fills(day or (), counter), held
+            return
+        yield None, _fills(transactions.to_dict("records"), counter), None
     elif isinstance(transactions, Iterable) and not isinstance(transactions, (str, bytes)):
-        items = transactions
+        yield None, _fills(transactions, counter), None
     else:
         raise ParameterValidationError(
             f"round_trips takes a performance frame, a frame of fills or an iterable of "
             f"fills, not {type(transactions).__name__}",
             context={"argument": "transactions"},
         )
-    for number, item in enumerate(items):
-        fill = _fill(item, number)
-        if fill.amount:
-            yield fill
+
+
+def _fills(items: Iterable[Any], counter: Iterator[int]) -> list[_Fill]:
+    """The fills of ``items`` with a non-zero amount, as exact (Decimal) or float numbers."""
+    fills = (_fill(item, number) for item, number in zip(items, counter))
+    return [fill for fill in fills if fill.amount]
 
 
 def _fill(item: Any, number: int) -> _Fill:

@@ -192,3 +192,76 @@ def test_round_trips_of_a_real_run_add_up_to_the_ledgers_realized_pnl(
     from_perf = round_trips(perf)
     assert len(from_perf) == len(exact)
     assert round(from_perf["pnl"].sum(), 2) == float(ledger.realized_pnl)
+
+
+def perf_frame(
+    sessions: list[tuple[list[dict[str, object]], list[dict[str, object]]]],
+) -> pd.DataFrame:
+    """A performance-frame-like table: each session's fills and closing positions."""
+    return pd.DataFrame(
+        {
+            "transactions": [fills for fills, _ in sessions],
+            "positions": [held for _, held in sessions],
+        },
+        index=pd.Index([10, 20, 30][: len(sessions)]),
+    )
+
+
+def test_a_split_between_open_and_close_scales_the_open_lots() -> None:
+    perf = perf_frame(
+        [
+            ([{"sid": "A", "dt": 1, "amount": 10, "price": 100.0}],
+             [{"sid": "A", "amount": 10, "last_sale_price": 100.0}]),
+            ([], [{"sid": "A", "amount": 20, "last_sale_price": 51.0}]),  # 2-for-1 at the open
+            ([{"sid": "A", "dt": 3, "amount": -20, "price": 55.0}], []),
+        ]
+    )  # fmt: skip
+    trips = round_trips(perf)
+    assert trips[["amount", "entry_price", "exit_price", "pnl"]].values.tolist() == [
+        [20.0, 50.0, 55.0, 100.0]
+    ]
+    assert trips["return"].tolist() == pytest.approx([0.1])
+
+
+def test_a_position_gone_without_a_fill_closes_at_its_last_mark() -> None:
+    perf = perf_frame(
+        [
+            ([{"sid": "A", "dt": 1, "amount": -10, "price": 10.0}],
+             [{"sid": "A", "amount": -10, "last_sale_price": 9.0}]),
+            ([], []),
+        ]
+    )  # fmt: skip
+    trips = round_trips(perf)
+    assert trips[["close_dt", "amount", "exit_price", "pnl"]].values.tolist() == [
+        [20, -10.0, 9.0, 10.0]
+    ]
+
+
+def test_round_trips_of_a_real_run_across_a_split(demo: Path, tmp_path: Path) -> None:
+    script = tmp_path / "split.py"
+    script.write_text(
+        "import pandas as pd\n"
+        "from rustybt.api import get_datetime, order_target, set_commission, set_slippage, symbol\n"
+        "from rustybt.finance import commission, slippage\n"
+        "def initialize(context):\n"
+        "    set_commission(commission.NoCommission())\n"
+        "    set_slippage(slippage.NoSlippage())\n"
+        "def handle_data(context, data):\n"
+        "    today = get_datetime().tz_convert(None).normalize()\n"
+        "    if today < pd.Timestamp('2020-08-20'):\n"
+        "        order_target(symbol('TSLA'), 101)\n"
+        "    elif today >= pd.Timestamp('2020-09-10'):\n"
+        "        order_target(symbol('TSLA'), 0)\n"
+    )
+    perf, algo = run_algorithm(
+        "2020-08-03",
+        "2020-09-30",
+        capital_base=100_000,
+        bundle="demo",
+        script=script.read_text(),
+        algo_filename=str(script),
+        return_algorithm=True,
+    )
+    trips = round_trips(perf)
+    assert trips["amount"].tolist() == [505.0]  # 101 shares, split 5-for-1 on 2020-08-31
+    assert round(trips["pnl"].sum(), 2) == float(algo.ledger.realized_pnl)
