@@ -8,11 +8,16 @@ close makes a round trip of the part it closes, and a fill that crosses zero
 new lot of the opposite side with the rest.
 
 A round trip's P&L is ``amount * (exit - entry) * multiplier`` at the fill
-prices (slippage included, commissions not: the simulator books them on the
-orders). It is a :class:`~decimal.Decimal` when the fills carry Decimals (the
+prices (slippage included) less its commissions: each fill's commission is
+shared by amount between the round trips it opens and closes. A fill's
+commission is its own (``commission``), else, in a performance frame, its
+share by amount of its order's (the simulator books commissions on the
+orders), else 0. The P&L is a :class:`~decimal.Decimal` when the fills carry Decimals (the
 ledger's fills, ``algorithm.ledger.export()["transactions"]``) and a float
 when they carry floats (the dicts of a performance frame's ``transactions``
-column).
+column). The ledger rounds each fill's cash to the cent: with fill prices
+finer than a cent (slippage), the P&L of a flat run's round trips and the
+ledger's realized P&L differ by those roundings.
 
 A split or a close-out changes the shares held without a fill. Given a
 performance frame, its ``positions`` column shows it: a split scales the open
@@ -60,6 +65,7 @@ ROUND_TRIP_COLUMNS = (
     "amount",
     "entry_price",
     "exit_price",
+    "commission",
     "pnl",
     "return",
 )
@@ -74,6 +80,7 @@ class _Fill:
     dt: Any
     amount: Any  # Decimal or float, signed
     price: Any
+    commission: Any  # of this fill, the same kind of number as its price
 
 
 @dataclass
@@ -81,6 +88,7 @@ class _Lot:
     dt: Any
     amount: Any  # signed remainder still open
     price: Any
+    commission: Any  # the part of its opening fill's commission not yet closed
 
 
 def round_trips(transactions: Any) -> pd.DataFrame:
@@ -103,8 +111,10 @@ def round_trips(transactions: Any) -> pd.DataFrame:
         :data:`ROUND_TRIP_COLUMNS`: ``asset``; ``open_dt`` (the oldest lot it
         closes) and ``close_dt``; ``amount`` (positive for a long, negative
         for a short); ``entry_price`` (the amount-weighted price of the lots
-        it closes) and ``exit_price``; ``pnl``; ``return`` (float, the P&L
-        over the entry cost). Positions still open at the end make no row.
+        it closes) and ``exit_price``; ``commission`` (its share of the
+        fills'); ``pnl`` (net of it); ``return`` (float, the P&L over the
+        entry cost). Positions still open at the end make no row; a position
+        a performance frame shows gone without a fill closes at its last mark.
 
     Raises
     ------
@@ -171,7 +181,8 @@ def _reconcile(
         if not book or abs(book - at_open) < _FLOAT_ZERO:
             continue
         if abs(at_open) < _FLOAT_ZERO and asset in last_prices:
-            row = _book(lots, _Fill(asset, session, -book, last_prices[asset]))
+            price = last_prices[asset]
+            row = _book(lots, _Fill(asset, session, -book, price, 0.0))
             if row is not None:
                 rows.append(row)
         elif at_open * book > 0 and not isinstance(lots[0].amount, Decimal):
@@ -190,6 +201,7 @@ def _book(lots: deque[_Lot], fill: _Fill) -> tuple[Any, ...] | None:
     remaining = fill.amount
     closed_amount = 0 * fill.amount
     closed_cost = 0 * fill.price
+    commission = 0 * fill.commission
     open_dt = None
     while not _is_zero(remaining, exact) and lots and _sign(lots[0].amount) != _sign(remaining):
         lot = lots[0]
@@ -197,17 +209,23 @@ def _book(lots: deque[_Lot], fill: _Fill) -> tuple[Any, ...] | None:
         open_dt = lot.dt if open_dt is None else open_dt
         closed_amount += take
         closed_cost += take * lot.price
+        share = lot.commission * take / abs(lot.amount)
+        commission += share
+        lot.commission -= share
         lot.amount -= _sign(lot.amount) * take
         remaining -= _sign(remaining) * take
         if _is_zero(lot.amount, exact):
             lots.popleft()
+    # The fill's own commission: the closing part's share here, the rest to the new lot.
+    opening_commission = fill.commission * abs(remaining) / abs(fill.amount)
+    commission += fill.commission - opening_commission
     if not _is_zero(remaining, exact):
-        lots.append(_Lot(fill.dt, remaining, fill.price))
+        lots.append(_Lot(fill.dt, remaining, fill.price, opening_commission))
     if not closed_amount:
         return None
     side = -_sign(fill.amount)  # the closed position's side: +1 long, -1 short
     multiplier = _multiplier(fill.asset, exact)
-    pnl = side * (closed_amount * fill.price - closed_cost) * multiplier
+    pnl = side * (closed_amount * fill.price - closed_cost) * multiplier - commission
     entry_price = closed_cost / closed_amount
     cost = closed_cost * multiplier
     returns = float(pnl / cost) if cost else float("nan")
@@ -218,6 +236,7 @@ def _book(lots: deque[_Lot], fill: _Fill) -> tuple[Any, ...] | None:
         side * closed_amount,
         entry_price,
         fill.price,
+        commission,
         pnl,
         returns,
     )
@@ -247,6 +266,7 @@ def _sessions(transactions: Any) -> Iterator[tuple[Any, list[_Fill], Any]]:
     counter = iter(range(1 << 62))  # numbers the fills across sessions, for errors
     if isinstance(transactions, pd.DataFrame):
         if "transactions" in transactions.columns:
+            charged = _order_commissions(transactions)
             positions = (
                 transactions["positions"]
                 if "positions" in transactions.columns
@@ -255,11 +275,11 @@ def _sessions(transactions: Any) -> Iterator[tuple[Any, list[_Fill], Any]]:
             for session, day, held in zip(
                 transactions.index, transactions["transactions"], positions, strict=True
             ):
-                yield session, _fills(day or (), counter), held
+                yield session, _fills(day or (), counter, charged), held
             return
-        yield None, _fills(transactions.to_dict("records"), counter), None
+        yield None, _fills(transactions.to_dict("records"), counter, {}), None
     elif isinstance(transactions, Iterable) and not isinstance(transactions, (str, bytes)):
-        yield None, _fills(transactions, counter), None
+        yield None, _fills(transactions, counter, {}), None
     else:
         raise ParameterValidationError(
             f"round_trips takes a performance frame, a frame of fills or an iterable of "
@@ -268,14 +288,31 @@ def _sessions(transactions: Any) -> Iterator[tuple[Any, list[_Fill], Any]]:
         )
 
 
-def _fills(items: Iterable[Any], counter: Iterator[int]) -> list[_Fill]:
+def _order_commissions(perf: pd.DataFrame) -> dict[Any, tuple[float, float]]:
+    """Each order's commission and filled amount, as its last record in ``orders`` shows them."""
+    if "orders" not in perf.columns:
+        return {}
+    final: dict[Any, tuple[float, float]] = {}
+    for day in perf["orders"]:
+        for order in day or ():
+            final[order["id"]] = (float(order["commission"] or 0.0), float(order["filled"]))
+    return final
+
+
+def _fills(
+    items: Iterable[Any], counter: Iterator[int], charged: dict[Any, tuple[float, float]]
+) -> list[_Fill]:
     """The fills of ``items`` with a non-zero amount, as exact (Decimal) or float numbers."""
-    fills = (_fill(item, number) for item, number in zip(items, counter))
+    fills = (_fill(item, number, charged) for item, number in zip(items, counter, strict=False))
     return [fill for fill in fills if fill.amount]
 
 
-def _fill(item: Any, number: int) -> _Fill:
-    """One fill from a dict (zipline's keys, or the ledger export's) or an object."""
+def _fill(item: Any, number: int, charged: dict[Any, tuple[float, float]]) -> _Fill:
+    """One fill from a dict (zipline's keys, or the ledger export's) or an object.
+
+    Its commission is its own, else its share (by amount) of its order's in
+    ``charged``, else 0.
+    """
     get = item.get if isinstance(item, dict) else lambda name: getattr(item, name, None)
     asset = get("asset")
     if asset is None:
@@ -308,4 +345,18 @@ def _fill(item: Any, number: int) -> _Fill:
             f"fill {number} ({item!r}): amount and price must not be NaN",
             context={"fill": number},
         )
-    return _Fill(asset, values["dt"], amount, price)
+    commission = _commission(get("commission"), get("order_id"), amount, charged)
+    if isinstance(price, Decimal):
+        commission = Decimal(str(commission)) if not isinstance(commission, Decimal) else commission
+    return _Fill(asset, values["dt"], amount, price, commission)
+
+
+def _commission(
+    own: Any, order_id: Any, amount: Any, charged: dict[Any, tuple[float, float]]
+) -> Any:
+    if own is not None:
+        return own
+    commission, filled = charged.get(order_id, (0.0, 0.0))
+    if not commission or not filled:
+        return 0.0
+    return commission * abs(float(amount)) / abs(filled)

@@ -73,6 +73,60 @@ def test_assets_are_booked_apart_and_open_positions_make_no_row() -> None:
     assert trips["pnl"].tolist() == [D(5)]
 
 
+def test_commissions_are_shared_by_amount_between_round_trips() -> None:
+    def charged(dt: int, amount: int, price: str, commission: str) -> dict[str, object]:
+        return {**fill(dt, amount, price), "commission": D(commission)}
+
+    trips = round_trips(
+        [
+            charged(1, 10, "10.00", "1.00"),
+            charged(2, -4, "11.00", "0.50"),
+            charged(3, -6, "11.00", "0.50"),
+            charged(4, -5, "12.00", "2.00"),  # opens a short
+            charged(5, 5, "11.00", "0.40"),
+        ]
+    )
+    assert trips["commission"].tolist() == [D("0.90"), D("1.10"), D("2.40")]
+    # Net of them: 4 * 1 - 0.90, 6 * 1 - 1.10, 5 * 1 - 2.40.
+    assert trips["pnl"].tolist() == [D("3.10"), D("4.90"), D("2.60")]
+
+
+def test_a_reversal_splits_its_fills_commission_by_amount() -> None:
+    trips = round_trips(
+        [
+            {**fill(1, 10, "50.00"), "commission": D("1.00")},
+            {**fill(2, -25, "55.00"), "commission": D("2.50")},  # closes 10, opens 15 short
+            {**fill(3, 15, "50.00"), "commission": D("0.30")},
+        ]
+    )
+    assert trips["commission"].tolist() == [D("2.00"), D("1.80")]  # 1 + 1.0; 1.5 + 0.3
+    assert trips["pnl"].tolist() == [D("48.00"), D("73.20")]
+
+
+def test_a_perf_frame_takes_commissions_from_its_orders() -> None:
+    def filled(dt: int, amount: int, price: float, order_id: str) -> dict[str, object]:
+        # As in a performance frame: the fill's own commission is None.
+        return {"sid": "A", "dt": dt, "amount": amount, "price": price, "order_id": order_id,
+                "commission": None}  # fmt: skip
+
+    perf = pd.DataFrame(
+        {
+            "transactions": [
+                [filled(1, 6, 10.0, "o1")],
+                [filled(2, 4, 10.0, "o1"), filled(2, -10, 12.0, "o2")],
+            ],
+            "orders": [
+                [{"id": "o1", "commission": 0.6, "filled": 6}],
+                [{"id": "o1", "commission": 1.0, "filled": 10},
+                 {"id": "o2", "commission": 3.0, "filled": -10}],
+            ],
+        }
+    )  # fmt: skip
+    trips = round_trips(perf)
+    assert trips["commission"].tolist() == pytest.approx([4.0])  # o1's final 1.0 and o2's 3.0
+    assert trips["pnl"].tolist() == pytest.approx([16.0])
+
+
 def test_float_fills_give_float_pnl() -> None:
     fills = [
         {"sid": "X", "dt": 1, "amount": 0.5, "price": 100.0},
@@ -242,10 +296,9 @@ def test_round_trips_of_a_real_run_across_a_split(demo: Path, tmp_path: Path) ->
     script.write_text(
         "import pandas as pd\n"
         "from rustybt.api import get_datetime, order_target, set_commission, set_slippage, symbol\n"
-        "from rustybt.finance import commission, slippage\n"
+        "from rustybt.finance import slippage\n"
         "def initialize(context):\n"
-        "    set_commission(commission.NoCommission())\n"
-        "    set_slippage(slippage.NoSlippage())\n"
+        "    set_slippage(slippage.NoSlippage())  # commission: the default, $0.001 a share\n"
         "def handle_data(context, data):\n"
         "    today = get_datetime().tz_convert(None).normalize()\n"
         "    if today < pd.Timestamp('2020-08-20'):\n"
@@ -264,4 +317,6 @@ def test_round_trips_of_a_real_run_across_a_split(demo: Path, tmp_path: Path) ->
     )
     trips = round_trips(perf)
     assert trips["amount"].tolist() == [505.0]  # 101 shares, split 5-for-1 on 2020-08-31
-    assert round(trips["pnl"].sum(), 2) == float(algo.ledger.realized_pnl)
+    assert trips["commission"].tolist() == pytest.approx([0.606])  # 101 bought, 505 sold
+    # The ledger books each commission rounded to the cent (0.10 and 0.50).
+    assert trips["pnl"].sum() == pytest.approx(float(algo.ledger.realized_pnl), abs=0.01)
