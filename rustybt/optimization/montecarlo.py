@@ -484,8 +484,8 @@ def permutation_test(
 ) -> MonteCarloResult:
     """The drawdowns the same trades could have made in another order.
 
-    The P&L of the strategy's round trips (see
-    :func:`~rustybt.analytics.round_trips.round_trips`) is laid end to end
+    The P&L of the strategy's round trips, net of commissions (see
+    :func:`~rustybt.analytics.round_trips.round_trips`), is laid end to end
     from the starting capital, in the order the trades closed (the observed
     path) and in ``n`` random orders. Every path ends at the same equity;
     what changes is the way there: the deepest drawdown, the longest time
@@ -619,15 +619,15 @@ def _trade_pnl(trades: pd.DataFrame, capital_base: float | None) -> tuple[FloatA
 
 
 def _starting_capital(perf: pd.DataFrame) -> float:
-    for column in ("starting_cash", "starting_value"):
-        if column in perf.columns and len(perf):
-            first = float(perf[column].iloc[0])
-            if column == "starting_cash" or first > 0:
-                return first
-    raise ParameterValidationError(
-        "the performance frame has no starting_cash column; give capital_base",
-        context={"argument": "capital_base"},
-    )
+    """The value the run started with: its first session's starting cash and positions."""
+    if "starting_cash" not in perf.columns or not len(perf):
+        raise ParameterValidationError(
+            "the performance frame has no starting_cash column; give capital_base",
+            context={"argument": "capital_base"},
+        )
+    first = perf.iloc[0]
+    held = float(first["starting_value"]) if "starting_value" in perf.columns else 0.0
+    return float(first["starting_cash"]) + held
 
 
 def _path_metrics(equity: FloatArray, capital: float) -> dict[str, FloatArray]:

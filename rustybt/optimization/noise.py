@@ -286,7 +286,8 @@ def noise_test(
     algorithm
         The algorithm's ``.py`` file (what ``rustybt run -f`` takes).
     bundle
-        The ingested bundle to perturb (its newest ingestion; daily bars).
+        The ingested bundle to perturb: its newest ingestion's daily bars
+        (the copies hold no minute bars: the runs are daily).
     start, end
         The run's first and last session.
     n
@@ -299,7 +300,10 @@ def noise_test(
     capital_base
         The starting capital of every run.
     objective
-        ``perf -> float``, higher is better; default :func:`perf_sharpe`.
+        ``perf -> float``, higher is better; default :func:`perf_sharpe`. An
+        object with ``name`` and ``direction`` attributes (an optimization
+        objective) is named by its ``name``, and ``direction="minimize"``
+        makes lower values the better ones.
     percentiles
         The percentiles reported.
     benchmark_symbol
@@ -361,9 +365,13 @@ def noise_test(
     source = _read_source(bundle, env)
     seeds = np.random.SeedSequence(seed).spawn(n)
     samples = np.array([_noisy_run(bundle, source, scale, child, env, run) for child in seeds])
-    name = "sharpe" if objective is None else getattr(objective, "__name__", "objective")
+    name, higher_is_better = _objective_name(objective)
     distribution = StatisticDistribution(
-        name=name, observed=observed, samples=samples, levels=tuple(map(float, percentiles))
+        name=name,
+        observed=observed,
+        samples=samples,
+        higher_is_better=higher_is_better,
+        levels=tuple(map(float, percentiles)),
     )
     return MonteCarloResult(
         method="noise infusion",
@@ -373,6 +381,14 @@ def noise_test(
         seed=seed,
         parameters={"scale": scale, "bundle": bundle},
     )
+
+
+def _objective_name(objective: Objective | None) -> tuple[str, bool]:
+    """The objective's name, and whether a higher value is the better one."""
+    if objective is None:
+        return "sharpe", True
+    name = getattr(objective, "name", None) or getattr(objective, "__name__", "objective")
+    return str(name), getattr(objective, "direction", "maximize") != "minimize"
 
 
 def _noisy_run(

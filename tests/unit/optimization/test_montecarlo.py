@@ -203,3 +203,7 @@ def test_permutation_refuses_bad_input_in_one_line() -> None:
         permutation_test(pd.DataFrame({"pnl": [1.0, 2.0]}), capital_base=0)
     with pytest.raises(ParameterValidationError, match="not list"):
         permutation_test([1.0, 2.0])  # type: ignore[arg-type]
+    with pytest.raises(
+        ParameterValidationError, match="no starting_cash column; give capital_base"
+    ):
+        permutation_test(pd.DataFrame({"transactions": [[], []]}))

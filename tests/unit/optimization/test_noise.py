@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import hypothesis.strategies as st
@@ -137,6 +138,17 @@ def test_the_same_seed_perturbs_the_same_way(planted: Path) -> None:
     assert first.observed == other.observed
 
 
+@dataclass(frozen=True)
+class Deepest:
+    """An objective as optimization names them: a name, a direction, a call."""
+
+    name: str
+    direction: str
+
+    def __call__(self, perf: pd.DataFrame) -> float:
+        return float(-perf["max_drawdown"].min())
+
+
 def test_an_objective_is_any_function_of_the_perf_frame(planted: Path) -> None:
     def final_value(perf: pd.DataFrame) -> float:
         return float(perf["portfolio_value"].iloc[-1])
@@ -149,6 +161,12 @@ def test_an_objective_is_any_function_of_the_perf_frame(planted: Path) -> None:
     assert list(result.to_frame().index) == ["final_value"]
     assert 15_000 < result.observed < 40_000
     assert result.samples.shape == (2,)
+    deepest = Deepest("drawdown", "minimize")
+    lowest = noise_test(path, BUNDLE, START, "2023-02-28", n=2, seed=0, objective=deepest)
+    assert lowest.statistic == "drawdown"
+    assert not lowest["drawdown"].higher_is_better
+    count = np.count_nonzero(lowest.samples <= lowest.observed)
+    assert lowest.p_value == (count + 1) / 3
     assert perf_sharpe(pd.DataFrame({"returns": [0.01, np.nan, 0.02, 0.0]})) == pytest.approx(
         0.01 / 0.01 * np.sqrt(252)
     )
