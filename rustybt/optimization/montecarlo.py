@@ -64,7 +64,7 @@ DEFAULT_PERCENTILES: tuple[float, ...] = (5.0, 25.0, 50.0, 75.0, 95.0)
 ANNUALIZATION = 252
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared by identity: its fields hold arrays
 class StatisticDistribution:
     """One statistic's observed value and its Monte Carlo distribution.
 
@@ -130,6 +130,10 @@ class StatisticDistribution:
         row.update({"rank": self.rank, "p_value": self.p_value})
         return row
 
+    def to_frame(self) -> pd.DataFrame:
+        """:meth:`row` as a one-row frame indexed by the statistic's name."""
+        return pd.DataFrame([self.row()], index=pd.Index([self.name], name="statistic"))
+
     def __repr__(self) -> str:
         return (
             f"StatisticDistribution({self.name}: observed={self.observed:.4g}, "
@@ -137,7 +141,7 @@ class StatisticDistribution:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class MonteCarloResult(Mapping[str, StatisticDistribution]):
     """What a Monte Carlo test found: one :class:`StatisticDistribution` per statistic.
 
@@ -216,8 +220,7 @@ class MonteCarloResult(Mapping[str, StatisticDistribution]):
 
     def to_frame(self) -> pd.DataFrame:
         """One row per statistic: observed, mean, std, percentiles, rank, p-value."""
-        rows = {name: dist.row() for name, dist in self.statistics.items()}
-        return pd.DataFrame.from_dict(rows, orient="index").rename_axis("statistic")
+        return pd.concat([dist.to_frame() for dist in self.statistics.values()])
 
     def summary(self) -> str:
         """A short text table of :meth:`to_frame`, headed by the test and its settings."""

@@ -118,6 +118,8 @@ def test_results_print_and_tabulate() -> None:
     assert list(frame.index) == ["sharpe", "annual_return", "total_return", "max_drawdown"]
     assert frame.loc["sharpe", "p_value"] == result.p_value
     assert frame.loc["max_drawdown", "observed"] == result["max_drawdown"].observed
+    pd.testing.assert_frame_equal(result["total_return"].to_frame(), frame.loc[["total_return"]])
+    assert result != bootstrap_test(planted_returns(0.001, seed=9, days=250), n=100, seed=1)
     text = result.summary()
     assert text.startswith("stationary bootstrap: 100 samples, seed 1 (block=6.0, returns=250)")
     assert "max_drawdown" in text
