@@ -43,6 +43,7 @@ import pandas as pd
 
 from rustybt.analytics.round_trips import round_trips
 from rustybt.exceptions import ParameterValidationError
+from rustybt.optimization.objectives import annual_return, max_drawdown, sharpe_ratio, total_return
 
 __all__ = [
     "DEFAULT_PERCENTILES",
@@ -51,8 +52,6 @@ __all__ = [
     "bootstrap_test",
     "permutation_test",
     "permuted_equity_paths",
-    "returns_statistics",
-    "sharpe_ratio",
     "stationary_bootstrap_indices",
 ]
 
@@ -60,8 +59,6 @@ FloatArray = npt.NDArray[np.float64]
 
 #: The percentiles every result reports unless told otherwise.
 DEFAULT_PERCENTILES: tuple[float, ...] = (5.0, 25.0, 50.0, 75.0, 95.0)
-#: Trading days a year (empyrical's annualization).
-ANNUALIZATION = 252
 
 
 @dataclass(frozen=True, eq=False)  # compared by identity: its fields hold arrays
@@ -242,71 +239,14 @@ class MonteCarloResult(Mapping[str, StatisticDistribution]):
 # --- statistics of return samples (one sample per row) -----------------------------------
 
 
-def sharpe_ratio(returns: npt.ArrayLike) -> FloatArray | float:
-    """empyrical's annualized Sharpe ratio (risk-free rate 0) along the last axis.
-
-    Parameters
-    ----------
-    returns
-        Daily returns: one series, or one series per row.
-
-    Returns
-    -------
-    float or numpy.ndarray
-        ``mean / std(ddof=1) * sqrt(252)``; NaN under two returns.
-
-    Examples
-    --------
-    >>> round(sharpe_ratio([0.01, -0.005, 0.02, 0.0]), 4)
-    8.949
-    """
-    values = np.asarray(returns, dtype=np.float64)
-    if values.shape[-1] < 2:
-        result = np.full(values.shape[:-1], np.nan)
-    else:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            result = values.mean(axis=-1) / values.std(axis=-1, ddof=1) * math.sqrt(ANNUALIZATION)
-    return float(result) if result.ndim == 0 else result
-
-
-def _total_return(returns: FloatArray) -> FloatArray:
-    return np.prod(1.0 + returns, axis=-1) - 1.0
-
-
-def _annual_return(returns: FloatArray) -> FloatArray:
-    years = returns.shape[-1] / ANNUALIZATION
-    with np.errstate(invalid="ignore"):
-        return np.power(1.0 + _total_return(returns), 1.0 / years) - 1.0
-
-
-def _max_drawdown(returns: FloatArray) -> FloatArray:
-    """The deepest fall from a peak, as a negative fraction; the start counts as a peak."""
-    wealth = np.cumprod(1.0 + returns, axis=-1)
-    peaks = np.maximum(np.maximum.accumulate(wealth, axis=-1), 1.0)
-    return np.minimum((wealth - peaks) / peaks, 0.0).min(axis=-1)
-
-
 #: Statistics of returns, by name: the function of a (samples, sessions) array, and
 #: whether a higher value is better.
 _RETURN_STATISTICS = {
     "sharpe": (sharpe_ratio, True),
-    "annual_return": (_annual_return, True),
-    "total_return": (_total_return, True),
-    "max_drawdown": (_max_drawdown, True),
+    "annual_return": (annual_return, True),
+    "total_return": (total_return, True),
+    "max_drawdown": (max_drawdown, True),
 }
-
-
-def returns_statistics(returns: npt.ArrayLike) -> dict[str, float]:
-    """The statistics the bootstrap reports, of one daily return series.
-
-    Examples
-    --------
-    >>> stats = returns_statistics([0.1, -0.5, 0.2])
-    >>> round(stats["total_return"], 4), round(stats["max_drawdown"], 4)
-    (-0.34, -0.5)
-    """
-    values = np.asarray(returns, dtype=np.float64)[np.newaxis, :]
-    return {name: float(np.asarray(f(values))[0]) for name, (f, _) in _RETURN_STATISTICS.items()}
 
 
 # --- stationary block bootstrap -----------------------------------------------------------

@@ -49,11 +49,11 @@ from rustybt.optimization.montecarlo import (
     DEFAULT_PERCENTILES,
     MonteCarloResult,
     StatisticDistribution,
-    sharpe_ratio,
 )
+from rustybt.optimization.objectives import resolve_objectives
 from rustybt.runner import run_algorithm
 
-__all__ = ["noise_test", "perf_sharpe", "perturb_bars"]
+__all__ = ["noise_test", "perturb_bars"]
 
 FloatArray = npt.NDArray[np.float64]
 Objective = Callable[[pd.DataFrame], float]
@@ -146,19 +146,6 @@ def _on_grid(prices: FloatArray, tick: float | FloatArray) -> FloatArray:
     """Prices rounded to the tick, at least one tick (NaN stays NaN)."""
     snapped = np.maximum(np.round(prices / tick) * tick, tick)
     return np.asarray(np.round(snapped, _PRICE_DECIMALS), dtype=np.float64)
-
-
-def perf_sharpe(perf: pd.DataFrame) -> float:
-    """The annualized Sharpe ratio of a performance frame's daily returns (NaN left out).
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> round(perf_sharpe(pd.DataFrame({"returns": [0.01, -0.005, 0.02, 0.0]})), 3)
-    8.949
-    """
-    returns = perf["returns"].to_numpy(dtype=np.float64)
-    return float(sharpe_ratio(returns[~np.isnan(returns)]))
 
 
 @dataclass(frozen=True)
@@ -300,7 +287,7 @@ def noise_test(
     capital_base
         The starting capital of every run.
     objective
-        ``perf -> float``, higher is better; default :func:`perf_sharpe`. An
+        ``perf -> float``, higher is better; default: the Sharpe ratio of its daily returns. An
         object with ``name`` and ``direction`` attributes (an optimization
         objective) is named by its ``name``, and ``direction="minimize"``
         makes lower values the better ones.
@@ -345,7 +332,7 @@ def noise_test(
         )
     _check_scale(scale)
     env = dict(os.environ if environ is None else environ)
-    measure = perf_sharpe if objective is None else objective
+    measure = resolve_objectives("sharpe")[0] if objective is None else objective
     script = path.read_text()
 
     def run(bundle_name: str, run_environ: Mapping[str, str]) -> float:
@@ -365,7 +352,7 @@ def noise_test(
     source = _read_source(bundle, env)
     seeds = np.random.SeedSequence(seed).spawn(n)
     samples = np.array([_noisy_run(bundle, source, scale, child, env, run) for child in seeds])
-    name, higher_is_better = _objective_name(objective)
+    name, higher_is_better = _objective_name(measure)
     distribution = StatisticDistribution(
         name=name,
         observed=observed,
@@ -383,10 +370,8 @@ def noise_test(
     )
 
 
-def _objective_name(objective: Objective | None) -> tuple[str, bool]:
+def _objective_name(objective: Objective) -> tuple[str, bool]:
     """The objective's name, and whether a higher value is the better one."""
-    if objective is None:
-        return "sharpe", True
     name = getattr(objective, "name", None) or getattr(objective, "__name__", "objective")
     return str(name), getattr(objective, "direction", "maximize") != "minimize"
 

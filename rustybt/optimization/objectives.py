@@ -59,19 +59,29 @@ NON_NUMERIC_COLUMNS = frozenset(
 )
 
 
-def sharpe_ratio(returns: Returns) -> float:
+def _scalar_or_array(result: Any) -> Any:
+    """A float for one series, the array for a (samples, sessions) array."""
+    result = np.asarray(result, dtype=np.float64)
+    return float(result) if result.ndim == 0 else result
+
+
+def sharpe_ratio(returns: Returns) -> Any:
     """Annualized Sharpe ratio (risk-free 0); NaN under 2 returns, +-inf for constant ones.
+
+    Along the last axis: a float for one series, an array for one series a row.
 
     >>> round(sharpe_ratio(np.array([0.01, -0.005, 0.02])), 4)
     10.5131
     """
-    if len(returns) < 2:
-        return math.nan
-    std = np.nanstd(returns, ddof=1)
-    if np.nanmax(returns) == np.nanmin(returns):
-        std = np.float64(0.0)  # exactly 0, not the ~1e-18 residue of a float mean
+    returns = np.asarray(returns, dtype=np.float64)
+    if returns.shape[-1] < 2:
+        return _scalar_or_array(np.full(returns.shape[:-1], np.nan))
     with np.errstate(divide="ignore", invalid="ignore"):
-        return float(np.nanmean(returns) / std * np.sqrt(TRADING_DAYS_PER_YEAR))
+        std = np.nanstd(returns, ddof=1, axis=-1)
+        # Exactly 0 for constant returns, not the ~1e-18 residue of a float mean.
+        std = np.where(np.nanmax(returns, axis=-1) == np.nanmin(returns, axis=-1), 0.0, std)
+        mean = np.nanmean(returns, axis=-1)
+        return _scalar_or_array(mean / std * np.sqrt(TRADING_DAYS_PER_YEAR))
 
 
 def sortino_ratio(returns: Returns) -> float:
@@ -88,17 +98,28 @@ def sortino_ratio(returns: Returns) -> float:
         return float(mean / (downside * np.sqrt(TRADING_DAYS_PER_YEAR)))
 
 
-def annual_return(returns: Returns) -> float:
-    """Compound annual growth rate over ``len(returns) / 252`` years.
+def total_return(returns: Returns) -> Any:
+    """The compounded return (along the last axis, as :func:`sharpe_ratio`).
+
+    >>> round(total_return(np.array([0.1, -0.5, 0.2])), 4)
+    -0.34
+    """
+    returns = np.asarray(returns, dtype=np.float64)
+    return _scalar_or_array(np.nanprod(returns + 1, axis=-1) - 1)
+
+
+def annual_return(returns: Returns) -> Any:
+    """Compound annual growth rate over ``len(returns) / 252`` years (along the last axis).
 
     >>> round(annual_return(np.full(252, 0.001)), 6)
     0.286434
     """
-    if len(returns) < 1:
-        return math.nan
-    years = len(returns) / TRADING_DAYS_PER_YEAR
+    returns = np.asarray(returns, dtype=np.float64)
+    if returns.shape[-1] < 1:
+        return _scalar_or_array(np.full(returns.shape[:-1], np.nan))
+    years = returns.shape[-1] / TRADING_DAYS_PER_YEAR
     with np.errstate(invalid="ignore"):
-        return float(np.nanprod(returns + 1) ** (1 / years) - 1)
+        return _scalar_or_array(np.nanprod(returns + 1, axis=-1) ** (1 / years) - 1)
 
 
 def annual_volatility(returns: Returns) -> float:
@@ -112,19 +133,20 @@ def annual_volatility(returns: Returns) -> float:
     return float(np.nanstd(returns, ddof=1) * TRADING_DAYS_PER_YEAR ** (1 / 2.0))
 
 
-def max_drawdown(returns: Returns) -> float:
-    """Largest fall from a running peak, as a negative fraction (0 when none).
+def max_drawdown(returns: Returns) -> Any:
+    """Largest fall from a running peak, as a negative fraction (0 when none); the start
+    counts as a peak (along the last axis).
 
     >>> max_drawdown(np.array([0.1, -0.5, 0.2]))
     -0.5
     """
-    if len(returns) < 1:
-        return math.nan
-    values = np.empty(len(returns) + 1)
-    values[0] = 100.0
-    values[1:] = np.cumprod(np.nan_to_num(returns, nan=0.0) + 1) * 100.0
-    peaks = np.fmax.accumulate(values)
-    return float(np.nanmin(((values - peaks) / peaks)[1:]))
+    returns = np.asarray(returns, dtype=np.float64)
+    if returns.shape[-1] < 1:
+        return _scalar_or_array(np.full(returns.shape[:-1], np.nan))
+    # On empyrical's base of 100, so its rounding is empyrical's too.
+    wealth = np.cumprod(np.nan_to_num(returns, nan=0.0) + 1, axis=-1) * 100.0
+    peaks = np.fmax(np.fmax.accumulate(wealth, axis=-1), 100.0)
+    return _scalar_or_array(np.nanmin(np.minimum((wealth - peaks) / peaks, 0.0), axis=-1))
 
 
 def calmar_ratio(returns: Returns) -> float:
@@ -192,7 +214,7 @@ def return_statistics(returns: Returns) -> dict[str, float]:
     (0.0302, 0.0)
     """
     returns = np.asarray(returns, dtype=np.float64)
-    total = float(np.nanprod(returns + 1) - 1) if len(returns) else math.nan
+    total = total_return(returns) if len(returns) else math.nan
     return {
         "sharpe": sharpe_ratio(returns),
         "sortino": sortino_ratio(returns),

@@ -17,10 +17,9 @@ from rustybt.optimization.montecarlo import (
     bootstrap_test,
     permutation_test,
     permuted_equity_paths,
-    returns_statistics,
-    sharpe_ratio,
     stationary_bootstrap_indices,
 )
+from rustybt.optimization.objectives import return_statistics, sharpe_ratio
 
 
 def planted_returns(drift: float, seed: int, days: int = 1000) -> np.ndarray:
@@ -61,7 +60,7 @@ def test_observed_statistics_are_empyricals() -> None:
     assert result["max_drawdown"].observed == pytest.approx(empyrical.max_drawdown(returns))
     assert result["annual_return"].observed == pytest.approx(empyrical.annual_return(returns))
     assert result["total_return"].observed == pytest.approx(empyrical.cum_returns_final(returns))
-    stats = returns_statistics(returns)
+    stats = return_statistics(returns)
     assert stats["sharpe"] == result.observed
     assert sharpe_ratio(returns[np.newaxis, :])[0] == pytest.approx(result.observed)
 
