@@ -1,0 +1,3 @@
+"""Parameter search and robustness analysis of trading algorithms."""
+
+__all__: list[str] = []
