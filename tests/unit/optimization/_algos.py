@@ -38,6 +38,11 @@ def handle_data(context, data):
     elif short_mavg < long_mavg:
         order_target(context.asset, 0)
     record(short_mavg=short_mavg, long_mavg=long_mavg, slow=context.params.get("slow", 300))
+
+
+def analyze(context, perf):
+    # Which opened bundle the run read: the same reader object for every run of a process.
+    perf["daily_reader"] = float(id(context.data_portal.equity_daily_reader))
 '''
 
 #: Windows giving different trades over 2016 on the demo bundle.
@@ -67,3 +72,8 @@ def final_metrics(perf: pd.DataFrame) -> dict[str, float]:
 def failing_metrics(perf: pd.DataFrame) -> dict[str, float]:
     """An evaluate that raises, as an objective naming a missing column would."""
     return {"missing": float(perf["no_such_column"].iloc[-1])}
+
+
+def reader_identity(perf: pd.DataFrame) -> dict[str, float]:
+    """The id of the daily bar reader the run read (see the script's analyze)."""
+    return {"daily_reader": float(perf["daily_reader"].iloc[-1])}
