@@ -170,7 +170,7 @@ def run_algorithm(
     if script is not None and params:
         namespace = namespace if namespace is not None else {}
         namespace.update(params)
-    data = bundle_data if bundle_data is not None else bundles.load(bundle, environ, bundle_timestamp)
+    data = bundle_data or bundles.load(bundle, environ, bundle_timestamp)
     try:
         calendar = trading_calendar or data.calendar
         sim_params = SimulationParameters(

@@ -29,6 +29,7 @@ import multiprocessing
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import suppress
 from dataclasses import replace
 from types import ModuleType, TracebackType
@@ -190,7 +191,7 @@ class PoolExecutor(Executor):
         evaluate: Evaluate,
         keep_perf: bool = False,
     ) -> Iterator[TrialOutcome]:
-        """Run the tasks on the pool; yield outcomes in completion order (see :meth:`Executor.run`)."""
+        """Run the tasks on the pool, yielding outcomes as they complete (:meth:`Executor.run`)."""
         warm(spec)  # a missing bundle or file stops the search here, before any worker starts
         pool = self._started_pool(spec)
         todo = iter(tasks)
@@ -205,7 +206,7 @@ class PoolExecutor(Executor):
                     return
                 done, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
                 for future in done:
-                    yield future.result()
+                    yield pool_result(future)
         finally:
             for future in pending:
                 future.cancel()
@@ -215,6 +216,28 @@ class PoolExecutor(Executor):
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+
+def pool_result(future: cf.Future[TrialOutcome]) -> TrialOutcome:
+    """The outcome of a pool's trial; a dead worker process becomes one clear error.
+
+    Raises
+    ------
+    ConfigValidationError
+        A worker process died. The usual cause: the main script starts the
+        search at module level without ``if __name__ == "__main__":``, so each
+        worker (a fresh interpreter that imports the main script) starts it
+        again and Python stops it.
+    """
+    try:
+        return future.result()
+    except BrokenProcessPool as exc:
+        raise ConfigValidationError(
+            f"a worker process of the pool died ({' '.join(str(exc).split())}); if your "
+            "script starts the search at module level, put that code under "
+            '`if __name__ == "__main__":` (each worker imports the main script)',
+            context={"executor": "pool"},
+        ) from exc
 
 
 def import_ray() -> ModuleType:
@@ -316,7 +339,7 @@ class RayExecutor(Executor):
         evaluate: Evaluate,
         keep_perf: bool = False,
     ) -> Iterator[TrialOutcome]:
-        """Run the tasks on the actors; yield outcomes in completion order (see :meth:`Executor.run`)."""
+        """Run the tasks on the actors, yielding outcomes as they finish (:meth:`Executor.run`)."""
         ray = self._ray
         self._get(ray, [actor.warm.remote(spec) for actor in self._actors])
         idle = list(self._actors)

@@ -106,7 +106,7 @@ def test_ray_missing_bundle_and_too_many_jobs(cluster: Any, tmp_path: Path) -> N
         assert executor.workers == 1
         with pytest.raises(DataNotFoundError, match="no ingestion of bundle 'demo'"):
             list(executor.run(spec, [TrialTask(0, {})], final_metrics))
-    with pytest.raises(ConfigValidationError, match="asks for 3 workers .* cluster has 2 CPUs"):
+    with pytest.raises(ConfigValidationError, match=r"asks for 3 workers .* cluster has 2 CPUs"):
         make_executor(jobs=3, ray_address=cluster.address)
     assert not ray.is_initialized()
 

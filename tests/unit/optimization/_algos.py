@@ -14,7 +14,7 @@ import pandas as pd
 
 #: The dual moving-average crossover of examples/dual_moving_average.py, its
 #: windows read from the parameters with defaults (the idiom for ``-D``).
-DUAL_MOVING_AVERAGE = '''
+DUAL_MOVING_AVERAGE = """
 from rustybt.api import order_target, record, symbol
 
 SHORT_WINDOW = globals().get("fast", 100)
@@ -43,7 +43,7 @@ def handle_data(context, data):
 def analyze(context, perf):
     # Which opened bundle the run read: the same reader object for every run of a process.
     perf["daily_reader"] = float(id(context.data_portal.equity_daily_reader))
-'''
+"""
 
 #: Windows giving different trades over 2016 on the demo bundle.
 WINDOWS = [{"fast": 5, "slow": 20}, {"fast": 10, "slow": 40}, {"fast": 20, "slow": 60},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -53,9 +54,7 @@ def test_serial_and_pools_give_equal_metrics(spec: BacktestSpec) -> None:
     for jobs in (1, 2):
         with PoolExecutor(jobs) as pool:
             got = by_number(pool.run(spec, tasks(), final_metrics))
-        assert {n: o.metrics for n, o in got.items()} == {
-            n: o.metrics for n, o in expected.items()
-        }
+        assert {n: o.metrics for n, o in got.items()} == {n: o.metrics for n, o in expected.items()}
         assert {n: o.params for n, o in got.items()} == {n: o.params for n, o in expected.items()}
         assert all(o.worker != f"pid {os.getpid()}" for o in got.values())
 
@@ -135,3 +134,26 @@ def test_bad_jobs_refused(jobs: object) -> None:
         resolve_jobs(jobs)  # type: ignore[arg-type]
     with pytest.raises(ParameterValidationError):
         make_executor(jobs=jobs)  # type: ignore[arg-type]
+
+
+def test_pool_started_at_module_level_without_main_guard(
+    spec: BacktestSpec, tmp_path: Path
+) -> None:
+    # Each worker imports the main script; one that starts a search at module level
+    # makes Python stop the worker, and the user learns what to change.
+    script = tmp_path / "search.py"
+    script.write_text(
+        "from rustybt.optimization.executors import PoolExecutor\n"
+        "from rustybt.optimization.trial import BacktestSpec, TrialTask\n"
+        "from tests.unit.optimization._algos import final_metrics\n"
+        f"spec = BacktestSpec({spec.algorithm!r}, 'demo', {START!r}, {END!r}, root={spec.root!r})\n"
+        "with PoolExecutor(1) as pool:\n"
+        "    list(pool.run(spec, [TrialTask(0, {})], final_metrics))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[3])}
+    done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    assert done.returncode != 0
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("rustybt.exceptions.ConfigValidationError: a worker process of the pool")
+    assert 'put that code under `if __name__ == "__main__":`' in last

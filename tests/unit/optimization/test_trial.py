@@ -77,9 +77,7 @@ def test_params_are_script_names_and_context_params(demo: Path) -> None:
 
 
 def test_without_params_the_script_defaults_apply(demo: Path) -> None:
-    perf, algo = run_algorithm(
-        START, "2016-01-08", script=PARAMETER_SCRIPT, return_algorithm=True
-    )
+    perf, algo = run_algorithm(START, "2016-01-08", script=PARAMETER_SCRIPT, return_algorithm=True)
     assert perf["fast"].tolist() == [10] * 5
     assert perf["from_params"].tolist() == [-1] * 5
     assert dict(algo.params) == {}
