@@ -285,7 +285,8 @@ def print_summary(perf: pd.DataFrame, title: str) -> None:
     "--define",
     multiple=True,
     metavar="NAME=VALUE",
-    help="Bind NAME to the Python expression VALUE before the algorithm runs.",
+    help="Bind NAME to the Python expression VALUE before the algorithm runs: a name in "
+    "the script's namespace, and an entry of context.params.",
 )
 @click.option(
     "--data-frequency",
@@ -395,7 +396,7 @@ def run(
             metrics_set=metrics_set,
             script=text,
             algo_filename=filename,
-            namespace=_define(define),
+            params=_define(define),
             benchmark_symbol=benchmark_symbol,
             benchmark_sid=benchmark_sid,
             benchmark_file=benchmark_file,
