@@ -26,6 +26,8 @@ TrialTask(number=3, params={'fast': 10})
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -228,7 +230,8 @@ def run_trial(
 
     The algorithm gets ``spec.fixed_params`` updated with ``task.params``, as
     names in the script's namespace and as ``context.params`` (see
-    :func:`rustybt.run_algorithm`).
+    :func:`rustybt.run_algorithm`). What it prints is dropped: a search runs
+    it hundreds of times (a failure's error is kept).
 
     Parameters
     ----------
@@ -270,19 +273,20 @@ def run_trial(
     worker = f"pid {os.getpid()}"
     started = time.perf_counter()
     try:
-        perf = run_algorithm(
-            spec.start,
-            spec.end,
-            capital_base=spec.capital_base,
-            data_frequency=spec.data_frequency,
-            bundle=spec.bundle,
-            environ=spec.environ(),
-            script=script,
-            algo_filename=spec.algorithm,
-            params=params,
-            benchmark_symbol=spec.benchmark_symbol,
-            bundle_data=data,
-        )
+        with contextlib.redirect_stdout(io.StringIO()):
+            perf = run_algorithm(
+                spec.start,
+                spec.end,
+                capital_base=spec.capital_base,
+                data_frequency=spec.data_frequency,
+                bundle=spec.bundle,
+                environ=spec.environ(),
+                script=script,
+                algo_filename=spec.algorithm,
+                params=params,
+                benchmark_symbol=spec.benchmark_symbol,
+                bundle_data=data,
+            )
         duration = time.perf_counter() - started
         metrics = {str(name): float(value) for name, value in evaluate(perf).items()}
     except Exception as exc:  # the algorithm's (or evaluate's) failure is the trial's

@@ -157,6 +157,18 @@ def test_a_raising_algorithm_is_a_failed_trial(demo: Path, tmp_path: Path) -> No
     assert outcome.error.startswith(f"{algo}: StrategyError: ValueError: no luck")
 
 
+def test_what_a_trial_prints_is_dropped(
+    demo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    algo = tmp_path / "chatty.py"
+    algo.write_text("def handle_data(context, data):\n    print('a bar went by')\n")
+    outcome = run_trial(BacktestSpec(algo, "demo", START, END), TrialTask(0, {}), final_metrics)
+    assert outcome.status == "complete"
+    assert "a bar went by" not in capsys.readouterr().out
+    print("still printing")  # stdout is back after the trial
+    assert capsys.readouterr().out == "still printing\n"
+
+
 def test_a_raising_evaluate_is_a_failed_trial(demo: Path, tmp_path: Path) -> None:
     spec = BacktestSpec(write_dual_moving_average(tmp_path), "demo", START, "2016-02-01")
     outcome = run_trial(spec, TrialTask(0, WINDOWS[0]), failing_metrics)
