@@ -240,11 +240,15 @@ def _print_windows(result: Any) -> None:
     from rich.table import Table
 
     console = Console(stderr=True)
-    table = Table(title=f"{len(result.windows)} walk-forward windows")
-    for column in result.windows.columns:
-        table.add_column(str(column), justify="right")
-    for _, row in result.windows.iterrows():
-        table.add_row(*(_cell(v) for v in row))
+    windows = result.windows
+    objective = result.objectives[0].name
+    columns = ["window", "test_start", "test_end", *result.space.names]
+    columns += [f"is_{objective}", f"oos_{objective}", "oos_total_return"]
+    table = Table(title=f"{len(windows)} walk-forward windows (the full table: -o)")
+    for column in columns:
+        table.add_column(column, justify="right")
+    for _, row in windows.iterrows():
+        table.add_row(*(_cell(row[c]) for c in columns))
     console.print(table)
     stability = Table(title="Parameter stability")
     stability.add_column("parameter")
@@ -288,6 +292,8 @@ def _print_best(result: Any, top: int) -> None:
 
 
 def _cell(value: Any) -> str:
+    if isinstance(value, pd.Timestamp):
+        return str(value.date())
     if isinstance(value, float):
         return "n/a" if math.isnan(value) else f"{value:.4g}"
     return str(value)
