@@ -118,3 +118,21 @@ def ray_nodes(cluster: Any) -> list[dict[str, Any]]:
         return [node for node in ray.nodes() if node["Alive"]]
     finally:
         ray.shutdown()
+
+
+def test_a_search_on_the_cluster_equals_the_search_in_this_process(
+    cluster: Any, demo_root: Path
+) -> None:
+    from rustybt.optimization import Int, ParameterSpace, optimize
+
+    algo = str(Path(__file__).parents[1] / "unit" / "optimization" / "algos" / "crossover.py")
+    space = ParameterSpace(fast=Int(10, 20, step=10), slow=Int(40, 60, step=20))
+    arguments = {
+        "bundle": "demo", "start": START, "end": END, "method": "grid", "storage": ":memory:",
+        "environ": {"RUSTYBT_ROOT": str(demo_root)},
+    }  # fmt: skip
+    here = optimize(algo, space, **arguments).trials
+    there = optimize(algo, space, ray_address=cluster.address, jobs=2, **arguments).trials
+    where = ["duration", "worker"]
+    assert there["worker"].str.startswith("node ").all()
+    assert here.drop(columns=where).equals(there.drop(columns=where))
