@@ -12,6 +12,26 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from rustybt import run_algorithm
+
+#: The crossover the search tests run: ``fast`` and ``slow`` from ``context.params``.
+CROSSOVER = str(Path(__file__).parent / "algos" / "crossover.py")
+
+
+def crossover_sharpe(start: str, end: str, params: dict, bundle: str = "demo") -> float:
+    """The final sharpe of a lone run of the crossover (what its trial must equal)."""
+    perf = run_algorithm(
+        start,
+        end,
+        capital_base=100_000,
+        bundle=bundle,
+        script=Path(CROSSOVER).read_text(),
+        algo_filename=CROSSOVER,
+        params=params,
+    )
+    return float(perf["sharpe"].iloc[-1])
+
+
 #: The dual moving-average crossover of examples/dual_moving_average.py, its
 #: windows read from the parameters with defaults (the idiom for ``-D``).
 DUAL_MOVING_AVERAGE = """

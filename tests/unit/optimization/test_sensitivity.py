@@ -7,12 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rustybt import run_algorithm
 from rustybt.exceptions import ParameterValidationError
 from rustybt.optimization import Categorical, Float, Int, ParameterSpace, sensitivity
 from rustybt.optimization.sensitivity import neighbourhood
+from tests.unit.optimization._algos import CROSSOVER, crossover_sharpe
 
-ALGO = str(Path(__file__).parent / "algos" / "crossover.py")
+ALGO = CROSSOVER
 START, END = "2015-01-02", "2015-12-31"
 
 
@@ -43,16 +43,8 @@ def test_sweeps_and_grids_are_real_backtests(demo: Path) -> None:
     grid = result.interactions[("fast", "slow")]
     assert grid.shape == (3, 3)
     assert len(result.runs) == 9  # the sweeps' points all lie on the grid: run once each
-    perf = run_algorithm(
-        START,
-        END,
-        capital_base=100_000,
-        bundle="demo",
-        script=Path(ALGO).read_text(),
-        algo_filename=ALGO,
-        params={"fast": 30, "slow": 40},
-    )
-    assert grid.loc[30, 40] == pytest.approx(float(perf["sharpe"].iloc[-1]), rel=1e-12)
+    sharpe = crossover_sharpe(START, END, {"fast": 30, "slow": 40})
+    assert grid.loc[30, 40] == pytest.approx(sharpe, rel=1e-12)
     assert result.sweeps["fast"].loc[20] == grid.loc[20, 60]
     stability = result.stability
     assert list(stability.index) == ["fast", "slow"]

@@ -14,11 +14,11 @@ import optuna
 import pandas as pd
 import pytest
 
-from rustybt import run_algorithm
 from rustybt.exceptions import OptimizationError, ParameterValidationError
 from rustybt.optimization import Categorical, Float, Int, ParameterSpace, optimize
+from tests.unit.optimization._algos import CROSSOVER, crossover_sharpe
 
-ALGO = str(Path(__file__).parent / "algos" / "crossover.py")
+ALGO = CROSSOVER
 START, END = "2015-01-02", "2015-12-31"
 SPACE = ParameterSpace(fast=Int(10, 30, step=10), slow=Int(40, 60, step=20))
 # What may differ from one executor to another: where and how long a trial ran.
@@ -31,16 +31,7 @@ def search(storage: str, **kwargs):
 
 
 def direct_sharpe(params: dict) -> float:
-    perf = run_algorithm(
-        START,
-        END,
-        capital_base=100_000,
-        bundle="demo",
-        script=Path(ALGO).read_text(),
-        algo_filename=ALGO,
-        params=params,
-    )
-    return float(perf["sharpe"].iloc[-1])
+    return crossover_sharpe(START, END, params)
 
 
 def test_grid_runs_every_point_as_a_real_backtest(demo: Path) -> None:

@@ -8,15 +8,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rustybt import run_algorithm
 from rustybt.calendars import get_calendar
 from rustybt.data import bundles
 from rustybt.data.bundles.csvdir import csvdir_equities
 from rustybt.exceptions import ParameterValidationError
 from rustybt.optimization import Int, ParameterSpace, walk_forward
 from rustybt.optimization.walkforward import walk_forward_windows
+from tests.unit.optimization._algos import CROSSOVER, crossover_sharpe
 
-ALGO = str(Path(__file__).parent / "algos" / "crossover.py")
+ALGO = CROSSOVER
+#: The walk-forward every test here runs: two windows, a 2 x 3 grid each.
+WALK = {"start": "2015-01-02", "end": "2016-12-30", "train": "1Y", "test": "6M",
+        "method": "grid", "storage": ":memory:"}  # fmt: skip
 SPACE = ParameterSpace(fast=Int(10, 30, step=10), slow=Int(40, 60, step=20))
 XNYS = get_calendar("XNYS")
 
@@ -70,33 +73,16 @@ def test_a_test_span_past_the_end_makes_no_window() -> None:
 
 
 def test_walk_forward_on_the_demo_bundle(demo: Path) -> None:
-    wf = walk_forward(
-        ALGO,
-        SPACE,
-        bundle="demo",
-        start="2015-01-02",
-        end="2016-12-30",
-        train="1Y",
-        test="6M",
-        method="grid",
-        storage=":memory:",
-    )
+    wf = walk_forward(ALGO, SPACE, bundle="demo", **WALK)
     windows = wf.windows
     assert list(windows["window"]) == [0, 1]
     for search, (_, row) in zip(wf.searches, windows.iterrows(), strict=True):
         assert {"fast": row["fast"], "slow": row["slow"]} == search.best_params
         assert row["is_sharpe"] == search.best_value
         assert len(search.trials) == 6
-        perf = run_algorithm(
-            row["test_start"],
-            row["test_end"],
-            capital_base=100_000,
-            bundle="demo",
-            script=Path(ALGO).read_text(),
-            algo_filename=ALGO,
-            params={"fast": int(row["fast"]), "slow": int(row["slow"])},
-        )
-        assert row["oos_sharpe"] == pytest.approx(float(perf["sharpe"].iloc[-1]), rel=1e-12)
+        params = {"fast": int(row["fast"]), "slow": int(row["slow"])}
+        sharpe = crossover_sharpe(row["test_start"], row["test_end"], params)
+        assert row["oos_sharpe"] == pytest.approx(sharpe, rel=1e-12)
     oos = wf.oos_perf
     expected = sessions("2016-01-04", "2016-12-30")
     assert list(oos.index.tz_convert(None).normalize()) == list(expected)
@@ -149,18 +135,7 @@ def test_the_test_spans_data_never_reaches_the_search(tmp_path: Path, rustybt_ro
         bundles.ingest(name)
     try:
         results = {
-            name: walk_forward(
-                ALGO,
-                SPACE,
-                bundle=name,
-                start="2015-01-02",
-                end="2016-12-30",
-                train="1Y",
-                test="6M",
-                method="grid",
-                storage=":memory:",
-            )
-            for name in ("straight", "bent")
+            name: walk_forward(ALGO, SPACE, bundle=name, **WALK) for name in ("straight", "bent")
         }
     finally:
         for name in ("straight", "bent"):
