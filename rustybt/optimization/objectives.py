@@ -452,6 +452,14 @@ class Evaluator:
 
     objectives: tuple[Objective, ...]
 
+    @property
+    def metrics_set(self) -> str:
+        """The metrics set a run needs for this evaluation: ``"returns"`` (what
+        :func:`summary_statistics` reads) when every objective is one of its
+        statistics, else ``"default"`` (a column or a function may read any)."""
+        statistics = all(isinstance(o.function, Statistic) for o in self.objectives)
+        return "returns" if statistics else "default"
+
     def __call__(self, perf: pd.DataFrame) -> dict[str, float]:
         metrics = summary_statistics(perf)
         for objective in self.objectives:

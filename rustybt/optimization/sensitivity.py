@@ -194,6 +194,7 @@ def sensitivity(
     for a, b in pairs:
         points += [{**center, a: x, b: y} for x in sweeps[a] for y in sweeps[b]]
     unique = _distinct(points)
+    evaluate = make_evaluator((goal,))
     spec = backtest_spec(
         algorithm,
         bundle,
@@ -204,8 +205,8 @@ def sensitivity(
         benchmark_symbol,
         params,
         environ,
+        evaluate.metrics_set,
     )
-    evaluate = make_evaluator((goal,))
     with make_executor(jobs, ray_address) as executor:
         tasks = [TrialTask(i, point) for i, point in enumerate(unique)]
         outcomes = sorted(executor.run(spec, tasks, evaluate), key=lambda o: o.number)

@@ -263,6 +263,8 @@ def optimize(
     objectives = resolve_objectives(objective, direction)
     sampler = _sampler(method, space, seed, objectives)
     total = _trial_count(method, space, trials)
+    evaluate = make_evaluator(objectives)
+    # Each trial computes only the metrics its evaluation reads.
     spec = backtest_spec(
         algorithm,
         bundle,
@@ -273,6 +275,7 @@ def optimize(
         benchmark_symbol,
         params,
         environ,
+        evaluate.metrics_set,
     )
     _check_names(space, spec.fixed_params)
     definition = _definition(spec, space, objectives, method)
@@ -287,7 +290,6 @@ def optimize(
     if method == "grid":
         _enqueue_grid(study, space, total)
     generation = GENERATION_SIZE if method in ("tpe", "cmaes", "nsga2") else None
-    evaluate = make_evaluator(objectives)
     done = total - remaining
     with ExitStack() as stack:
         if executor is None:
@@ -560,6 +562,7 @@ def backtest_spec(
     benchmark_symbol: str | None = None,
     params: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
+    metrics_set: str = "default",
 ) -> BacktestSpec:
     """The backtest every trial of a search runs, checked before any trial runs.
 
@@ -587,6 +590,7 @@ def backtest_spec(
         benchmark_symbol=benchmark_symbol,
         root=str(rustybt_root(environ)),
         fixed_params=dict(params or {}),
+        metrics_set=metrics_set,
     )
 
 

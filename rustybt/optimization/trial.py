@@ -84,6 +84,9 @@ class BacktestSpec:
         Use the ingestion made at or before this time; None: the newest.
     fixed_params
         Parameters every trial passes besides its own (a trial's own win).
+    metrics_set
+        The run's metrics set (``"returns"`` computes only what summary
+        statistics read; see :mod:`rustybt.finance.metrics`).
     """
 
     algorithm: str
@@ -96,6 +99,7 @@ class BacktestSpec:
     root: str | None = None
     bundle_timestamp: pd.Timestamp | str | None = None
     fixed_params: Mapping[str, Any] = field(default_factory=dict)
+    metrics_set: str = "default"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "algorithm", os.path.abspath(os.fspath(self.algorithm)))
@@ -285,6 +289,7 @@ def run_trial(
                 algo_filename=spec.algorithm,
                 params=params,
                 benchmark_symbol=spec.benchmark_symbol,
+                metrics_set=spec.metrics_set,
                 bundle_data=data,
             )
         duration = time.perf_counter() - started

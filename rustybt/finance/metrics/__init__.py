@@ -1,14 +1,16 @@
 """Performance metrics: the registry of metrics sets and the tracker that runs them.
 
-Two sets are built in: ``"default"`` (every column of zipline's daily
-performance DataFrame) and ``"none"`` (only the period fields). Register more
-with :func:`register`, as a decorator or a call.
+Three sets are built in: ``"default"`` (every column of zipline's daily
+performance DataFrame), ``"returns"`` (the daily and cumulative returns, the
+portfolio value and the fills: what summary statistics of a run read, so a
+parameter search's trials run with it) and ``"none"`` (only the period
+fields). Register more with :func:`register`, as a decorator or a call.
 
 Examples
 --------
 >>> from rustybt.finance import metrics
->>> sorted(metrics.metrics_sets)[:2]
-['default', 'none']
+>>> sorted(metrics.metrics_sets)[:3]
+['default', 'none', 'returns']
 >>> @metrics.register("just-returns")
 ... def just_returns():
 ...     return {metrics.Returns()}
@@ -130,6 +132,21 @@ def load(name: str) -> set[Any]:
 
 
 register("none", set)
+
+
+@register("returns")
+def returns_metrics() -> set[Any]:
+    """``returns``, ``algorithm_period_return``, ``portfolio_value`` and ``transactions``.
+
+    The columns every statistic of a run's summary reads (sharpe, drawdown,
+    total return, final value, trades), and no per-session risk statistics,
+    positions or orders: a search runs each trial with it.
+    """
+    return {
+        Returns(),
+        Transactions(),
+        LedgerFields([DailyLedgerField("portfolio_value")]),
+    }
 
 
 @register("default")

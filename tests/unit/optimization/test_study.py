@@ -216,3 +216,26 @@ def undefined(perf: pd.DataFrame) -> float:
 def test_an_undefined_objective_fails_the_trial_with_a_reason(demo: Path) -> None:
     with pytest.raises(OptimizationError, match="objective undefined is undefined \\(NaN\\)"):
         search(":memory:", method="grid", objective=undefined)
+
+
+def test_trials_compute_only_what_their_statistics_read(demo: Path) -> None:
+    from rustybt.optimization.objectives import make_evaluator, resolve_objectives
+    from rustybt.optimization.study import backtest_spec
+    from rustybt.optimization.trial import TrialTask, run_trial
+
+    evaluate = make_evaluator(resolve_objectives(["sharpe", "max_drawdown"]))
+    assert evaluate.metrics_set == "returns"
+    assert make_evaluator(resolve_objectives("benchmark_volatility")).metrics_set == "default"
+    task = TrialTask(0, {"fast": 10, "slow": 40})
+    outcomes = {
+        name: run_trial(
+            backtest_spec(ALGO, "demo", START, END, metrics_set=name),
+            task,
+            evaluate,
+            keep_perf=True,
+        )
+        for name in ("returns", "default")
+    }
+    lean, full = outcomes["returns"], outcomes["default"]
+    assert lean.metrics == full.metrics and lean.metrics["trades"] > 0
+    assert "sharpe" in full.perf and "sharpe" not in lean.perf
