@@ -44,9 +44,10 @@ is zipline's (``zipline_shares``): the target value over this bar's close,
 less the shares held, truncated toward zero unless within 0.0001 of a whole
 number, which it is rounded to (``order_target_value`` would truncate 7.99998
 to 7 where zipline buys 8: it happened in 1 of the first 9 runs of grid100).
-Its buys are sized at bar t's close and filled at bar t+1's: with one asset at a 100% target about half of them would cost more
-than the cash and be refused (and the two runs would part ways from there on),
-where zipline lets cash go slightly negative. So the broker holds a credit
+Its buys are sized at bar t's close and filled at bar t+1's: with one asset at
+a 100% target about half of them would cost more than the cash and be refused
+(and the two runs would part ways from there on), where zipline lets cash go
+slightly negative. So the broker holds a credit
 line, ``CROSSOVER_CREDIT`` (the capital again) of extra cash that is never
 counted: the orders are sized on the value without it, and the reported value
 and cash exclude it.
