@@ -31,6 +31,7 @@ import argparse
 import json
 import os
 import platform
+import subprocess
 import sys
 import tempfile
 import time
@@ -84,6 +85,58 @@ def panels_mb(prepared: Any) -> float:
         reader = data.equity_daily_bar_reader
         fields = ("open", "high", "low", "close", "volume")
         return sum(reader.panel(f).nbytes for f in fields) / 1024**2
+
+
+# A fresh interpreter as a pool worker starts: its resident memory after the
+# imports, after opening the bundle and reading its panels, after 1 and 10 trials.
+WORKER_CODE = """
+import json, sys
+from rustybt.optimization import trial
+from rustybt.optimization.objectives import make_evaluator, resolve_objectives
+
+def rss():
+    fields = {}
+    for line in open("/proc/self/status"):
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "RssAnon", "RssFile"):
+            fields[key] = int(value.split()[0]) / 1024
+    return fields
+
+args = json.loads(sys.argv[1])
+out = {"imports": rss()}
+spec = trial.BacktestSpec(args["algorithm"], args["bundle"], args["start"], args["end"],
+                          capital_base=args["capital"], root=args["root"])
+data = trial.open_bundle(spec)
+for field in ("open", "high", "low", "close", "volume"):
+    data.equity_daily_bar_reader.panel(field)
+out["bundle_open"] = rss()
+evaluate = make_evaluator(resolve_objectives("sharpe"))
+for n in range(10):
+    trial.run_trial(spec, trial.TrialTask(n, {"fast": 20, "slow": 50 + 20 * (n % 3)}), evaluate)
+    if n in (0, 9):
+        out[f"after_{n + 1}_trials"] = rss()
+print(json.dumps(out))
+"""
+
+
+def worker_memory(prepared: Any) -> dict[str, Any]:
+    """Resident MB of a fresh worker-like process at each stage (see WORKER_CODE)."""
+    sessions = prepared.spec.session_index()
+    args = {
+        "algorithm": str(ALGORITHM),
+        "bundle": prepared.bundle,
+        "start": str(sessions[0].date()),
+        "end": str(sessions[-1].date()),
+        "capital": CAPITAL_BASE,
+        "root": prepared.root,
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", WORKER_CODE, json.dumps(args)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def search(prepared: Any, name: str) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -142,6 +195,12 @@ def markdown(report: dict[str, Any]) -> str:
         f"Lone backtest (run_algorithm of the file, fast 20 / slow 50, opening the bundle, "
         f"best of 3): {report['lone_backtest_s']:.3f} s; the bundle's daily panels: "
         f"{report['panels_mb']:.1f} MB",
+        "",
+        "A worker-like process, resident MB (VmRSS; RssAnon, RssFile): "
+        + "; ".join(
+            f"{stage.replace('_', ' ')} {m['VmRSS']:.0f} ({m['RssAnon']:.0f}, {m['RssFile']:.0f})"
+            for stage, m in report["worker_memory_mb"].items()
+        ),
         "",
         "| executor | workers | wall s | executor start s | backtests s | mean trial s "
         "| overhead/trial s | overhead / mean trial | overhead / lone backtest "
@@ -204,6 +263,7 @@ def main() -> None:
         "load_before": os.getloadavg()[0],
         "lone_backtest_s": lone_backtest(prepared),
         "panels_mb": panels_mb(prepared),
+        "worker_memory_mb": worker_memory(prepared),
         "runs": [],
     }
     tables: dict[str, pd.DataFrame] = {}

@@ -187,10 +187,15 @@ class RssSampler:
 
     Examples
     --------
+    >>> import subprocess, sys
+    >>> child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3)"])
     >>> with RssSampler(interval=0.01) as sampler:
-    ...     pass
-    >>> sampler.samples
-    {}
+    ...     sampler.sample()
+    >>> sampler.samples[child.pid]["peak"] > 0
+    True
+    >>> child.kill()
+    >>> child.wait() != 0
+    True
     """
 
     def __init__(self, interval: float = 0.25) -> None:
