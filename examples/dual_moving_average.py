@@ -5,26 +5,29 @@ average, none otherwise: the classic trend-following toy of the zipline
 tutorials, written for rustybt.
 
 Run it:  rustybt run -f examples/dual_moving_average.py -b demo -s 2015-01-02 -e 2024-12-31
+
+The windows are parameters, ``fast`` and ``slow`` (100 and 300 unless given):
+``rustybt run ... -D fast=20 -D slow=140``, or searched by ``rustybt optimize
+-f examples/dual_moving_average.py --param fast=int:5:50:5 --param slow=int:20:200:20``.
 """
 
 from rustybt.api import order_target, record, symbol
-
-SHORT_WINDOW = 100
-LONG_WINDOW = 300
 
 
 def initialize(context):
     context.sessions_seen = 0
     context.asset = symbol("AAPL")
+    context.fast = context.params.get("fast", 100)
+    context.slow = context.params.get("slow", 300)
 
 
 def handle_data(context, data):
     context.sessions_seen += 1
     # Wait until the long window has filled up.
-    if context.sessions_seen < LONG_WINDOW:
+    if context.sessions_seen < context.slow:
         return
-    prices = data.history(context.asset, "price", bar_count=LONG_WINDOW, frequency="1d")
-    short_mavg = prices.iloc[-SHORT_WINDOW:].mean()
+    prices = data.history(context.asset, "price", bar_count=context.slow, frequency="1d")
+    short_mavg = prices.iloc[-context.fast :].mean()
     long_mavg = prices.mean()
     if short_mavg > long_mavg:
         order_target(context.asset, 100)

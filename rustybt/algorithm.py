@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 import pandas as pd
@@ -140,6 +141,9 @@ class TradingAlgorithm:
         Decimal precision and rounding per asset class.
     platform
         Reported by ``get_environment("platform")``.
+    params
+        The strategy's parameters, read-only as ``context.params`` (a rustybt
+        addition: zipline has no such attribute); empty when none are given.
     **initialize_kwargs
         Passed to ``initialize``.
 
@@ -174,9 +178,12 @@ class TradingAlgorithm:
         benchmark_returns: pd.Series | None = None,
         precision: PrecisionConfig | None = None,
         platform: str = "rustybt",
+        params: Mapping[str, Any] | None = None,
         **initialize_kwargs: Any,
     ) -> None:
         self.sim_params = sim_params
+        #: The run's parameters (``-D name=value``, ``run_algorithm(params=...)``), read-only.
+        self.params: Mapping[str, Any] = MappingProxyType(dict(params or {}))
         self.trading_calendar = trading_calendar or sim_params.calendar
         self.data_portal = data_portal
         self.asset_finder: Any = asset_finder or (data_portal.asset_finder if data_portal else None)

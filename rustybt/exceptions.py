@@ -193,6 +193,10 @@ class ParameterValidationError(ValidationError):
     """A function or strategy parameter is invalid."""
 
 
+class OptimizationError(RustyBTError):
+    """A study cannot go on: every trial failed, or its storage holds another study."""
+
+
 class CircuitBreakerError(RustyBTError):
     """A circuit breaker tripped and stopped trading."""
 

@@ -61,6 +61,8 @@ def run_algorithm(
     algorithm_class: type[TradingAlgorithm] = TradingAlgorithm,
     progress: Callable[[int, int], None] | None = None,
     return_algorithm: bool = False,
+    params: Mapping[str, Any] | None = None,
+    bundle_data: bundles.BundleData | None = None,
     **initialize_kwargs: Any,
 ) -> Any:
     """Run a trading algorithm over an ingested bundle (zipline's signature).
@@ -110,6 +112,23 @@ def run_algorithm(
     return_algorithm
         Return ``(perf, algorithm)``: the algorithm holds the Decimal ledger
         (``algorithm.ledger.export()``), its orders and recorded variables.
+    params
+        The strategy's parameters. Every algorithm reads them as
+        ``context.params``, a read-only mapping (empty when none are given; a
+        rustybt addition, zipline has no such attribute). A ``script`` also
+        finds them as names in its namespace, set before its module-level code
+        runs, as ``rustybt run -D name=value`` does (they are added to
+        ``namespace`` when one is given). A script that also runs without
+        them reads each with a default: ``FAST = globals().get("fast", 10)``
+        at module level, or ``context.params.get("fast", 10)`` in its
+        functions; a plain ``fast = 10`` at the top would overwrite the
+        parameter.
+    bundle_data
+        An already opened bundle to run on, instead of opening ``bundle``
+        here (``bundle`` then only names it in messages). The caller keeps it
+        open for further runs and closes it: runs share nothing through it
+        but its readers' immutable panels (a parameter search opens a bundle
+        once per process, see :mod:`rustybt.optimization.trial`).
 
     Returns
     -------
@@ -147,7 +166,11 @@ def run_algorithm(
     """
     load_extensions(default_extension, extensions, strict_extensions, environ)
     precision = precision or DEFAULT_PRECISION
-    data = bundles.load(bundle, environ, bundle_timestamp)
+    params = dict(params or {})
+    if script is not None and params:
+        namespace = namespace if namespace is not None else {}
+        namespace.update(params)
+    data = bundle_data or bundles.load(bundle, environ, bundle_timestamp)
     try:
         calendar = trading_calendar or data.calendar
         sim_params = SimulationParameters(
@@ -201,12 +224,14 @@ def run_algorithm(
             benchmark_sid=benchmark_sid,
             benchmark_returns=benchmark_returns,
             precision=precision,
+            params=params,
             **initialize_kwargs,
         )
         perf = algo.run(progress=progress)
         return (perf, algo) if return_algorithm else perf
     finally:
-        data.close()
+        if bundle_data is None:
+            data.close()
 
 
 def _blotter(blotter: Any, precision: PrecisionConfig) -> Any:

@@ -9,7 +9,8 @@ import stat
 import sys
 import tempfile
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from rustybt.exceptions import ConfigValidationError, ParameterValidationError, 
 from rustybt.finance.ledger.records import Records
 
 
-def _define(values: tuple[str, ...]) -> dict[str, Any]:
+def define_namespace(values: tuple[str, ...]) -> dict[str, Any]:
     """``-D name=value`` pairs, each value a Python expression evaluated in order."""
     namespace: dict[str, Any] = {}
     for item in values:
@@ -285,7 +286,8 @@ def print_summary(perf: pd.DataFrame, title: str) -> None:
     "--define",
     multiple=True,
     metavar="NAME=VALUE",
-    help="Bind NAME to the Python expression VALUE before the algorithm runs.",
+    help="Bind NAME to the Python expression VALUE before the algorithm runs: a name in "
+    "the script's namespace, and an entry of context.params.",
 )
 @click.option(
     "--data-frequency",
@@ -382,9 +384,8 @@ def run(
     if print_algo:
         _print_algo(text)
     show_progress = sys.stderr.isatty() if progress is None else progress
-    perf, algo = _run_with_progress(
-        show_progress,
-        lambda callback: run_algorithm(
+    with progress_bar("sessions", show_progress) as callback:
+        perf, algo = run_algorithm(
             start,
             end,
             capital_base=capital_base,
@@ -395,7 +396,7 @@ def run(
             metrics_set=metrics_set,
             script=text,
             algo_filename=filename,
-            namespace=_define(define),
+            params=define_namespace(define),
             benchmark_symbol=benchmark_symbol,
             benchmark_sid=benchmark_sid,
             benchmark_file=benchmark_file,
@@ -403,8 +404,7 @@ def run(
             default_extension=False,  # the CLI group has loaded extensions already
             progress=callback,
             return_algorithm=True,
-        ),
-    )
+        )
     failures = _write_results(perf, algo, output, ledger_output)
     if output != "-":
         print_summary(perf, f"{Path(filename).name} on {bundle}")
@@ -530,9 +530,15 @@ def write_ledger(export: dict[str, Any], output: str) -> None:
     write_file(output, json.dumps(plain(export), indent=1).encode("utf-8"))
 
 
-def _run_with_progress(show: bool, run_fn: Any) -> Any:
+@contextmanager
+def progress_bar(label: str, show: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar of ``label`` on stderr while the block runs.
+
+    Yields its ``update(done, total)``, or None when it is not shown.
+    """
     if not show:
-        return run_fn(None)
+        yield None
+        return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     with Progress(
@@ -542,12 +548,12 @@ def _run_with_progress(show: bool, run_fn: Any) -> Any:
         TimeRemainingColumn(),
         transient=True,
     ) as bar:
-        task = bar.add_task("sessions", total=None)
+        task = bar.add_task(label, total=None)
 
-        def callback(done: int, total: int) -> None:
+        def update(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        return run_fn(callback)
+        yield update
 
 
 def _print_algo(text: str) -> None:

@@ -146,11 +146,12 @@ def test_every_verb_is_attached_whatever_is_imported_first() -> None:
     code = "from rustybt.cli.main import main\nprint(' '.join(sorted(main.commands)))\n"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["benchmark", "bundles", "clean", "ingest", "run"]
+    verbs = ["benchmark", "bundles", "clean", "ingest", "optimize", "run", "walk-forward"]
+    assert out.stdout.split() == verbs
     help_text = subprocess.run(
         [sys.executable, "-m", "rustybt", "--help"], capture_output=True, text=True
     ).stdout
-    for verb in ("benchmark", "bundles", "clean", "ingest", "run"):
+    for verb in verbs:
         assert f"  {verb} " in help_text
 
 

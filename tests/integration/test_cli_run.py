@@ -528,3 +528,31 @@ def test_a_minute_run_over_sessions_without_minute_bars_warns(demo: Path, tmp_pa
     )
     assert ".py:" not in stderr and "UserWarning" not in stderr
     assert warnings.showwarning is showwarning, "the CLI left its warning hook installed"
+
+
+def test_run_defines_fill_context_params(demo: Path, tmp_path: Path) -> None:
+    algo = textwrap.dedent(
+        """
+        from rustybt.api import record
+
+        FAST = globals().get("fast", 10)  # a default when run without -D fast=...
+
+        def handle_data(context, data):
+            record(fast=FAST, fast_param=context.params.get("fast", -1),
+                   names=",".join(sorted(context.params)))
+        """
+    )
+    out = tmp_path / "perf.csv"
+    for defines, fast, param, names in (
+        (["-D", "fast=3", "-D", "tag='x'"], 3, 3, "fast,tag"),
+        ([], 10, -1, ""),
+    ):
+        code, _, stderr = run_cli(
+            "run", "-t", algo, *defines, "-s", "2019-01-02", "-e", "2019-01-04",
+            "--no-benchmark", "-o", str(out),
+        )  # fmt: skip
+        assert code == 0, stderr
+        perf = pd.read_csv(out, index_col=0, keep_default_na=False)
+        assert perf["fast"].tolist() == [fast] * 3
+        assert perf["fast_param"].tolist() == [param] * 3
+        assert perf["names"].tolist() == [names] * 3
