@@ -202,7 +202,9 @@ class Runner:
             argv = ["zipline_like.py", framework, job, str(data), "RESULT"]
             env = self.root_env(framework, data)
         else:
-            argv = [f"{framework}_worker.py", str(data), strategy, "RESULT"]
+            # lean and featured run the W1/W2 strategy only: they take no strategy argument.
+            chosen = [strategy] if framework in CROSSOVER_ENGINES else []
+            argv = [f"{framework}_worker.py", str(data), *chosen, "RESULT"]
             env = None
         self.measure(workload, size, framework, key, argv, env)
 
