@@ -29,7 +29,9 @@ REPO = HERE.parent.parent
 PEERS = ("zipline", "backtrader", "vectorbt", "lean", "featured")
 # The yardsticks implement W1/W2 only; W5/W6 (the crossover) run on these.
 CROSSOVER_ENGINES = ("rustybt", "zipline", "backtrader", "vectorbt")
-WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6")
+WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6", "GRID100", "WF5")
+# grid100 (the crossover's 10 x 10 grid search) runs on these; wf5 (walk-forward) on rustybt.
+GRID_ENGINES = ("rustybt", "zipline", "backtrader")
 README_START = "<!-- peers-table:start -->"
 README_END = "<!-- peers-table:end -->"
 
@@ -85,6 +87,8 @@ class Runner:
         full_env = {
             **os.environ,
             "PEERS_CAPITAL": str(self.args.capital),
+            "PEERS_GRID": str(self.args.grid),
+            "PEERS_WF_TRIALS": str(self.args.wf_trials),
             "PYTHONPATH": str(REPO) if framework == "rustybt" else "",
             **(env or {}),
         }
@@ -198,7 +202,9 @@ class Runner:
             argv = ["zipline_like.py", framework, job, str(data), "RESULT"]
             env = self.root_env(framework, data)
         else:
-            argv = [f"{framework}_worker.py", str(data), strategy, "RESULT"]
+            # lean and featured run the W1/W2 strategy only: they take no strategy argument.
+            chosen = [strategy] if framework in CROSSOVER_ENGINES else []
+            argv = [f"{framework}_worker.py", str(data), *chosen, "RESULT"]
             env = None
         self.measure(workload, size, framework, key, argv, env)
 
@@ -271,6 +277,9 @@ class Runner:
                         continue
                     self.run_backtest(fw, data, "W5 crossover daily", size, key, "crossover")
 
+        if "GRID100" in a.workloads or "WF5" in a.workloads:
+            self.run_searches(engines)
+
         if "W6" in a.workloads:
             n, sessions = a.crossover_minute_assets, a.crossover_minute_sessions
             data = self.dataset("minute", n, sessions)
@@ -284,6 +293,31 @@ class Runner:
                     continue
                 self.run_backtest(fw, data, "W6 crossover minute", size, key, "crossover")
         self.elapsed = time.perf_counter() - t0
+
+    def run_searches(self, engines: list[str]) -> None:
+        """grid100 on rustybt, zipline and backtrader; wf5 on rustybt (see README)."""
+        a = self.args
+        data = self.dataset("daily", a.grid_assets)
+        size = f"{a.grid_assets} x daily, {a.grid} x {a.grid} grid"
+        jobs = []
+        if "GRID100" in a.workloads:
+            jobs += [("grid100 search", fw, f"{fw}-grid100", "grid") for fw in engines
+                     if fw in GRID_ENGINES]  # fmt: skip
+        if "WF5" in a.workloads:
+            jobs.append(("wf5 walk-forward", "rustybt", "rustybt-wf5", "wf"))
+        for workload, fw, key, job in jobs:
+            if not self.wanted(key):
+                continue
+            if fw in ("rustybt", "zipline") and not self.ensure_ingested(fw, data, size):
+                continue
+            print(f"== {workload}: {fw}, {size}")
+            if fw == "backtrader":
+                argv = ["backtrader_worker.py", str(data), job, "RESULT"]
+                env = None
+            else:
+                argv = ["zipline_like.py", fw, job, str(data), "RESULT"]
+                env = self.root_env(fw, data)
+            self.measure(workload, size, fw, key, argv, env)
 
     # -- output ----------------------------------------------------------------
     def table(self) -> list[dict[str, Any]]:
@@ -311,9 +345,19 @@ class Runner:
                 "peak_rss_mb": r.peak_rss_mb,
                 "status": r.status,
                 "timed": r.detail.get("timed"),
+                "best": self.best_text(r.detail),
                 "detail": r.detail,
             })  # fmt: skip
         return out
+
+    @staticmethod
+    def best_text(detail: dict[str, Any]) -> str | None:
+        """grid100: ``"28, 50"``, the best (fast, slow); wf5: each window's choice."""
+        if "best_params" in detail:
+            return ", ".join(str(v) for v in detail["best_params"].values())
+        if "windows" in detail and isinstance(detail["windows"], list):
+            return "; ".join(f"{w['fast']}, {w['slow']}" for w in detail["windows"])
+        return None
 
     @staticmethod
     def rustybt_source(rows: list[dict[str, Any]]) -> str:
@@ -352,15 +396,20 @@ class Runner:
             "x rustybt = seconds / rustybt's seconds on the same row group "
             "(above 1: slower than rustybt).",
             "",
+        ]
+        # The searches' rows name their best (fast, slow) in one more column.
+        searches = any(r["best"] for r in rows)
+        best_header, best_rule = (" best (fast, slow) |", "---|") if searches else ("", "")
+        lines += [
             "| workload | size | framework | seconds | x rustybt | final portfolio value | fills "
-            "| peak RSS MB |",
-            "|---|---|---|---:|---:|---:|---:|---:|",
+            f"|{best_header} peak RSS MB |",
+            f"|---|---|---|---:|---:|---:|---:|{best_rule}---:|",
         ]
         for r in rows:
+            best_cell = f" {r['best'] or ''} |" if searches else ""
             if r["status"] != "ok":
-                lines.append(
-                    f"| {r['workload']} | {r['size']} | {r['framework']} | {r['status']} | | | | |"
-                )
+                lines.append(f"| {r['workload']} | {r['size']} | {r['framework']} | "
+                             f"{r['status']} | | | |{' |' if searches else ''} |")  # fmt: skip
                 continue
             v = r["vs_rustybt"]
             ratio = "" if v is None else (f"{v:.2f}" if v >= 0.095 else f"{v:.3f}")
@@ -368,9 +417,9 @@ class Runner:
             fills = f"{r['fills']:,}" if r["fills"] is not None else ""
             lines.append(
                 f"| {r['workload']} | {r['size']} | {r['framework']} | {r['seconds']:.3f} | "
-                f"{ratio} | {value} | {fills} | {r['peak_rss_mb']:.0f} |"
+                f"{ratio} | {value} | {fills} |{best_cell} {r['peak_rss_mb']:.0f} |"
             )
-        return "\n".join([*lines, "", *self.agreement(rows)]) + "\n"
+        return "\n".join([*lines, "", *self.agreement(rows), *self.trial_agreement(rows)]) + "\n"
 
     @staticmethod
     def agreement(rows: list[dict[str, Any]]) -> list[str]:
@@ -402,6 +451,28 @@ class Runner:
             lines += [f"- {d}" for d in differ]
         return lines
 
+    @staticmethod
+    def trial_agreement(rows: list[dict[str, Any]]) -> list[str]:
+        """grid100: how many of the peers' trials end on rustybt's value (to the cent) and fills."""
+        ok = [r for r in rows if r["status"] == "ok"]
+        searches = [r for r in ok if isinstance(r["detail"].get("trials"), list)]
+        trials = {r["framework"]: {(t["fast"], t["slow"]): t for t in r["detail"]["trials"]}
+                  for r in searches}  # fmt: skip
+        reference = trials.pop("rustybt", None)
+        if not reference:
+            return []
+        lines = []
+        for framework, theirs in trials.items():
+            same = [pair for pair, t in theirs.items() if pair in reference
+                    and abs(t["final_value"] - reference[pair]["final_value"]) < 0.005
+                    and t["fills"] == reference[pair]["fills"]]  # fmt: skip
+            worst = max((abs(t["final_value"] - reference[p]["final_value"]), p)
+                        for p, t in theirs.items() if p in reference)  # fmt: skip
+            lines.append(f"grid100, {framework}: {len(same)} of {len(reference)} trials end on "
+                         f"rustybt's final value (to the cent) and fills; largest gap "
+                         f"{worst[0]:,.2f} at (fast, slow) = {worst[1]}.")  # fmt: skip
+        return ["", *lines]
+
 
 def workload_list(text: str) -> list[str]:
     """``"w1, W5"`` -> ``["W1", "W5"]``; an unknown name is an error."""
@@ -431,14 +502,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ints = lambda s: [int(x) for x in s.split(",") if x]  # noqa: E731
     words = lambda s: [x.strip() for x in s.split(",") if x.strip()]  # noqa: E731
     p.add_argument("--assets", type=ints, default=[50, 500], help="W1 universe sizes (50,500)")
-    p.add_argument("--workloads", type=workload_list, default=list(WORKLOADS),
-                   help="subset of " + ",".join(WORKLOADS) + " (W5,W6: the crossover)")  # fmt: skip
+    p.add_argument("--workloads", type=workload_list, default=list(WORKLOADS[:6]),
+                   help="subset of " + ",".join(WORKLOADS) + " (W5,W6: the crossover; GRID100, "
+                   "WF5: its parameter searches, run only when named; case-insensitive; "
+                   "default W1-W6)")  # fmt: skip
     p.add_argument(
         "--peers", type=words, default=list(PEERS), help="zipline,backtrader,vectorbt,lean,featured"
     )
     p.add_argument("--skip", type=words, default=[],
                    help="job keys or globs: zipline500 (W1, 500 assets), backtrader-w2, "
-                   "zipline-w3, zipline-w4, '*-w2'")  # fmt: skip
+                   "zipline-w3, zipline-w4, '*-w2', zipline-grid100, rustybt-wf5")  # fmt: skip
     p.add_argument(
         "--ingest-assets", type=int, default=0, help="W3/W4 size (default: the largest --assets)"
     )
@@ -448,6 +521,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help="W5 sizes: ASSETS (all 2,516 sessions) or ASSETSxSESSIONS (the first "
                    "sessions), comma separated (1x2148,50)")  # fmt: skip
     p.add_argument("--crossover-minute-assets", type=int, default=50, help="W6 assets")
+    p.add_argument("--grid-assets", type=int, default=50,
+                   help="grid100/wf5 assets (all 2,516 daily sessions)")  # fmt: skip
+    p.add_argument(
+        "--grid",
+        type=int,
+        default=10,
+        choices=range(1, 11),
+        metavar="1..10",
+        help="grid100/wf5: the first N fast and N slow windows (10: 10 x 10)",
+    )
+    p.add_argument("--wf-trials", type=int, default=20, help="wf5: trials per window")
     p.add_argument("--crossover-minute-sessions", type=int, default=21,
                    help="W6 span: the first N sessions of 2023")  # fmt: skip
     p.add_argument("--capital", type=float, default=10_000_000.0)

@@ -7,7 +7,9 @@ vectorbt), so this module must import nothing but the standard library.
 from __future__ import annotations
 
 import json
+import math
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -16,6 +18,15 @@ from typing import Any
 # The strategy (W1 daily, W2 minute): dual moving-average crossover on close.
 FAST = 20  # bars in the fast simple mean (today's close included)
 SLOW = 50  # bars in the slow simple mean; the strategy acts once SLOW bars exist
+# grid100 (a parameter search of the W5 crossover): every (fast, slow) pair of
+# these windows, run by GRID_JOBS processes; the same lists as rustybt's
+# grid100 workload (rustybt/benchmarks/optimization_workloads.py), W5's own
+# (20, 50) among them. The runner's --grid N (PEERS_GRID) keeps the first N of each.
+GRID = int(os.environ.get("PEERS_GRID", "10"))
+GRID_FAST = tuple(range(4, 41, 4))[:GRID]
+GRID_SLOW = tuple(range(50, 231, 20))[:GRID]
+GRID_JOBS = 2
+TRADING_DAYS = 252  # sessions a year, to annualize the Sharpe ratio
 # Starting cash; the runner passes --capital through PEERS_CAPITAL.
 CAPITAL = float(os.environ.get("PEERS_CAPITAL", "10000000"))
 
@@ -58,6 +69,27 @@ def read_panels(data_dir: str | os.PathLike[str], fields: list[str]) -> dict[str
         panel = pd.DataFrame({name: frame[field] for name, frame in frames.items()})
         panels[field] = panel[panel.index >= start]
     return panels
+
+
+def sharpe(values: list[float], capital: float) -> float:
+    """Annualized Sharpe ratio (risk-free 0) of the daily returns of a value series.
+
+    The returns are those of zipline's perf frame: the first session's against
+    the starting capital, each later one's against the session before; the
+    mean over the sample standard deviation, times sqrt(252) (empyrical's and
+    rustybt's definition). NaN for fewer than two sessions or constant returns.
+    """
+    previous = [capital, *values[:-1]]
+    returns = [v / p - 1.0 for v, p in zip(values, previous, strict=True)]
+    if len(returns) < 2 or max(returns) == min(returns):
+        return math.nan
+    return statistics.fmean(returns) / statistics.stdev(returns) * math.sqrt(TRADING_DAYS)
+
+
+def best_trial(trials: list[dict[str, Any]]) -> dict[str, Any]:
+    """The trial of highest ``sharpe`` (NaN never wins), the smallest (fast, slow) among equals."""
+    ranked = [t for t in trials if not math.isnan(t["sharpe"])]
+    return min(ranked, key=lambda t: (-t["sharpe"], t["fast"], t["slow"]))
 
 
 class Timer:

@@ -16,6 +16,16 @@ JOB:
   open     ``bundles.load`` + ``DataPortal`` + the first 50-bar close window for
            all assets, as the strategy's first ``data.history`` asks for it
            (timed: those three steps, imports excluded)
+  grid     grid100: the crossover for every (fast, slow) pair of GRID_FAST x
+           GRID_SLOW, GRID_JOBS processes at a time (timed: the whole search).
+           zipline: a ``multiprocessing.Pool`` whose workers each call
+           ``run_algorithm`` per pair (which opens the bundle every time), the
+           Sharpe ratio computed from each run's portfolio values; rustybt:
+           ``rustybt.optimization.optimize(method="grid", jobs=GRID_JOBS)`` of
+           the crossover's algorithm file (rustybt/benchmarks/crossover_params.py),
+           objective sharpe
+  wf       wf5 (rustybt only): ``rustybt.optimization.walk_forward`` of the
+           same file and windows, 5 rolling windows of 20 seeded TPE trials
 
 The bundle is registered in each process (the registry is per process); the
 ingested files persist under the root between processes.
@@ -34,6 +44,7 @@ from __future__ import annotations
 
 import cProfile
 import io
+import multiprocessing
 import os
 import pstats
 import sys
@@ -46,10 +57,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from peers_common import (
     CALENDAR,
     CAPITAL,
+    GRID,
+    GRID_FAST,
+    GRID_JOBS,
+    GRID_SLOW,
     SLOW,
     Timer,
+    best_trial,
     load_manifest,
     quiet,
+    sharpe,
     write_result,
 )
 
@@ -111,6 +128,123 @@ def write_profile(profiler: cProfile.Profile, path: str, title: str) -> None:
         out.write(f"\n=== top 25 by {order} ===\n")
         pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(25)
     Path(path).write_text(out.getvalue())
+
+
+def zero_benchmark(manifest: dict) -> tuple[pd.Timestamp, pd.Timestamp, pd.Series]:
+    """The simulated span's first and last session, and zero benchmark returns over it."""
+    sessions = pd.DatetimeIndex(manifest["sessions"])
+    sim_sessions = sessions[sessions >= pd.Timestamp(manifest["sim_start"])]
+    return sim_sessions[0], sessions[-1], pd.Series(0.0, index=sim_sessions.tz_localize("UTC"))
+
+
+# A zipline grid worker's state, set by grid_worker_setup in each pool process.
+WORKER: dict = {}
+
+
+def grid_worker_setup(framework: str, data_dir: str, bundle: str) -> None:
+    """Import the framework in a pool process (a forked one has it already)."""
+    manifest = load_manifest(data_dir)
+    modules = framework_modules(framework)
+    WORKER.update(manifest=manifest, modules=modules, bundle=bundle)
+
+
+def grid_trial(pair: tuple[int, int]) -> dict:
+    """One zipline backtest of the crossover with windows ``pair``: its Sharpe and value."""
+    from zlapi_strategy import make_crossover_strategy
+
+    fast, slow = pair
+    manifest, bundle = WORKER["manifest"], WORKER["bundle"]
+    _fw, api, run_algorithm, _bundles, _csvdir, commission, slippage = WORKER["modules"]
+    initialize, handle_data = make_crossover_strategy(
+        api, slippage, commission, manifest["symbols"], "1d", fast, slow
+    )
+    start, end, benchmark = zero_benchmark(manifest)
+    perf = run_algorithm(start=start, end=end, initialize=initialize, handle_data=handle_data,
+                         capital_base=CAPITAL, data_frequency="daily", bundle=bundle,
+                         benchmark_returns=benchmark)  # fmt: skip
+    values = [float(v) for v in perf["portfolio_value"]]
+    fills = int(sum(len(x) for x in perf["transactions"]))
+    return {"fast": fast, "slow": slow, "sharpe": sharpe(values, CAPITAL),
+            "final_value": values[-1], "fills": fills}  # fmt: skip
+
+
+def zipline_grid(data_dir: str, bundle: str) -> list[dict]:
+    """grid100 as a zipline user runs it: a process pool mapping run_algorithm over the pairs."""
+    pairs = [(fast, slow) for fast in GRID_FAST for slow in GRID_SLOW]
+    with multiprocessing.Pool(GRID_JOBS, grid_worker_setup, ("zipline", data_dir, bundle)) as pool:
+        return pool.map(grid_trial, pairs, chunksize=1)
+
+
+def rustybt_grid(manifest: dict, bundle: str) -> tuple[list[dict], list[dict]]:
+    """grid100 by rustybt's optimize (the algorithm file, the grid, 2 workers, sharpe):
+    the trials, and the peak RSS of each worker process (MB)."""
+    from rustybt.optimization import optimize
+
+    from rustybt.benchmarks.optimization_workloads import ALGORITHM, RssSampler, search_space
+
+    start, end, _ = zero_benchmark(manifest)
+    with RssSampler() as sampler:
+        result = optimize(ALGORITHM, search_space(GRID), bundle=bundle, start=start, end=end,
+                          objective="sharpe", method="grid", jobs=GRID_JOBS, storage=":memory:",
+                          capital_base=CAPITAL)  # fmt: skip
+    trials = [
+        {
+            "fast": int(t.fast),
+            "slow": int(t.slow),
+            "sharpe": float(t.sharpe),
+            "final_value": float(t.final_value),
+            "fills": int(t.trades),
+            "number": int(t.number),
+            "duration": float(t.duration),
+            "worker": t.worker,
+        }
+        for t in result.trials.itertuples()
+    ]
+    return trials, sampler.workers(result.trials)
+
+
+def rustybt_walk_forward(manifest: dict, bundle: str) -> dict:
+    """wf5 by rustybt's walk_forward: 5 rolling windows of 20 seeded TPE trials each
+    (PEERS_WF_TRIALS trials when set)."""
+    from rustybt.optimization import walk_forward
+
+    from rustybt.benchmarks.optimization_workloads import (
+        ALGORITHM,
+        DEFAULT_TRIALS,
+        SEED,
+        WALK_FORWARD_METHOD,
+        search_space,
+        walk_forward_spans,
+    )
+
+    start, end, _ = zero_benchmark(manifest)
+    sessions = pd.DatetimeIndex(manifest["sessions"])
+    train, test = walk_forward_spans(int(((sessions >= start) & (sessions <= end)).sum()))
+    trials = int(os.environ.get("PEERS_WF_TRIALS", DEFAULT_TRIALS))
+    result = walk_forward(ALGORITHM, search_space(GRID), bundle=bundle, start=start, end=end,
+                          train=train, test=test, method=WALK_FORWARD_METHOD, trials=trials,
+                          jobs=GRID_JOBS, storage=":memory:", seed=SEED,
+                          capital_base=CAPITAL)  # fmt: skip
+    windows = result.windows
+    return {
+        "train_sessions": train,
+        "test_sessions": test,
+        "windows": [
+            {
+                "window": int(w.window),
+                "test_start": str(w.test_start.date()),
+                "fast": int(w.fast),
+                "slow": int(w.slow),
+                "is_sharpe": float(w.is_sharpe),
+                "oos_sharpe": float(w.oos_sharpe),
+            }
+            for w in windows.itertuples()
+        ],
+        "trials": int(sum(len(s.trials) for s in result.searches)),
+        "efficiency": float(result.efficiency),
+        "final_value": float(result.oos_perf["equity"].iloc[-1]),
+        "backtest_seconds": float(sum(s.trials["duration"].sum() for s in result.searches)),
+    }
 
 
 def main() -> None:
@@ -182,6 +316,39 @@ def main() -> None:
         )
         return
 
+    if job == "grid":
+        with Timer() as t:
+            if framework == "zipline":
+                trials, worker_rss = zipline_grid(str(data_dir), bundle), []
+            else:
+                trials, worker_rss = rustybt_grid(manifest, bundle)
+        best = best_trial(trials)
+        write_result(
+            result_path,
+            seconds=t.seconds,
+            timed=f"the whole grid search of {len(trials)} backtests, {GRID_JOBS} processes",
+            final_value=best["final_value"],
+            fills=best["fills"],
+            best_params={"fast": best["fast"], "slow": best["slow"]},
+            best_sharpe=best["sharpe"],
+            trials=sorted(trials, key=lambda x: (x["fast"], x["slow"])),
+            worker_rss_mb=worker_rss,
+            **common,
+        )
+        return
+    if job == "wf":
+        if framework != "rustybt":
+            raise SystemExit("the wf job runs on rustybt only")
+        with Timer() as t:
+            found = rustybt_walk_forward(manifest, bundle)
+        write_result(
+            result_path,
+            seconds=t.seconds,
+            timed="the whole walk-forward: 5 window searches and 5 out-of-sample runs",
+            **found,
+            **common,
+        )
+        return
     if job not in ("run", "crossover"):
         raise SystemExit(f"unknown job {job!r}")
     from zlapi_strategy import make_crossover_strategy, make_strategy

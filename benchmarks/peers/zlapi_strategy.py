@@ -35,10 +35,10 @@ from peers_common import FAST, SLOW
 Strategy = tuple[Callable[[Any], None], Callable[[Any, Any], None]]
 
 
-def signals(closes: np.ndarray) -> np.ndarray:
+def signals(closes: np.ndarray, fast: int = FAST, slow: int = SLOW) -> np.ndarray:
     """fast > slow per asset, decided exactly on sums in cents (see above)."""
     cents = np.rint(closes * 100.0)
-    return cents[-FAST:].sum(axis=0) * SLOW > cents.sum(axis=0) * FAST
+    return cents[-fast:].sum(axis=0) * slow > cents[-slow:].sum(axis=0) * fast
 
 
 def make_initialize(
@@ -85,16 +85,21 @@ def make_crossover_strategy(
     commission: ModuleType,
     names: list[str],
     frequency: str,
+    fast: int = FAST,
+    slow: int = SLOW,
 ) -> Strategy:
-    """W5/W6: as ``make_strategy``, but orders only where an asset's signal flipped."""
+    """W5/W6: as ``make_strategy``, but orders only where an asset's signal flipped.
+
+    grid100 varies the two windows (``fast``, ``slow``: W5's 20 and 50 by default).
+    """
     weight = 1.0 / len(names)
 
     def handle_data(context: Any, data: Any) -> None:
         context.bars += 1
-        if context.bars < SLOW:
+        if context.bars < slow:
             return
-        closes = data.history(context.assets, "close", SLOW, frequency).to_numpy()
-        ups = signals(closes)
+        closes = data.history(context.assets, "close", slow, frequency).to_numpy()
+        ups = signals(closes, fast, slow)
         for i in np.flatnonzero(ups != context.ups):
             api.order_target_percent(context.assets[i], weight if ups[i] else 0.0)
         context.ups = ups

@@ -10,6 +10,9 @@ Nothing in the engine imports this package; it measures the engine from outside.
 - :mod:`.workloads`: the standard workloads W1-W6 on generated data
   (:mod:`.synthetic`); the strategy of W1/W2 in :mod:`.dual_ma` (re-target
   every bar), that of W5/W6 in :mod:`.crossover` (orders on signal changes).
+  With them, the parameter searches of :mod:`.optimization_workloads`:
+  ``grid100`` (a 10 x 10 grid of W5's windows) and ``wf5`` (a walk-forward of
+  5 windows), whose trials run the algorithm file :mod:`.crossover_params`.
 
 Examples
 --------

@@ -66,23 +66,29 @@ def initialize(context: Any, universe: Sequence[str]) -> None:
     set_slippage(NoSlippage())
 
 
-def signals(closes: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
-    """Per asset, whether fast > slow in a ``(SLOW, assets)`` window of closes.
+def signals(
+    closes: npt.NDArray[np.float64], fast: int = FAST, slow: int = SLOW
+) -> npt.NDArray[np.bool_]:
+    """Per asset, whether fast > slow in a ``(slow, assets)`` window of closes.
 
     Decided exactly, as every peer implementation decides it: the closes are
-    whole cents, so the test is ``sum(last FAST in cents) * SLOW > sum(all
-    SLOW in cents) * FAST`` on integers held exactly in float64. Float means
+    whole cents, so the test is ``sum(last fast in cents) * slow > sum(last
+    slow in cents) * fast`` on integers held exactly in float64. Float means
     could break a tie (equal means) either way. A window with a missing close
-    is never up (NaN compares false).
+    is never up (NaN compares false). ``fast`` and ``slow`` default to the
+    workloads' :data:`FAST` and :data:`SLOW`; the parameter searches
+    (:mod:`.crossover_params`) vary them.
 
     Examples
     --------
     >>> closes = np.vstack([np.arange(50.0), np.full(50, 7.0)]).T
     >>> signals(closes).tolist()
     [True, False]
+    >>> signals(closes[-12:], fast=4, slow=12).tolist()
+    [True, False]
     """
     cents = np.rint(closes * 100.0)
-    return cents[-FAST:].sum(axis=0) * SLOW > cents.sum(axis=0) * FAST
+    return cents[-fast:].sum(axis=0) * slow > cents[-slow:].sum(axis=0) * fast
 
 
 def targets(closes: npt.NDArray[np.float64], n_assets: int) -> npt.NDArray[np.float64]:

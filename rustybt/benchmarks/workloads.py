@@ -14,17 +14,23 @@ W5        the signal-change crossover (:mod:`.crossover`: orders     50 assets x
           ``rustybt.run_algorithm``
 W6        the same on minute bars                                    50 assets x 21
                                                                      sessions
+grid100   a 10 x 10 grid search of W5's fast and slow windows,       50 assets x 10 y
+          2 workers (:mod:`.optimization_workloads`)
+wf5       a walk-forward of 5 windows, 20 trials each, on the same   50 assets x 10 y
+          data (:mod:`.optimization_workloads`)
 ========  =========================================================  ==================
 
 A year is 252 XNYS sessions from 2014-01-02. Data comes from
 :mod:`rustybt.benchmarks.synthetic` (seeded, so every run sees the same bars)
 and lives in a temporary ``RUSTYBT_ROOT``, never ``~/.rustybt``. Preparing a
 workload (generating bars, ingesting them through the bundle writers, writing
-W3's CSV files) is not timed; W1, W4 and W5 of the same size share one bundle.
+W3's CSV files) is not timed; W1, W4, W5, grid100 and wf5 of the same size share
+one bundle.
 
 Each workload's timed function returns its result, so implementations can be
 compared: W1/W2/W5/W6 the final portfolio value and the number of fills, W3
-the bars ingested, W4 the window's shape and sum. The backtests start with
+the bars ingested, W4 the window's shape and sum, grid100 and wf5 what their
+searches chose. The backtests start with
 :data:`CAPITAL_BASE`, no commission, no slippage and no benchmark (zero
 benchmark returns), with the default metrics. W1 and W2 re-target every asset
 on every bar (heavy order flow); W5 and W6 trade only on crossings, as a
@@ -60,6 +66,15 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from rustybt.benchmarks import crossover, dual_ma
+from rustybt.benchmarks.optimization_workloads import (
+    DEFAULT_GRID,
+    DEFAULT_JOBS,
+    DEFAULT_TRIALS,
+    SEARCH_WORKLOADS,
+    check_search_size,
+    grid_search,
+    walk_forward_search,
+)
 from rustybt.benchmarks.profiling import BenchmarkResult, MemoryMethod, run_benchmark_suite
 from rustybt.benchmarks.synthetic import (
     CALENDAR_NAME,
@@ -92,7 +107,7 @@ __all__ = [
     "workload_spec",
 ]
 
-WORKLOAD_NAMES: Final[tuple[str, ...]] = ("W1", "W2", "W3", "W4", "W5", "W6")
+WORKLOAD_NAMES: Final[tuple[str, ...]] = ("W1", "W2", "W3", "W4", "W5", "W6", *SEARCH_WORKLOADS)
 #: Default (assets, years) of each workload.
 DEFAULT_SIZES: Final[Mapping[str, tuple[int, float]]] = {
     "W1": (500, 10.0),
@@ -101,6 +116,8 @@ DEFAULT_SIZES: Final[Mapping[str, tuple[int, float]]] = {
     "W4": (500, 10.0),
     "W5": (50, 10.0),
     "W6": (50, 21 / SESSIONS_PER_YEAR),  # 21 sessions, about a month
+    "grid100": (50, 10.0),
+    "wf5": (50, 10.0),
 }
 DESCRIPTIONS: Final[Mapping[str, str]] = {
     "W1": "daily dual moving-average crossover",
@@ -109,6 +126,8 @@ DESCRIPTIONS: Final[Mapping[str, str]] = {
     "W4": "open bundle + first history window",
     "W5": "daily crossover, orders on signal changes",
     "W6": "minute crossover, orders on signal changes",
+    "grid100": "grid search of W5's windows",
+    "wf5": "walk-forward of W5's windows",
 }
 #: The workloads that run on minute bars.
 MINUTE_WORKLOADS: Final[frozenset[str]] = frozenset({"W2", "W6"})
@@ -130,13 +149,16 @@ class WorkloadSpec:
     Attributes
     ----------
     name
-        ``"W1"`` .. ``"W6"``.
+        ``"W1"`` .. ``"W6"``, ``"grid100"`` or ``"wf5"``.
     assets, sessions
         Universe size and XNYS sessions (from ``start``).
     start
         The first session, ``YYYY-MM-DD``.
     seed
         The data generator's root seed.
+    grid, trials, jobs
+        grid100 and wf5 only: the first ``grid`` fast and slow windows
+        searched, wf5's trials per window, and the worker processes.
     """
 
     name: str
@@ -144,6 +166,9 @@ class WorkloadSpec:
     sessions: int
     start: str = str(DEFAULT_START.date())
     seed: int = DEFAULT_SEED
+    grid: int = DEFAULT_GRID
+    trials: int = DEFAULT_TRIALS
+    jobs: int = DEFAULT_JOBS
 
     @property
     def frequency(self) -> str:
@@ -156,9 +181,20 @@ class WorkloadSpec:
         return DESCRIPTIONS[self.name]
 
     @property
+    def search(self) -> str:
+        """How a search workload searches: ``"10x10 grid, 2 jobs"``; ``""`` for the others."""
+        if self.name == "grid100":
+            return f"{self.grid}x{self.grid} grid, {self.jobs} jobs"
+        if self.name == "wf5":
+            return f"5x{self.trials} trials of {self.grid}x{self.grid}, {self.jobs} jobs"
+        return ""
+
+    @property
     def size(self) -> str:
         """``"500 assets x 2520 sessions"`` (``" of minutes"`` on minute bars)."""
         text = f"{self.assets} assets x {self.sessions} sessions"
+        if self.search:
+            return f"{text}, {self.search}"
         return text + " of minutes" if self.frequency == "minute" else text
 
     @property
@@ -170,7 +206,12 @@ class WorkloadSpec:
     @property
     def configuration_name(self) -> str:
         """``"W1-500x2520"``: names the benchmark result and its JSON file."""
-        return f"{self.name}-{self.assets}x{self.sessions}"
+        name = f"{self.name}-{self.assets}x{self.sessions}"
+        if self.name == "grid100":
+            return f"{name}-g{self.grid}-j{self.jobs}"
+        if self.name == "wf5":
+            return f"{name}-g{self.grid}-t{self.trials}-j{self.jobs}"
+        return name
 
     def session_index(self) -> pd.DatetimeIndex:
         """The workload's sessions."""
@@ -183,25 +224,32 @@ def workload_spec(
     years: float | None = None,
     sessions: int | None = None,
     seed: int = DEFAULT_SEED,
+    grid: int | None = None,
+    trials: int | None = None,
+    jobs: int | None = None,
 ) -> WorkloadSpec:
     """A workload at its default size, or at the size given.
 
     Parameters
     ----------
     name
-        ``"W1"`` .. ``"W6"`` (case-insensitive).
+        ``"W1"`` .. ``"W6"``, ``"grid100"``, ``"wf5"`` (case-insensitive).
     assets
         Universe size; default :data:`DEFAULT_SIZES`.
     years, sessions
         Length in years of 252 sessions, or in sessions (``sessions`` wins).
     seed
         The data generator's root seed.
+    grid, trials, jobs
+        grid100 and wf5: grid side (default 10), wf5's trials per window
+        (default 20) and worker processes (default 2).
 
     Raises
     ------
     ParameterValidationError
-        For an unknown name, fewer than one asset or session, or a W4 shorter
-        than the 50-session history window.
+        For an unknown name, fewer than one asset or session, a W4 shorter
+        than the 50-session history window, or a search size out of range
+        (:func:`.optimization_workloads.check_search_size`).
 
     Examples
     --------
@@ -210,8 +258,8 @@ def workload_spec(
     >>> workload_spec("W1", assets=5, sessions=63).configuration_name
     'W1-5x63'
     """
-    key = name.upper()
-    if key not in DEFAULT_SIZES:
+    key = {known.upper(): known for known in WORKLOAD_NAMES}.get(name.upper())
+    if key is None:
         raise ParameterValidationError(
             f"unknown workload {name!r}; choose from {', '.join(WORKLOAD_NAMES)}",
             context={"workload": name},
@@ -219,7 +267,15 @@ def workload_spec(
     default_assets, default_years = DEFAULT_SIZES[key]
     if sessions is None:
         sessions = round((default_years if years is None else years) * SESSIONS_PER_YEAR)
-    spec = WorkloadSpec(key, default_assets if assets is None else assets, int(sessions), seed=seed)
+    spec = WorkloadSpec(
+        key,
+        default_assets if assets is None else assets,
+        int(sessions),
+        seed=seed,
+        grid=DEFAULT_GRID if grid is None else grid,
+        trials=DEFAULT_TRIALS if trials is None else trials,
+        jobs=DEFAULT_JOBS if jobs is None else jobs,
+    )
     _check_spec(spec)
     return spec
 
@@ -237,6 +293,8 @@ def _check_spec(spec: WorkloadSpec) -> None:
             f"{dual_ma.SLOW} sessions, got {spec.sessions}",
             context={"workload": spec.name, "sessions": spec.sessions},
         )
+    if spec.name in SEARCH_WORKLOADS:
+        check_search_size(spec.name, spec.grid, spec.trials, spec.jobs, spec.sessions)
 
 
 # --- preparing data (not timed) -------------------------------------------------------
@@ -459,6 +517,9 @@ def workload_function(prepared: PreparedWorkload) -> Callable[[], dict[str, Any]
     >>> workload_function(prepared)()["window_shape"]
     [50, 2]
     """
+    searches = {"grid100": grid_search, "wf5": walk_forward_search}
+    if prepared.spec.name in searches:
+        return partial(searches[prepared.spec.name], prepared, CAPITAL_BASE)
     timed = {"W3": ingest_csvdir, "W4": open_bundle}
     return partial(timed.get(prepared.spec.name, run_backtest), prepared)
 
@@ -631,6 +692,7 @@ def run_workloads(
     sessions: int | None = None,
     root: str | Path | None = None,
     on_report: Callable[[WorkloadReport], None] | None = None,
+    search: Mapping[str, int | None] | None = None,
     **options: Any,
 ) -> list[WorkloadReport]:
     """Run several workloads at their default sizes or at the size given, in order.
@@ -638,7 +700,7 @@ def run_workloads(
     Parameters
     ----------
     names
-        Workloads to run (default all six).
+        Workloads to run (default all eight).
     assets, years, sessions
         Override every chosen workload's size (see :func:`workload_spec`).
     root
@@ -646,6 +708,9 @@ def run_workloads(
         all of them, so W1, W4 and W5 of the same size share a bundle.
     on_report
         Called with each report as soon as it is ready.
+    search
+        ``grid``, ``trials`` and ``jobs`` of grid100 and wf5 (see
+        :func:`workload_spec`); None or missing: the defaults.
     **options
         ``runs``, ``warmup``, ``profile``, ``memory``, ``output_dir``,
         ``isolate``, ``top``, as :func:`run_workload` takes them.
@@ -656,7 +721,8 @@ def run_workloads(
     >>> reports[0].result["final_portfolio_value"] > 0
     True
     """
-    specs = [workload_spec(name, assets, years, sessions) for name in names]
+    sizes = dict(search or {})
+    specs = [workload_spec(name, assets, years, sessions, DEFAULT_SEED, **sizes) for name in names]
     reports = []
     with _root(root) as folder:
         for spec in specs:

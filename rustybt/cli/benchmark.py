@@ -1,4 +1,4 @@
-"""The ``benchmark`` verb: run the standard workloads (W1-W6) and print their timings."""
+"""The ``benchmark`` verb: time the standard workloads (W1-W6, grid100, wf5) and print a table."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     from rustybt.benchmarks.workloads import WorkloadReport
 
-WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6")
+WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6", "grid100", "wf5")
 
 
 def format_seconds(seconds: float) -> str:
@@ -52,9 +52,23 @@ def format_result(workload: str, result: Any) -> str:
     'value 10,123,456.79, 5 fills'
     >>> format_result("W3", {"bars": 1260000, "assets": 500})
     '1,260,000 bars'
+    >>> format_result("grid100", {"best_params": {"fast": 8, "slow": 50}, "best_sharpe": 0.91,
+    ...                           "best_final_value": 12345678.9, "trials": 100})
+    'best fast=8, slow=50: sharpe 0.910, value 12,345,678.90 (100 trials)'
     """
     if not isinstance(result, dict):
         return str(result)
+    if "best_params" in result:
+        params = ", ".join(f"{k}={v}" for k, v in result["best_params"].items())
+        return (
+            f"best {params}: sharpe {result['best_sharpe']:.3f}, value "
+            f"{result['best_final_value']:,.2f} ({result['trials']} trials)"
+        )
+    if "chosen" in result:
+        return (
+            f"{result['windows']} windows, {result['trials']} trials, efficiency "
+            f"{result['efficiency']:.2f}, out-of-sample equity {result['oos_final_equity']:,.2f}"
+        )
     if "final_portfolio_value" in result:
         return f"value {result['final_portfolio_value']:,.2f}, {result['fills']:,} fills"
     if "bars" in result:
@@ -141,7 +155,7 @@ def profile_tables(report: WorkloadReport) -> list[Table]:
     "workloads",
     multiple=True,
     type=click.Choice(WORKLOADS, case_sensitive=False),
-    help="Workload to run (repeatable); default all six.",
+    help="Workload to run (repeatable); default all eight.",
 )
 @click.option("-n", "--runs", default=3, show_default=True, help="Timed runs per workload.")
 @click.option(
@@ -150,11 +164,22 @@ def profile_tables(report: WorkloadReport) -> list[Table]:
     show_default=True,
     help="Untimed runs first (0: the first run is cold, as a user's first run is).",
 )
-@click.option("--assets", type=int, help="Assets in every workload (default 500; W2, W5, W6 50).")
+@click.option(
+    "--assets",
+    type=int,
+    help="Assets in every workload (default 500; W2, W5, W6, grid100, wf5 50).",
+)
 @click.option(
     "--years", type=float, help="Years of 252 sessions (default 10; W2 1; W6 21 sessions)."
 )
 @click.option("--sessions", type=int, help="Length in sessions instead of years.")
+@click.option(
+    "--grid",
+    type=int,
+    help="grid100 and wf5: search the first N fast and N slow windows (default 10: 10 x 10).",
+)
+@click.option("--trials", type=int, help="wf5: trials per walk-forward window (default 20).")
+@click.option("--jobs", type=int, help="grid100 and wf5: worker processes (default 2).")
 @click.option(
     "--output",
     type=click.Choice(["table", "json"]),
@@ -189,6 +214,9 @@ def benchmark(
     assets: int | None,
     years: float | None,
     sessions: int | None,
+    grid: int | None,
+    trials: int | None,
+    jobs: int | None,
     output: str,
     output_dir: str | None,
     memory: str,
@@ -202,14 +230,16 @@ def benchmark(
     (500 assets x 10 years); W2: the same on minute bars (50 assets x 1 year);
     W3: csvdir ingest (500 x 10); W4: open that bundle and serve the first
     50-day history window; W5: the crossover trading only when a signal flips,
-    daily (50 x 10); W6: the same on minute bars (50 assets x 21 sessions).
+    daily (50 x 10); W6: the same on minute bars (50 assets x 21 sessions);
+    grid100: a 10 x 10 grid search of W5's fast and slow windows on 2 workers
+    (50 x 10); wf5: a walk-forward of 5 windows of 20 trials each (50 x 10).
     Data lives in a temporary RUSTYBT_ROOT; preparing it is not timed.
     """
     from rich.console import Console
 
     from rustybt.benchmarks.workloads import run_workloads
 
-    names = [w.upper() for w in workloads] or list(WORKLOADS)
+    names = list(workloads) or list(WORKLOADS)
     err = Console(stderr=True)
 
     def done(report: WorkloadReport) -> None:
@@ -221,6 +251,7 @@ def benchmark(
         assets=assets,
         years=years,
         sessions=sessions,
+        search={"grid": grid, "trials": trials, "jobs": jobs},
         on_report=done,
         runs=runs,
         warmup=warmup,

@@ -70,7 +70,38 @@ def test_crossover_workloads_run_and_say_what_they_are() -> None:
     assert "W6: minute crossover, orders on signal changes" in out
 
 
-def test_default_is_all_six_workloads(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_search_workloads_run_at_the_size_given() -> None:
+    # wf5's first training span is half the 200 sessions: both slow windows trade in it.
+    result = run("-w", "grid100", "-w", "WF5", "--assets", "2", "--sessions", "200", "--grid",
+                 "2", "--trials", "2", "--jobs", "1", "--runs", "1", "--in-process", "--output",
+                 "json", "--memory", "none")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    grid, wf = json.loads(result.stdout)
+    assert (grid["workload"], wf["workload"]) == ("grid100", "wf5")
+    assert grid["size"] == "2 assets x 200 sessions, 2x2 grid, 1 jobs"
+    found = grid["benchmark"]["result"]
+    assert found["trials"] == found["complete"] == 4
+    assert found["best_params"] in [{"fast": f, "slow": s} for f in (4, 8) for s in (50, 70)]
+    chosen = wf["benchmark"]["result"]
+    assert chosen["windows"] == 5 and chosen["trials"] == 10 and len(chosen["chosen"]) == 5
+    assert grid["benchmark"]["configuration_name"] == "grid100-2x200-g2-j1"
+
+
+def test_search_workloads_print_what_they_found() -> None:
+    result = run("-w", "grid100", "--assets", "2", "--sessions", "120", "--grid", "1", "--jobs",
+                 "1", "--runs", "1", "--in-process", "--memory", "none")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "best fast=4, slow=50: sharpe" in result.stdout
+    assert "grid100: grid search of W5's windows" in result.stdout
+
+
+def test_a_search_size_out_of_range_is_a_clear_error() -> None:
+    result = run("-w", "grid100", "--grid", "12", "--in-process")
+    assert result.exit_code == 1
+    assert "grid100: grid must be 1 .. 10" in result.output
+
+
+def test_default_is_all_eight_workloads(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: dict[str, Any] = {}
 
     def fake_run_workloads(names: list[str], **kwargs: Any) -> list[Any]:
@@ -80,7 +111,8 @@ def test_default_is_all_six_workloads(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(workloads, "run_workloads", fake_run_workloads)
     result = run("--output", "json")
     assert result.exit_code == 0, result.output
-    assert seen["names"] == ["W1", "W2", "W3", "W4", "W5", "W6"]
+    assert seen["names"] == ["W1", "W2", "W3", "W4", "W5", "W6", "grid100", "wf5"]
+    assert seen["search"] == {"grid": None, "trials": None, "jobs": None}
     assert seen["runs"] == 3 and seen["isolate"] is True and seen["memory"] == "rss"
     assert seen["assets"] is None and seen["years"] is None
 
