@@ -40,13 +40,13 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from rustybt.optimization import optimize
-from rustybt.optimization.executors import PoolExecutor, RayExecutor, SerialExecutor
 
 from rustybt import run_algorithm
 from rustybt.benchmarks.optimization_workloads import ALGORITHM, RssSampler, search_space
 from rustybt.benchmarks.workloads import CAPITAL_BASE, prepare_workload, workload_spec
 from rustybt.data import bundles
+from rustybt.optimization import optimize
+from rustybt.optimization.executors import PoolExecutor, RayExecutor, SerialExecutor
 
 EXECUTORS: dict[str, Callable[[], Any]] = {
     "serial": SerialExecutor,

@@ -178,9 +178,8 @@ def zipline_grid(data_dir: str, bundle: str) -> list[dict]:
 def rustybt_grid(manifest: dict, bundle: str) -> tuple[list[dict], list[dict]]:
     """grid100 by rustybt's optimize (the algorithm file, the grid, 2 workers, sharpe):
     the trials, and the peak RSS of each worker process (MB)."""
-    from rustybt.optimization import optimize
-
     from rustybt.benchmarks.optimization_workloads import ALGORITHM, RssSampler, search_space
+    from rustybt.optimization import optimize
 
     start, end, _ = zero_benchmark(manifest)
     with RssSampler() as sampler:
@@ -206,8 +205,6 @@ def rustybt_grid(manifest: dict, bundle: str) -> tuple[list[dict], list[dict]]:
 def rustybt_walk_forward(manifest: dict, bundle: str) -> dict:
     """wf5 by rustybt's walk_forward: 5 rolling windows of 20 seeded TPE trials each
     (PEERS_WF_TRIALS trials when set)."""
-    from rustybt.optimization import walk_forward
-
     from rustybt.benchmarks.optimization_workloads import (
         ALGORITHM,
         DEFAULT_TRIALS,
@@ -216,6 +213,7 @@ def rustybt_walk_forward(manifest: dict, bundle: str) -> dict:
         search_space,
         walk_forward_spans,
     )
+    from rustybt.optimization import walk_forward
 
     start, end, _ = zero_benchmark(manifest)
     sessions = pd.DatetimeIndex(manifest["sessions"])
