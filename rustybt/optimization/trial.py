@@ -27,7 +27,6 @@ TrialTask(number=3, params={'fast': 10})
 from __future__ import annotations
 
 import contextlib
-import gc
 import io
 import os
 import time
@@ -170,16 +169,6 @@ class TrialOutcome:
 _OPEN_BUNDLES: dict[tuple[str, str, str | None], bundles.BundleData] = {}
 _ALGORITHMS: dict[str, tuple[int, str]] = {}
 
-#: A process collects its garbage fully after every this many trials. A run's
-#: objects (the algorithm, its ledger, orders and records) hold one another in
-#: reference cycles, and the simulation keeps them out of the collector's
-#: scans while it runs, so only a full collection frees them, and Python
-#: seldom starts one: a worker grew ~3.3 MB a W5-50 trial, without end. A full
-#: collection scans the whole heap (~45 ms there, against ~0.45 s a trial), so
-#: not after every trial: every tenth keeps the growth under ~35 MB for ~1%.
-COLLECT_EVERY = 10
-_trials_since_collection = [0]
-
 
 def open_bundle(spec: BacktestSpec) -> bundles.BundleData:
     """The bundle of ``spec``, opened on this process's first call and reused after.
@@ -282,7 +271,6 @@ def run_trial(
     >>> outcome.status, sorted(outcome.metrics)  # doctest: +SKIP
     ('complete', ['final_value'])
     """
-    _collect_now_and_then()
     data = open_bundle(spec)
     script = read_algorithm(spec.algorithm)
     params = {**spec.fixed_params, **task.params}
@@ -326,15 +314,6 @@ def run_trial(
         worker,
         perf if keep_perf else None,
     )
-
-
-def _collect_now_and_then() -> None:
-    """Before a trial: a full garbage collection when :data:`COLLECT_EVERY` trials
-    (failed ones too) have run in this process since the last one."""
-    if _trials_since_collection[0] >= COLLECT_EVERY:
-        _trials_since_collection[0] = 0
-        gc.collect()
-    _trials_since_collection[0] += 1
 
 
 def failure_line(algorithm: str, exc: BaseException) -> str:

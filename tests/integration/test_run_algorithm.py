@@ -274,6 +274,32 @@ def test_a_callers_frozen_objects_stay_frozen(demo: Path) -> None:
         gc.unfreeze()
 
 
+def test_every_tenth_run_of_a_process_begins_by_freeing_what_earlier_runs_left(
+    demo: Path,
+) -> None:
+    """A dropped run's objects (in reference cycles, unfrozen into the oldest
+    generation) are freed by a full collection at the start of every tenth run."""
+    from rustybt.sim import loop
+
+    def order_once(context: Any, data: Any) -> None:
+        order(context.asset, 1)
+
+    gc.disable()  # no collection of Python's own in between (the test process has run others)
+    try:
+        gc.collect()
+        loop._runs_since_collection[0] = 0
+        for _ in range(loop.COLLECT_EVERY_RUNS):
+            _run_with(order_once)
+        left = gc.collect()  # nothing freed them: every run's cycles
+        assert left > 1000
+        loop._runs_since_collection[0] = 0
+        for _ in range(loop.COLLECT_EVERY_RUNS + 1):
+            _run_with(order_once)
+        assert gc.collect() < left / 5  # the eleventh run began with a full collection
+    finally:
+        gc.enable()
+
+
 def test_user_exception_names_file_line_and_time(demo: Path) -> None:
     def handle_data(context: Any, data: Any) -> None:
         if context.get_datetime().day == 4:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import os
 import textwrap
 import time
@@ -213,24 +212,3 @@ def test_algorithm_file_reread_when_it_changes(tmp_path: Path) -> None:
     os.utime(path, (later, later))
     assert read_algorithm(str(path)) == "# another algorithm\n"
 
-
-def test_a_process_collects_what_its_trials_left_now_and_then(demo: Path, tmp_path: Path) -> None:
-    from rustybt.optimization import trial
-
-    spec = BacktestSpec(write_dual_moving_average(tmp_path), "demo", START, "2016-02-29")
-    gc.collect()
-
-    def garbage_after(trials: int) -> int:
-        for i in range(trials):
-            run_trial(spec, TrialTask(i, WINDOWS[0]), final_metrics)
-        return gc.collect()
-
-    gc.disable()  # no collection of Python's own in between (the test's process has run others)
-    try:
-        trial._trials_since_collection[0] = 0
-        left = garbage_after(trial.COLLECT_EVERY)  # nothing collected yet: every run's cycles
-        assert left > 1000
-        trial._trials_since_collection[0] = 0
-        assert garbage_after(trial.COLLECT_EVERY + 1) < left / 5  # the 11th collected first
-    finally:
-        gc.enable()
