@@ -36,6 +36,7 @@ from rustybt.data.storage.bar_format import (
     session_label,
 )
 from rustybt.data.storage.integrity import DEFAULT_REMEDY, corrupted_file_error, is_access_error
+from rustybt.data.storage.panel_cache import cached_panel, panel_key
 from rustybt.exceptions import (
     DataError,
     DataNotFoundError,
@@ -183,12 +184,16 @@ class BarReader(ABC):
         with self._lock:
             panel = state.panels.get(field)
             if panel is None:
-                table = read_bar_table(self.path, self.time_column, [field], remedy=self.remedy)
-                shape = (state.axis.size, state.sids.size)
-                panel = _scatter(
-                    _column(table, field, state.keep), state.flat, shape, fill_value(field)
-                )
-                state.panels[field] = panel
+
+                def build() -> FloatArray:
+                    table = read_bar_table(self.path, self.time_column, [field], remedy=self.remedy)
+                    shape = (state.axis.size, state.sids.size)
+                    return _scatter(
+                        _column(table, field, state.keep), state.flat, shape, fill_value(field)
+                    )
+
+                key = panel_key(Path(self.path), state.axis, state.sids)
+                panel = state.panels[field] = cached_panel(key, field, build)
             return panel
 
     def _rows_on_axis(

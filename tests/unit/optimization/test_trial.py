@@ -211,4 +211,3 @@ def test_algorithm_file_reread_when_it_changes(tmp_path: Path) -> None:
     later = time.time() + 5  # a newer mtime, whatever the file system's resolution
     os.utime(path, (later, later))
     assert read_algorithm(str(path)) == "# another algorithm\n"
-

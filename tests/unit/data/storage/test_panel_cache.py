@@ -1,0 +1,81 @@
+"""Panels as memory-mapped cache files: the same values, shared, rebuilt when the file changes."""
+
+from __future__ import annotations
+
+import mmap
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from rustybt.calendars import get_calendar
+from rustybt.data.storage import ParquetDailyBarReader, ParquetDailyBarWriter
+from rustybt.utils.paths import cache_root
+
+CAL = get_calendar("XNYS")
+START, END = pd.Timestamp("2024-01-02"), pd.Timestamp("2024-01-31")
+SESSIONS = CAL.sessions_in_range(START, END)
+
+
+def write(path: Path, base: float) -> None:
+    close = base + np.arange(len(SESSIONS), dtype=float)
+    frame = pd.DataFrame(
+        {"open": close, "high": close + 1, "low": close - 1, "close": close, "volume": 100.0},
+        index=SESSIONS,
+    )
+    writer = ParquetDailyBarWriter(path, CAL, START, END)
+    writer.write([(1, frame), (2, frame * 2)])
+    writer.finalize()
+
+
+def mapped(array: np.ndarray) -> bool:
+    """Whether ``array``'s memory is a file mapping."""
+    base = array
+    while base is not None and not isinstance(base, mmap.mmap):
+        base = getattr(base, "base", None)
+    return isinstance(base, mmap.mmap)
+
+
+def test_a_panel_is_mapped_from_the_cache_and_shared_by_later_readers(tmp_path: Path) -> None:
+    path = tmp_path / "daily_equities.parquet"
+    write(path, 10.0)
+    first = ParquetDailyBarReader(path, CAL, START, END).panel("close")
+    files = list((cache_root() / "panels").glob("*/close.npy"))
+    assert len(files) == 1
+    assert mapped(first) and not first.flags.writeable
+    assert first[0].tolist() == [10.0, 20.0] and first.shape == (len(SESSIONS), 2)
+    built_at = files[0].stat().st_mtime_ns
+    again = ParquetDailyBarReader(path, CAL, START, END).panel("close")
+    assert mapped(again) and np.array_equal(again, first)
+    assert files[0].stat().st_mtime_ns == built_at  # read back, not built again
+
+
+def test_a_rewritten_file_never_meets_its_old_panels(tmp_path: Path) -> None:
+    path = tmp_path / "daily_equities.parquet"
+    write(path, 10.0)
+    assert ParquetDailyBarReader(path, CAL, START, END).panel("close")[0, 0] == 10.0
+    write(path, 50.0)
+    assert ParquetDailyBarReader(path, CAL, START, END).panel("close")[0, 0] == 50.0
+
+
+def test_a_torn_cache_file_is_rebuilt(tmp_path: Path) -> None:
+    path = tmp_path / "daily_equities.parquet"
+    write(path, 10.0)
+    expected = ParquetDailyBarReader(path, CAL, START, END).panel("volume").copy()
+    (cached,) = (cache_root() / "panels").glob("*/volume.npy")
+    cached.write_bytes(cached.read_bytes()[:40])
+    rebuilt = ParquetDailyBarReader(path, CAL, START, END).panel("volume")
+    assert np.array_equal(rebuilt, expected) and mapped(rebuilt)
+
+
+def test_an_unwritable_cache_leaves_the_panel_in_memory(tmp_path: Path, monkeypatch) -> None:
+    path = tmp_path / "daily_equities.parquet"
+    write(path, 10.0)
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder would be")
+    monkeypatch.setenv("RUSTYBT_CACHE_DIR", str(blocked))
+    panel = ParquetDailyBarReader(path, CAL, START, END).panel("close")
+    assert panel[0].tolist() == [10.0, 20.0] and not mapped(panel)
+    assert not panel.flags.writeable
+    assert os.path.isfile(blocked)
