@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from rustybt.calendars import get_calendar
 from rustybt.data.storage import ParquetDailyBarReader, ParquetDailyBarWriter
@@ -27,6 +28,12 @@ def write(path: Path, base: float) -> None:
     writer = ParquetDailyBarWriter(path, CAL, START, END)
     writer.write([(1, frame), (2, frame * 2)])
     writer.finalize()
+
+
+@pytest.fixture(autouse=True)
+def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cache folder of this test's own (the worker's holds other tests' panels)."""
+    monkeypatch.setenv("RUSTYBT_CACHE_DIR", str(tmp_path / "cache"))
 
 
 def mapped(array: np.ndarray) -> bool:
@@ -69,7 +76,9 @@ def test_a_torn_cache_file_is_rebuilt(tmp_path: Path) -> None:
     assert np.array_equal(rebuilt, expected) and mapped(rebuilt)
 
 
-def test_an_unwritable_cache_leaves_the_panel_in_memory(tmp_path: Path, monkeypatch) -> None:
+def test_an_unwritable_cache_leaves_the_panel_in_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "daily_equities.parquet"
     write(path, 10.0)
     blocked = tmp_path / "not-a-folder"
