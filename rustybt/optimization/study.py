@@ -17,6 +17,8 @@ told; grid and random search learn nothing and stream.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import os
 import re
@@ -47,6 +49,7 @@ __all__ = [
     "OptimizationResult",
     "backtest_spec",
     "default_storage",
+    "default_study_name",
     "optimize",
 ]
 
@@ -221,7 +224,8 @@ def optimize(
         ":memory:". Default: :func:`default_storage`.
     study_name
         The study's name in the storage: a study of that name is resumed.
-        Default: made of the algorithm, bundle, dates, method and objectives.
+        Default: made of the algorithm, bundle, dates, method and objectives,
+        and a digest of the whole search (see :func:`default_study_name`).
     seed
         The sampler's seed.
     direction
@@ -281,7 +285,7 @@ def optimize(
     definition = _definition(spec, space, objectives, method)
     study = _open_study(
         storage if storage is not None else default_storage(environ),
-        study_name or _default_name(spec, method, objectives),
+        study_name or default_study_name(_name_parts(spec, method, objectives), definition),
         sampler,
         objectives,
         definition,
@@ -469,6 +473,17 @@ def _interrupted(trial: optuna.trial.FrozenTrial) -> bool:
     return trial.state == optuna.trial.TrialState.FAIL and _DURATION not in trial.user_attrs
 
 
+def _name_parts(spec: BacktestSpec, method: str, objectives: tuple[Objective, ...]) -> list[str]:
+    return [
+        Path(spec.algorithm).stem,
+        spec.bundle,
+        pd.Timestamp(spec.start).strftime("%Y%m%d"),
+        pd.Timestamp(spec.end).strftime("%Y%m%d"),
+        method,
+        *(o.name for o in objectives),
+    ]
+
+
 def _definition(
     spec: BacktestSpec, space: ParameterSpace, objectives: tuple[Objective, ...], method: str
 ) -> dict[str, Any]:
@@ -488,16 +503,19 @@ def _definition(
     }
 
 
-def _default_name(spec: BacktestSpec, method: str, objectives: tuple[Objective, ...]) -> str:
-    parts = [
-        Path(spec.algorithm).stem,
-        spec.bundle,
-        pd.Timestamp(spec.start).strftime("%Y%m%d"),
-        pd.Timestamp(spec.end).strftime("%Y%m%d"),
-        method,
-        *(o.name for o in objectives),
-    ]
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", "-".join(parts))
+def default_study_name(parts: Sequence[Any], definition: Mapping[str, Any]) -> str:
+    """A study's default name: ``parts`` joined by dashes (the search at a glance),
+    then a short digest of ``definition`` (what it searches), so that the same
+    search resumes its study and a changed one (another space, say) starts anew.
+
+    Examples
+    --------
+    >>> default_study_name(["algo", "demo", "grid"], {"space": {"fast": [5, 10]}})
+    'algo-demo-grid-5864436b'
+    """
+    text = json.dumps(definition, sort_keys=True, default=str)
+    digest = hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:8]
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", "-".join(map(str, [*parts, digest])))
 
 
 # --- arguments ---------------------------------------------------------------------

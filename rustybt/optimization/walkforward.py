@@ -33,7 +33,12 @@ from rustybt.optimization.objectives import (
     resolve_objectives,
 )
 from rustybt.optimization.space import ParameterSpace
-from rustybt.optimization.study import OptimizationResult, backtest_spec, optimize
+from rustybt.optimization.study import (
+    OptimizationResult,
+    backtest_spec,
+    default_study_name,
+    optimize,
+)
 from rustybt.optimization.trial import TrialOutcome, TrialTask
 
 __all__ = ["WalkForwardResult", "Window", "session_span", "walk_forward", "walk_forward_windows"]
@@ -302,7 +307,25 @@ def walk_forward(
     windows = walk_forward_windows(
         sessions, train, test, step, anchored, pd.Timestamp(first_spec.end)
     )
-    base_name = study_name or _default_name(first_spec, train, test, step, anchored, method)
+    parts = [
+        os.path.splitext(os.path.basename(first_spec.algorithm))[0],
+        bundle,
+        pd.Timestamp(first_spec.start).strftime("%Y%m%d"),
+        pd.Timestamp(first_spec.end).strftime("%Y%m%d"),
+        f"wf{train}-{test}-{step or test}{'-anchored' if anchored else ''}",
+        method,
+    ]
+    searched = {
+        "space": space.to_dict(),
+        "objectives": [[o.name, o.direction] for o in objectives],
+        "trials": trials,
+        "seed": seed,
+        "capital_base": capital_base,
+        "data_frequency": data_frequency,
+        "benchmark_symbol": benchmark_symbol,
+        "params": {k: repr(v) for k, v in (params or {}).items()},
+    }
+    base_name = study_name or default_study_name(parts, searched)
     evaluate = make_evaluator(objectives)
     searches: list[OptimizationResult] = []
     outcomes: list[TrialOutcome] = []
@@ -418,15 +441,3 @@ def _for_window(
         progress(window, outcome, done, total)
 
     return report
-
-
-def _default_name(spec: Any, train: Any, test: Any, step: Any, anchored: bool, method: str) -> str:
-    parts = [
-        os.path.splitext(os.path.basename(spec.algorithm))[0],
-        spec.bundle,
-        spec.start.strftime("%Y%m%d"),
-        spec.end.strftime("%Y%m%d"),
-        f"wf{train}-{test}-{step or test}{'-anchored' if anchored else ''}",
-        method,
-    ]
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", "-".join(str(p) for p in parts))

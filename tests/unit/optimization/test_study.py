@@ -98,9 +98,15 @@ def test_a_study_resumes_from_its_storage(demo: Path, tmp_path: Path) -> None:
 def test_the_default_storage_is_under_the_root_and_named_after_the_search(demo: Path) -> None:
     result = search(None, method="grid")
     assert (demo / "optimization" / "studies.db").is_file()
-    assert result.study.study_name == "crossover-demo-20150102-20151231-grid-sharpe"
+    name = result.study.study_name
+    assert name.startswith("crossover-demo-20150102-20151231-grid-sharpe-")
     again = search(None, method="grid")  # the same search: resumed, nothing re-run
+    assert again.study.study_name == name
     pd.testing.assert_frame_equal(again.trials, result.trials)
+    # Another space is another search: a study of its own, not a refusal.
+    other = search(None, space=ParameterSpace(fast=Int(10, 20, step=10), slow=Int(40, 40)),
+                   method="grid")  # fmt: skip
+    assert other.study.study_name != name and len(other.trials) == 2
 
 
 def test_a_stored_study_of_another_search_is_refused(demo: Path, tmp_path: Path) -> None:
