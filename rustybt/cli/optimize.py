@@ -159,8 +159,16 @@ def optimize(output: str | None, top: int, progress: bool | None, **options: Any
     with _trial_progress(_shown(progress)) as on_trial:
         result = run_search(**arguments, progress=on_trial)
     _print_best(result, top)
+    click.echo(_study_line(result), err=True)
     _write_table(result.trials, output, "trials")
     return result
+
+
+def _study_line(result: Any) -> str:
+    """Where the study is kept and what it holds (run the command again to resume it)."""
+    counts = result.trials["status"].value_counts()
+    held = ", ".join(f"{counts[status]} {status}" for status in counts.index)
+    return f"Study {result.study.study_name!r}: {len(result.trials)} trials ({held})"
 
 
 @main.command("walk-forward")

@@ -29,6 +29,7 @@ def test_optimize_writes_the_trials_and_shows_the_best(demo: Path, tmp_path: Pat
     assert len(trials) == 6 and (trials["status"] == "complete").all()
     assert "Best 6 of 6 trials by sharpe" in result.output
     assert "Wrote 6 trials to" in result.output
+    assert "6 trials (6 complete)" in result.output
 
 
 def test_optimize_refuses_a_bad_parameter_in_one_line(demo: Path) -> None:
