@@ -47,6 +47,7 @@ from rustybt.data.storage import (
     SQLiteAdjustmentWriter,
 )
 from rustybt.data.storage.integrity import corrupted_file_error, database_error
+from rustybt.data.storage.panel_cache import prune_panel_cache
 from rustybt.exceptions import (
     BundleWriteError,
     DataNotFoundError,
@@ -320,6 +321,9 @@ def ingest(
         if write_error is not None:
             raise write_error from exc
         raise
+    finally:
+        # Panels the ingest's checks read from the temporary folder (gone now).
+        prune_panel_cache()
     shutil.rmtree(cache.path, ignore_errors=True)
     return target
 
@@ -642,7 +646,8 @@ def clean(
         Keep only the newest ``keep_last`` ingestions (not with before/after).
 
     Temporary folders left by killed ingests of ``name`` are removed too
-    (and returned with the rest).
+    (and returned with the rest), and so are the cached panels of bar files
+    that no longer exist (:func:`~rustybt.data.storage.panel_cache.prune_panel_cache`).
 
     Raises
     ------
@@ -678,6 +683,7 @@ def clean(
         path = bundle_dir(name, environ) / ingestion_dirname(stamp)
         shutil.rmtree(path)
         removed.add(path)
+    prune_panel_cache()  # the removed ingestions' panels
     return removed
 
 

@@ -36,7 +36,7 @@ from rustybt.data.storage.bar_format import (
     session_label,
 )
 from rustybt.data.storage.integrity import DEFAULT_REMEDY, corrupted_file_error, is_access_error
-from rustybt.data.storage.panel_cache import cached_panel, panel_key
+from rustybt.data.storage.panel_cache import cached_panel
 from rustybt.exceptions import (
     DataError,
     DataNotFoundError,
@@ -192,8 +192,8 @@ class BarReader(ABC):
                         _column(table, field, state.keep), state.flat, shape, fill_value(field)
                     )
 
-                key = panel_key(Path(self.path), state.axis, state.sids)
-                panel = state.panels[field] = cached_panel(key, field, build)
+                panel = cached_panel(Path(self.path), state.axis, state.sids, field, build)
+                state.panels[field] = panel
             return panel
 
     def _rows_on_axis(

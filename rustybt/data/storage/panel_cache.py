@@ -5,18 +5,22 @@ written to the cache folder (:func:`rustybt.utils.paths.cache_root`) and read
 back memory-mapped. Every later reader of the same file, in this process or
 another (a parameter search's workers), maps the same file: its pages sit in
 the operating system's page cache once, however many processes read them,
-and a reader skips decoding the Parquet column. A file is keyed by the bar
-file's identity (path, size, modification and change times, inode) and the panel's axis
-and columns, so a changed or re-ingested file never meets an old panel.
-Deleting the cache folder at any time only costs rebuilding.
+and a reader skips decoding the Parquet column. A file's panels are keyed by
+the bar file's identity (path, size, modification and change times, inode)
+and the panel's axis and columns, so a changed or re-ingested file never
+meets an old panel. Deleting the cache folder at any time only costs
+rebuilding; :func:`prune_panel_cache` (run by ``rustybt clean``) removes the
+panels of bar files that are gone or changed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import shutil
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -24,54 +28,88 @@ import numpy.typing as npt
 
 from rustybt.utils.paths import cache_root
 
-__all__ = ["cached_panel", "panel_key"]
+__all__ = ["cached_panel", "prune_panel_cache"]
+
+# In each key's folder: the bar file the panels come from, and its identity.
+_SOURCE = "source.json"
 
 
-def panel_key(path: Path, axis: npt.NDArray[np.int64], sids: npt.NDArray[np.int64]) -> str:
-    """The cache key of the panels of bar file ``path`` on ``axis`` x ``sids``.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> with tempfile.NamedTemporaryFile() as f:
-    ...     key = panel_key(Path(f.name), np.arange(3), np.array([1, 2]))
-    >>> len(key)
-    40
-    """
+def _identity(path: Path) -> list[int]:
     stat = path.stat()
-    identity = "|".join(
-        map(str, (path.resolve(), stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino))
-    )
-    digest = hashlib.sha1(identity.encode(), usedforsecurity=False)
-    digest.update(np.ascontiguousarray(axis).tobytes())
-    digest.update(np.ascontiguousarray(sids).tobytes())
-    return digest.hexdigest()
+    return [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
 
 
-def cached_panel(key: str, name: str, build: Callable[[], npt.NDArray]) -> npt.NDArray:
-    """Panel ``name`` of ``key``: the cached file memory-mapped, else ``build()``'s
-    array, written to the cache and mapped back.
+def _panels_folder(environ: Mapping[str, str] | None = None) -> Path:
+    return cache_root(environ) / "panels"
+
+
+def cached_panel(
+    source: Path,
+    axis: npt.NDArray[np.int64],
+    sids: npt.NDArray[np.int64],
+    name: str,
+    build: Callable[[], npt.NDArray],
+) -> npt.NDArray:
+    """Panel ``name`` of bar file ``source`` on ``axis`` x ``sids``: the cached file
+    memory-mapped, else ``build()``'s array, written to the cache and mapped back.
 
     The array is read-only either way. A cache that cannot be written (a
     read-only or full disk) leaves the built array in this process's memory.
     """
-    path = cache_root() / "panels" / key / f"{name}.npy"
+    source = source.resolve()
+    identity = _identity(source)
+    digest = hashlib.sha1(repr((str(source), identity)).encode(), usedforsecurity=False)
+    digest.update(np.ascontiguousarray(axis).tobytes())
+    digest.update(np.ascontiguousarray(sids).tobytes())
+    folder = _panels_folder() / digest.hexdigest()
+    path = folder / f"{name}.npy"
     try:
         return _mapped(path)
     except (OSError, ValueError):  # not cached yet (or a torn file: rebuilt below)
         pass
     panel = build()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{name}.{os.getpid()}.{uuid.uuid4().hex}.tmp.npy")
-        try:
-            np.save(tmp, panel)
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
+        record = json.dumps({"path": str(source), "identity": identity}).encode()
+        _write_atomically(folder / _SOURCE, lambda tmp: tmp.write_bytes(record))
+        _write_atomically(path, lambda tmp: np.save(tmp, panel))
         return _mapped(path)
     except OSError:
         return panel
+
+
+def prune_panel_cache(environ: Mapping[str, str] | None = None) -> int:
+    """Remove the cached panels of bar files that are gone or changed; how many sets.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as cache:
+    ...     prune_panel_cache({"RUSTYBT_CACHE_DIR": cache})
+    0
+    """
+    folder = _panels_folder(environ)
+    removed = 0
+    for key in folder.iterdir() if folder.is_dir() else ():
+        try:
+            record = json.loads((key / _SOURCE).read_text())
+            current = _identity(Path(record["path"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            current, record = None, {}
+        if current is None or current != record.get("identity"):
+            shutil.rmtree(key, ignore_errors=True)
+            removed += 1
+    return removed
+
+
+def _write_atomically(path: Path, write: Callable[[Path], object]) -> None:
+    """``write`` a temporary file beside ``path``, then rename it into place."""
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.{uuid.uuid4().hex}.tmp{path.suffix}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _mapped(path: Path) -> npt.NDArray:

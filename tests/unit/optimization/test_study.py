@@ -161,13 +161,13 @@ def test_a_killed_run_resumes_rerunning_only_the_trials_in_flight(
     storage = f"sqlite:///{tmp_path / 'killed.db'}"
     code = (
         "from rustybt.optimization import Int, ParameterSpace, optimize\n"
-        f"space = ParameterSpace(fast=Int(5, 40, step=5), slow=Int(60, 60))\n"
+        "space = ParameterSpace(fast=Int(5, 40, step=5), slow=Int(60, 60))\n"
         f"optimize({ALGO!r}, space, bundle='demo', start={START!r}, end='2015-03-31', "
-        f"method='grid', storage={storage!r}, study_name='killed', "
-        "params={'pause': 0.004})\n"
+        f"method='grid', storage={storage!r}, study_name='killed')\n"
     )
     child = subprocess.Popen(
-        [sys.executable, "-c", code], env={**os.environ, "RUSTYBT_ROOT": str(demo)}
+        [sys.executable, "-c", code],
+        env={**os.environ, "RUSTYBT_ROOT": str(demo), "CROSSOVER_PAUSE": "0.02"},
     )
     try:
         complete = _wait_for_complete(storage, "killed", at_least=2, child=child)
@@ -184,7 +184,6 @@ def test_a_killed_run_resumes_rerunning_only_the_trials_in_flight(
         end="2015-03-31",
         method="grid",
         study_name="killed",
-        params={"pause": 0.004},
     )
     trials = result.trials.set_index("number")
     for trial in complete:  # finished before the kill: kept as they were

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import mmap
 import os
 from pathlib import Path
@@ -11,7 +12,9 @@ import pandas as pd
 import pytest
 
 from rustybt.calendars import get_calendar
+from rustybt.data import bundles
 from rustybt.data.storage import ParquetDailyBarReader, ParquetDailyBarWriter
+from rustybt.data.storage.panel_cache import prune_panel_cache
 from rustybt.utils.paths import cache_root
 
 CAL = get_calendar("XNYS")
@@ -88,3 +91,28 @@ def test_an_unwritable_cache_leaves_the_panel_in_memory(
     assert panel[0].tolist() == [10.0, 20.0] and not mapped(panel)
     assert not panel.flags.writeable
     assert os.path.isfile(blocked)
+
+
+def test_pruning_removes_the_panels_of_gone_or_changed_files(tmp_path: Path) -> None:
+    kept, gone, changed = (tmp_path / f"{n}.parquet" for n in ("kept", "gone", "changed"))
+    for path in (kept, gone, changed):
+        write(path, 10.0)
+        ParquetDailyBarReader(path, CAL, START, END).panel("close")
+    assert len(list((cache_root() / "panels").iterdir())) == 3
+    gone.unlink()
+    write(changed, 20.0)  # a new file under the old name
+    assert prune_panel_cache() == 2
+    (left,) = (cache_root() / "panels").iterdir()
+    assert json.loads((left / "source.json").read_text())["path"] == str(kept.resolve())
+    assert prune_panel_cache() == 0
+
+
+def test_clean_prunes_the_panels_of_the_ingestions_it_removes(rustybt_root: Path) -> None:
+    environ = {"RUSTYBT_ROOT": str(rustybt_root), "RUSTYBT_CACHE_DIR": str(cache_root())}
+    for _ in range(2):
+        bundles.ingest("demo", environ)
+        with bundles.load("demo", environ) as data:
+            data.equity_daily_bar_reader.panel("close")
+    assert len(list((cache_root() / "panels").iterdir())) == 2
+    bundles.clean("demo", keep_last=1, environ=environ)
+    assert len(list((cache_root() / "panels").iterdir())) == 1

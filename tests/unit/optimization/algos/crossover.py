@@ -1,7 +1,10 @@
 """The test algorithm of the optimization tests: a crossover on AAPL whose windows,
-``fast`` and ``slow``, are parameters; ``fail_at`` makes a trial raise, ``pause``
-makes every bar sleep (for a run to kill while a trial is in flight)."""
+``fast`` and ``slow``, are parameters; ``fail_at`` makes a trial raise, and the
+environment's ``CROSSOVER_PAUSE`` seconds of sleep a bar make a search slow enough
+to kill while a trial is in flight (the environment is no part of the search, so
+the search resumed without it is the same search)."""
 
+import os
 import time
 
 from rustybt.api import order_target, symbol
@@ -13,12 +16,12 @@ def initialize(context):
     if context.params.get("fail_at") == context.fast:
         raise RuntimeError(f"planted failure at fast={context.fast}")
     context.asset = symbol("AAPL")
+    context.pause = float(os.environ.get("CROSSOVER_PAUSE", 0))
 
 
 def handle_data(context, data):
-    pause = context.params.get("pause", 0.0)
-    if pause:
-        time.sleep(pause)
+    if context.pause:
+        time.sleep(context.pause)
     prices = data.history(context.asset, "price", bar_count=context.slow, frequency="1d")
     fast = prices.iloc[-context.fast :].mean()
     if fast > prices.mean():
