@@ -17,7 +17,7 @@ import math
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -290,7 +290,7 @@ def walk_forward(
     >>> wf.windows, wf.oos_perf, wf.parameter_stability, wf.efficiency  # doctest: +SKIP
     """
     objectives = resolve_objectives(objective, direction)
-    first_spec = backtest_spec(
+    run_spec = backtest_spec(
         algorithm,
         bundle,
         start,
@@ -302,16 +302,16 @@ def walk_forward(
         environ,
     )
     sessions = _sessions(
-        bundle, pd.Timestamp(first_spec.start), pd.Timestamp(first_spec.end), environ
+        bundle, pd.Timestamp(run_spec.start), pd.Timestamp(run_spec.end), environ
     )
     windows = walk_forward_windows(
-        sessions, train, test, step, anchored, pd.Timestamp(first_spec.end)
+        sessions, train, test, step, anchored, pd.Timestamp(run_spec.end)
     )
     parts = [
-        os.path.splitext(os.path.basename(first_spec.algorithm))[0],
+        os.path.splitext(os.path.basename(run_spec.algorithm))[0],
         bundle,
-        pd.Timestamp(first_spec.start).strftime("%Y%m%d"),
-        pd.Timestamp(first_spec.end).strftime("%Y%m%d"),
+        pd.Timestamp(run_spec.start).strftime("%Y%m%d"),
+        pd.Timestamp(run_spec.end).strftime("%Y%m%d"),
         f"wf{train}-{test}-{step or test}{'-anchored' if anchored else ''}",
         method,
     ]
@@ -352,17 +352,8 @@ def walk_forward(
                 executor=executor,
             )
             searches.append(search)
-            test_spec = backtest_spec(
-                algorithm,
-                bundle,
-                window.test_start,
-                window.test_end,
-                capital_base,
-                data_frequency,
-                benchmark_symbol,
-                params,
-                environ,
-            )
+            # The whole run's backtest on the test span, with the full perf frame.
+            test_spec = replace(run_spec, start=window.test_start, end=window.test_end)
             task = TrialTask(window.number, search.params_of(search.best_by()))
             (outcome,) = executor.run(test_spec, [task], evaluate, keep_perf=True)
             if outcome.status != "complete":
