@@ -301,9 +301,7 @@ def walk_forward(
         params,
         environ,
     )
-    sessions = _sessions(
-        bundle, pd.Timestamp(run_spec.start), pd.Timestamp(run_spec.end), environ
-    )
+    sessions = _sessions(bundle, pd.Timestamp(run_spec.start), pd.Timestamp(run_spec.end), environ)
     windows = walk_forward_windows(
         sessions, train, test, step, anchored, pd.Timestamp(run_spec.end)
     )
