@@ -292,8 +292,8 @@ class RayExecutor(Executor):
 
     One actor per worker (each takes one CPU); each opens the bundle from the
     ``RUSTYBT_ROOT`` of the spec (a path every node must see) once, and runs
-    every trial it is given with it. A trial goes to an idle actor; outcomes
-    come back in completion order.
+    every trial it is given with it. A trial goes to the least busy actor,
+    with at most two queued on each; outcomes come back in completion order.
 
     Parameters
     ----------
@@ -342,20 +342,23 @@ class RayExecutor(Executor):
         """Run the tasks on the actors, yielding outcomes as they finish (:meth:`Executor.run`)."""
         ray = self._ray
         self._get(ray, [actor.warm.remote(spec) for actor in self._actors])
-        idle = list(self._actors)
+        # Two trials queued on each actor: it starts its next one as it ends one,
+        # not after a round trip to this process (as the pool keeps 2 per worker).
+        load = dict.fromkeys(self._actors, 0)
         todo = iter(tasks)
         running: dict[Any, Any] = {}  # the trial's result -> the actor running it
         try:
             while True:
                 for task in todo:
-                    actor = idle.pop()
+                    actor = min(load, key=load.__getitem__)
+                    load[actor] += 1
                     running[actor.run.remote(spec, task, evaluate, keep_perf)] = actor
-                    if not idle:
+                    if len(running) >= 2 * len(self._actors):
                         break
                 if not running:
                     return
                 (ready,), _ = ray.wait(list(running), num_returns=1)
-                idle.append(running.pop(ready))
+                load[running.pop(ready)] -= 1
                 yield self._get(ray, ready)
         finally:
             for ref in running:  # trials of a search that stopped early
