@@ -36,7 +36,7 @@ from rustybt.data.storage.bar_format import (
     session_label,
 )
 from rustybt.data.storage.integrity import DEFAULT_REMEDY, corrupted_file_error, is_access_error
-from rustybt.data.storage.panel_cache import cached_panel
+from rustybt.data.storage.panel_cache import cached_panel, panel_key
 from rustybt.exceptions import (
     DataError,
     DataNotFoundError,
@@ -73,6 +73,9 @@ class PanelState:
     flat, keep
         Where each kept file row lands in a flattened panel, and which file
         rows are kept (None: all).
+    cache_key
+        The key of the file's panels in the panel cache
+        (:func:`~rustybt.data.storage.panel_cache.panel_key`).
     """
 
     axis: IntArray
@@ -82,6 +85,7 @@ class PanelState:
     first_row: int
     flat: IntArray
     keep: npt.NDArray[np.bool_] | None
+    cache_key: str
 
 
 class BarReader(ABC):
@@ -174,6 +178,7 @@ class BarReader(ABC):
             first_row=int(rows.min()) if rows.size else -1,
             flat=rows * sids.size + (cols if keep is None else cols[keep]),
             keep=keep,
+            cache_key=panel_key(self.path, axis, sids),
         )
 
     def _panel(self, state: PanelState, field: str) -> FloatArray:
@@ -192,7 +197,7 @@ class BarReader(ABC):
                         _column(table, field, state.keep), state.flat, shape, fill_value(field)
                     )
 
-                panel = cached_panel(Path(self.path), state.axis, state.sids, field, build)
+                panel = cached_panel(self.path, state.cache_key, field, build)
                 state.panels[field] = panel
             return panel
 

@@ -28,7 +28,7 @@ import numpy.typing as npt
 
 from rustybt.utils.paths import cache_root
 
-__all__ = ["cached_panel", "prune_panel_cache"]
+__all__ = ["cached_panel", "panel_key", "prune_panel_cache"]
 
 # In each key's folder: the bar file the panels come from, and its identity.
 _SOURCE = "source.json"
@@ -43,25 +43,34 @@ def _panels_folder(environ: Mapping[str, str] | None = None) -> Path:
     return cache_root(environ) / "panels"
 
 
+def panel_key(source: Path, axis: npt.NDArray[np.int64], sids: npt.NDArray[np.int64]) -> str:
+    """The cache key of bar file ``source``'s panels on ``axis`` x ``sids``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.NamedTemporaryFile() as f:
+    ...     len(panel_key(Path(f.name), np.arange(3), np.array([1, 2])))
+    40
+    """
+    source = source.resolve()
+    digest = hashlib.sha1(repr((str(source), _identity(source))).encode(), usedforsecurity=False)
+    digest.update(np.ascontiguousarray(axis).tobytes())
+    digest.update(np.ascontiguousarray(sids).tobytes())
+    return digest.hexdigest()
+
+
 def cached_panel(
-    source: Path,
-    axis: npt.NDArray[np.int64],
-    sids: npt.NDArray[np.int64],
-    name: str,
-    build: Callable[[], npt.NDArray],
+    source: Path, key: str, name: str, build: Callable[[], npt.NDArray]
 ) -> npt.NDArray:
-    """Panel ``name`` of bar file ``source`` on ``axis`` x ``sids``: the cached file
-    memory-mapped, else ``build()``'s array, written to the cache and mapped back.
+    """Panel ``name`` of bar file ``source`` under ``key`` (:func:`panel_key`): the
+    cached file memory-mapped, else ``build()``'s array, written to the cache and
+    mapped back.
 
     The array is read-only either way. A cache that cannot be written (a
     read-only or full disk) leaves the built array in this process's memory.
     """
-    source = source.resolve()
-    identity = _identity(source)
-    digest = hashlib.sha1(repr((str(source), identity)).encode(), usedforsecurity=False)
-    digest.update(np.ascontiguousarray(axis).tobytes())
-    digest.update(np.ascontiguousarray(sids).tobytes())
-    folder = _panels_folder() / digest.hexdigest()
+    folder = _panels_folder() / key
     path = folder / f"{name}.npy"
     try:
         return _mapped(path)
@@ -70,7 +79,8 @@ def cached_panel(
     panel = build()
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        record = json.dumps({"path": str(source), "identity": identity}).encode()
+        source = source.resolve()
+        record = json.dumps({"path": str(source), "identity": _identity(source)}).encode()
         _write_atomically(folder / _SOURCE, lambda tmp: tmp.write_bytes(record))
         _write_atomically(path, lambda tmp: np.save(tmp, panel))
         return _mapped(path)
