@@ -285,7 +285,7 @@ def optimize(
     definition = _definition(spec, space, objectives, method)
     study = _open_study(
         storage if storage is not None else default_storage(environ),
-        study_name or default_study_name(_name_parts(spec, method, objectives), definition),
+        study_name or default_study_name(spec, [method, *(o.name for o in objectives)], definition),
         sampler,
         objectives,
         definition,
@@ -473,17 +473,6 @@ def _interrupted(trial: optuna.trial.FrozenTrial) -> bool:
     return trial.state == optuna.trial.TrialState.FAIL and _DURATION not in trial.user_attrs
 
 
-def _name_parts(spec: BacktestSpec, method: str, objectives: tuple[Objective, ...]) -> list[str]:
-    return [
-        Path(spec.algorithm).stem,
-        spec.bundle,
-        pd.Timestamp(spec.start).strftime("%Y%m%d"),
-        pd.Timestamp(spec.end).strftime("%Y%m%d"),
-        method,
-        *(o.name for o in objectives),
-    ]
-
-
 def _definition(
     spec: BacktestSpec, space: ParameterSpace, objectives: tuple[Objective, ...], method: str
 ) -> dict[str, Any]:
@@ -503,19 +492,31 @@ def _definition(
     }
 
 
-def default_study_name(parts: Sequence[Any], definition: Mapping[str, Any]) -> str:
-    """A study's default name: ``parts`` joined by dashes (the search at a glance),
-    then a short digest of ``definition`` (what it searches), so that the same
-    search resumes its study and a changed one (another space, say) starts anew.
+def default_study_name(
+    spec: BacktestSpec, details: Sequence[Any], definition: Mapping[str, Any]
+) -> str:
+    """A study's default name: the algorithm, bundle and dates of ``spec`` and
+    ``details`` (the search at a glance), then a short digest of ``definition``
+    (what it searches), so that the same search resumes its study and a changed
+    one (another space, say) starts anew.
 
     Examples
     --------
-    >>> default_study_name(["algo", "demo", "grid"], {"space": {"fast": [5, 10]}})
-    'algo-demo-grid-5864436b'
+    >>> spec = BacktestSpec("algo.py", "demo", "2015-01-02", "2015-12-31")
+    >>> default_study_name(spec, ["grid"], {"space": {"fast": [5, 10]}})
+    'algo-demo-20150102-20151231-grid-5864436b'
     """
     text = json.dumps(definition, sort_keys=True, default=str)
     digest = hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:8]
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", "-".join(map(str, [*parts, digest])))
+    parts = [
+        Path(spec.algorithm).stem,
+        spec.bundle,
+        pd.Timestamp(spec.start).strftime("%Y%m%d"),
+        pd.Timestamp(spec.end).strftime("%Y%m%d"),
+        *details,
+        digest,
+    ]
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", "-".join(map(str, parts)))
 
 
 # --- arguments ---------------------------------------------------------------------

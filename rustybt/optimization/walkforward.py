@@ -305,14 +305,7 @@ def walk_forward(
     windows = walk_forward_windows(
         sessions, train, test, step, anchored, pd.Timestamp(run_spec.end)
     )
-    parts = [
-        os.path.splitext(os.path.basename(run_spec.algorithm))[0],
-        bundle,
-        pd.Timestamp(run_spec.start).strftime("%Y%m%d"),
-        pd.Timestamp(run_spec.end).strftime("%Y%m%d"),
-        f"wf{train}-{test}-{step or test}{'-anchored' if anchored else ''}",
-        method,
-    ]
+    windows_at_a_glance = f"wf{train}-{test}-{step or test}{'-anchored' if anchored else ''}"
     searched = {
         "space": space.to_dict(),
         "objectives": [[o.name, o.direction] for o in objectives],
@@ -323,7 +316,7 @@ def walk_forward(
         "benchmark_symbol": benchmark_symbol,
         "params": {k: repr(v) for k, v in (params or {}).items()},
     }
-    base_name = study_name or default_study_name(parts, searched)
+    base_name = study_name or default_study_name(run_spec, [windows_at_a_glance, method], searched)
     evaluate = make_evaluator(objectives)
     searches: list[OptimizationResult] = []
     outcomes: list[TrialOutcome] = []
