@@ -1,0 +1,1 @@
+"""The Pipeline API: zipline's cross-sectional factor engine, in NumPy."""
