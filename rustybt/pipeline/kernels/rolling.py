@@ -11,22 +11,33 @@ let a NaN in a window make that window's result NaN.
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.float64]
+_Params = ParamSpec("_Params")
+_Result = TypeVar("_Result")
 
 
-def ignore_float_errors() -> np.errstate:
-    """Context in which a division by zero or an invalid operation gives inf or NaN quietly.
+def float_warnings_silenced(kernel: Callable[_Params, _Result]) -> Callable[_Params, _Result]:
+    """Run ``kernel`` with NumPy's division, overflow and invalid-operation warnings off.
 
     Where zipline divides by zero or averages an empty slice it warns and
     returns inf or NaN; the kernels return the same values without the warning.
     """
-    return np.errstate(divide="ignore", invalid="ignore")
+
+    @functools.wraps(kernel)
+    def silenced(*args: _Params.args, **kwargs: _Params.kwargs) -> _Result:
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            return kernel(*args, **kwargs)
+
+    return silenced
 
 
 def window_inputs(min_length: int, **windows: npt.ArrayLike) -> list[FloatArray]:
@@ -81,10 +92,10 @@ def _nansum(values: FloatArray) -> FloatArray:
 def _nanmean(values: FloatArray) -> FloatArray:
     """Mean of each window's non-NaN values (NaN when there are none), as ``nanmean``."""
     count = np.count_nonzero(~np.isnan(values), axis=-2)
-    with ignore_float_errors():
-        return np.asarray(_nansum(values) / count, dtype=np.float64)
+    return np.asarray(_nansum(values) / count, dtype=np.float64)
 
 
+@float_warnings_silenced
 def simple_moving_average(values: npt.ArrayLike) -> FloatArray:
     """Mean of each window, skipping NaNs (zipline ``SimpleMovingAverage``).
 
@@ -102,6 +113,7 @@ def simple_moving_average(values: npt.ArrayLike) -> FloatArray:
     return _nanmean(windows)
 
 
+@float_warnings_silenced
 def moving_standard_deviation(values: npt.ArrayLike) -> FloatArray:
     """Population standard deviation (ddof 0) of each window, skipping NaNs.
 
@@ -122,8 +134,7 @@ def moving_standard_deviation(values: npt.ArrayLike) -> FloatArray:
     mean = np.expand_dims(_nanmean(windows), -2)
     deviations = np.where(present, windows - mean, 0.0)
     count = np.count_nonzero(present, axis=-2)
-    with ignore_float_errors():
-        return np.asarray(np.sqrt((deviations * deviations).sum(axis=-2) / count))
+    return np.asarray(np.sqrt((deviations * deviations).sum(axis=-2) / count))
 
 
 def _check_decay_rate(decay_rate: float) -> float:
@@ -214,6 +225,7 @@ def _weighted_mean(windows: FloatArray, weights: FloatArray) -> FloatArray:
     return np.asarray(weighted.sum(axis=-2) / weights.sum(), dtype=np.float64)
 
 
+@float_warnings_silenced
 def exponential_weighted_moving_average(values: npt.ArrayLike, decay_rate: float) -> FloatArray:
     """Exponentially weighted mean of each window (zipline ``EWMA``).
 
@@ -232,6 +244,7 @@ def exponential_weighted_moving_average(values: npt.ArrayLike, decay_rate: float
     return _weighted_mean(windows, exponential_weights(windows.shape[-2], decay_rate))
 
 
+@float_warnings_silenced
 def exponential_weighted_moving_std(values: npt.ArrayLike, decay_rate: float) -> FloatArray:
     """Exponentially weighted standard deviation of each window (zipline ``EWMSTD``).
 
@@ -255,11 +268,11 @@ def exponential_weighted_moving_std(values: npt.ArrayLike, decay_rate: float) ->
     deviations = windows - mean
     variance = _weighted_mean(deviations * deviations, weights)
     squared_weight_sum = weights.sum() ** 2
-    with ignore_float_errors():
-        bias_correction = squared_weight_sum / (squared_weight_sum - (weights**2).sum())
-        return np.asarray(np.sqrt(variance * bias_correction), dtype=np.float64)
+    bias_correction = squared_weight_sum / (squared_weight_sum - (weights**2).sum())
+    return np.asarray(np.sqrt(variance * bias_correction), dtype=np.float64)
 
 
+@float_warnings_silenced
 def linear_weighted_moving_average(values: npt.ArrayLike) -> FloatArray:
     """Linearly weighted mean of each window (zipline ``LinearWeightedMovingAverage``).
 
@@ -280,6 +293,7 @@ def linear_weighted_moving_average(values: npt.ArrayLike) -> FloatArray:
     return _nansum(windows * weights) / (length * (length + 1) / 2)
 
 
+@float_warnings_silenced
 def returns(values: npt.ArrayLike) -> FloatArray:
     """Change from each window's first to its last row, over the first (zipline ``Returns``).
 
@@ -296,10 +310,10 @@ def returns(values: npt.ArrayLike) -> FloatArray:
     """
     (windows,) = window_inputs(2, values=values)
     first, last = windows[..., 0, :], windows[..., -1, :]
-    with ignore_float_errors():
-        return np.asarray((last - first) / first, dtype=np.float64)
+    return np.asarray((last - first) / first, dtype=np.float64)
 
 
+@float_warnings_silenced
 def percent_change(values: npt.ArrayLike) -> FloatArray:
     """``(last - first) / abs(first)`` of each window (zipline ``PercentChange``).
 
@@ -314,10 +328,10 @@ def percent_change(values: npt.ArrayLike) -> FloatArray:
     """
     (windows,) = window_inputs(2, values=values)
     first, last = windows[..., 0, :], windows[..., -1, :]
-    with ignore_float_errors():
-        return np.asarray((last - first) / np.abs(first), dtype=np.float64)
+    return np.asarray((last - first) / np.abs(first), dtype=np.float64)
 
 
+@float_warnings_silenced
 def annualized_volatility(
     returns: npt.ArrayLike, annualization_factor: float = 252.0
 ) -> FloatArray:
@@ -341,6 +355,7 @@ def annualized_volatility(
     return moving_standard_deviation(returns) * float(annualization_factor) ** 0.5
 
 
+@float_warnings_silenced
 def average_dollar_volume(close: npt.ArrayLike, volume: npt.ArrayLike) -> FloatArray:
     """Sum of ``close * volume`` over each window (NaNs skipped) divided by ``W``.
 
@@ -359,6 +374,7 @@ def average_dollar_volume(close: npt.ArrayLike, volume: npt.ArrayLike) -> FloatA
     return _nansum(closes * volumes) / closes.shape[-2]
 
 
+@float_warnings_silenced
 def weighted_average_value(values: npt.ArrayLike, weights: npt.ArrayLike) -> FloatArray:
     """``nansum(values * weights) / nansum(weights)`` over each window.
 
@@ -374,10 +390,10 @@ def weighted_average_value(values: npt.ArrayLike, weights: npt.ArrayLike) -> Flo
     ndarray, shape (..., N)
     """
     bases, weighings = window_inputs(1, values=values, weights=weights)
-    with ignore_float_errors():
-        return np.asarray(_nansum(bases * weighings) / _nansum(weighings), dtype=np.float64)
+    return np.asarray(_nansum(bases * weighings) / _nansum(weighings), dtype=np.float64)
 
 
+@float_warnings_silenced
 def max_drawdown(values: npt.ArrayLike) -> FloatArray:
     """Largest fall from a running peak in each window (zipline ``MaxDrawdown``).
 
@@ -401,5 +417,4 @@ def max_drawdown(values: npt.ArrayLike) -> FloatArray:
     trough_row = np.expand_dims(np.argmax(drawdowns, axis=-2), -2)
     peak = np.take_along_axis(peaks, trough_row, axis=-2)[..., 0, :]
     trough = np.take_along_axis(windows, trough_row, axis=-2)[..., 0, :]
-    with ignore_float_errors():
-        return np.asarray((peak - trough) / trough, dtype=np.float64)
+    return np.asarray((peak - trough) / trough, dtype=np.float64)

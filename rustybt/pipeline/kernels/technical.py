@@ -17,13 +17,14 @@ from rustybt.pipeline.kernels.rolling import (
     FloatArray,
     decay_rate_from_span,
     exponential_weighted_moving_average,
-    ignore_float_errors,
+    float_warnings_silenced,
     moving_standard_deviation,
     simple_moving_average,
     window_inputs,
 )
 
 
+@float_warnings_silenced
 def rsi(closes: npt.ArrayLike) -> FloatArray:
     """Relative Strength Index of each window (zipline ``RSI``).
 
@@ -44,10 +45,10 @@ def rsi(closes: npt.ArrayLike) -> FloatArray:
     changes = np.diff(windows, axis=-2)
     ups = simple_moving_average(np.clip(changes, 0.0, np.inf))
     downs = np.abs(simple_moving_average(np.clip(changes, -np.inf, 0.0)))
-    with ignore_float_errors():
-        return np.asarray(100.0 - 100.0 / (1.0 + ups / downs), dtype=np.float64)
+    return np.asarray(100.0 - 100.0 / (1.0 + ups / downs), dtype=np.float64)
 
 
+@float_warnings_silenced
 def bollinger_bands(closes: npt.ArrayLike, k: float) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Bollinger bands of each window (zipline ``BollingerBands``).
 
@@ -94,6 +95,7 @@ def _trailing_ewmas(windows: FloatArray, length: int, count: int) -> FloatArray:
     return np.stack(averages, axis=-2)
 
 
+@float_warnings_silenced
 def macd_signal(
     closes: npt.ArrayLike, fast_period: int, slow_period: int, signal_period: int
 ) -> FloatArray:
@@ -140,6 +142,7 @@ def _nanargmax(windows: FloatArray) -> FloatArray:
     return rows
 
 
+@float_warnings_silenced
 def aroon(lows: npt.ArrayLike, highs: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
     """Aroon down and up of each window (zipline ``Aroon``).
 
@@ -158,12 +161,12 @@ def aroon(lows: npt.ArrayLike, highs: npt.ArrayLike) -> tuple[FloatArray, FloatA
     """
     low_windows, high_windows = window_inputs(1, lows=lows, highs=highs)
     span = low_windows.shape[-2] - 1
-    with ignore_float_errors():
-        down = 100.0 * _nanargmax(-low_windows) / span
-        up = 100.0 * _nanargmax(high_windows) / span
+    down = 100.0 * _nanargmax(-low_windows) / span
+    up = 100.0 * _nanargmax(high_windows) / span
     return down, up
 
 
+@float_warnings_silenced
 def fast_stochastic_oscillator(
     closes: npt.ArrayLike, lows: npt.ArrayLike, highs: npt.ArrayLike
 ) -> FloatArray:
@@ -185,8 +188,7 @@ def fast_stochastic_oscillator(
     )
     lowest = np.fmin.reduce(low_windows, axis=-2)
     highest = np.fmax.reduce(high_windows, axis=-2)
-    with ignore_float_errors():
-        ratio = (close_windows[..., -1, :] - lowest) / (highest - lowest)
+    ratio = (close_windows[..., -1, :] - lowest) / (highest - lowest)
     return np.asarray(ratio * 100.0, dtype=np.float64)
 
 
@@ -205,6 +207,7 @@ def _check_length(name: str, length: int, low: int, high: int) -> int:
     return value
 
 
+@float_warnings_silenced
 def ichimoku_kinko_hyo(
     highs: npt.ArrayLike,
     lows: npt.ArrayLike,
@@ -251,6 +254,7 @@ def ichimoku_kinko_hyo(
     }
 
 
+@float_warnings_silenced
 def true_range(highs: npt.ArrayLike, lows: npt.ArrayLike, closes: npt.ArrayLike) -> FloatArray:
     """True range of each window's last session (zipline ``TrueRange``).
 
@@ -277,6 +281,7 @@ def true_range(highs: npt.ArrayLike, lows: npt.ArrayLike, closes: npt.ArrayLike)
     return np.asarray(np.fmax(high - low, spreads), dtype=np.float64)
 
 
+@float_warnings_silenced
 def rate_of_change_percentage(closes: npt.ArrayLike) -> FloatArray:
     """``100 * (last - first) / first`` of each window (zipline ``RateOfChangePercentage``).
 
@@ -290,5 +295,4 @@ def rate_of_change_percentage(closes: npt.ArrayLike) -> FloatArray:
     """
     (windows,) = window_inputs(1, closes=closes)
     first, last = windows[..., 0, :], windows[..., -1, :]
-    with ignore_float_errors():
-        return np.asarray((last - first) / first * 100.0, dtype=np.float64)
+    return np.asarray((last - first) / first * 100.0, dtype=np.float64)

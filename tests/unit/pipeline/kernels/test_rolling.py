@@ -9,6 +9,7 @@ must give exactly that day's row of the batched call.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 
 import hypothesis.extra.numpy as hnp
@@ -17,6 +18,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from numpy.lib.stride_tricks import sliding_window_view
 
 from rustybt.pipeline.kernels import rolling
 
@@ -204,6 +206,24 @@ def test_kernel_returns_a_new_float64_array_of_read_only_inputs(
         np.testing.assert_array_equal(view, copy)
 
 
+def sliding_windows(seed: int, window: int) -> np.ndarray:
+    """(D, W, N) read-only overlapping windows of one panel, as the engine slides them."""
+    panel = make_panel(seed, days=1, window=window + 4)[0]
+    return np.swapaxes(sliding_window_view(panel, window, axis=0), -1, -2)
+
+
+@pytest.mark.parametrize(
+    ("kernel", "panels"), [(c[1], c[3]) for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_sliding_view_of_one_panel_gives_the_per_day_results(
+    kernel: Callable[..., np.ndarray], panels: tuple[np.ndarray, ...]
+) -> None:
+    views = [sliding_windows(seed, panels[0].shape[1]) for seed in range(len(panels))]
+    batched = kernel(*views)
+    per_day = [kernel(*(np.ascontiguousarray(view[day]) for view in views)) for day in range(5)]
+    np.testing.assert_array_equal(batched, np.stack(per_day))
+
+
 def test_all_nan_and_constant_columns() -> None:
     panel = PANEL
     assert np.isnan(rolling.simple_moving_average(panel)[:, 0]).all()
@@ -315,7 +335,11 @@ HYPOTHESIS_KERNELS: dict[str, tuple[Callable[..., np.ndarray], int, int]] = {
     "max_drawdown": (rolling.max_drawdown, 1, 1),
 }
 
-CELLS = st.one_of(st.just(np.nan), st.floats(-5.0, 200.0, allow_nan=False), st.just(0.0))
+# Ordinary prices, and cells on which zipline warns: NaN, zero, infinities, subnormal, huge.
+CELLS = st.one_of(
+    st.floats(-5.0, 200.0, allow_nan=False),
+    st.sampled_from([np.nan, 0.0, np.inf, -np.inf, 5e-324, 1e308]),
+)
 
 
 @st.composite
@@ -334,4 +358,6 @@ def batches(draw: st.DrawFn, inputs: int, min_window: int) -> list[np.ndarray]:
 def test_batched_equals_stacked_per_day(name: str, data: st.DataObject) -> None:
     kernel, inputs, min_window = HYPOTHESIS_KERNELS[name]
     panels = data.draw(batches(inputs, min_window))
-    assert_batched_matches_days(kernel, *panels)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the kernels return zipline's inf and NaN quietly
+        assert_batched_matches_days(kernel, *panels)

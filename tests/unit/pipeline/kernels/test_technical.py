@@ -9,6 +9,7 @@ day's row of the batched call.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 
 import hypothesis.extra.numpy as hnp
@@ -17,6 +18,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from numpy.lib.stride_tricks import sliding_window_view
 
 from rustybt.pipeline.kernels import technical
 
@@ -249,6 +251,24 @@ def test_kernel_returns_a_new_float64_array_of_read_only_inputs(
         np.testing.assert_array_equal(view, copy)
 
 
+def sliding_windows(seed: int, window: int) -> np.ndarray:
+    """(D, W, N) read-only overlapping windows of one panel, as the engine slides them."""
+    panel = make_panel(seed, days=1, window=window + 4)[0]
+    return np.swapaxes(sliding_window_view(panel, window, axis=0), -1, -2)
+
+
+@pytest.mark.parametrize(
+    ("kernel", "panels"), [(c[1], c[3]) for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_sliding_view_of_one_panel_gives_the_per_day_results(
+    kernel: Callable[..., np.ndarray], panels: tuple[np.ndarray, ...]
+) -> None:
+    views = [sliding_windows(seed, panels[0].shape[1]) for seed in range(len(panels))]
+    batched = kernel(*views)
+    per_day = [kernel(*(np.ascontiguousarray(view[day]) for view in views)) for day in range(5)]
+    np.testing.assert_array_equal(batched, np.stack(per_day))
+
+
 def test_all_nan_and_constant_columns() -> None:
     assert np.isnan(technical.rsi(CLOSES)[:, :2]).all()  # no data; no move at all
     down, up = technical.aroon(LOWS, HIGHS)
@@ -377,7 +397,11 @@ HYPOTHESIS_KERNELS: dict[str, tuple[Callable[..., np.ndarray], int, int, int]] =
     "rate_of_change_percentage": (technical.rate_of_change_percentage, 1, 1, 7),
 }
 
-CELLS = st.one_of(st.just(np.nan), st.floats(-5.0, 200.0, allow_nan=False), st.just(0.0))
+# Ordinary prices, and cells on which zipline warns: NaN, zero, infinities, subnormal, huge.
+CELLS = st.one_of(
+    st.floats(-5.0, 200.0, allow_nan=False),
+    st.sampled_from([np.nan, 0.0, np.inf, -np.inf, 5e-324, 1e308]),
+)
 
 
 @st.composite
@@ -396,11 +420,10 @@ def batches(draw: st.DrawFn, inputs: int, min_window: int, max_window: int) -> l
 def test_batched_equals_stacked_per_day(name: str, data: st.DataObject) -> None:
     kernel, inputs, min_window, max_window = HYPOTHESIS_KERNELS[name]
     panels = data.draw(batches(inputs, min_window, max_window))
-    batched = kernel(*panels)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the kernels return zipline's inf and NaN quietly
+        batched = kernel(*panels)
+        days = [kernel(*(panel[day] for panel in panels)) for day in range(len(panels[0]))]
     # Multi-output kernels stack their outputs first: the day axis is then axis 1.
-    day_axis = batched.ndim - 2
-    per_day = np.stack(
-        [kernel(*(panel[day] for panel in panels)) for day in range(len(panels[0]))],
-        axis=day_axis,
-    )
+    per_day = np.stack(days, axis=batched.ndim - 2)
     np.testing.assert_array_equal(batched, per_day)
