@@ -186,6 +186,12 @@ def rank(
     (D, N) float64 array
         Ranks from 1 among a day's (group's) non-NaN values; NaN for NaN
         values and for cells that take no part.
+
+    Notes
+    -----
+    This is zipline's documented rule and what it computes with SciPy < 1.10.
+    With newer SciPy, zipline's non-ordinal ``rankdata`` turns a whole day
+    NaN when one cell is NaN or masked, and its grouped ranks a whole group.
     """
     if method not in RANK_METHODS:
         raise ValueError(f"method must be one of {', '.join(RANK_METHODS)}; got {method!r}")
