@@ -21,6 +21,8 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from rustybt.exceptions import PipelineError
+
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 IndexArray = npt.NDArray[np.intp]
@@ -51,25 +53,25 @@ class _Cells(NamedTuple):
 def _as_values(values: npt.ArrayLike) -> FloatArray:
     array = np.asarray(values, dtype=np.float64)
     if array.ndim != 2:
-        raise ValueError(f"values must be a 2-D (days, assets) array, got shape {array.shape}")
+        raise PipelineError(f"values must be a 2-D (days, assets) array, got shape {array.shape}")
     return array
 
 
 def _as_mask(mask: npt.ArrayLike, shape: tuple[int, ...], of: str = "values") -> BoolArray:
     array = np.asarray(mask)
     if array.dtype != np.bool_:
-        raise ValueError(f"mask must be a boolean array, got dtype {array.dtype}")
+        raise PipelineError(f"mask must be a boolean array, got dtype {array.dtype}")
     if array.shape != shape:
-        raise ValueError(f"mask has shape {array.shape}, the {of} have shape {shape}")
+        raise PipelineError(f"mask has shape {array.shape}, the {of} have shape {shape}")
     return array
 
 
 def _as_labels(labels: npt.ArrayLike, shape: tuple[int, ...], name: str) -> IntArray:
     array = np.asarray(labels)
     if not np.issubdtype(array.dtype, np.integer):
-        raise ValueError(f"{name} must be an integer array of labels, got dtype {array.dtype}")
+        raise PipelineError(f"{name} must be an integer array of labels, got dtype {array.dtype}")
     if array.shape != shape:
-        raise ValueError(f"{name} has shape {array.shape}, the values have shape {shape}")
+        raise PipelineError(f"{name} has shape {array.shape}, the values have shape {shape}")
     return array.astype(np.int64, copy=False)
 
 
@@ -194,7 +196,7 @@ def rank(
     NaN when one cell is NaN or masked, and its grouped ranks a whole group.
     """
     if method not in RANK_METHODS:
-        raise ValueError(f"method must be one of {', '.join(RANK_METHODS)}; got {method!r}")
+        raise PipelineError(f"method must be one of {', '.join(RANK_METHODS)}; got {method!r}")
     block = _block(values, mask, groups)
     # Descending ranks are ascending ranks of the negated values; the stable
     # sort still breaks ordinal ties by column order, as zipline's does.
@@ -330,7 +332,7 @@ def winsorize(
         NaN values stay NaN.
     """
     if not 0.0 <= min_percentile < max_percentile <= 1.0:
-        raise ValueError(
+        raise PipelineError(
             "min_percentile and max_percentile must satisfy 0 <= min_percentile < "
             f"max_percentile <= 1; got {min_percentile!r} and {max_percentile!r}"
         )
@@ -385,7 +387,7 @@ def quantiles(
         Labels 0 .. bins - 1; -1 for NaN values and cells that take no part.
     """
     if isinstance(bins, bool) or not isinstance(bins, int | np.integer) or bins < 1:
-        raise ValueError(f"bins must be an integer >= 1, got {bins!r}")
+        raise PipelineError(f"bins must be an integer >= 1, got {bins!r}")
     block = _block(values, mask, groups)
     cells = _gather(block.valid, block.groups, block.data)
     sorted_values = block.data.ravel()[cells.flat]
@@ -451,7 +453,7 @@ def percentile_between(
         False for NaN values and cells outside the mask.
     """
     if not 0.0 <= min_percentile < max_percentile <= 100.0:
-        raise ValueError(
+        raise PipelineError(
             "min_percentile and max_percentile must satisfy 0 <= min_percentile < "
             f"max_percentile <= 100; got {min_percentile!r} and {max_percentile!r}"
         )
@@ -489,7 +491,7 @@ def peer_count(labels: npt.ArrayLike, mask: npt.ArrayLike) -> FloatArray:
     """
     array = np.asarray(labels)
     if array.ndim != 2:
-        raise ValueError(f"labels must be a 2-D (days, assets) array, got shape {array.shape}")
+        raise PipelineError(f"labels must be a 2-D (days, assets) array, got shape {array.shape}")
     codes = _as_labels(array, array.shape, "labels")
     cells = _gather(_as_mask(mask, codes.shape, of="labels"), codes, None)
     return _per_cell(cells.size.astype(np.float64), cells, codes.shape)

@@ -20,6 +20,8 @@ from typing import ParamSpec, TypeVar
 import numpy as np
 import numpy.typing as npt
 
+from rustybt.exceptions import PipelineError
+
 FloatArray = npt.NDArray[np.float64]
 _Params = ParamSpec("_Params")
 _Result = TypeVar("_Result")
@@ -67,17 +69,19 @@ def window_inputs(min_length: int, **windows: npt.ArrayLike) -> list[FloatArray]
     for name, window in windows.items():
         array = np.asarray(window, dtype=np.float64)
         if array.ndim < 2:
-            raise ValueError(
+            raise PipelineError(
                 f"{name} must hold windows along axis -2 and assets along axis -1; "
                 f"got shape {array.shape}"
             )
         if array.shape[-2] < min_length:
-            raise ValueError(
+            raise PipelineError(
                 f"{name} needs windows of at least {min_length} sessions along axis -2; "
                 f"got shape {array.shape}"
             )
         if arrays and array.shape != first_shape:
-            raise ValueError(f"{name} has shape {array.shape}, unlike {first_name}'s {first_shape}")
+            raise PipelineError(
+                f"{name} has shape {array.shape}, unlike {first_name}'s {first_shape}"
+            )
         if not arrays:
             first_name, first_shape = name, array.shape
         arrays.append(array)
@@ -140,7 +144,7 @@ def moving_standard_deviation(values: npt.ArrayLike) -> FloatArray:
 def _check_decay_rate(decay_rate: float) -> float:
     rate = float(decay_rate)
     if not 0.0 < rate <= 1.0:
-        raise ValueError(f"decay_rate must be in (0, 1]; got {decay_rate!r}")
+        raise PipelineError(f"decay_rate must be in (0, 1]; got {decay_rate!r}")
     return rate
 
 
@@ -163,7 +167,7 @@ def exponential_weights(length: int, decay_rate: float) -> FloatArray:
     """
     rows = operator.index(length)
     if rows < 1:
-        raise ValueError(f"length must be at least 1; got {length!r}")
+        raise PipelineError(f"length must be at least 1; got {length!r}")
     rate = _check_decay_rate(decay_rate)
     return np.asarray(np.full(rows, rate) ** np.arange(rows + 1, 1, -1), dtype=np.float64)
 
@@ -181,7 +185,7 @@ def decay_rate_from_span(span: float) -> float:
     float
     """
     if not span > 1:
-        raise ValueError(f"span must be greater than 1; got {span!r}")
+        raise PipelineError(f"span must be greater than 1; got {span!r}")
     return 1.0 - 2.0 / (1.0 + span)
 
 
@@ -198,7 +202,7 @@ def decay_rate_from_halflife(halflife: float) -> float:
     float
     """
     if not halflife > 0:
-        raise ValueError(f"halflife must be greater than 0; got {halflife!r}")
+        raise PipelineError(f"halflife must be greater than 0; got {halflife!r}")
     return math.exp(math.log(0.5) / halflife)
 
 
@@ -215,7 +219,7 @@ def decay_rate_from_center_of_mass(center_of_mass: float) -> float:
     float
     """
     if not center_of_mass > 0:
-        raise ValueError(f"center_of_mass must be greater than 0; got {center_of_mass!r}")
+        raise PipelineError(f"center_of_mass must be greater than 0; got {center_of_mass!r}")
     return 1.0 - 1.0 / (1.0 + center_of_mass)
 
 
@@ -351,7 +355,9 @@ def annualized_volatility(
     ndarray, shape (..., N)
     """
     if not annualization_factor >= 0:
-        raise ValueError(f"annualization_factor must be at least 0; got {annualization_factor!r}")
+        raise PipelineError(
+            f"annualization_factor must be at least 0; got {annualization_factor!r}"
+        )
     return moving_standard_deviation(returns) * float(annualization_factor) ** 0.5
 
 

@@ -17,6 +17,8 @@ import numbers
 import numpy as np
 import numpy.typing as npt
 
+from rustybt.exceptions import PipelineError
+
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
@@ -50,7 +52,7 @@ def allowed_missing_count(window_length: int, allowed_missing_percentage: float)
         or not isinstance(window_length, numbers.Integral)
         or window_length < SIMPLE_BETA_MIN_WINDOW
     ):
-        raise ValueError(
+        raise PipelineError(
             f"window_length must be an integer of at least {SIMPLE_BETA_MIN_WINDOW}, "
             f"got {window_length!r}"
         )
@@ -59,7 +61,7 @@ def allowed_missing_count(window_length: int, allowed_missing_percentage: float)
         or not isinstance(allowed_missing_percentage, numbers.Real)
         or not 0.0 <= allowed_missing_percentage <= 1.0
     ):
-        raise ValueError(
+        raise PipelineError(
             "allowed_missing_percentage must be a number between 0 and 1, "
             f"got {allowed_missing_percentage!r}"
         )
@@ -239,17 +241,17 @@ def _window_pair(target: npt.ArrayLike, values: npt.ArrayLike) -> tuple[FloatArr
     values_arr = np.asarray(values, dtype=np.float64)
     target_arr = np.asarray(target, dtype=np.float64)
     if values_arr.ndim < 2:
-        raise ValueError(
+        raise PipelineError(
             f"values must have shape (..., W, N) (windows, then assets), got {values_arr.shape}"
         )
     if values_arr.shape[WINDOW_AXIS] < MIN_WINDOW:
-        raise ValueError(
+        raise PipelineError(
             f"values must hold windows of at least {MIN_WINDOW} sessions, "
             f"got {values_arr.shape[WINDOW_AXIS]}"
         )
     windows_match = target_arr.shape[:-1] == values_arr.shape[:-1]
     if not windows_match or target_arr.shape[-1] not in (1, values_arr.shape[-1]):
-        raise ValueError(
+        raise PipelineError(
             f"target must have shape {(*values_arr.shape[:-1], 1)} to match values "
             f"of shape {values_arr.shape}, got {target_arr.shape}"
         )
@@ -259,7 +261,7 @@ def _window_pair(target: npt.ArrayLike, values: npt.ArrayLike) -> tuple[FloatArr
 def _check_missing_limit(limit: int, name: str) -> int:
     """The allowed count of missing sessions, checked to be an integer >= 0."""
     if isinstance(limit, bool) or not isinstance(limit, numbers.Integral) or limit < 0:
-        raise ValueError(f"{name} must be an integer >= 0, got {limit!r}")
+        raise PipelineError(f"{name} must be an integer >= 0, got {limit!r}")
     return int(limit)
 
 

@@ -13,6 +13,7 @@ import operator
 import numpy as np
 import numpy.typing as npt
 
+from rustybt.exceptions import PipelineError
 from rustybt.pipeline.kernels.rolling import (
     FloatArray,
     decay_rate_from_span,
@@ -73,7 +74,7 @@ def bollinger_bands(closes: npt.ArrayLike, k: float) -> tuple[FloatArray, FloatA
 def _check_period(name: str, period: int) -> int:
     length = operator.index(period)
     if length < 2:
-        raise ValueError(
+        raise PipelineError(
             f"{name} must be at least 2 (an EWMA over one session has zero weight); got {period!r}"
         )
     return length
@@ -121,12 +122,12 @@ def macd_signal(
     slow = _check_period("slow_period", slow_period)
     signal = _check_period("signal_period", signal_period)
     if slow <= fast:
-        raise ValueError(
+        raise PipelineError(
             f"slow_period must be greater than fast_period; got {slow_period!r} <= {fast_period!r}"
         )
     (windows,) = window_inputs(1, closes=closes)
     if windows.shape[-2] != slow + signal - 1:
-        raise ValueError(
+        raise PipelineError(
             f"closes must hold windows of slow_period + signal_period - 1 = {slow + signal - 1} "
             f"sessions along axis -2; got shape {windows.shape}"
         )
@@ -203,7 +204,7 @@ def _midpoint(highs: FloatArray, lows: FloatArray, length: int) -> FloatArray:
 def _check_length(name: str, length: int, low: int, high: int) -> int:
     value = operator.index(length)
     if not low <= value <= high:
-        raise ValueError(f"{name} must be between {low} and {high}; got {length!r}")
+        raise PipelineError(f"{name} must be between {low} and {high}; got {length!r}")
     return value
 
 
