@@ -5,10 +5,10 @@ place that imports them all, so ``rustybt`` (``rustybt.cli:main``) and
 ``python -m rustybt`` always have every verb.
 """
 
-from rustybt.cli import benchmark, bundles, optimize, run
+from rustybt.cli import benchmark, bundles, optimize, report, run
 from rustybt.cli.main import main
 
 __all__ = ["VERB_MODULES", "main"]
 
 #: The modules whose commands make up ``rustybt`` (imported for that alone).
-VERB_MODULES = (benchmark, bundles, optimize, run)
+VERB_MODULES = (benchmark, bundles, optimize, report, run)

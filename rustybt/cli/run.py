@@ -334,6 +334,13 @@ def print_summary(perf: pd.DataFrame, title: str) -> None:
     help="Also write the exact Decimal ledger (cash, positions, fills, cash journal) as JSON.",
 )
 @click.option(
+    "--report",
+    "report_output",
+    default=None,
+    metavar="FILENAME",
+    help="Also write the run's HTML report: one file that opens offline in a browser.",
+)
+@click.option(
     "--blotter",
     default="default",
     show_default=True,
@@ -363,6 +370,7 @@ def run(
     print_algo: bool,
     metrics_set: str,
     ledger_output: str | None,
+    report_output: str | None,
     blotter: str,
     progress: bool | None,
 ) -> pd.DataFrame:
@@ -378,7 +386,7 @@ def run(
     if (algofile is None) == (algotext is None):
         raise click.UsageError("give exactly one of -f/--algofile and -t/--algotext")
     _check_one_benchmark(benchmark_file, benchmark_symbol, benchmark_sid, no_benchmark)
-    _check_outputs(output, ledger_output)
+    _check_outputs(output, ledger_output, report_output)
     text = algotext if algotext is not None else algofile.read()
     filename = "<algotext>" if algotext is not None else os.path.abspath(algofile.name)
     if print_algo:
@@ -405,11 +413,15 @@ def run(
             progress=callback,
             return_algorithm=True,
         )
-    failures = _write_results(perf, algo, output, ledger_output)
+    title = f"{Path(filename).name} on {bundle}"
+    failures = _write_results(perf, algo, output, ledger_output, (report_output, title))
     if output != "-":
-        print_summary(perf, f"{Path(filename).name} on {bundle}")
+        print_summary(perf, title)
         if "-o" not in failures and output_format(output) != "none":
             click.echo(f"Wrote {len(perf)} sessions of performance to {output}", err=True)
+    if report_output and "--report" not in failures:
+        uri = Path(report_output).absolute().as_uri()
+        click.echo(f"Wrote the report to {report_output}; open {uri}", err=True)
     if failures:
         raise OutputWriteError("; ".join(failures.values()), context={"failed": sorted(failures)})
     return perf
@@ -440,16 +452,18 @@ def _check_one_benchmark(
 _NOT_JSON = {".csv", ".parquet", ".pickle", ".pkl"}
 
 
-def _check_outputs(output: str, ledger_output: str | None) -> None:
-    """Check both output paths before the run, so that no result is lost at its end.
+def _check_outputs(output: str, ledger_output: str | None, report_output: str | None) -> None:
+    """Check the output paths before the run, so that no result is lost at its end.
 
     Raises
     ------
     ConfigValidationError
         A path that cannot be written, a ledger file named as another format,
-        or both outputs at one path.
+        or two outputs at one path.
     """
     check_output_path(output, "-o")
+    if report_output is not None:
+        _check_report_output(report_output, {"-o": output, "--ledger-output": ledger_output})
     if ledger_output is None:
         return
     check_output_path(ledger_output, "--ledger-output")
@@ -473,10 +487,42 @@ def _check_outputs(output: str, ledger_output: str | None) -> None:
         )
 
 
+def _check_report_output(report_output: str, others: dict[str, str | None]) -> None:
+    """``--report``'s path: writable, an HTML file, and none of the run's other outputs."""
+    check_output_path(report_output, "--report")
+    where = {"option": "--report", "path": report_output}
+    if output_format(report_output) in ("stdout", "none"):
+        raise ConfigValidationError(
+            f"--report {report_output}: the report is a file; give a file name", context=where
+        )
+    suffix = Path(report_output).suffix.lower()
+    if suffix in _NOT_JSON or suffix == ".json":
+        raise ConfigValidationError(
+            f"--report {report_output}: the report is written as HTML, not {suffix}; name it .html",
+            context=where,
+        )
+    report_file = output_target(report_output)[0].absolute()
+    for option, path in others.items():
+        if path is None or output_format(path) in ("stdout", "none"):
+            continue
+        if output_target(path)[0].absolute() == report_file:
+            raise ConfigValidationError(
+                f"{option} {path} and --report {report_output} are one file; give them "
+                "different files",
+                context=where,
+            )
+
+
 def _write_results(
-    perf: pd.DataFrame, algo: Any, output: str, ledger_output: str | None
+    perf: pd.DataFrame,
+    algo: Any,
+    output: str,
+    ledger_output: str | None,
+    report_of: tuple[str | None, str] = (None, ""),
 ) -> dict[str, str]:
-    """Write each output on its own: one that fails does not keep the other from being written.
+    """Write each output on its own: one that fails does not keep the others from being written.
+
+    ``report_of`` is ``(--report's path or None, the report's title)``.
 
     Returns
     -------
@@ -494,6 +540,15 @@ def _write_results(
                 lambda: write_ledger(algo.ledger.export(), ledger_output),
             )
         )
+    report_output, title = report_of
+    if report_output:
+        writes.append(
+            (
+                "--report",
+                report_output,
+                lambda: write_report(perf, algo.ledger.export(), report_output, title),
+            )
+        )
     failures: dict[str, str] = {}
     for option, path, write in writes:
         try:
@@ -505,6 +560,13 @@ def _write_results(
     if failures and written:
         failures[next(iter(failures))] += f" ({', '.join(written)} written)"
     return failures
+
+
+def write_report(perf: pd.DataFrame, ledger: Any, output: str, title: str) -> None:
+    """The run's HTML report (:func:`rustybt.analytics.report.report`), written to ``output``."""
+    from rustybt.analytics.report import report  # plotly is loaded only when a report is asked for
+
+    write_file(output, report(perf, ledger=ledger, title=title).html.encode("utf-8"))
 
 
 def write_ledger(export: dict[str, Any], output: str) -> None:
