@@ -88,15 +88,19 @@ def read_performance(path: str | Path) -> pd.DataFrame:
             context={"file": str(path)},
         )
     try:
-        perf.index = pd.to_datetime(perf.index, utc=True)
+        # The run's frame has nanosecond closes; a CSV's text parses to microseconds.
+        perf.index = pd.to_datetime(perf.index, utc=True).as_unit("ns")
     except (ValueError, TypeError) as exc:
         raise ParameterValidationError(
             f"{path}: its first column is not the session closes of rustybt run -o",
             context={"file": str(path)},
         ) from exc
+    if kind == "csv":  # the CSV holds the closes once, as its index (named period_close)
+        perf.index.name = None
+        perf["period_close"] = perf.index
     for column in ("period_open", "period_close"):
         if column in perf.columns:
-            perf[column] = pd.to_datetime(perf[column], utc=True)
+            perf[column] = pd.to_datetime(perf[column], utc=True).dt.as_unit("ns")
     for column in LIST_COLUMNS:
         if column in perf.columns:
             perf[column] = perf[column].map(decoded_records).astype(object)

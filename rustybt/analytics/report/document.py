@@ -56,8 +56,17 @@ class Report:
         -------
         pathlib.Path
             The absolute path written (open it as ``path.as_uri()``).
+
+        Raises
+        ------
+        ParameterValidationError
+            When ``path`` is a folder.
         """
         target = Path(path).absolute()
+        if target.is_dir():
+            raise ParameterValidationError(
+                f"{path}: is a folder; give a file name", context={"path": str(path)}
+            )
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.parent / f".{target.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp"
         try:

@@ -1,0 +1,95 @@
+"""The report object: one self-contained page, written atomically, shown in Jupyter."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rustybt.analytics.report import Report, report
+from rustybt.analytics.report.html import plotly_javascript
+from rustybt.exceptions import ParameterValidationError
+
+Run = tuple[pd.DataFrame, dict[str, Any]]
+
+
+@pytest.fixture(scope="module")
+def demo_report(demo_run: Run) -> Report:
+    perf, ledger = demo_run
+    return report(perf, ledger=ledger, title="OLMAR <demo>")
+
+
+def test_page_inlines_plotly_once_and_loads_nothing(demo_report: Report) -> None:
+    page = demo_report.html
+    assert page.count(plotly_javascript()) == 1
+    markup = page.replace(plotly_javascript(), "")
+    assert not re.search(r"<(script|img|iframe)[^>]*\bsrc=|<link\b", markup)
+    assert "http://" not in markup and "https://" not in markup
+    assert "<title>OLMAR &lt;demo&gt;</title>" in page  # the title is escaped
+
+
+def test_every_panel_has_its_section_and_figure(demo_report: Report) -> None:
+    page = demo_report.html
+    figures = re.search(r'<script type="application/json" id="figures">(.*?)</script>', page)
+    assert figures is not None
+    for panel in demo_report.panels:
+        assert f'id="panel-{panel.key}"' in page
+        if panel.figure is not None:
+            assert f'id="plot-{panel.key}"' in page and f'"plot-{panel.key}":' in figures[1]
+
+
+def test_header_states_the_run(demo_run: Run, demo_report: Report) -> None:
+    perf = demo_run[0]
+    shown = {figure.key: figure.text for figure in demo_report.figures}
+    assert shown["sessions"] == f"{len(perf):,}"
+    assert shown["start"] == "2016-01-04" and shown["end"] == "2017-12-29"
+    assert shown["starting_value"] == "100,000.00"
+    assert shown["final_value"] == f"{perf['portfolio_value'].iloc[-1]:,.2f}"
+
+
+def test_write_is_atomic_and_returns_the_path(demo_report: Report, tmp_path: Path) -> None:
+    target = tmp_path / "new" / "folder" / "report.html"
+    written = demo_report.write(target)
+    assert written == target and target.read_text(encoding="utf-8") == demo_report.html
+    target.write_text("old")
+    demo_report.write(str(target))
+    assert target.read_text(encoding="utf-8") == demo_report.html
+    assert [p.name for p in target.parent.iterdir()] == ["report.html"]  # no temp file left
+
+
+def test_a_folder_is_refused_and_left_alone(demo_report: Report, tmp_path: Path) -> None:
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    (folder / "old.html").write_text("old")
+    with pytest.raises(ParameterValidationError, match="reports: is a folder; give a file name"):
+        demo_report.write(folder)
+    assert [p.name for p in folder.iterdir()] == ["old.html"]
+
+
+def test_jupyter_shows_the_page_in_a_frame(demo_report: Report) -> None:
+    shown = demo_report._repr_html_()
+    assert shown.startswith("<iframe srcdoc=")
+    source = re.search(r'srcdoc="([^"]*)"', shown)
+    assert source is not None and html.unescape(source[1]) == demo_report.html
+
+
+def test_not_a_performance_frame() -> None:
+    with pytest.raises(ParameterValidationError, match="perf: expected the performance DataFrame"):
+        report([1, 2, 3])  # type: ignore[arg-type]
+    days = pd.bdate_range("2024-01-01", periods=3, tz="UTC")
+    with pytest.raises(ParameterValidationError, match="perf: no portfolio_value column"):
+        report(pd.DataFrame({"returns": [0.0, 0.01, 0.0]}, index=days))
+    with pytest.raises(ParameterValidationError, match="one row per session"):
+        report(pd.DataFrame({"returns": [0.1], "portfolio_value": [1.0]}))
+
+
+def test_a_given_benchmark_replaces_the_frames(demo_run: Run) -> None:
+    perf = demo_run[0]
+    flat = pd.Series(0.0, index=perf.index)
+    panel = report(perf, benchmark=flat).panels[0]
+    assert np.allclose(panel.figure.data[1].y, 0.0)
