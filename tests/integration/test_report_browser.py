@@ -1,0 +1,163 @@
+"""The HTML report in a real browser: Debian's chromium, headless, driven by Playwright.
+
+Each report is written by the command line, as a user writes it, opened from
+its file:// URL with the network unused, and checked for what a reader sees:
+no script error, every panel drawn, the header's figures those of the
+analytics functions. A screenshot of each page is kept in the test's folder.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from rustybt.analytics.report import report
+from rustybt.cli import main
+from rustybt.cli.report import read_performance
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+#: The flags of a browser that talks to nobody: no updates, sync or background fetches.
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def chromium_path() -> str:
+    """Debian's chromium; the tests fail, naming the fix, when it is missing."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        pytest.fail("chromium is not installed: run `apt-get install -y chromium` (.ci/run does)")
+    return found
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        # Playwright gives the browser a fresh profile folder of its own.
+        launched = playwright.chromium.launch(
+            executable_path=chromium_path(), args=CHROMIUM_FLAGS, headless=True
+        )
+        yield launched
+        launched.close()
+
+
+@dataclass
+class Seen:
+    """What the browser saw of a page."""
+
+    problems: list[str]
+    requests: list[str]
+    plots: dict[str, int]
+    header: dict[str, str]
+    table_rows: list[list[str]]
+
+
+def open_report(browser: Any, path: Path, screenshot: Path) -> Seen:
+    """Open ``path`` as file://, wait until plotly drew every plot, look, take a screenshot."""
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    problems: list[str] = []
+    requests: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(f"console {message.type}: {message.text}")
+            if message.type in ("error", "warning")
+            else None
+        ),
+    )
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.on("requestfailed", lambda request: problems.append(f"request failed: {request.url}"))
+    page.on("request", lambda request: requests.append(request.url))
+    page.goto(path.as_uri(), wait_until="load")
+    page.wait_for_function(
+        "Array.from(document.querySelectorAll('div.plot'))"
+        ".every(div => div.querySelector('.main-svg') !== null)",
+        timeout=20_000,
+    )
+    plots = page.eval_on_selector_all(
+        "div.plot", "divs => Object.fromEntries(divs.map(d => [d.id, "
+        "d.querySelectorAll('.main-svg').length]))",
+    )  # fmt: skip
+    header = page.eval_on_selector_all(
+        "#panel-header [data-key]",
+        "items => Object.fromEntries(items.map(i => [i.dataset.key, "
+        "i.querySelector('dd').textContent]))",
+    )
+    rows = page.eval_on_selector_all(
+        "table.sortable tbody tr", "rows => rows.map(r => Array.from(r.cells, c => c.textContent))"
+    )
+    page.screenshot(path=str(screenshot), full_page=True)
+    page.close()
+    return Seen(problems, requests, plots, header, rows)
+
+
+def run_cli(*args: str) -> str:
+    result = CliRunner().invoke(main, list(args), env=dict(os.environ))
+    assert result.exit_code == 0, result.stderr
+    return result.stderr
+
+
+def assert_clean_and_drawn(seen: Seen, path: Path, expected_plots: set[str]) -> None:
+    assert seen.problems == []
+    assert seen.requests == [path.as_uri()]  # the file itself, nothing else
+    assert set(seen.plots) == expected_plots
+    assert all(count >= 1 for count in seen.plots.values()), seen.plots
+
+
+def plot_ids(perf: Any, **options: Any) -> set[str]:
+    """The plots the report of ``perf`` has (each panel with a figure draws one)."""
+    return {f"plot-{p.key}" for p in report(perf, **options).panels if p.figure is not None}
+
+
+def test_readme_command_report_opens_offline_and_draws(
+    demo: Path, tmp_path: Path, request: pytest.FixtureRequest, browser: Any
+) -> None:
+    results = tmp_path / "results"
+    stderr = run_cli(
+        "run", "-f", str(EXAMPLES / "dual_moving_average.py"), "-b", "demo",
+        "-s", "2015-01-02", "-e", "2024-12-31", "--capital-base", "100000",
+        "--benchmark-symbol", "SPY", "-o", str(results / "dual_moving_average.csv"),
+        "--ledger-output", str(results / "ledger.json"),
+        "--report", str(results / "report.html"),
+    )  # fmt: skip
+    page = results / "report.html"
+    assert f"open {page.as_uri()}" in stderr
+    seen = open_report(browser, page, tmp_path / "report.png")
+    perf = read_performance(results / "dual_moving_average.csv")
+    assert_clean_and_drawn(seen, page, plot_ids(perf))
+    shown = {f.key: f.text for f in report(perf).figures}
+    assert seen.header == shown
+    assert seen.header["sessions"] == "2,516"
+    assert seen.header["final_value"] == f"{perf['portfolio_value'].iloc[-1]:,.2f}"
+    assert (tmp_path / "report.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_report_verb_from_csv_and_ledger(demo: Path, tmp_path: Path, browser: Any) -> None:
+    perf_file, ledger_file, page = (
+        tmp_path / "olmar.csv", tmp_path / "ledger.json", tmp_path / "olmar.html"
+    )  # fmt: skip
+    run_cli(
+        "run", "-f", str(EXAMPLES / "olmar.py"), "-b", "demo", "-s", "2016-01-04",
+        "-e", "2017-12-29", "--capital-base", "100000", "--benchmark-symbol", "SPY",
+        "-o", str(perf_file), "--ledger-output", str(ledger_file),
+    )  # fmt: skip
+    run_cli("report", str(perf_file), "--ledger", str(ledger_file), "-o", str(page))
+    seen = open_report(browser, page, tmp_path / "olmar.png")
+    assert_clean_and_drawn(seen, page, plot_ids(read_performance(perf_file)))
+    assert seen.header["sessions"] == f"{len(read_performance(perf_file)):,}" == "503"
