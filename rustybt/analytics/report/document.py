@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rustybt.analytics.report.html import HeaderFigure, page
+from rustybt.analytics.report.html import page
 from rustybt.analytics.report.panels import (
+    KeyFigure,
     Panel,
     annual_returns_panel,
     cumulative_returns_panel,
@@ -41,7 +42,7 @@ class Report:
 
     title: str
     subtitle: str
-    figures: tuple[HeaderFigure, ...]
+    figures: tuple[KeyFigure, ...]
     panels: tuple[Panel, ...]
 
     @cached_property
@@ -121,7 +122,7 @@ def benchmark_from_perf(perf: pd.DataFrame) -> pd.Series | None:
     return 1.0 + cumulative.ffill().fillna(0.0)
 
 
-def facts(perf: pd.DataFrame) -> tuple[HeaderFigure, ...]:
+def facts(perf: pd.DataFrame) -> tuple[KeyFigure, ...]:
     """What the run was, not how it did: its span and its start and end value."""
     dates = pd.DatetimeIndex(perf.index)
     first = perf.iloc[0]
@@ -130,13 +131,11 @@ def facts(perf: pd.DataFrame) -> tuple[HeaderFigure, ...]:
     else:  # the first session's value before its return
         start_value = float(first["portfolio_value"]) / (1.0 + float(first["returns"]))
     return (
-        HeaderFigure("sessions", "Sessions", f"{len(perf):,}"),
-        HeaderFigure("start", "Start", dates[0].strftime("%Y-%m-%d")),
-        HeaderFigure("end", "End", dates[-1].strftime("%Y-%m-%d")),
-        HeaderFigure("starting_value", "Starting value", f"{start_value:,.2f}"),
-        HeaderFigure(
-            "final_value", "Final value", f"{float(perf['portfolio_value'].iloc[-1]):,.2f}"
-        ),
+        KeyFigure("sessions", "Sessions", f"{len(perf):,}"),
+        KeyFigure("start", "Start", dates[0].strftime("%Y-%m-%d")),
+        KeyFigure("end", "End", dates[-1].strftime("%Y-%m-%d")),
+        KeyFigure("starting_value", "Starting value", f"{start_value:,.2f}"),
+        KeyFigure("final_value", "Final value", f"{float(perf['portfolio_value'].iloc[-1]):,.2f}"),
     )
 
 

@@ -11,22 +11,20 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from rustybt.analytics.report.panels import Panel, Table
+from rustybt.analytics.report.panels import KeyFigure, Panel, Table
 
-__all__ = ["HeaderFigure", "page", "plotly_javascript"]
+__all__ = ["page", "plotly_javascript"]
 
 
-@dataclass(frozen=True)
-class HeaderFigure:
-    """One key figure of the header: its key (the page's ``data-key``), label and text."""
+@cache
+def page_template() -> str:
+    """The look of every figure (plotly's "plotly_white" template), as JSON, once per page."""
+    import plotly.io
 
-    key: str
-    label: str
-    text: str
+    return json.dumps(plotly.io.templates["plotly_white"].to_plotly_json())
 
 
 @cache
@@ -64,8 +62,10 @@ td:first-child,th:first-child{text-align:left}
 _SCRIPT = """
 (function(){
   var figures = JSON.parse(document.getElementById("figures").textContent);
+  var template = JSON.parse(document.getElementById("template").textContent);
   Object.keys(figures).forEach(function(id){
     var f = figures[id];
+    f.layout.template = template;
     Plotly.newPlot(id, f.data, f.layout, {responsive: true, displaylogo: false});
   });
   document.querySelectorAll("table.sortable").forEach(function(table){
@@ -96,14 +96,19 @@ def script_safe(text: str) -> str:
     return text.replace("</", "<\\/")
 
 
-def header_section(figures: Sequence[HeaderFigure]) -> str:
-    """The key figures, one labelled value each."""
+def figures_list(figures: Sequence[KeyFigure]) -> str:
+    """Key figures, one labelled value each."""
     items = "".join(
         f'<div data-key="{html.escape(figure.key)}"><dt>{html.escape(figure.label)}</dt>'
         f"<dd>{html.escape(figure.text)}</dd></div>"
         for figure in figures
     )
-    return f'<section class="wide" id="panel-header"><dl class="figures">{items}</dl></section>'
+    return f'<dl class="figures">{items}</dl>'
+
+
+def header_section(figures: Sequence[KeyFigure]) -> str:
+    """The report's header: the run's key figures."""
+    return f'<section class="wide" id="panel-header">{figures_list(figures)}</section>'
 
 
 def table_html(table: Table) -> str:
@@ -127,6 +132,8 @@ def table_html(table: Table) -> str:
 def panel_section(panel: Panel) -> str:
     """A panel's section: its title, plot area, table and note."""
     parts = [f"<h2>{html.escape(panel.title)}</h2>"]
+    if panel.figures:
+        parts.append(figures_list(panel.figures))
     if panel.figure is not None:
         parts.append(f'<div class="plot" id="plot-{html.escape(panel.key)}"></div>')
     if panel.table is not None:
@@ -137,9 +144,7 @@ def panel_section(panel: Panel) -> str:
     return f'<section{wide} id="panel-{html.escape(panel.key)}">{"".join(parts)}</section>'
 
 
-def page(
-    title: str, subtitle: str, figures: Sequence[HeaderFigure], panels: Sequence[Panel]
-) -> str:
+def page(title: str, subtitle: str, figures: Sequence[KeyFigure], panels: Sequence[Panel]) -> str:
     """The whole page: head (styles, plotly.js), header, panels, figure data, script."""
     # Each figure's own JSON (plotly's encoder: NumPy arrays as compact typed arrays).
     data = ",".join(
@@ -160,5 +165,6 @@ def page(
         f"<p>{html.escape(subtitle)}</p></header>"
         f"<main>{body}</main>"
         f'<script type="application/json" id="figures">{script_safe("{" + data + "}")}</script>'
+        f'<script type="application/json" id="template">{script_safe(page_template())}</script>'
         f"<script>{_SCRIPT}</script></body></html>\n"
     )

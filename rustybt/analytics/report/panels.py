@@ -10,6 +10,7 @@ fractions to percent and lays out axes. Nothing here computes a statistic.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,7 @@ import plotly.graph_objects as go
 from rustybt.analytics.report.decimate import decimate
 
 __all__ = [
+    "KeyFigure",
     "Panel",
     "Table",
     "annual_returns_panel",
@@ -25,6 +27,7 @@ __all__ = [
     "cumulative_returns_panel",
     "log_growth_panel",
     "monthly_returns_panel",
+    "new_figure",
     "returns_distribution_panel",
 ]
 
@@ -33,6 +36,15 @@ BENCHMARK_COLOR = "#8c8c8c"
 GAIN_COLOR = "#2e8b57"
 LOSS_COLOR = "#c0392b"
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+@dataclass(frozen=True)
+class KeyFigure:
+    """One labelled figure: its key (the page's ``data-key``), label and text as shown."""
+
+    key: str
+    label: str
+    text: str
 
 
 @dataclass(frozen=True)
@@ -50,10 +62,10 @@ class Table:
 
 @dataclass(frozen=True)
 class Panel:
-    """One section of the report: a title, a figure and/or a table, and a note under them.
+    """One section of the report: a title, key figures, a plot, a table, and a note under them.
 
     ``key`` names the section in the page (its element ids are ``panel-KEY``
-    and ``plot-KEY``).
+    and ``plot-KEY``). A narrow panel takes half the page's width.
     """
 
     key: str
@@ -61,18 +73,29 @@ class Panel:
     figure: go.Figure | None = None
     table: Table | None = None
     note: str = ""
-    wide: bool = field(default=True)
+    wide: bool = True
+    figures: tuple[KeyFigure, ...] = field(default=())
 
 
-def session_dates(index: pd.Index) -> list[str]:
-    """The x values of a trace: each session's date (the close's UTC date), as ``YYYY-MM-DD``."""
-    return list(pd.DatetimeIndex(index).strftime("%Y-%m-%d"))
+def session_dates(index: pd.Index) -> np.ndarray:
+    """The x values of a trace: each session's date (the close's UTC date), as ``YYYY-MM-DD``.
+
+    An array, not a list: plotly checks an array at once, a list item by item.
+    """
+    return np.asarray(pd.DatetimeIndex(index).strftime("%Y-%m-%d"), dtype=object)
+
+
+def new_figure(data: object = None) -> go.Figure:
+    """A figure without a template of its own: the page gives every figure one, once.
+
+    (A template per figure would be copied into each: slower, and a larger file.)
+    """
+    return go.Figure(data, layout={"template": "none"})
 
 
 def figure_layout(figure: go.Figure, *, height: int = 340, **layout: object) -> go.Figure:
-    """The look every panel shares: white, compact margins, the legend above the plot."""
+    """The look every panel shares: compact margins, the legend above the plot."""
     shared: dict[str, object] = {
-        "template": "plotly_white",
         "height": height,
         "margin": {"l": 60, "r": 20, "t": 30, "b": 40},
         "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
@@ -103,7 +126,7 @@ def cumulative_returns_panel(growth: pd.Series, benchmark_growth: pd.Series | No
     growth, benchmark_growth
         The value of 1 invested at the start, per session (1.0 = no change).
     """
-    figure = go.Figure([line((growth - 1) * 100, "strategy", STRATEGY_COLOR)])
+    figure = new_figure([line((growth - 1) * 100, "strategy", STRATEGY_COLOR)])
     if benchmark_growth is not None:
         figure.add_trace(line((benchmark_growth - 1) * 100, "benchmark", BENCHMARK_COLOR))
     figure_layout(figure, yaxis={"title": "cumulative return (%)", "ticksuffix": "%"})
@@ -116,7 +139,7 @@ def log_growth_panel(growth: pd.Series, benchmark_growth: pd.Series | None) -> P
     Equal percentage moves take equal heights, so a decade's early years are as
     readable as its last.
     """
-    figure = go.Figure([line(growth, "strategy", STRATEGY_COLOR)])
+    figure = new_figure([line(growth, "strategy", STRATEGY_COLOR)])
     if benchmark_growth is not None:
         figure.add_trace(line(benchmark_growth, "benchmark", BENCHMARK_COLOR))
     figure_layout(figure, yaxis={"title": "value of 1 invested", "type": "log"})
@@ -151,7 +174,7 @@ def monthly_returns_panel(returns: pd.Series) -> Panel:
     monthly = calendar_returns(returns, "month") * 100
     grid = monthly.unstack().reindex(columns=range(1, 13))
     years = [str(year) for year in grid.index]
-    figure = go.Figure(
+    figure = new_figure(
         go.Heatmap(
             z=grid.to_numpy(dtype=np.float64),
             x=list(MONTHS),
@@ -175,7 +198,7 @@ def monthly_returns_panel(returns: pd.Series) -> Panel:
 def annual_returns_panel(returns: pd.Series) -> Panel:
     """A bar per calendar year: the year's compounded return."""
     annual = calendar_returns(returns, "year") * 100
-    figure = go.Figure(
+    figure = new_figure(
         go.Bar(
             x=[str(year) for year in annual.index],
             y=annual.to_numpy(dtype=np.float64),
@@ -205,7 +228,7 @@ def returns_distribution_panel(
     values = values[np.isfinite(values)] * 100
     counts, edges = np.histogram(values, bins=bins) if len(values) else (np.array([]), [0.0])
     centers = (np.asarray(edges[:-1]) + np.asarray(edges[1:])) / 2 if len(counts) else []
-    figure = go.Figure(
+    figure = new_figure(
         go.Bar(
             x=np.asarray(centers, dtype=np.float64),
             y=counts,
@@ -221,7 +244,9 @@ def returns_distribution_panel(
         figure.add_vline(
             x=fraction * 100,
             line={"color": LOSS_COLOR, "dash": "dash" if number % 2 else "solid"},
-            annotation={"text": f"{label} {fraction:.2%}", "yshift": -14 * number},
+            annotation={"text": f"{label} {fraction:.2%}"},
+            # The lines sit close together: one label to the right, the next to the left.
+            annotation_position="top right" if number % 2 == 0 else "top left",
         )
     figure_layout(
         figure,
@@ -231,3 +256,104 @@ def returns_distribution_panel(
         bargap=0.02,
     )
     return Panel("distribution", "Distribution of daily returns", figure)
+
+
+def date_text(value: Any) -> str:
+    """A table cell's date (``YYYY-MM-DD``), empty for a missing one."""
+    return "" if value is None or pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d")
+
+
+def date_key(value: Any) -> str:
+    """What a date cell sorts by: its ISO text (a missing date, last)."""
+    return "9999" if value is None or pd.isna(value) else pd.Timestamp(value).isoformat()
+
+
+@dataclass(frozen=True)
+class PeriodRow:
+    """One row of :func:`rustybt.analytics.drawdowns.drawdown_periods`."""
+
+    peak: Any
+    trough: Any
+    recovery: Any
+    drawdown: float
+    duration: float
+
+
+def underwater_panel(underwater: pd.Series, periods: pd.DataFrame) -> Panel:
+    """The fall from the running peak each session, the deepest periods shaded and listed.
+
+    Parameters
+    ----------
+    underwater
+        :func:`rustybt.analytics.statistics.drawdown_series` of the run (<= 0).
+    periods
+        :func:`rustybt.analytics.drawdowns.drawdown_periods` of the run, deepest first.
+    """
+    figure = new_figure(
+        [line(underwater * 100, "drawdown", LOSS_COLOR, fill="tozeroy", hoverinfo="x+y")]
+    )
+    last = date_text(underwater.index[-1])
+    cells: list[list[str]] = []
+    keys: list[list[float | str]] = []
+    for rank, row in enumerate(periods.to_dict("records"), start=1):
+        period = PeriodRow(**{str(k): v for k, v in row.items()})
+        end = date_text(period.recovery) or last
+        figure.add_vrect(
+            x0=date_text(period.peak),
+            x1=end,
+            fillcolor=LOSS_COLOR,
+            opacity=0.10,
+            line_width=0,
+            annotation={"text": f"#{rank}", "font": {"size": 10}},
+            annotation_position="top left",
+        )
+        cells.append(
+            [
+                f"#{rank}",
+                date_text(period.peak),
+                date_text(period.trough),
+                date_text(period.recovery) or "not recovered",
+                f"{period.drawdown:.2%}",
+                f"{period.duration:,.0f}",
+            ]
+        )
+        keys.append(
+            [
+                rank,
+                date_key(period.peak),
+                date_key(period.trough),
+                date_key(period.recovery),
+                float(period.drawdown),
+                float(period.duration),
+            ]
+        )
+    figure_layout(figure, yaxis={"title": "below peak (%)", "ticksuffix": "%"}, showlegend=False)
+    columns = ("period", "peak", "trough", "recovery", "drawdown", "sessions")
+    table = Table(columns, cells, keys) if cells else None
+    note = "" if cells else "The run never fell below a peak."
+    return Panel("underwater", "Underwater (drawdown from peak)", figure, table, note)
+
+
+def rolling_panel(
+    sharpe: pd.Series, volatility: pd.Series, beta: pd.Series | None, window: int
+) -> Panel:
+    """Rolling Sharpe ratio, annual volatility and beta over ``window`` sessions, stacked."""
+    from plotly.subplots import make_subplots
+
+    rows = 3 if beta is not None else 2
+    titles = ["Sharpe", "volatility (annual, %)", "beta to the benchmark"][:rows]
+    figure = make_subplots(
+        rows=rows,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.08,
+        subplot_titles=titles,
+        figure=new_figure(),
+    )
+    figure.add_trace(line(sharpe.dropna(), "Sharpe", STRATEGY_COLOR), row=1, col=1)
+    figure.add_trace(line(volatility.dropna() * 100, "volatility", "#8e44ad"), row=2, col=1)
+    if beta is not None:
+        figure.add_trace(line(beta.dropna(), "beta", BENCHMARK_COLOR), row=3, col=1)
+    figure_layout(figure, height=130 + 150 * rows, showlegend=False)
+    note = "" if sharpe.notna().any() else f"The run is shorter than the {window}-session window."
+    return Panel("rolling", f"Rolling statistics ({window} sessions)", figure, note=note)
