@@ -23,7 +23,7 @@ from rustybt.cli.main import main
 from rustybt.cli.run import check_output_path, output_format, write_file
 from rustybt.exceptions import ParameterValidationError
 
-__all__ = ["read_ledger", "read_performance", "report_command"]
+__all__ = ["read_ledger", "read_performance", "report_command", "with_assets_of"]
 
 #: The performance frame's columns that hold a list of records per session.
 LIST_COLUMNS = ("positions", "transactions", "orders")
@@ -47,8 +47,8 @@ LEDGER_DECIMALS = frozenset(
 
 def decoded_records(text: Any) -> Any:
     """One cell of a list column, as written to a CSV or Parquet file, back as records."""
-    if not isinstance(text, str):
-        return text  # a pickle's cell: the records themselves
+    if not isinstance(text, str) or not text.startswith("["):
+        return text  # a pickle's cell (the records themselves), or what record() put there
     records = json.loads(text)
     for record in records:
         for key in TIME_KEYS & record.keys():
@@ -144,6 +144,40 @@ def read_ledger(path: str | Path) -> dict[str, Any]:
     return ledger
 
 
+def assets_by_symbol(perf: pd.DataFrame) -> dict[str, Any]:
+    """The asset objects a pickled frame's positions and fills hold, by symbol (none in a file)."""
+    found: dict[str, Any] = {}
+    for column in ("positions", "transactions"):
+        if column not in perf.columns:
+            continue
+        for records in perf[column]:
+            for record in records:
+                asset = record.get("sid")
+                if getattr(asset, "symbol", None):
+                    found[asset.symbol] = asset
+    return found
+
+
+def with_assets_of(ledger: dict[str, Any], perf: pd.DataFrame) -> dict[str, Any]:
+    """``ledger`` (read from JSON: assets by symbol) naming assets as ``perf`` does.
+
+    A pickled frame holds asset objects and the ledger file their symbols: the
+    ledger's symbols become those objects, so that a fill and the position it
+    opened name one asset. Beside a CSV or Parquet frame (symbols) nothing changes.
+    """
+    assets = assets_by_symbol(perf)
+    if not assets:
+        return ledger
+    matched = dict(ledger)
+    for key in ("positions", "transactions", "cash_journal", "unpaid_dividends"):
+        frame = ledger[key]
+        if "asset" in frame.columns:
+            frame = frame.copy()
+            frame["asset"] = frame["asset"].map(lambda s: assets.get(s, s)).astype(object)
+            matched[key] = frame
+    return matched
+
+
 @main.command("report")
 @click.argument("results", type=click.Path(exists=True, dir_okay=False, path_type=str))
 @click.option(
@@ -170,7 +204,7 @@ def report_command(results: str, output: str, ledger: str | None, title: str | N
 
     check_output_path(output, "-o")
     perf = read_performance(results)
-    exported = read_ledger(ledger) if ledger else None
+    exported = with_assets_of(read_ledger(ledger), perf) if ledger else None
     page = report(perf, ledger=exported, title=title or Path(results).stem).html
     write_file(output, page.encode("utf-8"))
     click.echo(f"Wrote the report to {output}; open {Path(output).absolute().as_uri()}", err=True)

@@ -188,7 +188,7 @@ def monthly_returns_panel(returns: pd.Series) -> Panel:
     )
     figure_layout(
         figure,
-        height=max(220, 40 + 24 * len(years)),
+        height=max(340, 40 + 24 * len(years)),
         yaxis={"autorange": "reversed", "type": "category"},
         hovermode="closest",
     )
