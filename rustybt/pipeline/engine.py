@@ -231,8 +231,10 @@ class SimplePipelineEngine:
         if consumer.windowed:
             if isinstance(value, AdjustedColumn):
                 rows = n_out + consumer.window_length - 1
-                view = None if value.view is None else _tail(value.view, n_out)
-                return Windows(_tail(value.basis, rows), consumer.window_length, n_out, view)
+                adjust = None
+                if value.row_mult is not None and value.view_mult is not None:
+                    adjust = (_tail(value.row_mult, rows), _tail(value.view_mult, n_out))
+                return Windows(_tail(value.values, rows), consumer.window_length, n_out, adjust)
             return Windows(value, consumer.window_length, n_out)
         if isinstance(value, AdjustedColumn):
             raise PipelineError(
