@@ -49,9 +49,7 @@ class SimplePipelineEngine:
 
     # --- public API ---------------------------------------------------------------
 
-    def run_pipeline(
-        self, pipeline: Pipeline, start_date: Any, end_date: Any, hooks: Any = None
-    ) -> pd.DataFrame:
+    def run_pipeline(self, pipeline: Pipeline, start_date: Any, end_date: Any) -> pd.DataFrame:
         """The pipeline's output for every session from ``start_date`` to ``end_date``.
 
         Returns a DataFrame indexed by (date, asset), one row per asset that
@@ -64,7 +62,7 @@ class SimplePipelineEngine:
         return self._frame(pipeline, results, assets, root, dates)
 
     def run_chunked_pipeline(
-        self, pipeline: Pipeline, start_date: Any, end_date: Any, chunksize: int, hooks: Any = None
+        self, pipeline: Pipeline, start_date: Any, end_date: Any, chunksize: int
     ) -> pd.DataFrame:
         """:meth:`run_pipeline` in chunks of ``chunksize`` sessions, concatenated.
 
