@@ -121,7 +121,8 @@ def positions_panel(perf: pd.DataFrame) -> PositionsPanel:
     Examples
     --------
     >>> import pandas as pd
-    >>> perf = pd.DataFrame({"positions": [[], [{"sid": "A", "amount": 3, "last_sale_price": 2.5}]]})
+    >>> held = [{"sid": "A", "amount": 3, "last_sale_price": 2.5}]
+    >>> perf = pd.DataFrame({"positions": [[], held]})
     >>> positions_panel(perf).values["A"].tolist()
     [0.0, 7.5]
     """
@@ -170,8 +171,8 @@ def fills_panel(perf: pd.DataFrame, assets: pd.Index | None = None) -> FillsPane
     rows = perf.index.get_indexer(pd.Index(fills["session"]))
     codes = columns.get_indexer(pd.Index(fills["asset"], dtype=object))
     amount = fills["amount"].to_numpy(dtype=np.float64)
-    multiplier = np.array([float(multiplier_of(asset)) for asset in fills["asset"]])
-    notional = amount * fills["price"].to_numpy(dtype=np.float64) * multiplier
+    multipliers = np.array([float(multiplier_of(asset)) for asset in columns])
+    notional = amount * fills["price"].to_numpy(dtype=np.float64) * multipliers[codes]
     commission = fills["commission"].to_numpy(dtype=np.float64)
     shape = (len(perf), len(columns))
 
@@ -181,7 +182,7 @@ def fills_panel(perf: pd.DataFrame, assets: pd.Index | None = None) -> FillsPane
         return pd.DataFrame(array, index=perf.index, columns=columns)
 
     first_side = np.zeros(shape)
-    firsts = ~pd.DataFrame({"row": rows, "code": codes}).duplicated().to_numpy()
+    _, firsts = np.unique(rows * len(columns) + codes, return_index=True)  # each cell's first
     first_side[rows[firsts], codes[firsts]] = np.sign(amount[firsts])
     return FillsPanel(
         filled=summed(amount),
@@ -357,9 +358,11 @@ def _asset_income(ledger: Mapping[str, Any]) -> pd.Series:
         )
     income = journal[journal["kind"].isin(_ASSET_INCOME)]
     amounts = income["amount"].to_numpy(dtype=np.float64)
-    return pd.Series(amounts, index=pd.Index(income["asset"], dtype=object)).groupby(
-        level=0, sort=False
-    ).sum()
+    return (
+        pd.Series(amounts, index=pd.Index(income["asset"], dtype=object))
+        .groupby(level=0, sort=False)
+        .sum()
+    )
 
 
 def long_short_contribution(perf: pd.DataFrame) -> pd.DataFrame:

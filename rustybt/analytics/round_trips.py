@@ -58,11 +58,12 @@ from rustybt.exceptions import ParameterValidationError
 __all__ = [
     "FILL_COLUMNS",
     "ROUND_TRIP_COLUMNS",
+    "SPLIT_COLUMNS",
     "fill_table",
     "ledger_commissions",
     "multiplier_of",
     "round_trips",
-    "split_ratio",
+    "round_trips_with_splits",
 ]
 
 #: The columns of :func:`round_trips`' frame, in order.
@@ -77,6 +78,9 @@ ROUND_TRIP_COLUMNS = (
     "pnl",
     "return",
 )
+
+#: The columns of the splits frame of :func:`round_trips_with_splits`, in order.
+SPLIT_COLUMNS = ("session", "asset", "ratio")
 
 #: The columns of :func:`fill_table`'s frame, in order.
 FILL_COLUMNS = ("session", "asset", "dt", "amount", "price", "commission")
@@ -155,13 +159,37 @@ def round_trips(transactions: Any, ledger: Mapping[str, Any] | None = None) -> p
     1        1         3    -5.0 -10.0    -0.1
     2        4         5     3.0   3.0     0.1
     """
+    return round_trips_with_splits(transactions, ledger)[0]
+
+
+def round_trips_with_splits(
+    transactions: Any, ledger: Mapping[str, Any] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`round_trips`, and the splits it scaled the open lots by.
+
+    Parameters
+    ----------
+    transactions, ledger
+        As for :func:`round_trips`.
+
+    Returns
+    -------
+    tuple of pd.DataFrame
+        The round trips, and one row per split of a held position a
+        performance frame shows (none for other inputs), columns
+        :data:`SPLIT_COLUMNS`: ``session`` (at whose open it took effect),
+        ``asset``, ``ratio`` (float: new units per old unit).
+    """
     books: dict[Any, deque[_Lot]] = {}
     open_amounts: dict[Any, Any] = {}  # each book's total, kept as fills and splits change it
     last_prices: dict[Any, float] = {}
     rows: list[tuple[Any, ...]] = []
+    splits: list[tuple[Any, Any, float]] = []
     for session, fills, positions in _sessions(transactions, ledger):
         if positions is not None:
-            rows.extend(_reconcile(books, open_amounts, fills, positions, session, last_prices))
+            rows.extend(
+                _reconcile(books, open_amounts, fills, positions, session, last_prices, splits)
+            )
         for fill in fills:
             row = _book(books.setdefault(fill.asset, deque()), fill)
             open_amounts[fill.asset] = open_amounts.get(fill.asset, 0) + fill.amount
@@ -169,7 +197,7 @@ def round_trips(transactions: Any, ledger: Mapping[str, Any] | None = None) -> p
                 rows.append(row)
     frame = pd.DataFrame(rows, columns=list(ROUND_TRIP_COLUMNS))
     frame["return"] = frame["return"].astype(np.float64)
-    return frame
+    return frame, pd.DataFrame(splits, columns=list(SPLIT_COLUMNS))
 
 
 def _reconcile(
@@ -179,6 +207,7 @@ def _reconcile(
     positions: Iterable[Any],
     session: Any,
     last_prices: dict[Any, float],
+    splits: list[tuple[Any, Any, float]],
 ) -> list[tuple[Any, ...]]:
     """Bring the open lots to the amounts a performance frame held at the session's open.
 
@@ -187,7 +216,7 @@ def _reconcile(
     split scales its lots (amounts by the ratio, prices by its inverse, the
     cost unchanged); a position gone (a delisted asset closed out, a split
     that left less than one share) closes at the last price it was marked at,
-    a round trip dated at the session.
+    a round trip dated at the session. Each split is added to ``splits``.
     """
     held = {p["sid"]: p["amount"] for p in positions}
     bought: dict[Any, Any] = {}
@@ -203,7 +232,7 @@ def _reconcile(
         exact = isinstance(lots[0].amount, Decimal)
         book = sum(lot.amount for lot in lots)  # exactly, from the lots themselves
         at_open = _number(held.get(asset, 0), exact) - bought.get(asset, 0)
-        ratio = split_ratio(book, at_open)
+        ratio = _split_ratio(book, at_open)
         if abs(float(at_open)) < _FLOAT_ZERO and asset in last_prices:
             price = _number(last_prices[asset], exact)
             row = _book(lots, _Fill(asset, session, -book, price, 0 * price))
@@ -213,22 +242,18 @@ def _reconcile(
         elif ratio is not None:
             _scale(lots, book, at_open)
             open_amounts[asset] = at_open
+            splits.append((session, asset, float(ratio)))
     for position in positions:
         last_prices[position["sid"]] = float(position["last_sale_price"])
     return rows
 
 
-def split_ratio(before: Any, at_open: Any) -> Any | None:
+def _split_ratio(before: Any, at_open: Any) -> Any | None:
     """The split ratio that turned ``before`` units into ``at_open`` without a fill, if any.
 
     A position that changed size between two sessions with no fill, and kept
     its side, was split: ``at_open / before``. None when it did not change,
     or when it went to zero or crossed it (a close-out is no split).
-
-    Examples
-    --------
-    >>> split_ratio(100.0, 500.0), split_ratio(100.0, 100.0), split_ratio(100.0, 0.0)
-    (5.0, None, None)
     """
     if before * at_open <= 0 or abs(float(before - at_open)) < _FLOAT_ZERO:
         return None
@@ -379,9 +404,7 @@ def _ledger_fills(ledger: Mapping[str, Any], argument: str, counter: Iterator[in
             f"'transactions' and 'cash_journal'; it has {sorted(map(str, ledger))}",
             context={"argument": argument},
         )
-    return _fills(
-        ledger["transactions"].to_dict("records"), counter, ledger_commissions(ledger)
-    )
+    return _fills(ledger["transactions"].to_dict("records"), counter, ledger_commissions(ledger))
 
 
 def _ledger_days(
@@ -460,12 +483,17 @@ def fill_table(transactions: Any, ledger: Mapping[str, Any] | None = None) -> pd
       session asset  dt  amount  price  commission
     0    None     A   1     2.0    3.0         0.5
     """
-    rows = [
-        (session, fill.asset, fill.dt, fill.amount, fill.price, fill.commission)
-        for session, fills, _ in _sessions(transactions, ledger)
-        for fill in fills
-    ]
-    return pd.DataFrame(rows, columns=list(FILL_COLUMNS))
+    sessions: list[Any] = []
+    fills: list[_Fill] = []
+    for session, day, _ in _sessions(transactions, ledger):
+        sessions.extend([session] * len(day))
+        fills.extend(day)
+    columns = zip(*fills, strict=True) if fills else ((),) * len(_Fill._fields)
+    by_field = dict(zip(_Fill._fields, (list(column) for column in columns), strict=True))
+    return pd.DataFrame(
+        {name: sessions if name == "session" else by_field[name] for name in FILL_COLUMNS},
+        columns=list(FILL_COLUMNS),
+    )
 
 
 def _order_commissions(perf: pd.DataFrame) -> dict[Any, tuple[float, float]]:
@@ -490,26 +518,22 @@ def _fills(
 def _fill(item: Any, number: int, charged: Mapping[Any, tuple[Any, Any]]) -> _Fill:
     """One fill from a dict (zipline's keys, or the ledger export's) or an object.
 
-    Its commission is its own, else its share (by amount) of its order's in
+    Its amount and price are Decimals when its price is one, else floats. Its
+    commission is its own, else its share (by amount) of its order's in
     ``charged``, else 0.
     """
     get = item.get if isinstance(item, dict) else lambda name: getattr(item, name, None)
     asset = get("asset")
     if asset is None:
         asset = get("sid")
-    values: dict[str, Any] = {
-        "asset": asset,
-        "dt": get("dt"),
-        "amount": get("amount"),
-        "price": get("price"),
-    }
-    missing = [name for name in ("asset", "amount", "price") if values[name] is None]
-    if missing:
+    amount, price = get("amount"), get("price")
+    if asset is None or amount is None or price is None:
+        values = {"asset": asset, "amount": amount, "price": price}
+        missing = [name for name, value in values.items() if value is None]
         raise ParameterValidationError(
             f"fill {number} ({item!r}) has no {', '.join(missing)}",
             context={"fill": number, "missing": missing},
         )
-    amount, price = values["amount"], values["price"]
     try:
         if isinstance(price, Decimal):
             amount = amount if isinstance(amount, Decimal) else Decimal(str(amount))
@@ -526,9 +550,9 @@ def _fill(item: Any, number: int, charged: Mapping[Any, tuple[Any, Any]]) -> _Fi
             context={"fill": number},
         )
     commission = _commission(get("commission"), get("order_id"), amount, charged)
-    if isinstance(price, Decimal):
-        commission = Decimal(str(commission)) if not isinstance(commission, Decimal) else commission
-    return _Fill(asset, values["dt"], amount, price, commission)
+    if isinstance(price, Decimal) and not isinstance(commission, Decimal):
+        commission = Decimal(str(commission))
+    return _Fill(asset, get("dt"), amount, price, commission)
 
 
 def _commission(

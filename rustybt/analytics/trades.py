@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rustybt.analytics.exposure import fills_panel, positions_panel
-from rustybt.analytics.round_trips import ROUND_TRIP_COLUMNS, round_trips, split_ratio
+from rustybt.analytics.exposure import positions_panel
+from rustybt.analytics.round_trips import ROUND_TRIP_COLUMNS, round_trips_with_splits
 from rustybt.exceptions import ParameterValidationError
 
 __all__ = [
@@ -94,45 +94,49 @@ def round_trip_table(perf: pd.DataFrame, ledger: Mapping[str, Any] | None = None
             "round_trip_table takes a performance frame with a 'transactions' column",
             context={"argument": "perf"},
         )
-    trips = round_trips(perf, ledger)
+    trips, splits = round_trips_with_splits(perf, ledger)
     sessions = perf.index
     opened = sessions.searchsorted(pd.Index(trips["open_dt"]), side="left")
     closed = sessions.searchsorted(pd.Index(trips["close_dt"]), side="left")
     amount = trips["amount"].to_numpy(dtype=np.float64)
     trips["side"] = np.where(amount > 0, "long", "short")
     trips["holding_period"] = (closed - opened).astype(np.int64)
-    mae, mfe = _excursions(perf, trips, opened, closed) if "positions" in perf else (np.nan,) * 2
+    if "positions" in perf.columns:
+        mae, mfe = _excursions(perf, trips, splits, opened, closed)
+    else:
+        mae = mfe = np.full(len(trips), np.nan)
     trips["mae"] = mae
     trips["mfe"] = mfe
     return trips
 
 
-def _split_adjusted_marks(perf: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+def _split_adjusted_marks(
+    perf: pd.DataFrame, splits: pd.DataFrame
+) -> tuple[pd.DataFrame, np.ndarray]:
     """The closes each asset was marked at times its cumulative split ratio, and that ratio.
 
     A mark times the ratio at its session, divided by the ratio at a later
     session, is the mark in that later session's units.
     """
-    held = positions_panel(perf)
-    filled = fills_panel(perf, held.amounts.columns).filled
-    amounts = held.amounts.to_numpy()
-    at_open = amounts - filled.reindex(columns=held.amounts.columns, fill_value=0.0).to_numpy()
-    before = np.vstack([np.zeros((1, amounts.shape[1])), amounts[:-1]])
-    ratios = np.ones_like(amounts)
-    # Only cells whose size changed without a fill can be splits; the rule decides which are.
-    for row, column in zip(*np.nonzero(np.abs(at_open - before) > 1e-9), strict=True):
-        ratio = split_ratio(before[row, column], at_open[row, column])
-        if ratio is not None:
-            ratios[row, column] = ratio
+    prices = positions_panel(perf).prices
+    ratios = np.ones(prices.shape)
+    rows = perf.index.get_indexer(pd.Index(splits["session"]))
+    columns = prices.columns.get_indexer(pd.Index(splits["asset"], dtype=object))
+    known = (rows >= 0) & (columns >= 0)
+    ratios[rows[known], columns[known]] = splits["ratio"].to_numpy(dtype=np.float64)[known]
     factor = np.cumprod(ratios, axis=0)
-    return held.prices * factor, factor
+    return prices * factor, factor
 
 
 def _excursions(
-    perf: pd.DataFrame, trips: pd.DataFrame, opened: np.ndarray, closed: np.ndarray
+    perf: pd.DataFrame,
+    trips: pd.DataFrame,
+    splits: pd.DataFrame,
+    opened: np.ndarray,
+    closed: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each trip's MAE and MFE (fractions of its entry price, before commissions)."""
-    marks, factor = _split_adjusted_marks(perf)
+    marks, factor = _split_adjusted_marks(perf, splits)
     count = len(trips)
     low = np.full(count, np.nan)
     high = np.full(count, np.nan)
@@ -216,10 +220,8 @@ def trade_statistics(trips: pd.DataFrame) -> dict[str, float]:
     def of(values: np.ndarray, reduce: Any) -> float:
         return float(reduce(values)) if values.size else float("nan")
 
-    if gross_loss > 0:
-        profit_factor = wins.sum() / gross_loss
-    else:
-        profit_factor = np.inf if wins.size else np.nan
+    no_loss = np.inf if wins.size else np.nan  # all winners: unbounded; no trip: undefined
+    profit_factor = wins.sum() / gross_loss if gross_loss > 0 else no_loss
     statistics = {
         "count": float(pnl.size),
         "win_rate": wins.size / pnl.size if pnl.size else np.nan,

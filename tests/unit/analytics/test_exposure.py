@@ -1,4 +1,4 @@
-"""Exposure, turnover, concentration and attribution, checked by hand on a small performance frame."""
+"""Exposure, turnover, concentration and attribution, checked by hand on a small perf frame."""
 
 from __future__ import annotations
 
@@ -63,15 +63,19 @@ def test_futures_count_at_their_notional_value() -> None:
             return "ES"
 
     perf = perf_from({}, [], [10_000.0], SESSIONS[:1])
-    perf.at[SESSIONS[0], "positions"] = [
-        {"sid": Future(), "amount": -2, "last_sale_price": 40.0}
-    ]
+    perf.at[SESSIONS[0], "positions"] = [{"sid": Future(), "amount": -2, "last_sale_price": 40.0}]
     assert exposures(perf)["short"].tolist() == [-2 * 40.0 * 50 / 10_000]
 
 
 def test_turnover_by_hand() -> None:
     # Session 2: B sells 4 at 60 and D 15 at 11, 405 traded on a value of 1200.
-    traded = [1000.0 + 500.0 + 100.0 + 1000.0, 100.0, 240.0 + 165.0, 1100.0, 270.0 + 95.0 + 50.0 + 1100.0]
+    traded = [
+        1000.0 + 500.0 + 100.0 + 1000.0,
+        100.0,
+        240.0 + 165.0,
+        1100.0,
+        270.0 + 95.0 + 50.0 + 1100.0,
+    ]
     np.testing.assert_allclose(turnover(hand_perf()), np.divide(traded, VALUE), atol=1e-15)
     assert turnover(hand_perf()).name == "turnover"
 
@@ -118,9 +122,7 @@ def test_pnl_by_asset_adds_a_ledgers_dividends_and_split_cash_to_their_assets() 
         }
     )
     pnl = pnl_by_asset(hand_perf(), {"cash_journal": journal})
-    assert pnl.to_dict() == pytest.approx(
-        {"A": 102.5, "E": 101.25, "D": 15.0, "B": 10.0, "C": 5.0}
-    )
+    assert pnl.to_dict() == pytest.approx({"A": 102.5, "E": 101.25, "D": 15.0, "B": 10.0, "C": 5.0})
     with pytest.raises(ParameterValidationError, match="ledger export"):
         pnl_by_asset(hand_perf(), {"positions": journal})
 
