@@ -74,3 +74,55 @@ def perf_from(
 
 def hand_perf() -> pd.DataFrame:
     return perf_from(HELD, FILLS, PORTFOLIO_VALUE)
+
+
+def synthetic_perf(
+    sessions: int = 2520, fills: int = 50_000, assets: int = 100, seed: int = 0
+) -> pd.DataFrame:
+    """A long run's performance frame: random fills of random-walk stocks, held long and short.
+
+    Each fill is its own order, charged $0.001 a share on the order (as the
+    simulator books commissions); positions are the running sums of the fills,
+    marked at each session's price.
+    """
+    rng = np.random.default_rng(seed)
+    index = pd.date_range("2014-01-02 21:00", periods=sessions, freq="B", tz="UTC")
+    prices = 50 * np.exp(np.cumsum(rng.normal(0, 0.02, (sessions, assets)), axis=0))
+    day = np.sort(rng.integers(0, sessions, fills))
+    asset = rng.integers(0, assets, fills)
+    amount = rng.integers(-100, 101, fills)
+    amount[amount == 0] = 1
+    names = [f"S{k:03d}" for k in range(assets)]
+    held = np.zeros(assets, dtype=np.int64)
+    bounds = np.searchsorted(day, np.arange(sessions + 1))
+    transactions, orders, positions = [], [], []
+    for d in range(sessions):
+        filled = range(bounds[d], bounds[d + 1])
+        transactions.append(
+            [
+                {"sid": names[asset[i]], "amount": int(amount[i]), "dt": index[d],
+                 "price": float(prices[d, asset[i]]), "order_id": i, "commission": None}
+                for i in filled
+            ]
+        )  # fmt: skip
+        orders.append(
+            [{"id": i, "commission": abs(int(amount[i])) * 0.001, "filled": int(amount[i])}
+             for i in filled]
+        )  # fmt: skip
+        np.add.at(held, asset[bounds[d] : bounds[d + 1]], amount[bounds[d] : bounds[d + 1]])
+        positions.append(
+            [
+                {"sid": names[a], "amount": int(held[a]), "cost_basis": 0.0,
+                 "last_sale_price": float(prices[d, a])}
+                for a in np.flatnonzero(held)
+            ]
+        )  # fmt: skip
+    return pd.DataFrame(
+        {
+            "transactions": transactions,
+            "orders": orders,
+            "positions": positions,
+            "portfolio_value": np.full(sessions, 1e6),
+        },
+        index=index,
+    )

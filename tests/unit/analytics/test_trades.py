@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from decimal import Decimal
 
 import hypothesis.strategies as st
@@ -11,7 +12,21 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 
-from rustybt.analytics.exposure import pnl_by_asset
+from rustybt.analytics.exposure import (
+    concentration,
+    exposures,
+    long_short_contribution,
+    pnl_by_asset,
+    top_positions,
+    turnover,
+)
+from rustybt.analytics.round_trips import (
+    FILL_COLUMNS,
+    SPLIT_COLUMNS,
+    fill_table,
+    round_trips,
+    round_trips_with_splits,
+)
 from rustybt.analytics.trades import (
     TRADE_COLUMNS,
     TRADE_STATISTICS,
@@ -20,7 +35,7 @@ from rustybt.analytics.trades import (
     trade_statistics_by_asset,
 )
 from rustybt.exceptions import ParameterValidationError
-from tests.unit.analytics._perf_kit import SESSIONS, hand_perf, perf_from
+from tests.unit.analytics._perf_kit import SESSIONS, hand_perf, perf_from, synthetic_perf
 
 # The round trips of hand_perf, worked out from its table by hand, in closing order:
 # (asset, amount, entry, exit, pnl, return, holding period, mae, mfe).
@@ -185,3 +200,111 @@ def test_excursions_bound_each_trips_return_and_trips_add_up_per_asset(perf: pd.
     attributed = pnl_by_asset(perf)
     for asset, pnl in attributed.items():
         assert by_asset.get(asset, 0.0) == pytest.approx(pnl, abs=1e-9)
+
+
+def ledger_export(
+    fills: list[tuple[int, str, str, str, str]], commissions: list[tuple[str, str]]
+) -> dict[str, pd.DataFrame]:
+    """A ledger-export-like dict: Decimal fills ``(session, asset, amount, price, order)``
+    and journaled commissions ``(order, paid)``."""
+    return {
+        "transactions": pd.DataFrame(
+            {
+                "dt": [SESSIONS[day] for day, *_ in fills],
+                "asset": [asset for _, asset, *_ in fills],
+                "amount": [Decimal(amount) for _, _, amount, _, _ in fills],
+                "price": [Decimal(price) for *_, price, _ in fills],
+                "commission": [None] * len(fills),
+                "order_id": [order for *_, order in fills],
+            }
+        ),
+        "cash_journal": pd.DataFrame(
+            {
+                "session": [None] * len(commissions),
+                "kind": ["commission"] * len(commissions),
+                "asset": [None] * len(commissions),
+                "amount": [-Decimal(paid) for _, paid in commissions],
+                "reference": [order for order, _ in commissions],
+            }
+        ),
+    }
+
+
+def split_perf() -> pd.DataFrame:
+    """6 shares of E bought in two lots, split 3-for-2 at the open of session 2, sold."""
+    return perf_from(
+        {"E": [(3, 10.0), (6, 11.0), (9, 7.0), None]},
+        [(0, "E", 3, 10.0), (1, "E", 3, 11.0), (3, "E", -9, 8.0)],
+        [100.0] * 4,
+        SESSIONS[:4],
+    )
+
+
+def test_a_ledgers_decimal_fills_and_journaled_commissions_across_a_split() -> None:
+    ledger = ledger_export(
+        [(0, "E", "3", "10.00", "o1"), (1, "E", "3", "11.00", "o2"), (3, "E", "-9", "8.00", "o3")],
+        [("o1", "0.03"), ("o2", "0.03"), ("o3", "0.05"), ("o3", "0.04")],
+    )
+    trips = round_trip_table(split_perf(), ledger)
+    assert trips["amount"].tolist() == [Decimal(9)]  # exactly: the last lot takes the rest
+    assert isinstance(trips["pnl"].iloc[0], Decimal)
+    # 9 * 8 - (30 + 33) less 0.15 of commissions.
+    assert trips["pnl"].iloc[0].quantize(Decimal("0.01")) == Decimal("8.85")
+    assert trips["commission"].iloc[0] == Decimal("0.15")
+    # Marks in post-split units: 10 * 2/3, 11 * 2/3, 7, exit 8, on an entry of 63 / 9 = 7.
+    assert trips["mae"].tolist() == pytest.approx([(20 / 3) / 7 - 1])  # -1/21
+    assert trips["mfe"].tolist() == pytest.approx([8 / 7 - 1])  # the exit, above 22/3
+    floats = round_trip_table(split_perf())
+    assert floats["pnl"].tolist() == pytest.approx([9.0])  # no commissions in the frame
+
+
+def test_round_trips_with_splits_reports_each_split_once() -> None:
+    trips, splits = round_trips_with_splits(split_perf())
+    assert trips["amount"].tolist() == [9.0]
+    assert splits.values.tolist() == [[SESSIONS[2], "E", 1.5]]
+    assert list(splits.columns) == list(SPLIT_COLUMNS)
+    assert round_trips_with_splits([])[1].empty
+
+
+def test_a_ledger_export_alone_gives_its_trips_with_their_commissions() -> None:
+    ledger = ledger_export(
+        [(0, "A", "4", "2.50", "o1"), (1, "A", "-4", "3.00", "o2")], [("o1", "0.40")]
+    )
+    trips = round_trips(ledger)
+    assert trips["pnl"].tolist() == [Decimal("1.60")]
+    assert trips["commission"].tolist() == [Decimal("0.40")]
+
+
+def test_fill_table_lists_every_fill_with_its_session_and_commission() -> None:
+    ledger = ledger_export(
+        [(0, "A", "4", "2.50", "o1"), (0, "A", "6", "2.50", "o1")], [("o1", "1.00")]
+    )
+    table = fill_table(hand_perf().iloc[:1], ledger)
+    assert list(table.columns) == list(FILL_COLUMNS)
+    assert table["session"].tolist() == [SESSIONS[0]] * 2
+    assert table["commission"].tolist() == [Decimal("0.40"), Decimal("0.60")]
+    assert len(fill_table(hand_perf())) == 12
+
+
+def test_a_ledger_goes_with_a_performance_frame_of_the_same_run() -> None:
+    late = ledger_export([(4, "A", "1", "1.00", "o1")], [])
+    with pytest.raises(ParameterValidationError, match="after the performance frame's last"):
+        round_trips(hand_perf().iloc[:2], late)
+    with pytest.raises(ParameterValidationError, match="only beside a performance frame"):
+        round_trips([], late)
+
+
+def test_a_ten_year_run_with_50000_fills_is_analysed_in_seconds() -> None:
+    perf = synthetic_perf()
+    assert sum(map(len, perf["transactions"])) == 50_000
+    started = time.process_time()
+    trips = round_trip_table(perf)
+    trade_statistics(trips)
+    trade_statistics_by_asset(trips)
+    for analysis in (exposures, turnover, concentration, top_positions, pnl_by_asset):
+        analysis(perf)
+    long_short_contribution(perf)
+    elapsed = time.process_time() - started
+    # About 1.5 s of CPU on the development machine; the bound leaves room for slower ones.
+    assert elapsed < 6.0, f"{elapsed:.2f} s"
+    assert len(trips) > 20_000
