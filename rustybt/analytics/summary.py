@@ -110,8 +110,8 @@ def benchmark_returns_of(perf: pd.DataFrame) -> pd.Series | None:
     (the benchmark's compounded return since the start: each session's return is
     ``(1 + period_return) / (1 + previous period_return) - 1``).
 
-    None when the frame has no benchmark (no such column, or no value in it: a
-    run without a benchmark).
+    None when the frame has no benchmark: no such column, no value in it, or 0
+    throughout (what a run without a benchmark records).
 
     >>> perf = pd.DataFrame({"returns": [0.0, 0.0], "benchmark_period_return": [0.1, 0.21]})
     >>> benchmark_returns_of(perf).round(6).tolist()
@@ -120,9 +120,10 @@ def benchmark_returns_of(perf: pd.DataFrame) -> pd.Series | None:
     perf = _checked_perf(perf)
     if "benchmark_period_return" not in perf:
         return None
-    growth = 1.0 + values_of(perf["benchmark_period_return"])
-    if np.isnan(growth).all():
+    period_returns = values_of(perf["benchmark_period_return"])
+    if np.all(np.isnan(period_returns) | (period_returns == 0.0)):
         return None
+    growth = 1.0 + period_returns
     previous = np.concatenate([[1.0], growth[:-1]])
     daily = growth / previous - 1.0
     return pd.Series(daily, index=perf.index, name="benchmark_returns")
