@@ -58,7 +58,7 @@ def values_of(returns: Returns) -> npt.NDArray[np.float64]:
     >>> values_of(pd.Series([0.01, None], dtype="Float64"))
     array([0.01,  nan])
     """
-    if isinstance(returns, pd.Series | pd.DataFrame):
+    if isinstance(returns, pd.Series):
         return returns.to_numpy(dtype=np.float64, na_value=np.nan)
     return np.asarray(returns, dtype=np.float64)
 
@@ -258,17 +258,18 @@ def tail_ratio(returns: Returns) -> float:
         return float(np.abs(np.percentile(values, 95)) / np.abs(np.percentile(values, 5)))
 
 
-def _moments(values: npt.NDArray[np.float64]) -> tuple[float, float, float] | None:
-    """The 2nd, 3rd and 4th central moments (biased); None when the returns do not
+def _moments(values: npt.NDArray[np.float64]) -> tuple[np.float64, ...] | None:
+    """The 2nd, 3rd and 4th central moments (biased, as NumPy floats: a ratio of
+    underflowing powers is NaN or inf, not an error); None when the returns do not
     vary (SciPy's test: the variance within rounding of the mean)."""
     if len(values) < 1:
         return None
     mean = values.mean()
     deviations = values - mean
-    m2 = float(np.mean(deviations**2))
+    m2 = np.mean(deviations**2)
     if m2 <= (np.finfo(np.float64).eps * mean) ** 2:
         return None
-    return m2, float(np.mean(deviations**3)), float(np.mean(deviations**4))
+    return m2, np.mean(deviations**3), np.mean(deviations**4)
 
 
 def skew(returns: Returns) -> float:
@@ -282,7 +283,8 @@ def skew(returns: Returns) -> float:
     if moments is None:
         return math.nan
     m2, m3, _ = moments
-    return m3 / m2**1.5
+    with np.errstate(divide="ignore", invalid="ignore", under="ignore"):
+        return float(m3 / m2**1.5)
 
 
 def kurtosis(returns: Returns) -> float:
@@ -296,7 +298,8 @@ def kurtosis(returns: Returns) -> float:
     if moments is None:
         return math.nan
     m2, _, m4 = moments
-    return m4 / m2**2 - 3.0
+    with np.errstate(divide="ignore", invalid="ignore", under="ignore"):
+        return float(m4 / m2**2 - 3.0)
 
 
 def _checked_level(level: float) -> float:
