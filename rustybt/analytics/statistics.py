@@ -31,6 +31,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable
+from numbers import Real
 from statistics import NormalDist
 from typing import Any, Literal, TypeAlias
 
@@ -303,7 +304,7 @@ def kurtosis(returns: Returns) -> float:
 
 
 def _checked_level(level: float) -> float:
-    if not isinstance(level, int | float) or not 0.0 < level < 1.0:
+    if isinstance(level, bool) or not isinstance(level, Real) or not 0.0 < level < 1.0:
         raise ParameterValidationError(
             f"level: expected a tail probability between 0 and 1 (e.g. 0.05), got {level!r}"
         )

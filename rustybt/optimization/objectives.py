@@ -44,6 +44,7 @@ from rustybt.exceptions import ParameterValidationError
 
 # The return statistics this module has always offered, now owned by analytics.
 __all__ = [
+    "NON_NUMERIC_COLUMNS",
     "OBJECTIVE_PREFIX",
     "STATISTICS",
     "TRADING_DAYS_PER_YEAR",

@@ -56,7 +56,7 @@ def apply_quiet(test: object) -> object:
 
 
 @apply_quiet
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=250, deadline=None)
 @given(pair=pairs)
 def test_relative_statistics_match_empyrical(pair: tuple[list[float], list[float]]) -> None:
     ours, theirs = series_of(pair[0]), series_of(pair[1])
@@ -73,7 +73,7 @@ def test_relative_statistics_match_empyrical(pair: tuple[list[float], list[float
 
 
 @apply_quiet
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(pair=pairs)
 def test_correlation_matches_numpy_on_the_sessions_both_have(
     pair: tuple[list[float], list[float]],

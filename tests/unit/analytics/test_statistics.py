@@ -140,13 +140,16 @@ def test_historical_var_and_cvar_match_empyrical(returns: list[float], level: fl
         assert cvar <= var + 1e-15  # the tail's mean lies at or below its edge
 
 
+def cornish_fisher_quantile(level: float, s: float, k: float) -> float:
+    """The standard normal quantile corrected for skew ``s`` and excess kurtosis ``k``."""
+    z = scipy.stats.norm.ppf(level)
+    return float(z + (z**2 - 1) * s / 6 + (z**3 - 3 * z) * k / 24 - (2 * z**3 - 5 * z) * s**2 / 36)
+
+
 def cornish_fisher_var(returns: np.ndarray, level: float) -> float:
     """The Cornish-Fisher value at risk, written out from its textbook formula."""
-    z = scipy.stats.norm.ppf(level)
-    s = scipy.stats.skew(returns)
-    k = scipy.stats.kurtosis(returns)  # excess
-    z_cf = z + (z**2 - 1) * s / 6 + (z**3 - 3 * z) * k / 24 - (2 * z**3 - 5 * z) * s**2 / 36
-    return float(np.mean(returns) + np.std(returns, ddof=1) * z_cf)
+    s, k = scipy.stats.skew(returns), scipy.stats.kurtosis(returns)  # k: excess
+    return float(np.mean(returns) + np.std(returns, ddof=1) * cornish_fisher_quantile(level, s, k))
 
 
 @settings(max_examples=150, deadline=None)
@@ -179,11 +182,13 @@ def test_cornish_fisher_cvar_is_the_mean_cornish_fisher_var_over_the_tail(
     returns: np.ndarray, level: float
 ) -> None:
     # CVaR at `level` is (1 / level) * the integral of VaR(u) for u from 0 to level.
+    s, k = scipy.stats.skew(returns), scipy.stats.kurtosis(returns)
     integral, _ = integrate.quad(
-        lambda u: cornish_fisher_var(returns, u), 0.0, level, epsabs=0.0, epsrel=1e-12, limit=200
+        lambda u: cornish_fisher_quantile(u, s, k), 0.0, level, epsabs=0.0, epsrel=1e-12, limit=200
     )
+    expected = np.mean(returns) + np.std(returns, ddof=1) * integral / level
     ours = conditional_value_at_risk(returns, level, "cornish_fisher")
-    assert ours == pytest.approx(integral / level, rel=1e-8, abs=1e-12)
+    assert ours == pytest.approx(expected, rel=1e-8, abs=1e-12)
 
 
 def test_cornish_fisher_equals_parametric_for_returns_without_skew_or_excess_kurtosis() -> None:
@@ -205,6 +210,7 @@ def test_var_of_too_few_returns_is_nan() -> None:
     assert math.isnan(value_at_risk([0.01], method="parametric"))
     assert math.isnan(value_at_risk([0.01, 0.01], method="cornish_fisher"))  # no variance
     assert value_at_risk([0.01], method="historical") == 0.01
+    assert value_at_risk([0.01, 0.03], level=np.float32(0.5)) == pytest.approx(0.02)
 
 
 @pytest.mark.parametrize(
@@ -215,6 +221,7 @@ def test_var_of_too_few_returns_is_nan() -> None:
             r"^level: expected a tail probability .*got 0\.0$",
         ),
         (lambda: value_at_risk([0.01], level=5), r"^level: .*got 5$"),
+        (lambda: value_at_risk([0.01], level=True), r"^level: .*got True$"),
         (lambda: conditional_value_at_risk([0.01], level="5%"), r"^level: .*got '5%'$"),
         (lambda: value_at_risk([0.01], method="gaussian"), r"^method: expected one of historical"),
         (lambda: rolling_sharpe(series_of([0.01] * 5), window=1), r"^window: .*got 1$"),
