@@ -42,7 +42,8 @@ from rustybt.analytics.statistics import (
 )
 from rustybt.exceptions import ParameterValidationError
 
-# The return statistics this module has always offered, now owned by analytics.
+# Its public names; the return statistics are rustybt.analytics.statistics', re-exported
+# here for the callers of this module.
 __all__ = [
     "NON_NUMERIC_COLUMNS",
     "OBJECTIVE_PREFIX",
