@@ -29,6 +29,7 @@ from rustybt.analytics.relative import (
     tracking_error,
     up_capture,
 )
+from rustybt.analytics.round_trips import round_trips
 from rustybt.analytics.statistics import (
     annual_return,
     annual_volatility,
@@ -49,7 +50,6 @@ from rustybt.analytics.statistics import (
     total_return,
     value_at_risk,
 )
-from rustybt.analytics.round_trips import round_trips
 from rustybt.analytics.summary import benchmark_returns_of, performance_summary, returns_of
 from rustybt.analytics.trades import round_trip_table, trade_statistics, trade_statistics_by_asset
 
