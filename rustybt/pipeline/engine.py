@@ -49,9 +49,7 @@ class SimplePipelineEngine:
 
     # --- public API ---------------------------------------------------------------
 
-    def run_pipeline(
-        self, pipeline: Pipeline, start_date: Any, end_date: Any, hooks: Any = None
-    ) -> pd.DataFrame:
+    def run_pipeline(self, pipeline: Pipeline, start_date: Any, end_date: Any) -> pd.DataFrame:
         """The pipeline's output for every session from ``start_date`` to ``end_date``.
 
         Returns a DataFrame indexed by (date, asset), one row per asset that
@@ -64,7 +62,7 @@ class SimplePipelineEngine:
         return self._frame(pipeline, results, assets, root, dates)
 
     def run_chunked_pipeline(
-        self, pipeline: Pipeline, start_date: Any, end_date: Any, chunksize: int, hooks: Any = None
+        self, pipeline: Pipeline, start_date: Any, end_date: Any, chunksize: int
     ) -> pd.DataFrame:
         """:meth:`run_pipeline` in chunks of ``chunksize`` sessions, concatenated.
 
@@ -231,8 +229,15 @@ class SimplePipelineEngine:
         if consumer.windowed:
             if isinstance(value, AdjustedColumn):
                 rows = n_out + consumer.window_length - 1
-                view = None if value.view is None else _tail(value.view, n_out)
-                return Windows(_tail(value.basis, rows), consumer.window_length, n_out, view)
+                events = value.events
+                if events is not None:
+                    # Rows before the kept ones are dropped, and with them the
+                    # adjustments that touch only them.
+                    dropped = value.values.shape[0] - rows
+                    k, column, multiplier = events
+                    kept = k >= dropped
+                    events = (k[kept] - dropped, column[kept], multiplier[kept])
+                return Windows(_tail(value.values, rows), consumer.window_length, n_out, events)
             return Windows(value, consumer.window_length, n_out)
         if isinstance(value, AdjustedColumn):
             raise PipelineError(

@@ -298,22 +298,24 @@ class DataPortal:
             cols, field, bar_count, end_index, frequency, data_frequency, perspective, ffill
         )
 
-    def daily_basis(
+    def daily_bars(
         self,
         field: str,
         assets: Iterable[Asset | int],
         bar_sessions: IntArray,
         view_sessions: IntArray,
-    ) -> tuple[FloatArray, FloatArray | None]:
-        """Daily ``field`` bars of ``assets`` on one adjustment basis, and views of it.
+    ) -> tuple[FloatArray, tuple[IntArray, IntArray, FloatArray]]:
+        """Unadjusted daily ``field`` bars of ``assets``, and the adjustments between them.
 
-        Returns ``(values, view)``: row ``i`` of ``values`` is the bar of master
-        session ``bar_sessions[i]`` (``-1``, or a session without bars, reads
-        as no bar: NaN, volume 0), and ``values[i] * view[t]`` is that bar seen
-        from master session ``view_sessions[t]``: adjusted for exactly the
-        splits, mergers and dividends effective after the bar and by that
-        session. ``view`` is ``None`` when the bundle has no adjustment of the
-        field's kind.
+        Row ``i`` of the values is the bar of master session
+        ``bar_sessions[i]`` (``-1``, or a session without bars, reads as no
+        bar: NaN, volume 0); ``view_sessions[i]`` is the session it is seen
+        from (the one after its bar, as a pipeline reads it). The adjustments
+        are ``(k, position, multiplier)`` in the order they apply: seen from
+        view ``k`` on, the value of asset ``position`` in rows ``0..k`` is
+        multiplied by ``multiplier`` (a split, merger or dividend effective on
+        session ``view_sessions[k]``, or on a session without a view just
+        before it).
         """
         check_field(field, OHLCV_FIELDS)
         bars = self._axes.bars("daily")
@@ -326,13 +328,14 @@ class DataPortal:
         lo, hi = (int(rows.min()), int(rows.max()) + 1) if len(rows) else (0, 0)
         values = bars.raw_block(field, cols, lo, hi)[rows - lo]
         values[~known] = empty_value(field)
-        last = len(self.sessions) - 1
-        bar_basis = self._adjustments.basis(field, np.clip(bar_sessions, 0, last), cols)
-        if bar_basis is None:
-            return values, None
-        views = self._adjustments.basis(field, np.clip(view_sessions, 0, last), cols)
-        assert views is not None  # the same kind of adjustments as the bars'
-        return values * bar_basis[0], views[1]
+        views = np.asarray(view_sessions, dtype=np.int64)
+        if not len(views):
+            return values, self._adjustments.events(field, cols, 0, -1)
+        session, position, multiplier = self._adjustments.events(
+            field, cols, int(views[0]), int(views[-1])
+        )
+        k = np.searchsorted(views, session, side="left")
+        return values, (k, position, multiplier)
 
     def history_index(
         self, bar_count: int, end_index: int, frequency: str, data_frequency: str = "daily"
