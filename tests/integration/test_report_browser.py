@@ -19,8 +19,16 @@ import pytest
 from click.testing import CliRunner
 
 from rustybt.analytics.report import report
+from rustybt.analytics.report.header import (
+    TRADE_LABELS,
+    figure_text,
+    trade_figure_text,
+)
+from rustybt.analytics.report.trade_panels import MAX_TABLE_TRIPS, TRIP_COLUMNS
+from rustybt.analytics.summary import performance_summary
+from rustybt.analytics.trades import round_trip_table, trade_statistics
 from rustybt.cli import main
-from rustybt.cli.report import read_performance
+from rustybt.cli.report import read_ledger, read_performance, with_assets_of
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -65,7 +73,9 @@ class Seen:
     requests: list[str]
     plots: dict[str, int]
     header: dict[str, str]
-    table_rows: list[list[str]]
+    trade_figures: dict[str, str]
+    pnl_keys: list[float]
+    pnl_keys_sorted: list[float]
 
 
 def open_report(browser: Any, path: Path, screenshot: Path) -> Seen:
@@ -95,16 +105,27 @@ def open_report(browser: Any, path: Path, screenshot: Path) -> Seen:
         "d.querySelectorAll('.main-svg').length]))",
     )  # fmt: skip
     header = page.eval_on_selector_all(
-        "#panel-header [data-key]",
+        "#panel-header dl.figures > div",
         "items => Object.fromEntries(items.map(i => [i.dataset.key, "
         "i.querySelector('dd').textContent]))",
     )
-    rows = page.eval_on_selector_all(
-        "table.sortable tbody tr", "rows => rows.map(r => Array.from(r.cells, c => c.textContent))"
+    trade_figures = page.eval_on_selector_all(
+        "#panel-round-trips dl.figures > div",
+        "items => Object.fromEntries(items.map(i => [i.dataset.key, "
+        "i.querySelector('dd').textContent]))",
     )
+    pnl_column = (
+        "rows => rows.map(r => JSON.parse(r.cells[" + str(TRIP_COLUMNS.index("P&L")) + "]"
+        ".dataset.key))"
+    )
+    pnl_keys = page.eval_on_selector_all("#panel-round-trips tbody tr", pnl_column)
     page.screenshot(path=str(screenshot), full_page=True)
+    pnl_sorted: list[float] = []
+    if pnl_keys:  # a click on the P&L column's title sorts the trips by it
+        page.click("#panel-round-trips th:text-is('P&L')")
+        pnl_sorted = page.eval_on_selector_all("#panel-round-trips tbody tr", pnl_column)
     page.close()
-    return Seen(problems, requests, plots, header, rows)
+    return Seen(problems, requests, plots, header, trade_figures, pnl_keys, pnl_sorted)
 
 
 def run_cli(*args: str) -> str:
@@ -141,10 +162,16 @@ def test_readme_command_report_opens_offline_and_draws(
     seen = open_report(browser, page, tmp_path / "report.png")
     perf = read_performance(results / "dual_moving_average.csv")
     assert_clean_and_drawn(seen, page, plot_ids(perf))
-    shown = {f.key: f.text for f in report(perf).figures}
-    assert seen.header == shown
-    assert seen.header["sessions"] == "2,516"
-    assert seen.header["final_value"] == f"{perf['portfolio_value'].iloc[-1]:,.2f}"
+    summary = performance_summary(perf)
+    assert seen.header == {key: figure_text(key, value) for key, value in summary.items()}
+    assert seen.header["sessions"] == "2,516" and seen.header["beta"] != "n/a"
+    trips = round_trip_table(perf, with_assets_of(read_ledger(results / "ledger.json"), perf))
+    statistics = trade_statistics(trips)
+    assert seen.trade_figures == {
+        key: trade_figure_text(key, statistics[key]) for key in TRADE_LABELS if key in statistics
+    }
+    assert seen.pnl_keys == [float(pnl) for pnl in trips["pnl"].iloc[::-1]]
+    assert seen.pnl_keys_sorted == sorted(seen.pnl_keys)
     assert (tmp_path / "report.png").read_bytes().startswith(b"\x89PNG")
 
 
@@ -160,4 +187,8 @@ def test_report_verb_from_csv_and_ledger(demo: Path, tmp_path: Path, browser: An
     run_cli("report", str(perf_file), "--ledger", str(ledger_file), "-o", str(page))
     seen = open_report(browser, page, tmp_path / "olmar.png")
     assert_clean_and_drawn(seen, page, plot_ids(read_performance(perf_file)))
-    assert seen.header["sessions"] == f"{len(read_performance(perf_file)):,}" == "503"
+    perf = read_performance(perf_file)
+    summary = performance_summary(perf)
+    assert seen.header == {key: figure_text(key, value) for key, value in summary.items()}
+    assert len(seen.pnl_keys) == MAX_TABLE_TRIPS  # the most recent trips
+    assert seen.pnl_keys_sorted == sorted(seen.pnl_keys)

@@ -1,7 +1,10 @@
 """The HTML report of a run: key figures and plotly panels in one self-contained file.
 
->>> from rustybt.analytics.report import report  # doctest: +SKIP
->>> report(perf, title="my strategy").write("report.html")  # doctest: +SKIP
+Write the report of a run (``perf`` as ``run_algorithm`` returns it)::
+
+    from rustybt.analytics.report import report
+
+    report(perf, ledger=algo.ledger.export(), title="my strategy").write("report.html")
 
 The page inlines plotly.js once and loads nothing else: it opens from a file,
 offline. :mod:`.panels` draws each panel, :mod:`.html` assembles the page,

@@ -5,15 +5,23 @@ from __future__ import annotations
 import html
 import os
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from rustybt.analytics.drawdowns import drawdown_periods
+from rustybt.analytics.exposure import (
+    exposures,
+    long_short_contribution,
+    pnl_by_asset,
+    top_positions,
+)
+from rustybt.analytics.relative import rolling_beta
+from rustybt.analytics.report.header import SUMMARY_LABELS, figure_text
 from rustybt.analytics.report.html import page
 from rustybt.analytics.report.panels import (
     KeyFigure,
@@ -23,13 +31,33 @@ from rustybt.analytics.report.panels import (
     log_growth_panel,
     monthly_returns_panel,
     returns_distribution_panel,
+    rolling_panel,
+    underwater_panel,
 )
+from rustybt.analytics.report.trade_panels import (
+    excursions_panel,
+    exposure_panel,
+    long_short_panel,
+    pnl_by_asset_panel,
+    round_trips_panel,
+    top_positions_panel,
+)
+from rustybt.analytics.statistics import (
+    ROLLING_WINDOW,
+    drawdown_series,
+    rolling_sharpe,
+    rolling_volatility,
+)
+from rustybt.analytics.summary import benchmark_returns_of, performance_summary, returns_of
+from rustybt.analytics.trades import round_trip_table, trade_statistics
 from rustybt.exceptions import ParameterValidationError
 
 __all__ = ["Report", "report"]
 
 #: The columns a performance frame must have to be reported on.
 REQUIRED_COLUMNS = ("returns", "portfolio_value")
+#: The columns the holdings and trades panels read.
+HOLDINGS_COLUMNS = ("positions", "transactions")
 
 
 @dataclass(frozen=True)
@@ -112,40 +140,109 @@ def growth_of_one(returns: pd.Series) -> pd.Series:
     return (1.0 + returns.fillna(0.0)).cumprod()
 
 
-def benchmark_from_perf(perf: pd.DataFrame) -> pd.Series | None:
-    """The benchmark's value of 1 invested, from the frame's cumulative benchmark return."""
-    if "benchmark_period_return" not in perf.columns:
-        return None
-    cumulative = pd.to_numeric(perf["benchmark_period_return"], errors="coerce")
-    if cumulative.isna().all():
-        return None
-    return 1.0 + cumulative.ffill().fillna(0.0)
-
-
-def facts(perf: pd.DataFrame) -> tuple[KeyFigure, ...]:
-    """What the run was, not how it did: its span and its start and end value."""
-    dates = pd.DatetimeIndex(perf.index)
+def starting_value(perf: pd.DataFrame) -> float:
+    """The portfolio's value before the first session."""
     first = perf.iloc[0]
     if {"starting_cash", "starting_value"} <= set(perf.columns):
-        start_value = float(first["starting_cash"]) + float(first["starting_value"])
-    else:  # the first session's value before its return
-        start_value = float(first["portfolio_value"]) / (1.0 + float(first["returns"]))
+        return float(first["starting_cash"]) + float(first["starting_value"])
+    return float(first["portfolio_value"]) / (1.0 + float(first["returns"]))
+
+
+def subtitle_of(perf: pd.DataFrame) -> str:
+    """What the run was: its span and its first and last value."""
+    dates = pd.DatetimeIndex(perf.index)
+    final = float(perf["portfolio_value"].iloc[-1])
     return (
-        KeyFigure("sessions", "Sessions", f"{len(perf):,}"),
-        KeyFigure("start", "Start", dates[0].strftime("%Y-%m-%d")),
-        KeyFigure("end", "End", dates[-1].strftime("%Y-%m-%d")),
-        KeyFigure("starting_value", "Starting value", f"{start_value:,.2f}"),
-        KeyFigure("final_value", "Final value", f"{float(perf['portfolio_value'].iloc[-1]):,.2f}"),
+        f"{dates[0]:%Y-%m-%d} to {dates[-1]:%Y-%m-%d} · {len(perf):,} sessions · "
+        f"value {starting_value(perf):,.2f} → {final:,.2f}"
     )
+
+
+def header_figures(summary: dict[str, float]) -> tuple[KeyFigure, ...]:
+    """The header: every figure of :func:`performance_summary`, in its order."""
+    return tuple(
+        KeyFigure(key, SUMMARY_LABELS.get(key, key.replace("_", " ")), figure_text(key, value))
+        for key, value in summary.items()
+    )
+
+
+def returns_panels(
+    returns: pd.Series, benchmark: pd.Series | None, summary: dict[str, float]
+) -> list[Panel]:
+    """The panels of the daily returns: growth, drawdowns, calendar, distribution, rolling."""
+    growth = growth_of_one(returns)
+    benchmark_growth = None if benchmark is None else growth_of_one(benchmark)
+    var_lines = {
+        "VaR 5%": summary["value_at_risk"],
+        "CVaR 5%": summary["conditional_value_at_risk"],
+    }
+    rolling_beta_series = None if benchmark is None else rolling_beta(returns, benchmark)
+    return [
+        cumulative_returns_panel(growth, benchmark_growth),
+        log_growth_panel(growth, benchmark_growth),
+        underwater_panel(drawdown_series(returns), drawdown_periods(returns, top=5)),
+        monthly_returns_panel(returns),
+        annual_returns_panel(returns),
+        returns_distribution_panel(returns, var_lines),
+        rolling_panel(
+            rolling_sharpe(returns),
+            rolling_volatility(returns),
+            rolling_beta_series,
+            ROLLING_WINDOW,
+        ),
+    ]
+
+
+def holds_records(column: pd.Series) -> bool:
+    """Whether each cell of ``column`` is a list of records (an algorithm's ``record()`` of
+    the same name puts its own values there instead)."""
+    return bool(
+        column.map(lambda cell: isinstance(cell, Sequence) and not isinstance(cell, str)).all()
+    )
+
+
+def holdings_panels(perf: pd.DataFrame, ledger: Mapping[str, Any] | None) -> list[Panel]:
+    """The panels of what the run held and traded; a note instead without those columns."""
+    unusable = [
+        column
+        for column in HOLDINGS_COLUMNS
+        if column not in perf.columns or not holds_records(perf[column])
+    ]
+    if unusable:
+        note = (
+            "Exposure, positions, round trips and P&L by asset need the frame's "
+            f"{' and '.join(HOLDINGS_COLUMNS)} columns, per session a list of records; "
+            f"this frame's {', '.join(unusable)} "
+            + ("is missing or holds" if len(unusable) == 1 else "are missing or hold")
+            + " other values (an algorithm's record() of that name replaces the column)."
+        )
+        return [Panel("holdings", "Holdings and trades", note=note)]
+    trips = round_trip_table(perf, ledger)
+    return [
+        exposure_panel(exposures(perf)),
+        top_positions_panel(top_positions(perf, top=10)),
+        long_short_panel(long_short_contribution(perf)),
+        pnl_by_asset_panel(pnl_by_asset(perf, ledger)),
+        round_trips_panel(trips, trade_statistics(trips)),
+        excursions_panel(trips),
+    ]
 
 
 def report(
     perf: pd.DataFrame,
-    ledger: dict[str, Any] | None = None,
+    ledger: Mapping[str, Any] | None = None,
     benchmark: pd.Series | None = None,
     title: str = "Backtest report",
 ) -> Report:
-    """The report of a run: key figures and the issue's panels, ready to write or show.
+    """The report of a run: its key figures and panels, ready to write or show.
+
+    The header shows :func:`~rustybt.analytics.summary.performance_summary`;
+    the panels draw cumulative returns against the benchmark (linear and
+    log), the underwater curve with the deepest drawdowns, monthly and annual
+    returns, the distribution of daily returns with its VaR and CVaR, rolling
+    Sharpe, volatility and beta, exposure and leverage, the top positions,
+    long and short contribution, P&L by asset, the round trips (a sortable
+    table with the trade statistics) and their MAE/MFE.
 
     Parameters
     ----------
@@ -154,32 +251,38 @@ def report(
         from ``rustybt run -o``).
     ledger
         The run's ledger export (``algorithm.ledger.export()``): round trips
-        then use its exact Decimal fills.
+        and P&L by asset then use its exact fills, commissions and dividends.
     benchmark
         Daily benchmark returns indexed by session; default: the frame's own
-        benchmark.
+        (:func:`~rustybt.analytics.summary.benchmark_returns_of`).
     title
         The page's title.
 
     Returns
     -------
     Report
+
+    Raises
+    ------
+    ParameterValidationError
+        When ``perf`` is not a run's performance frame.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> days = pd.bdate_range("2024-01-01 21:00", periods=60, tz="UTC")
+    >>> growth = 1.001 ** np.arange(1, 61)
+    >>> perf = pd.DataFrame({"returns": 0.001, "portfolio_value": 1e5 * growth}, index=days)
+    >>> page = report(perf, title="steady").html
+    >>> page.count('id="plot-'), "<title>steady</title>" in page
+    (7, True)
     """
     perf = check_performance(perf)
-    returns = pd.to_numeric(perf["returns"], errors="coerce").astype(np.float64)
-    benchmark_growth = (
-        growth_of_one(benchmark.reindex(perf.index))
-        if benchmark is not None
-        else benchmark_from_perf(perf)
-    )
-    growth = growth_of_one(returns)
-    panels: Sequence[Panel] = (
-        cumulative_returns_panel(growth, benchmark_growth),
-        log_growth_panel(growth, benchmark_growth),
-        monthly_returns_panel(returns),
-        annual_returns_panel(returns),
-        returns_distribution_panel(returns),
-    )
-    dates = pd.DatetimeIndex(perf.index)
-    subtitle = f"{dates[0]:%Y-%m-%d} to {dates[-1]:%Y-%m-%d}, {len(perf):,} sessions"
-    return Report(title, subtitle, facts(perf), tuple(panels))
+    returns = returns_of(perf)
+    if benchmark is None:
+        benchmark = benchmark_returns_of(perf)
+    elif isinstance(benchmark, pd.Series):
+        benchmark = benchmark.reindex(perf.index)
+    summary = performance_summary(perf, benchmark)
+    panels = returns_panels(returns, benchmark, summary) + holdings_panels(perf, ledger)
+    return Report(title, subtitle_of(perf), header_figures(summary), tuple(panels))

@@ -12,7 +12,10 @@ import pandas as pd
 import pytest
 
 from rustybt.analytics.report import Report, report
+from rustybt.analytics.report.header import figure_text
 from rustybt.analytics.report.html import plotly_javascript
+from rustybt.analytics.summary import performance_summary
+from rustybt.analytics.trades import round_trip_table, trade_statistics
 from rustybt.exceptions import ParameterValidationError
 
 Run = tuple[pd.DataFrame, dict[str, Any]]
@@ -43,13 +46,54 @@ def test_every_panel_has_its_section_and_figure(demo_report: Report) -> None:
             assert f'id="plot-{panel.key}"' in page and f'"plot-{panel.key}":' in figures[1]
 
 
-def test_header_states_the_run(demo_run: Run, demo_report: Report) -> None:
+def test_header_shows_performance_summary(demo_run: Run, demo_report: Report) -> None:
     perf = demo_run[0]
+    summary = performance_summary(perf)
     shown = {figure.key: figure.text for figure in demo_report.figures}
-    assert shown["sessions"] == f"{len(perf):,}"
-    assert shown["start"] == "2016-01-04" and shown["end"] == "2017-12-29"
-    assert shown["starting_value"] == "100,000.00"
-    assert shown["final_value"] == f"{perf['portfolio_value'].iloc[-1]:,.2f}"
+    assert shown == {key: figure_text(key, value) for key, value in summary.items()}
+    assert list(shown) == list(summary)  # in the summary's order
+    assert shown["sessions"] == "503" and shown["beta"] != "n/a"  # a benchmark was given
+    value = f"{perf['portfolio_value'].iloc[-1]:,.2f}"
+    assert demo_report.subtitle == (
+        f"2016-01-04 to 2017-12-29 · 503 sessions · value 100,000.00 → {value}"
+    )
+
+
+def test_every_panel_of_the_issue(demo_report: Report) -> None:
+    assert [panel.key for panel in demo_report.panels] == [
+        "cumulative", "cumulative-log", "underwater", "monthly", "annual", "distribution",
+        "rolling", "exposure", "top-positions", "long-short", "pnl-by-asset", "round-trips",
+        "excursions",
+    ]  # fmt: skip
+
+
+def test_round_trips_from_the_ledger(demo_run: Run, demo_report: Report) -> None:
+    perf, ledger = demo_run
+    trips = round_trip_table(perf, ledger)
+    panel = next(p for p in demo_report.panels if p.key == "round-trips")
+    shown = {figure.key: figure.text for figure in panel.figures}
+    assert shown["total_pnl"] == f"{trade_statistics(trips)['total_pnl']:,.2f}"
+    assert shown["count"] == f"{len(trips):,}"
+
+
+def test_a_frame_without_holdings_gets_the_returns_panels(demo_run: Run) -> None:
+    perf = demo_run[0].drop(columns=["positions", "transactions"])
+    shown = report(perf)
+    assert [p.key for p in shown.panels][-1] == "holdings"
+    assert "this frame's positions, transactions are missing or hold" in shown.panels[-1].note
+    assert all(p.figure is not None for p in shown.panels[:-1])
+    # An algorithm that record()s "positions" replaces the column (as in zipline).
+    recorded = demo_run[0].assign(positions=5)
+    note = report(recorded).panels[-1].note
+    assert "this frame's positions is missing or holds other values" in note
+
+
+def test_without_a_benchmark(demo_run: Run) -> None:
+    perf = demo_run[0].drop(columns=["benchmark_period_return"])
+    shown = report(perf)
+    assert {f.key: f.text for f in shown.figures}["beta"] == "n/a"
+    assert len(shown.panels[0].figure.data) == 1  # no benchmark line
+    assert len(shown.panels[6].figure.data) == 2  # rolling: no beta
 
 
 def test_write_is_atomic_and_returns_the_path(demo_report: Report, tmp_path: Path) -> None:

@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from rustybt.analytics.drawdowns import drawdown_periods
+from rustybt.analytics.relative import rolling_beta
 from rustybt.analytics.report.decimate import MAX_POINTS
 from rustybt.analytics.report.panels import (
     annual_returns_panel,
@@ -17,7 +19,11 @@ from rustybt.analytics.report.panels import (
     log_growth_panel,
     monthly_returns_panel,
     returns_distribution_panel,
+    rolling_panel,
+    underwater_panel,
 )
+from rustybt.analytics.statistics import drawdown_series, rolling_sharpe, rolling_volatility
+from rustybt.analytics.summary import benchmark_returns_of, returns_of
 
 Run = tuple[pd.DataFrame, dict[str, Any]]
 
@@ -76,3 +82,27 @@ def test_distribution_counts_every_session_and_marks_lines(demo_run: Run) -> Non
     assert sum(bars.y) == returns.notna().sum()
     lines = [shape for shape in panel.figure.layout.shapes]
     assert len(lines) == 1 and lines[0].x0 == pytest.approx(-2.0)
+
+
+def test_underwater_shades_and_lists_the_deepest_periods(demo_run: Run) -> None:
+    returns = returns_of(demo_run[0])
+    periods = drawdown_periods(returns, top=5)
+    panel = underwater_panel(drawdown_series(returns), periods)
+    assert len(panel.figure.layout.shapes) == len(periods) == 5
+    assert panel.table is not None and len(panel.table.cells) == 5
+    deepest = panel.table.cells[0]
+    assert deepest[1] == periods["peak"].iloc[0].strftime("%Y-%m-%d")
+    assert deepest[4] == f"{periods['drawdown'].iloc[0]:.2%}"
+    assert min(panel.figure.data[0].y) == pytest.approx(periods["drawdown"].iloc[0] * 100)
+
+
+def test_rolling_panel_rows(demo_run: Run) -> None:
+    returns = returns_of(demo_run[0])
+    benchmark = benchmark_returns_of(demo_run[0])
+    sharpe, volatility = rolling_sharpe(returns), rolling_volatility(returns)
+    panel = rolling_panel(sharpe, volatility, rolling_beta(returns, benchmark), 126)
+    assert [trace.name for trace in panel.figure.data] == ["Sharpe", "volatility", "beta"]
+    assert panel.figure.data[0].y[-1] == pytest.approx(sharpe.iloc[-1])
+    short = returns.iloc[:50]
+    panel = rolling_panel(rolling_sharpe(short), rolling_volatility(short), None, 126)
+    assert len(panel.figure.data) == 2 and "shorter than the 126-session window" in panel.note
