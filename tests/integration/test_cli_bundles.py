@@ -146,7 +146,7 @@ def test_every_verb_is_attached_whatever_is_imported_first() -> None:
     code = "from rustybt.cli.main import main\nprint(' '.join(sorted(main.commands)))\n"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
-    verbs = ["benchmark", "bundles", "clean", "ingest", "optimize", "run", "walk-forward"]
+    verbs = ["benchmark", "bundles", "clean", "ingest", "optimize", "report", "run", "walk-forward"]
     assert out.stdout.split() == verbs
     help_text = subprocess.run(
         [sys.executable, "-m", "rustybt", "--help"], capture_output=True, text=True

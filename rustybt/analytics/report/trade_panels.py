@@ -108,7 +108,8 @@ def top_positions_panel(weights: pd.DataFrame) -> Panel:
             for number, asset in enumerate(thin.columns)
         ]
     )
-    figure_layout(figure, yaxis={"title": "weight (%)", "ticksuffix": "%"})
+    # The legend names the assets, even when there is one.
+    figure_layout(figure, yaxis={"title": "weight (%)", "ticksuffix": "%"}, showlegend=True)
     note = "" if len(weights.columns) else "The run held no position."
     return Panel("top-positions", "Top positions over time", figure, note=note)
 
