@@ -78,8 +78,9 @@ def read_performance(path: str | Path) -> pd.DataFrame:
         else:
             perf = pd.read_pickle(path)
     except Exception as exc:  # whatever the reader raises, the user needs the file named
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]  # one line
         raise ParameterValidationError(
-            f"{path}: cannot read it as a {kind} file of rustybt run -o: {exc}",
+            f"{path}: cannot read it as a {kind} file of rustybt run -o: {reason}",
             context={"file": str(path)},
         ) from exc
     if not isinstance(perf, pd.DataFrame):
@@ -95,6 +96,14 @@ def read_performance(path: str | Path) -> pd.DataFrame:
             f"{path}: its first column is not the session closes of rustybt run -o",
             context={"file": str(path)},
         ) from exc
+    from rustybt.analytics.report.document import REQUIRED_COLUMNS  # plotly: only when asked
+
+    missing = [column for column in REQUIRED_COLUMNS if column not in perf.columns]
+    if missing:
+        raise ParameterValidationError(
+            f"{path}: no {', '.join(missing)} column; not the performance frame of rustybt run -o",
+            context={"file": str(path), "missing": missing},
+        )
     if kind == "csv":  # the CSV holds the closes once, as its index (named period_close)
         perf.index.name = None
         perf["period_close"] = perf.index

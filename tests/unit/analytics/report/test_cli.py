@@ -101,6 +101,20 @@ def test_report_verb_refuses_bad_files(written: dict[str, Path], tmp_path: Path)
     args = ("report", str(written["csv"]), "-o", str(tmp_path / "r.html"))
     code, _, stderr = run_cli(*args, "--ledger", str(bad_ledger))
     assert code == 1 and f"Error: {bad_ledger}: not a ledger written by rustybt run" in stderr
+    for name in ("junk.parquet", "junk.pickle"):
+        (tmp_path / name).write_bytes(b"not\nwhat it says\n")
+        code, _, stderr = run_cli("report", str(tmp_path / name), "-o", str(tmp_path / "r.html"))
+        kind = name.split(".")[1]
+        assert code == 1 and stderr.count("\n") == 1
+        assert f"Error: {tmp_path / name}: cannot read it as a {kind} file" in stderr
+    pickled_series = tmp_path / "series.pkl"
+    pd.Series([1.0]).to_pickle(pickled_series)
+    code, _, stderr = run_cli("report", str(pickled_series), "-o", str(tmp_path / "r.html"))
+    assert code == 1 and "holds a Series, not the performance frame" in stderr
+    no_returns = tmp_path / "other.csv"
+    pd.DataFrame({"x": [1]}, index=pd.to_datetime(["2020-01-02"], utc=True)).to_csv(no_returns)
+    code, _, stderr = run_cli("report", str(no_returns), "-o", str(tmp_path / "r.html"))
+    assert code == 1 and f"{no_returns}: no returns, portfolio_value column" in stderr
     code, _, stderr = run_cli("report", str(written["csv"]), "-o", str(tmp_path))
     assert code == 1 and "is a folder; give a file name" in stderr
     assert not (tmp_path / "r.html").exists()
