@@ -137,3 +137,20 @@ def test_a_given_benchmark_replaces_the_frames(demo_run: Run) -> None:
     flat = pd.Series(0.0, index=perf.index)
     panel = report(perf, benchmark=flat).panels[0]
     assert np.allclose(panel.figure.data[1].y, 0.0)
+
+
+def test_a_one_session_run_without_trades(demo: Path) -> None:
+    from rustybt.runner import run_algorithm
+
+    script = (Path(__file__).resolve().parents[4] / "examples" / "buyapple.py").read_text()
+    day = pd.Timestamp("2016-01-04")
+    perf, algo = run_algorithm(
+        day, day, capital_base=100_000, bundle="demo", script=script, return_algorithm=True
+    )
+    shown = report(perf, algo.ledger.export())
+    notes = {panel.key: panel.note for panel in shown.panels}
+    assert notes["underwater"] == "The run never fell below a peak."
+    assert notes["round-trips"] == "The run closed no trade."
+    assert "shorter than the 126-session window" in notes["rolling"]
+    assert {f.key: f.text for f in shown.figures}["sessions"] == "1"
+    assert shown.html.count('id="plot-') == 12
