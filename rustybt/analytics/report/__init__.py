@@ -7,8 +7,11 @@ Write the report of a run (``perf`` as ``run_algorithm`` returns it)::
     report(perf, ledger=algo.ledger.export(), title="my strategy").write("report.html")
 
 The page inlines plotly.js once and loads nothing else: it opens from a file,
-offline. :mod:`.panels` draws each panel, :mod:`.html` assembles the page,
-:mod:`.decimate` thins long traces.
+offline. :mod:`.document` builds the report from the analytics functions,
+:mod:`.panels` and :mod:`.trade_panels` draw the panels, :mod:`.header` writes
+the figures, :mod:`.html` assembles the page and :mod:`.decimate` thins long
+traces. ``rustybt report`` and ``rustybt run --report`` write it from the
+command line.
 """
 
 from rustybt.analytics.report.document import Report, report
