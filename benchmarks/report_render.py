@@ -107,7 +107,7 @@ def main() -> None:
     parser.add_argument("--fills-per-session", type=int, default=20)
     args = parser.parse_args()
 
-    from rustybt.analytics.report import report
+    from rustybt.analytics.tearsheet import report
 
     perf = synthetic_perf(args.fills_per_session)
     fills = int(perf["transactions"].map(len).sum())

@@ -7,8 +7,12 @@ daily returns, :mod:`rustybt.analytics.drawdowns` the drawdown periods,
 performance frame. :mod:`rustybt.analytics.round_trips` pairs a run's fills
 into closed trades (first in, first out), :mod:`rustybt.analytics.trades`
 measures them and :mod:`rustybt.analytics.exposure` reads exposure, turnover
-and P&L attribution off the positions.
+and P&L attribution off the positions. :func:`report` (from
+:mod:`rustybt.analytics.tearsheet`) draws all of it into one HTML file; it is
+imported on first use, so the statistics load without plotly.
 """
+
+from typing import Any
 
 from rustybt.analytics.drawdowns import drawdown_periods
 from rustybt.analytics.exposure import (
@@ -53,7 +57,19 @@ from rustybt.analytics.statistics import (
 from rustybt.analytics.summary import benchmark_returns_of, performance_summary, returns_of
 from rustybt.analytics.trades import round_trip_table, trade_statistics, trade_statistics_by_asset
 
+
+def __getattr__(name: str) -> Any:
+    # The report needs plotly: loaded when asked for, not with the statistics
+    # (a search worker imports them for every trial).
+    if name in ("report", "Report"):
+        from rustybt.analytics import tearsheet
+
+        return getattr(tearsheet, name)
+    raise AttributeError(f"module 'rustybt.analytics' has no attribute {name!r}")
+
+
 __all__ = [
+    "Report",
     "alpha_beta",
     "annual_return",
     "annual_volatility",
@@ -74,6 +90,7 @@ __all__ = [
     "omega_ratio",
     "performance_summary",
     "pnl_by_asset",
+    "report",
     "return_statistics",
     "returns_of",
     "rolling_beta",

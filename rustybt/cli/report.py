@@ -96,7 +96,7 @@ def read_performance(path: str | Path) -> pd.DataFrame:
             f"{path}: its first column is not the session closes of rustybt run -o",
             context={"file": str(path)},
         ) from exc
-    from rustybt.analytics.report.document import REQUIRED_COLUMNS  # plotly: only when asked
+    from rustybt.analytics.tearsheet.document import REQUIRED_COLUMNS  # plotly: only when asked
 
     missing = [column for column in REQUIRED_COLUMNS if column not in perf.columns]
     if missing:
@@ -209,7 +209,7 @@ def report_command(results: str, output: str, ledger: str | None, title: str | N
     RESULTS may be a pickle, a Parquet or a CSV file; all three hold the same
     panels.
     """
-    from rustybt.analytics.report import report
+    from rustybt.analytics.tearsheet import report
 
     check_output_path(output, "-o")
     perf = read_performance(results)

@@ -563,8 +563,10 @@ def _write_results(
 
 
 def write_report(perf: pd.DataFrame, ledger: Any, output: str, title: str) -> None:
-    """The run's HTML report (:func:`rustybt.analytics.report.report`), written to ``output``."""
-    from rustybt.analytics.report import report  # plotly is loaded only when a report is asked for
+    """The run's HTML report (:func:`rustybt.analytics.report`), written to ``output``."""
+    from rustybt.analytics.tearsheet import (
+        report,
+    )  # plotly is loaded only when a report is asked for
 
     write_file(output, report(perf, ledger=ledger, title=title).html.encode("utf-8"))
 

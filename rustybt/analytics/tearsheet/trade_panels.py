@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from rustybt.analytics.report.decimate import decimate_frame
-from rustybt.analytics.report.header import TRADE_LABELS, trade_figure_text
-from rustybt.analytics.report.panels import (
+from rustybt.analytics.tearsheet.decimate import decimate_frame
+from rustybt.analytics.tearsheet.header import TRADE_LABELS, trade_figure_text
+from rustybt.analytics.tearsheet.panels import (
     BENCHMARK_COLOR,
     GAIN_COLOR,
     LOSS_COLOR,

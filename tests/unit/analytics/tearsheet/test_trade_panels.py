@@ -7,11 +7,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from rustybt.analytics.exposure import exposures, pnl_by_asset, top_positions
-from rustybt.analytics.trades import round_trip_table, trade_statistics
 
-from rustybt.analytics.report.header import TRADE_LABELS, trade_figure_text
-from rustybt.analytics.report.trade_panels import (
+from rustybt.analytics.exposure import exposures, pnl_by_asset, top_positions
+from rustybt.analytics.tearsheet.header import TRADE_LABELS, trade_figure_text
+from rustybt.analytics.tearsheet.trade_panels import (
     MAX_SCATTER_TRIPS,
     MAX_TABLE_TRIPS,
     excursions_panel,
@@ -20,6 +19,7 @@ from rustybt.analytics.report.trade_panels import (
     round_trips_panel,
     top_positions_panel,
 )
+from rustybt.analytics.trades import round_trip_table, trade_statistics
 
 Run = tuple[pd.DataFrame, dict[str, Any]]
 

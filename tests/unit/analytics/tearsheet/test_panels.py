@@ -11,8 +11,10 @@ import pytest
 
 from rustybt.analytics.drawdowns import drawdown_periods
 from rustybt.analytics.relative import rolling_beta
-from rustybt.analytics.report.decimate import MAX_POINTS
-from rustybt.analytics.report.panels import (
+from rustybt.analytics.statistics import drawdown_series, rolling_sharpe, rolling_volatility
+from rustybt.analytics.summary import benchmark_returns_of, returns_of
+from rustybt.analytics.tearsheet.decimate import MAX_POINTS
+from rustybt.analytics.tearsheet.panels import (
     annual_returns_panel,
     calendar_returns,
     cumulative_returns_panel,
@@ -22,8 +24,6 @@ from rustybt.analytics.report.panels import (
     rolling_panel,
     underwater_panel,
 )
-from rustybt.analytics.statistics import drawdown_series, rolling_sharpe, rolling_volatility
-from rustybt.analytics.summary import benchmark_returns_of, returns_of
 
 Run = tuple[pd.DataFrame, dict[str, Any]]
 

@@ -21,9 +21,16 @@ from rustybt.analytics.exposure import (
     top_positions,
 )
 from rustybt.analytics.relative import rolling_beta
-from rustybt.analytics.report.header import SUMMARY_LABELS, figure_text
-from rustybt.analytics.report.html import page
-from rustybt.analytics.report.panels import (
+from rustybt.analytics.statistics import (
+    ROLLING_WINDOW,
+    drawdown_series,
+    rolling_sharpe,
+    rolling_volatility,
+)
+from rustybt.analytics.summary import benchmark_returns_of, performance_summary, returns_of
+from rustybt.analytics.tearsheet.header import SUMMARY_LABELS, figure_text
+from rustybt.analytics.tearsheet.html import page
+from rustybt.analytics.tearsheet.panels import (
     KeyFigure,
     Panel,
     annual_returns_panel,
@@ -34,7 +41,7 @@ from rustybt.analytics.report.panels import (
     rolling_panel,
     underwater_panel,
 )
-from rustybt.analytics.report.trade_panels import (
+from rustybt.analytics.tearsheet.trade_panels import (
     excursions_panel,
     exposure_panel,
     long_short_panel,
@@ -42,13 +49,6 @@ from rustybt.analytics.report.trade_panels import (
     round_trips_panel,
     top_positions_panel,
 )
-from rustybt.analytics.statistics import (
-    ROLLING_WINDOW,
-    drawdown_series,
-    rolling_sharpe,
-    rolling_volatility,
-)
-from rustybt.analytics.summary import benchmark_returns_of, performance_summary, returns_of
 from rustybt.analytics.trades import round_trip_table, trade_statistics
 from rustybt.exceptions import ParameterValidationError
 

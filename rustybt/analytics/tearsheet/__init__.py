@@ -2,7 +2,7 @@
 
 Write the report of a run (``perf`` as ``run_algorithm`` returns it)::
 
-    from rustybt.analytics.report import report
+    from rustybt.analytics import report
 
     report(perf, ledger=algo.ledger.export(), title="my strategy").write("report.html")
 
@@ -14,6 +14,6 @@ traces. ``rustybt report`` and ``rustybt run --report`` write it from the
 command line.
 """
 
-from rustybt.analytics.report.document import Report, report
+from rustybt.analytics.tearsheet.document import Report, report
 
 __all__ = ["Report", "report"]

@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rustybt.analytics.report import Report, report
-from rustybt.analytics.report.header import figure_text
-from rustybt.analytics.report.html import plotly_javascript
 from rustybt.analytics.summary import performance_summary
+from rustybt.analytics.tearsheet import Report, report
+from rustybt.analytics.tearsheet.header import figure_text
+from rustybt.analytics.tearsheet.html import plotly_javascript
 from rustybt.analytics.trades import round_trip_table, trade_statistics
 from rustybt.exceptions import ParameterValidationError
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from functools import cache
 from importlib import resources
 
-from rustybt.analytics.report.panels import KeyFigure, Panel, Table
+from rustybt.analytics.tearsheet.panels import KeyFigure, Panel, Table
 
 __all__ = ["page", "plotly_javascript"]
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis.extra.numpy import arrays
 
-from rustybt.analytics.report.decimate import (
+from rustybt.analytics.tearsheet.decimate import (
     MAX_POINTS,
     decimate,
     decimate_frame,

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from rustybt.analytics.report.decimate import decimate
+from rustybt.analytics.tearsheet.decimate import decimate
 
 __all__ = [
     "KeyFigure",
