@@ -53,6 +53,7 @@ from rustybt.finance.risk.restrictions import Restrictions, StaticRestrictions
 from rustybt.sim.events import Event, EventManager, scheduled_event
 from rustybt.sim.loop import run_simulation
 from rustybt.sim.params import SimulationParameters
+from rustybt.sim.pipelines import AttachedPipelines, attach_pipeline, pipeline_output
 from rustybt.sim.rules import Always
 from rustybt.sources.fetched import FetchedData
 from rustybt.sources.fetcher import fetch_csv
@@ -179,6 +180,7 @@ class TradingAlgorithm:
         precision: PrecisionConfig | None = None,
         platform: str = "rustybt",
         params: Mapping[str, Any] | None = None,
+        custom_loader: Mapping[Any, Any] | None = None,
         **initialize_kwargs: Any,
     ) -> None:
         self.sim_params = sim_params
@@ -216,6 +218,7 @@ class TradingAlgorithm:
         self.current_data: BarData | None = None
         self.fetched: FetchedData | None = None  # what fetch_csv read, once it has run
         self._last_sync: pd.Timestamp | None = None
+        self.pipelines = AttachedPipelines(self, custom_loader)
 
     @property
     def blotter(self) -> Broker:
@@ -245,6 +248,7 @@ class TradingAlgorithm:
 
     def before_trading_start(self, data: BarData) -> None:
         """Called before each session opens; override or pass ``before_trading_start``."""
+        self.pipelines.compute_eager(self.datetime)
         if self._before_trading_start is not None:
             self._before_trading_start(self, data)
 
@@ -408,6 +412,9 @@ class TradingAlgorithm:
 
     # The zipline method, its signature and docs: rustybt.sources.fetcher.fetch_csv.
     fetch_csv = api_method(fetch_csv)
+    # zipline's pipeline methods: rustybt.sim.pipelines.
+    attach_pipeline = api_method(attach_pipeline)
+    pipeline_output = api_method(pipeline_output)
 
     # --- scheduling ------------------------------------------------------------
 

@@ -64,6 +64,7 @@ def _delegate(name: str) -> Callable[..., Any]:
     return call
 
 
+attach_pipeline = _delegate("attach_pipeline")
 batch_market_order = _delegate("batch_market_order")
 cancel_order = _delegate("cancel_order")
 fetch_csv = _delegate("fetch_csv")
@@ -77,6 +78,7 @@ order_target = _delegate("order_target")
 order_target_percent = _delegate("order_target_percent")
 order_target_value = _delegate("order_target_value")
 order_value = _delegate("order_value")
+pipeline_output = _delegate("pipeline_output")
 record = _delegate("record")
 schedule_function = _delegate("schedule_function")
 set_asset_restrictions = _delegate("set_asset_restrictions")

@@ -197,6 +197,20 @@ class OptimizationError(RustyBTError):
     """A study cannot go on: every trial failed, or its storage holds another study."""
 
 
+class PipelineError(RustyBTError, ValueError):
+    """A pipeline, term, kernel argument or loader that cannot be built or computed.
+
+    The message names the term, column or argument at fault.
+    """
+
+
+class PipelineOutputNotFound(PipelineError, KeyError):
+    """``pipeline_output`` asked for a name no pipeline was attached under."""
+
+    def __str__(self) -> str:
+        return self.message
+
+
 class CircuitBreakerError(RustyBTError):
     """A circuit breaker tripped and stopped trading."""
 

@@ -21,7 +21,7 @@ import pandas as pd
 from rustybt.algorithm import TradingAlgorithm
 from rustybt.brokers.simulated import SimulationBlotter
 from rustybt.data import bundles
-from rustybt.data.portal import DataPortal
+from rustybt.data.portal.from_bundle import bundle_portal
 from rustybt.exceptions import ConfigValidationError, ParameterValidationError
 from rustybt.extensions import load_extensions
 from rustybt.finance.precision import DEFAULT_PRECISION, PrecisionConfig
@@ -63,6 +63,7 @@ def run_algorithm(
     return_algorithm: bool = False,
     params: Mapping[str, Any] | None = None,
     bundle_data: bundles.BundleData | None = None,
+    custom_loader: Mapping[Any, Any] | None = None,
     **initialize_kwargs: Any,
 ) -> Any:
     """Run a trading algorithm over an ingested bundle (zipline's signature).
@@ -129,6 +130,10 @@ def run_algorithm(
         open for further runs and closes it: runs share nothing through it
         but its readers' immutable panels (a parameter search opens a bundle
         once per process, see :mod:`rustybt.optimization.trial`).
+    custom_loader
+        Pipeline loaders of your own columns: ``{column: loader}`` (e.g. a
+        :class:`~rustybt.pipeline.loaders.DataFrameLoader`); pricing columns
+        load from the bundle.
 
     Returns
     -------
@@ -194,14 +199,7 @@ def run_algorithm(
         if data_frequency == "minute":
             warn_sessions_without_minute_bars(data.equity_minute_bar_reader, sim_params.sessions)
         broker = _blotter(blotter, precision)
-        portal = DataPortal(
-            data.asset_finder,
-            calendar,
-            _first_trading_day(data),
-            equity_daily_reader=data.equity_daily_bar_reader,
-            equity_minute_reader=data.equity_minute_bar_reader,
-            adjustment_reader=data.adjustment_reader,
-        )
+        portal = bundle_portal(data, calendar)
         if benchmark_symbol is not None:
             benchmark_sid = data.asset_finder.lookup_symbol(
                 benchmark_symbol, as_of_date=sim_params.last_session
@@ -225,6 +223,7 @@ def run_algorithm(
             benchmark_returns=benchmark_returns,
             precision=precision,
             params=params,
+            custom_loader=custom_loader,
             **initialize_kwargs,
         )
         perf = algo.run(progress=progress)
@@ -438,31 +437,6 @@ def warn_sessions_without_minute_bars(reader: Any, sessions: pd.DatetimeIndex) -
         UserWarning,
         stacklevel=3,
     )
-
-
-def _first_trading_day(data: bundles.BundleData) -> pd.Timestamp | None:
-    """The first session with bars: the daily bars', else the minute bars'.
-
-    A minute-only bundle (its ingest never wrote daily bars) has an empty
-    daily reader whose first trading day is NaT; zipline then takes the day
-    from the minute reader, and so does this.
-
-    Parameters
-    ----------
-    data
-        The loaded bundle.
-
-    Returns
-    -------
-    pd.Timestamp or None
-        The session, or None when the bundle holds no bars at all (the
-        portal then starts history at the first session of its data).
-    """
-    for reader in (data.equity_daily_bar_reader, data.equity_minute_bar_reader):
-        day = None if reader is None else reader.first_trading_day
-        if isinstance(day, pd.Timestamp):  # NaT is not a Timestamp
-            return day
-    return None
 
 
 def _check_bars_for_frequency(data: bundles.BundleData, bundle: str, data_frequency: str) -> None:

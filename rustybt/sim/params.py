@@ -50,7 +50,7 @@ class SimulationParameters:
 
     def __post_init__(self) -> None:
         cal = self.trading_calendar or get_calendar("XNYS")
-        start, end = _day(self.start_session), _day(self.end_session)
+        start, end = session_day(self.start_session), session_day(self.end_session)
         for name, value in (
             ("data_frequency", self.data_frequency),
             ("emission_rate", self.emission_rate),
@@ -152,7 +152,8 @@ def _capital(value: Any) -> Decimal:
     return capital
 
 
-def _day(value: pd.Timestamp | str) -> pd.Timestamp:
+def session_day(value: Any) -> pd.Timestamp:
+    """The tz-naive midnight of ``value``'s date (of its UTC date if tz-aware)."""
     ts = pd.Timestamp(value)
     if ts.tzinfo is not None:
         ts = ts.tz_convert("UTC").tz_localize(None)

@@ -89,6 +89,24 @@ class Adjustments:
         """The (sessions x columns) multiplier panel of ``field``'s kind; None: none."""
         return self._volume_mult if field == "volume" else self._price_mult
 
+    def basis(
+        self, field: str, rows: IntArray, cols: IntArray
+    ) -> tuple[FloatArray, FloatArray] | None:
+        """``(P, Q)``: a ``field`` value of session ``rows[i]`` seen from session ``rows[t]``
+        is ``raw * P[i] * Q[t]`` (:meth:`factor`'s multipliers, split in two).
+
+        Multiplying rows by ``P`` puts them all on one basis; ``Q`` then takes
+        that basis to any session's view, so windows seen from many sessions
+        share one array. ``None``: no adjustments of that kind.
+        """
+        mult = self._multipliers(field)
+        if mult is None:
+            return None
+        per_row = mult[rows[:, None], cols]
+        if field == "volume":
+            return 1.0 / per_row, per_row
+        return per_row, 1.0 / per_row
+
     def window_factor(
         self, field: str, row_sessions: IntArray, cols: IntArray, perspective: int
     ) -> FloatArray | None:

@@ -36,11 +36,13 @@ from rustybt.data.portal.axes import Axes
 from rustybt.data.portal.fields import (
     BASE_FIELDS,
     NAT,
+    OHLCV_FIELDS,
     OHLCVP_FIELDS,
     FloatArray,
     IntArray,
     check_field,
     check_window,
+    empty_value,
 )
 from rustybt.data.portal.frames import window_frame
 from rustybt.data.portal.history import History
@@ -295,6 +297,42 @@ class DataPortal:
         return self._history.array(
             cols, field, bar_count, end_index, frequency, data_frequency, perspective, ffill
         )
+
+    def daily_basis(
+        self,
+        field: str,
+        assets: Iterable[Asset | int],
+        bar_sessions: IntArray,
+        view_sessions: IntArray,
+    ) -> tuple[FloatArray, FloatArray | None]:
+        """Daily ``field`` bars of ``assets`` on one adjustment basis, and views of it.
+
+        Returns ``(values, view)``: row ``i`` of ``values`` is the bar of master
+        session ``bar_sessions[i]`` (``-1``, or a session without bars, reads
+        as no bar: NaN, volume 0), and ``values[i] * view[t]`` is that bar seen
+        from master session ``view_sessions[t]``: adjusted for exactly the
+        splits, mergers and dividends effective after the bar and by that
+        session. ``view`` is ``None`` when the bundle has no adjustment of the
+        field's kind.
+        """
+        check_field(field, OHLCV_FIELDS)
+        bars = self._axes.bars("daily")
+        cols = self.asset_columns(assets)
+        bar_sessions = np.asarray(bar_sessions, dtype=np.int64)
+        # The daily reader's rows are the master sessions from its first one on.
+        reader_rows = bar_sessions - int(bars.row_session[0])
+        known = (bar_sessions >= 0) & (reader_rows >= 0) & (reader_rows < bars.n_rows)
+        rows = np.where(known, reader_rows, 0)
+        lo, hi = (int(rows.min()), int(rows.max()) + 1) if len(rows) else (0, 0)
+        values = bars.raw_block(field, cols, lo, hi)[rows - lo]
+        values[~known] = empty_value(field)
+        last = len(self.sessions) - 1
+        bar_basis = self._adjustments.basis(field, np.clip(bar_sessions, 0, last), cols)
+        if bar_basis is None:
+            return values, None
+        views = self._adjustments.basis(field, np.clip(view_sessions, 0, last), cols)
+        assert views is not None  # the same kind of adjustments as the bars'
+        return values * bar_basis[0], views[1]
 
     def history_index(
         self, bar_count: int, end_index: int, frequency: str, data_frequency: str = "daily"
