@@ -27,14 +27,19 @@ SHOWN_DIFFERENCES = 5  # first differing cells kept per column, for the report
 
 # Cells where zipline-reloaded 3.2.1 is wrong, not rustybt: its non-ordinal
 # ranks (method "dense", "min", "max", "average") call scipy.stats.rankdata row
-# by row after setting the masked-out and missing cells to NaN; scipy >= 1.10
-# then returns NaN for the whole row, so every asset's rank is NaN on any day
-# when one asset is missing or masked. Such cells (zipline NaN, rustybt a
-# number) are counted apart as "zipline defect" and do not fail the column;
-# every other cell of the column is compared as usual.
+# by row (np.apply_along_axis) after setting the masked-out and missing cells
+# to NaN. SciPy >= 1.10 then returns NaN for the whole row, so every asset's
+# rank is NaN on any day when one of the engine's assets is missing or masked;
+# and when the first row of the block had no NaN, apply_along_axis stores the
+# later all-NaN rows in an int64 array: those ranks come out as -2**63
+# (-9.2e18). Such cells (zipline NaN or -2**63, rustybt a number) are counted
+# apart as "zipline defect" and do not fail the column; every other cell of
+# the column is compared as usual.
+INT64_MIN_AS_FLOAT = float(np.iinfo(np.int64).min)
 ZIPLINE_DEFECTS = {
-    "rank_close_dense": "zipline's non-ordinal rank is NaN for the whole day when one asset "
-    "is missing (scipy >= 1.10 rankdata propagates NaN)",
+    "rank_close_dense": "zipline's non-ordinal rank is NaN for the whole day (run_pipeline), "
+    "or -2**63 (a backtest's later days in a chunk), when one asset is missing: scipy >= "
+    "1.10 rankdata propagates NaN, and np.apply_along_axis casts it into an int64 array",
 }
 
 
@@ -101,10 +106,12 @@ def compare_column(name: str, z: np.ndarray, r: np.ndarray, index: pd.Index) -> 
     z_nan, r_nan = np.isnan(z), np.isnan(r)
     nan_differ = z_nan != r_nan
     if name in ZIPLINE_DEFECTS:
-        defect = z_nan & ~r_nan
+        defect = (z_nan | (z == INT64_MIN_AS_FLOAT)) & ~r_nan
         result.zipline_defect_cells = int(defect.sum())
         nan_differ &= ~defect
-    both = ~z_nan & ~r_nan
+    else:
+        defect = np.zeros_like(z_nan)
+    both = ~z_nan & ~r_nan & ~defect
     with np.errstate(invalid="ignore", over="ignore"):
         gap = np.abs(z - r)
         scale = np.maximum(np.abs(z), np.abs(r))

@@ -15,7 +15,8 @@ set). DATA_DIR is a csvdir written by gen_csvdir.py. JOB:
             returns each day (saved with ``--frame``); timed: the call.
   rank      the ranking backtest: the ranking pipeline every day, the
             ``HOLDINGS`` best held in equal weights, rebalanced at each month's
-            first session; timed: the call.
+            first session; timed: the call. ``--frame`` saves each day's
+            pipeline output (then the time includes keeping it).
 
 zipline's csvdir writes its exchange with country code "??", which no built-in
 domain covers: there, run_pipeline's engine is built here (an
@@ -83,6 +84,14 @@ def run_rustybt_pipeline(bundles: Any, bundle: str, fw: Any, n_assets: int, star
     )
 
 
+def dated(output: pd.DataFrame, now: Any) -> pd.DataFrame:
+    """A copy of one day's ``pipeline_output`` indexed by (session, asset)."""
+    day = pd.Timestamp(now).tz_convert(None).normalize()
+    output = output.copy()
+    output.index = pd.MultiIndex.from_product([[day], list(output.index)])
+    return output
+
+
 def capture_algorithm(api: Any, fw: Any, n_assets: int, domain: Any, frames: list) -> dict:
     """initialize / before_trading_start keeping each day's ``pipeline_output``."""
 
@@ -91,17 +100,16 @@ def capture_algorithm(api: Any, fw: Any, n_assets: int, domain: Any, frames: lis
         api.attach_pipeline(parity_pipeline(fw, target, n_assets, domain), "parity")
 
     def before_trading_start(context: Any, data: Any) -> None:
-        output = api.pipeline_output("parity")
-        day = pd.Timestamp(api.get_datetime()).tz_convert(None).normalize()
-        output = output.copy()
-        output.index = pd.MultiIndex.from_product([[day], list(output.index)])
-        frames.append(output)
+        frames.append(dated(api.pipeline_output("parity"), api.get_datetime()))
 
     return {"initialize": initialize, "before_trading_start": before_trading_start}
 
 
-def ranking_algorithm(api: Any, fw: Any, domain: Any) -> dict:
-    """Hold the ranking pipeline's ``HOLDINGS`` best in equal weights, rebalanced monthly."""
+def ranking_algorithm(api: Any, fw: Any, domain: Any, frames: list | None) -> dict:
+    """Hold the ranking pipeline's ``HOLDINGS`` best in equal weights, rebalanced monthly.
+
+    With ``frames`` (a list), each day's pipeline output is kept there too.
+    """
     weight = 0.98 / HOLDINGS
 
     def initialize(context: Any) -> None:
@@ -110,7 +118,10 @@ def ranking_algorithm(api: Any, fw: Any, domain: Any) -> dict:
         api.schedule_function(rebalance, api.date_rules.month_start(), api.time_rules.market_open())
 
     def before_trading_start(context: Any, data: Any) -> None:
-        context.best = list(api.pipeline_output("ranking").index)
+        output = api.pipeline_output("ranking")
+        context.best = list(output.index)
+        if frames is not None:
+            frames.append(dated(output, api.get_datetime()))
 
     def rebalance(context: Any, data: Any) -> None:
         best = set(context.best)
@@ -183,7 +194,7 @@ def main() -> None:
     if args.job == "backtest":
         functions = capture_algorithm(api, fw, n_assets, domain, frames)
     else:
-        functions = ranking_algorithm(api, fw, domain)
+        functions = ranking_algorithm(api, fw, domain, frames if args.frame else None)
     benchmark = pd.Series(0.0, index=sessions[WARMUP:].tz_localize("UTC"))
     with Timer() as t:
         perf = run_algorithm(
