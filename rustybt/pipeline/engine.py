@@ -8,7 +8,7 @@ come first, and an array is dropped once its last consumer has read it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -255,7 +255,12 @@ class SimplePipelineEngine:
         keep = root if pipeline.screen is None else _tail(results[pipeline.screen], n) & root
         rows, cols = np.nonzero(keep)
         objects = np.array(self._finder.retrieve_all([int(s) for s in assets]), dtype=object)
-        index = pd.MultiIndex.from_arrays([dates[rows], objects[cols]])
+        # From codes: no hashing of one asset object per row.
+        index = pd.MultiIndex(
+            levels=cast(Any, [dates, pd.Index(objects, dtype=object)]),
+            codes=cast(Any, [rows, cols]),
+            verify_integrity=False,
+        )
         data = {
             name: _column_values(term, _tail(results[term], n)[rows, cols])
             for name, term in pipeline.columns.items()

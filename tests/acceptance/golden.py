@@ -24,6 +24,8 @@ CASES: list[tuple[str, str, str, str, int]] = [
     ("olmar.py", "daily", "2020-01-02", "2020-12-31", 100_000),
     ("buyapple.py", "minute", "2024-03-04", "2024-03-08", 1_000_000),
     ("olmar.py", "minute", "2024-03-04", "2024-03-08", 1_000_000),
+    ("pipeline_momentum.py", "daily", "2015-01-02", "2024-12-31", 100_000),
+    ("pipeline_momentum.py", "minute", "2024-03-04", "2024-04-30", 1_000_000),
 ]
 
 
@@ -35,7 +37,8 @@ def figures(name: str, frequency: str, start: str, end: str, capital: int) -> di
         end,
         ns["initialize"],
         capital,
-        handle_data=ns["handle_data"],
+        handle_data=ns.get("handle_data"),
+        before_trading_start=ns.get("before_trading_start"),
         data_frequency=frequency,
         benchmark_symbol="SPY",
         return_algorithm=True,

@@ -1,4 +1,4 @@
-"""Golden results of the four examples on the demo bundle: the final value to the
+"""Golden results of the five examples on the demo bundle: the final value to the
 cent, the fill count and a digest of every fill (asset, amount, price, time).
 
 A change to the engine that moves any of these changes what users get; refresh
@@ -43,6 +43,16 @@ GOLDEN: dict[tuple[str, str, str, str, int], tuple[str, int, str]] = {
         "989391.49",
         1621,
         "efcf7f88fb289501",
+    ),
+    ("pipeline_momentum.py", "daily", "2015-01-02", "2024-12-31", 100000): (
+        "501847.31",
+        827,
+        "0f9d9b3c3f87494c",
+    ),
+    ("pipeline_momentum.py", "minute", "2024-03-04", "2024-04-30", 1000000): (
+        "1051919.46",
+        5,
+        "6763df512b908d4b",
     ),
 }
 

@@ -14,7 +14,7 @@ import numpy as np
 from rustybt.exceptions import PipelineError
 from rustybt.pipeline.classifiers.classifier import group_codes
 from rustybt.pipeline.data.equity_pricing import EquityPricing
-from rustybt.pipeline.factors.custom import CustomFactor
+from rustybt.pipeline.factors.custom import BuiltinFactor, CustomFactor
 from rustybt.pipeline.kernels import cross_section, rolling
 
 __all__ = [
@@ -36,20 +36,20 @@ __all__ = [
 ]
 
 
-class _BuiltinFactor(CustomFactor):
-    batched = True
+def _check_single_input(term: CustomFactor) -> None:
+    if len(term.inputs) != 1:
+        raise PipelineError(
+            f"{type(term).__name__} takes exactly one input, got {len(term.inputs)}"
+        )
 
 
-class _SingleInput(_BuiltinFactor):
+class _SingleInput(BuiltinFactor):
     def _validate(self) -> None:
         super()._validate()
-        if len(self.inputs) != 1:
-            raise PipelineError(
-                f"{type(self).__name__} takes exactly one input, got {len(self.inputs)}"
-            )
+        _check_single_input(self)
 
 
-class _TwoRowsAtLeast(_BuiltinFactor):
+class _TwoRowsAtLeast(BuiltinFactor):
     def _validate(self) -> None:
         super()._validate()
         if self.window_length < 2:
@@ -93,7 +93,7 @@ class SimpleMovingAverage(_SingleInput):
         out[:] = rolling.simple_moving_average(values)
 
 
-class WeightedAverageValue(_BuiltinFactor):
+class WeightedAverageValue(BuiltinFactor):
     """Average of the first input weighted by the second over the window."""
 
     def compute(self, today: Any, assets: Any, out: Any, base: Any, weight: Any) -> None:
@@ -115,7 +115,7 @@ class MaxDrawdown(_SingleInput):
         out[:] = rolling.max_drawdown(values)
 
 
-class AverageDollarVolume(_BuiltinFactor):
+class AverageDollarVolume(BuiltinFactor):
     """Average of close times volume over the window."""
 
     inputs = (EquityPricing.close, EquityPricing.volume)
@@ -185,7 +185,7 @@ class LinearWeightedMovingAverage(_SingleInput):
         out[:] = rolling.linear_weighted_moving_average(values)
 
 
-class AnnualizedVolatility(_BuiltinFactor):
+class AnnualizedVolatility(BuiltinFactor):
     """Standard deviation of daily returns over the window, annualized."""
 
     inputs = (Returns(window_length=2),)
@@ -199,13 +199,15 @@ class AnnualizedVolatility(_BuiltinFactor):
         out[:] = rolling.annualized_volatility(returns, annualization_factor)
 
 
-class PeerCount(_SingleInput):
+class PeerCount(CustomFactor):
     """How many assets share each asset's label of a classifier that day."""
 
     window_length = 1
+    batched = True
 
     def _validate(self) -> None:
         super()._validate()
+        _check_single_input(self)
         from rustybt.pipeline.classifiers.classifier import Classifier
 
         if not isinstance(self.inputs[0], Classifier):

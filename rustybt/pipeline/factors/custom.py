@@ -13,7 +13,7 @@ from rustybt.exceptions import PipelineError
 from rustybt.pipeline.custom import CustomTermMixin
 from rustybt.pipeline.factors.factor import Factor
 
-__all__ = ["CustomFactor", "Latest", "RecarrayField"]
+__all__ = ["BuiltinFactor", "CustomFactor", "Latest", "RecarrayField"]
 
 
 class CustomFactor(CustomTermMixin, Factor):
@@ -54,6 +54,21 @@ class CustomFactor(CustomTermMixin, Factor):
         if not self.outputs:
             raise PipelineError(f"{self!r} has one output; it cannot be unpacked")
         return iter(getattr(self, name) for name in self.outputs)
+
+
+class BuiltinFactor(CustomFactor):
+    """A built-in factor: computed on a stack of days at once, from numeric inputs."""
+
+    batched = True
+
+    def _validate(self) -> None:
+        super()._validate()
+        for term in self.inputs:
+            if term.dtype.kind not in "fiub":
+                raise PipelineError(
+                    f"{type(self).__name__}: input {term!r} holds {term.dtype} values;"
+                    " it needs numbers"
+                )
 
 
 class RecarrayField(Factor):

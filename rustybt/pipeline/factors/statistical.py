@@ -6,7 +6,7 @@ from typing import Any
 
 from rustybt.exceptions import PipelineError
 from rustybt.pipeline.factors.basic import Returns
-from rustybt.pipeline.factors.custom import CustomFactor
+from rustybt.pipeline.factors.custom import BuiltinFactor
 from rustybt.pipeline.filters.filter import SingleAsset
 from rustybt.pipeline.kernels import statistical
 from rustybt.pipeline.term import AssetExists, NotSpecified
@@ -32,8 +32,7 @@ def _check_pair(first: Any, second: Any, length: int, what: str) -> None:
         )
 
 
-class _RollingCorrelation(CustomFactor):
-    batched = True
+class _RollingCorrelation(BuiltinFactor):
     window_safe = True
 
     def __new__(
@@ -59,10 +58,9 @@ class RollingSpearman(_RollingCorrelation):
         out[:] = statistical.spearman_r(target, base)
 
 
-class RollingLinearRegression(CustomFactor):
+class RollingLinearRegression(BuiltinFactor):
     """Regression of a factor (dependent) on a target (independent) over a window."""
 
-    batched = True
     outputs = ("alpha", "beta", "r_value", "p_value", "stderr")
 
     def __new__(
@@ -115,10 +113,9 @@ class RollingLinearRegressionOfReturns(RollingLinearRegression):
         return super().__new__(cls, returns, returns[target], regression_length, mask)
 
 
-class SimpleBeta(CustomFactor):
+class SimpleBeta(BuiltinFactor):
     """Beta of each asset's daily returns against one asset's over a window."""
 
-    batched = True
     window_safe = True
     params = ("allowed_missing_count",)
 

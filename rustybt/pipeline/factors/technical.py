@@ -7,7 +7,7 @@ from typing import Any
 
 from rustybt.exceptions import PipelineError
 from rustybt.pipeline.data.equity_pricing import EquityPricing
-from rustybt.pipeline.factors.custom import CustomFactor
+from rustybt.pipeline.factors.custom import BuiltinFactor
 from rustybt.pipeline.kernels import technical
 
 __all__ = [
@@ -23,16 +23,12 @@ __all__ = [
 ]
 
 
-class _Indicator(CustomFactor):
-    batched = True
-
-
 def _fill_outputs(out: Any, values: dict[str, Any]) -> None:
     for name, array in values.items():
         out[name] = array
 
 
-class RSI(_Indicator):
+class RSI(BuiltinFactor):
     """Relative strength index over the window (15 sessions: 14 changes)."""
 
     window_length = 15
@@ -43,7 +39,7 @@ class RSI(_Indicator):
         out[:] = technical.rsi(closes)
 
 
-class BollingerBands(_Indicator):
+class BollingerBands(BuiltinFactor):
     """Moving average of close, and bands ``k`` standard deviations around it."""
 
     params = ("k",)
@@ -55,7 +51,7 @@ class BollingerBands(_Indicator):
         _fill_outputs(out, {"lower": lower, "middle": middle, "upper": upper})
 
 
-class Aroon(_Indicator):
+class Aroon(BuiltinFactor):
     """Sessions since the window's lowest low and highest high, as percentages."""
 
     inputs = (EquityPricing.low, EquityPricing.high)
@@ -66,7 +62,7 @@ class Aroon(_Indicator):
         _fill_outputs(out, {"down": down, "up": up})
 
 
-class FastStochasticOscillator(_Indicator):
+class FastStochasticOscillator(BuiltinFactor):
     """Where the last close sits in the window's low-high range, in percent."""
 
     inputs = (EquityPricing.close, EquityPricing.low, EquityPricing.high)
@@ -79,7 +75,7 @@ class FastStochasticOscillator(_Indicator):
         out[:] = technical.fast_stochastic_oscillator(closes, lows, highs)
 
 
-class IchimokuKinkoHyo(_Indicator):
+class IchimokuKinkoHyo(BuiltinFactor):
     """The five lines of the Ichimoku cloud."""
 
     params = MappingProxyType(
@@ -121,14 +117,14 @@ class IchimokuKinkoHyo(_Indicator):
         _fill_outputs(out, lines)
 
 
-class RateOfChangePercentage(_Indicator):
+class RateOfChangePercentage(BuiltinFactor):
     """Percent change of the input from the window's first row to its last."""
 
     def compute(self, today: Any, assets: Any, out: Any, closes: Any) -> None:
         out[:] = technical.rate_of_change_percentage(closes)
 
 
-class TrueRange(_Indicator):
+class TrueRange(BuiltinFactor):
     """The largest of high - low and the moves from the previous close."""
 
     inputs = (EquityPricing.high, EquityPricing.low, EquityPricing.close)
@@ -140,7 +136,7 @@ class TrueRange(_Indicator):
         out[:] = technical.true_range(highs, lows, closes)
 
 
-class MovingAverageConvergenceDivergenceSignal(_Indicator):
+class MovingAverageConvergenceDivergenceSignal(BuiltinFactor):
     """MACD minus its signal line (EWMAs of close with spans of the three periods)."""
 
     inputs = (EquityPricing.close,)

@@ -182,3 +182,7 @@ def test_errors_name_the_term_or_column_at_fault(bundle: Bundle) -> None:
         Pipeline({"c": CLOSE.latest}, screen=CLOSE.latest)
     with pytest.raises(PipelineError, match="rank method must be one of"):
         CLOSE.latest.rank(method="best")
+    with pytest.raises(PipelineError, match=r"Fundamentals\.sector holds object values"):
+        SimpleMovingAverage(inputs=[Fundamentals.sector], window_length=3)
+    with pytest.raises(PipelineError, match="groupby must be a Classifier"):
+        CLOSE.latest.zscore(groupby=CLOSE.latest)
