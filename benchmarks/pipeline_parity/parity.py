@@ -50,6 +50,7 @@ class Job:
     result: dict[str, Any] = field(default_factory=dict)
     peak_rss_mb: float = 0.0
     wall_seconds: float = 0.0
+    load_at_end: float = 0.0  # the 1-minute load average when the job ended
 
     @property
     def ok(self) -> bool:
@@ -114,6 +115,8 @@ class Runner:
                     break
                 time.sleep(0.05)
         entry.wall_seconds = time.perf_counter() - started
+        # Other processes skew the times: about 1 is this job alone on the machine.
+        entry.load_at_end = os.getloadavg()[0]
         entry.peak_rss_mb = usage.ru_maxrss / 1024.0  # Linux: kilobytes
         exit_code = os.waitstatus_to_exitcode(code)
         if entry.ok and exit_code != 0:
@@ -172,6 +175,18 @@ class Runner:
         comparison: FrameComparison = compare_frames(zipline, load_frame(frames["rustybt"]))
         return comparison_markdown(title, comparison), comparison.as_dict(), comparison.ok
 
+    def fastest(self, framework: str, job: str, data: Path) -> Job:
+        """``--repeat`` runs of a job: the fastest (its time and peak RSS), or the first failure."""
+        best: Job | None = None
+        for _ in range(self.args.repeat):
+            run = self.spawn(framework, job, data)
+            if not run.ok:
+                return run
+            if best is None or run.result["seconds"] < best.result["seconds"]:
+                best = run
+        assert best is not None
+        return best
+
     def speed(self) -> tuple[list[str], dict[str, Any], bool]:
         """run_pipeline and the ranking backtest on the speed data, both frameworks."""
         data = self.data_set(self.args.speed_assets, self.args.speed_years)
@@ -182,8 +197,8 @@ class Runner:
             f"### Speed ({self.args.speed_assets} assets x {self.args.speed_years} years)",
             "",
             "| workload | zipline s | rustybt s | speedup | target | zipline peak RSS MB "
-            "| rustybt peak RSS MB | result |",
-            "|---|---:|---:|---:|---:|---:|---:|---|",
+            "| rustybt peak RSS MB | load (z / r) | result |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---|",
         ]
         workloads = (
             ("pipeline", "run_pipeline of the parity pipeline", PIPELINE_SPEEDUP, True),
@@ -195,7 +210,7 @@ class Runner:
             ),
         )
         for job, label, target, rss_gated in workloads:
-            runs = {f: self.spawn(f, job, data) for f in self.args.frameworks if ready[f]}
+            runs = {f: self.fastest(f, job, data) for f in self.args.frameworks if ready[f]}
             z, r = runs.get("zipline"), runs.get("rustybt")
             row: dict[str, Any] = {"workload": job, "label": label, "target": target}
             for name, run in (("zipline", z), ("rustybt", r)):
@@ -211,7 +226,8 @@ class Runner:
                 lines.append(
                     f"| {label} | {z.result['seconds']:.2f} | {r.result['seconds']:.2f} | "
                     f"{speedup:.1f}x | {target:.0f}x | {z.peak_rss_mb:.0f} | "
-                    f"{r.peak_rss_mb:.0f} | {verdict} |"
+                    f"{r.peak_rss_mb:.0f} | {z.load_at_end:.1f} / {r.load_at_end:.1f} | "
+                    f"{verdict} |"
                 )
             else:
                 ok = False
@@ -224,7 +240,7 @@ class Runner:
                 rss = [f"{run.peak_rss_mb:.0f}" if run and run.ok else "" for run in (z, r)]
                 lines.append(
                     f"| {label} | {cells[0]} | {cells[1]} | | {target:.0f}x | {rss[0]} | "
-                    f"{rss[1]} | not compared |"
+                    f"{rss[1]} | | not compared |"
                 )
             passed &= ok
             rows.append(row)
@@ -237,7 +253,10 @@ class Runner:
             lines += [
                 "",
                 f"Ranking backtest final portfolio value: zipline {values[0]}, "
-                f"rustybt {values[1]} (not gated).",
+                f"rustybt {values[1]} (not gated: zipline's csvdir writes dividends without "
+                "a pay date, so zipline never pays them in cash; see README.md). "
+                "Load: the 1-minute load average as each job ended "
+                f"({os.cpu_count()} CPUs; about 1 is the job alone).",
             ]
         return lines, {"workloads": rows}, passed
 
@@ -247,6 +266,7 @@ def asdict_job(job: Job) -> dict[str, Any]:
         "status": job.status,
         "peak_rss_mb": job.peak_rss_mb,
         "wall_seconds": job.wall_seconds,
+        "load_at_end": job.load_at_end,
         "result": job.result,
     }
 
@@ -268,6 +288,7 @@ def main() -> None:
     parser.add_argument("--rustybt-python", default=sys.executable)
     parser.add_argument("--repo", default=str(REPO), help="the rustybt tree under test")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per job")
+    parser.add_argument("--repeat", type=int, default=1, help="speed: best of N runs (1)")
     parser.add_argument("--results", default=str(HERE / "results"), help="where the table goes")
     parser.add_argument("--command", default="", help="the command line, for the record")
     args = parser.parse_args()
