@@ -49,9 +49,7 @@ class SimplePipelineEngine:
 
     # --- public API ---------------------------------------------------------------
 
-    def run_pipeline(
-        self, pipeline: Pipeline, start_date: Any, end_date: Any, hooks: Any = None
-    ) -> pd.DataFrame:
+    def run_pipeline(self, pipeline: Pipeline, start_date: Any, end_date: Any) -> pd.DataFrame:
         """The pipeline's output for every session from ``start_date`` to ``end_date``.
 
         Returns a DataFrame indexed by (date, asset), one row per asset that
@@ -64,7 +62,7 @@ class SimplePipelineEngine:
         return self._frame(pipeline, results, assets, root, dates)
 
     def run_chunked_pipeline(
-        self, pipeline: Pipeline, start_date: Any, end_date: Any, chunksize: int, hooks: Any = None
+        self, pipeline: Pipeline, start_date: Any, end_date: Any, chunksize: int
     ) -> pd.DataFrame:
         """:meth:`run_pipeline` in chunks of ``chunksize`` sessions, concatenated.
 
@@ -231,8 +229,10 @@ class SimplePipelineEngine:
         if consumer.windowed:
             if isinstance(value, AdjustedColumn):
                 rows = n_out + consumer.window_length - 1
-                view = None if value.view is None else _tail(value.view, n_out)
-                return Windows(_tail(value.basis, rows), consumer.window_length, n_out, view)
+                adjust = None
+                if value.row_mult is not None and value.view_mult is not None:
+                    adjust = (_tail(value.row_mult, rows), _tail(value.view_mult, n_out))
+                return Windows(_tail(value.values, rows), consumer.window_length, n_out, adjust)
             return Windows(value, consumer.window_length, n_out)
         if isinstance(value, AdjustedColumn):
             raise PipelineError(

@@ -89,23 +89,19 @@ class Adjustments:
         """The (sessions x columns) multiplier panel of ``field``'s kind; None: none."""
         return self._volume_mult if field == "volume" else self._price_mult
 
-    def basis(
-        self, field: str, rows: IntArray, cols: IntArray
-    ) -> tuple[FloatArray, FloatArray] | None:
-        """``(P, Q)``: a ``field`` value of session ``rows[i]`` seen from session ``rows[t]``
-        is ``raw * P[i] * Q[t]`` (:meth:`factor`'s multipliers, split in two).
+    def multipliers(self, field: str, sessions: IntArray, cols: IntArray) -> FloatArray | None:
+        """``M``: a ``field`` value of session ``i`` seen from session ``t`` is
+        ``raw * M[i] / M[t]`` (``M[i, a]`` of ``sessions[i]`` and ``cols[a]``).
 
-        Multiplying rows by ``P`` puts them all on one basis; ``Q`` then takes
-        that basis to any session's view, so windows seen from many sessions
-        share one array. ``None``: no adjustments of that kind.
+        The ratio is exactly 1 where nothing is effective in between, so such
+        values stay exactly as stored. ``None``: no adjustments of the kind.
         """
         mult = self._multipliers(field)
         if mult is None:
             return None
-        per_row = mult[rows[:, None], cols]
-        if field == "volume":
-            return 1.0 / per_row, per_row
-        return per_row, 1.0 / per_row
+        per_row = mult[np.asarray(sessions)[:, None], cols]
+        # Volumes move the other way: a 2:1 split doubles earlier volumes.
+        return 1.0 / per_row if field == "volume" else per_row
 
     def window_factor(
         self, field: str, row_sessions: IntArray, cols: IntArray, perspective: int

@@ -298,22 +298,23 @@ class DataPortal:
             cols, field, bar_count, end_index, frequency, data_frequency, perspective, ffill
         )
 
-    def daily_basis(
+    def daily_bars(
         self,
         field: str,
         assets: Iterable[Asset | int],
         bar_sessions: IntArray,
         view_sessions: IntArray,
-    ) -> tuple[FloatArray, FloatArray | None]:
-        """Daily ``field`` bars of ``assets`` on one adjustment basis, and views of it.
+    ) -> tuple[FloatArray, FloatArray | None, FloatArray | None]:
+        """Unadjusted daily ``field`` bars of ``assets``, and how to adjust them for any view.
 
-        Returns ``(values, view)``: row ``i`` of ``values`` is the bar of master
-        session ``bar_sessions[i]`` (``-1``, or a session without bars, reads
-        as no bar: NaN, volume 0), and ``values[i] * view[t]`` is that bar seen
-        from master session ``view_sessions[t]``: adjusted for exactly the
-        splits, mergers and dividends effective after the bar and by that
-        session. ``view`` is ``None`` when the bundle has no adjustment of the
-        field's kind.
+        Returns ``(values, row_mult, view_mult)``: row ``i`` of ``values`` is the
+        bar of master session ``bar_sessions[i]`` (``-1``, or a session without
+        bars, reads as no bar: NaN, volume 0), and ``values[i] * row_mult[i] /
+        view_mult[t]`` is that bar seen from master session
+        ``view_sessions[t]``: adjusted for exactly the splits, mergers and
+        dividends effective after the bar and by that session (the ratio is
+        exactly 1 when there is none). The multipliers are ``None`` when the
+        bundle has no adjustment of the field's kind.
         """
         check_field(field, OHLCV_FIELDS)
         bars = self._axes.bars("daily")
@@ -327,12 +328,11 @@ class DataPortal:
         values = bars.raw_block(field, cols, lo, hi)[rows - lo]
         values[~known] = empty_value(field)
         last = len(self.sessions) - 1
-        bar_basis = self._adjustments.basis(field, np.clip(bar_sessions, 0, last), cols)
-        if bar_basis is None:
-            return values, None
-        views = self._adjustments.basis(field, np.clip(view_sessions, 0, last), cols)
-        assert views is not None  # the same kind of adjustments as the bars'
-        return values * bar_basis[0], views[1]
+        adjust = self._adjustments.multipliers
+        row_mult = adjust(field, np.clip(bar_sessions, 0, last), cols)
+        if row_mult is None:
+            return values, None, None
+        return values, row_mult, adjust(field, np.clip(view_sessions, 0, last), cols)
 
     def history_index(
         self, bar_count: int, end_index: int, frequency: str, data_frequency: str = "daily"

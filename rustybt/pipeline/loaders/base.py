@@ -14,15 +14,17 @@ __all__ = ["AdjustedColumn", "PipelineLoader"]
 
 @dataclass(frozen=True)
 class AdjustedColumn:
-    """A loaded column over the requested dates, on one adjustment basis.
+    """A loaded column over the requested dates, with what adjusts it.
 
-    ``basis[i]`` is the column's row for date ``i``; ``basis[i] * view[t]``
-    is that row as seen on date ``t`` (``view`` is ``None`` when no row ever
-    changes: a window is then a plain slice).
+    ``values[i]`` is the column's row for date ``i`` as stored;
+    ``values[i] * row_mult[i] / view_mult[t]`` is that row as seen on date
+    ``t`` (the multipliers are ``None`` when no row ever changes: a window is
+    then a plain slice).
     """
 
-    basis: npt.NDArray[Any]
-    view: npt.NDArray[np.float64] | None = None
+    values: npt.NDArray[Any]
+    row_mult: npt.NDArray[np.float64] | None = None
+    view_mult: npt.NDArray[np.float64] | None = None
 
 
 class PipelineLoader(Protocol):

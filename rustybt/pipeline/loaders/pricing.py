@@ -49,8 +49,8 @@ class EquityPricingLoader:
         )
         out: dict[Any, AdjustedColumn] = {}
         for column in columns:
-            values, view = self._portal.daily_basis(column.name, sids, bar_sessions, view_sessions)
-            out[column] = AdjustedColumn(values, view)
+            bars = self._portal.daily_bars(column.name, sids, bar_sessions, view_sessions)
+            out[column] = AdjustedColumn(*bars)
         return out
 
     def _master_sessions(self, labels: pd.DatetimeIndex) -> npt.NDArray[np.int64]:

@@ -263,3 +263,20 @@ def test_bad_terms_raise_one_line_errors() -> None:
         Bands(colour="red")
     with pytest.raises(PipelineError, match="compares with the missing value"):
         Parity().eq(-1)
+
+
+def test_pipelines_add_remove_and_screen_columns() -> None:
+    pipe = Pipeline({"close": CLOSE})
+    pipe.add(CLOSE.rank(), "rank")
+    assert list(pipe.columns) == ["close", "rank"]
+    with pytest.raises(PipelineError, match="already has a column 'rank'"):
+        pipe.add(CLOSE, "rank")
+    pipe.add(-CLOSE, "rank", overwrite=True)
+    assert pipe.remove("rank") is -CLOSE
+    with pytest.raises(PipelineError, match="has no column 'rank'"):
+        pipe.remove("rank")
+    pipe.set_screen(CLOSE > 1)
+    with pytest.raises(PipelineError, match="already has a screen"):
+        pipe.set_screen(CLOSE > 2)
+    pipe.set_screen(CLOSE > 2, overwrite=True)
+    assert pipe.screen is (CLOSE > 2)
