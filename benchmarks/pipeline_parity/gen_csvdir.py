@@ -47,6 +47,7 @@ SESSIONS_PER_YEAR = 252
 FIRST_SPLIT_OFFSET = 30  # sessions after an asset's first bar before any split
 DIVIDEND_EVERY = 63  # sessions between two ex dates
 DIVIDEND_YIELD = 0.006  # of the previous close, per payment
+TICK = 0.01  # prices are whole cents
 
 
 def life_span(i: int, n_sessions: int, rng: np.random.Generator) -> tuple[int, int]:
@@ -78,14 +79,20 @@ def split_schedule(
     return [(int(d), r) for d, r in zip(days, ratios, strict=True)]
 
 
-def raw_bars(walk: pd.DataFrame, splits: list[tuple[int, float]]) -> pd.DataFrame:
-    """Unadjusted bars: before each split, prices times its ratio and volumes over it."""
+def raw_bars(walk: pd.DataFrame, splits: list[tuple[int, float]], tick: float) -> pd.DataFrame:
+    """Unadjusted bars: before each split, prices times its ratio (on the ``tick`` grid)
+    and volumes over it."""
     factor = np.ones(len(walk))
     for day, ratio in splits:
         factor[:day] *= ratio
     frame = walk.copy()
+    places = decimals(tick)
     for column in ("open", "high", "low", "close"):
-        frame[column] = np.maximum(np.round(walk[column].to_numpy() * factor, 2), 0.01)
+        price = walk[column].to_numpy() * factor
+        if tick == 10.0**-places:  # a decimal grid (cents): round to its places
+            frame[column] = np.maximum(np.round(price, places), tick)
+        else:
+            frame[column] = np.round(np.maximum(np.round(price / tick), 1.0) * tick, places)
     volume = np.round(walk["volume"].to_numpy() / factor)
     frame["volume"] = np.maximum(volume, 1).astype(np.int64)
     return frame
@@ -103,13 +110,21 @@ def dividends(i: int, first: int, last: int, close: np.ndarray) -> list[tuple[in
     return out
 
 
-def asset_frame(i: int, n_sessions: int, full: int) -> tuple[pd.DataFrame, dict]:
+def decimals(tick: float) -> int:
+    """The decimals a price on the ``tick`` grid needs (0.01: 2, 0.125: 3)."""
+    for places in range(7):
+        if abs(round(tick, places) - tick) < 1e-12:
+            return places
+    raise SystemExit(f"--tick {tick}: at most 6 decimals")
+
+
+def asset_frame(i: int, n_sessions: int, full: int, tick: float) -> tuple[pd.DataFrame, dict]:
     """Asset ``i``'s csv rows over its life, and its events (session indexes)."""
     rng = np.random.default_rng([SEED, 2_000_000 + i])
     first, last = (0, n_sessions - 1) if i == 0 else life_span(i, n_sessions, rng)
     splits = split_schedule(i, first, last, rng)
     walk = daily_frame(i, full).iloc[:n_sessions].reset_index(drop=True)
-    frame = raw_bars(walk, splits)
+    frame = raw_bars(walk, splits, tick)
     divs = dividends(i, first, last, frame["close"].to_numpy())
     frame["dividend"] = 0.0
     frame["split"] = 1.0
@@ -121,7 +136,7 @@ def asset_frame(i: int, n_sessions: int, full: int) -> tuple[pd.DataFrame, dict]
     return frame.iloc[first : last + 1], events
 
 
-def write_csvdir(out: Path, n_assets: int, years: int) -> dict:
+def write_csvdir(out: Path, n_assets: int, years: int, tick: float = TICK) -> dict:
     """Write the csvdir and its manifest; return the manifest."""
     cal = xcals.get_calendar(CALENDAR, start="2013-01-01", end="2024-12-31")
     all_sessions = cal.sessions_in_range(DAILY_START, DAILY_END)
@@ -133,9 +148,9 @@ def write_csvdir(out: Path, n_assets: int, years: int) -> dict:
     names = symbols(n_assets)
     events = {}
     for i, name in enumerate(names):
-        frame, life = asset_frame(i, n_sessions, len(all_sessions))
+        frame, life = asset_frame(i, n_sessions, len(all_sessions), tick)
         frame.insert(0, "date", labels[frame.index.to_numpy()])
-        frame.to_csv(folder / f"{name}.csv", index=False, float_format="%.2f")
+        frame.to_csv(folder / f"{name}.csv", index=False, float_format=f"%.{decimals(tick)}f")
         events[name] = {
             "first": str(labels[life["first"]]),
             "last": str(labels[life["last"]]),
@@ -153,6 +168,7 @@ def write_csvdir(out: Path, n_assets: int, years: int) -> dict:
         "bars_per_asset": n_sessions,
         "calendar": CALENDAR,
         "seed": SEED,
+        "tick": tick,
         "events": events,
     }
     (out / "manifest.json").write_text(json.dumps(manifest))
@@ -164,9 +180,10 @@ def main() -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("--assets", type=int, required=True)
     parser.add_argument("--years", type=int, required=True)
+    parser.add_argument("--tick", type=float, default=TICK, help=f"price grid ({TICK})")
     args = parser.parse_args()
     t0 = time.perf_counter()
-    manifest = write_csvdir(args.out, args.assets, args.years)
+    manifest = write_csvdir(args.out, args.assets, args.years, args.tick)
     events = manifest["events"].values()
     print(
         f"{args.out}: {args.assets} assets x {manifest['sim_bars']} sessions "
