@@ -45,17 +45,26 @@ Examples
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from rustybt.exceptions import ParameterValidationError
 
-__all__ = ["ROUND_TRIP_COLUMNS", "round_trips"]
+__all__ = [
+    "FILL_COLUMNS",
+    "ROUND_TRIP_COLUMNS",
+    "SPLIT_COLUMNS",
+    "fill_table",
+    "ledger_commissions",
+    "multiplier_of",
+    "round_trips",
+    "round_trips_with_splits",
+]
 
 #: The columns of :func:`round_trips`' frame, in order.
 ROUND_TRIP_COLUMNS = (
@@ -70,12 +79,17 @@ ROUND_TRIP_COLUMNS = (
     "return",
 )
 
+#: The columns of the splits frame of :func:`round_trips_with_splits`, in order.
+SPLIT_COLUMNS = ("session", "asset", "ratio")
+
+#: The columns of :func:`fill_table`'s frame, in order.
+FILL_COLUMNS = ("session", "asset", "dt", "amount", "price", "commission")
+
 # Float fills: a remaining quantity this small is rounding left by fractional amounts.
 _FLOAT_ZERO = 1e-9
 
 
-@dataclass(frozen=True)
-class _Fill:
+class _Fill(NamedTuple):
     asset: Any
     dt: Any
     amount: Any  # Decimal or float, signed
@@ -91,18 +105,24 @@ class _Lot:
     commission: Any  # the part of its opening fill's commission not yet closed
 
 
-def round_trips(transactions: Any) -> pd.DataFrame:
+def round_trips(transactions: Any, ledger: Mapping[str, Any] | None = None) -> pd.DataFrame:
     """Pair fills into closed round trips, first in, first out, per asset.
 
     Parameters
     ----------
     transactions
         The fills, in the order they were filled: a performance frame (its
-        ``transactions`` column), a frame of fills with columns ``dt``,
-        ``amount``, ``price`` and ``asset`` or ``sid`` (the ledger export's
-        ``transactions``), or an iterable of fill dicts (zipline's keys
-        ``sid``, ``dt``, ``amount``, ``price``) or fill objects (attributes
-        ``asset``, ``dt``, ``amount``, ``price``).
+        ``transactions`` column), a ledger export (``algorithm.ledger.export()``:
+        its ``transactions``, with the commissions of its ``cash_journal``), a
+        frame of fills with columns ``dt``, ``amount``, ``price`` and ``asset``
+        or ``sid`` (the ledger export's ``transactions``), or an iterable of
+        fill dicts (zipline's keys ``sid``, ``dt``, ``amount``, ``price``) or
+        fill objects (attributes ``asset``, ``dt``, ``amount``, ``price``).
+    ledger
+        With a performance frame only: the run's ledger export, whose exact
+        (Decimal) fills and journaled commissions replace the frame's float
+        ones, while the frame's ``positions`` still show splits and close-outs.
+        Each fill belongs to the first session that closes at or after it.
 
     Returns
     -------
@@ -139,27 +159,55 @@ def round_trips(transactions: Any) -> pd.DataFrame:
     1        1         3    -5.0 -10.0    -0.1
     2        4         5     3.0   3.0     0.1
     """
+    return round_trips_with_splits(transactions, ledger)[0]
+
+
+def round_trips_with_splits(
+    transactions: Any, ledger: Mapping[str, Any] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`round_trips`, and the splits it scaled the open lots by.
+
+    Parameters
+    ----------
+    transactions, ledger
+        As for :func:`round_trips`.
+
+    Returns
+    -------
+    tuple of pd.DataFrame
+        The round trips, and one row per split of a held position a
+        performance frame shows (none for other inputs), columns
+        :data:`SPLIT_COLUMNS`: ``session`` (at whose open it took effect),
+        ``asset``, ``ratio`` (float: new units per old unit).
+    """
     books: dict[Any, deque[_Lot]] = {}
+    open_amounts: dict[Any, Any] = {}  # each book's total, kept as fills and splits change it
     last_prices: dict[Any, float] = {}
     rows: list[tuple[Any, ...]] = []
-    for session, fills, positions in _sessions(transactions):
+    splits: list[tuple[Any, Any, float]] = []
+    for session, fills, positions in _sessions(transactions, ledger):
         if positions is not None:
-            rows.extend(_reconcile(books, fills, positions, session, last_prices))
+            rows.extend(
+                _reconcile(books, open_amounts, fills, positions, session, last_prices, splits)
+            )
         for fill in fills:
             row = _book(books.setdefault(fill.asset, deque()), fill)
+            open_amounts[fill.asset] = open_amounts.get(fill.asset, 0) + fill.amount
             if row is not None:
                 rows.append(row)
     frame = pd.DataFrame(rows, columns=list(ROUND_TRIP_COLUMNS))
     frame["return"] = frame["return"].astype(np.float64)
-    return frame
+    return frame, pd.DataFrame(splits, columns=list(SPLIT_COLUMNS))
 
 
 def _reconcile(
     books: dict[Any, deque[_Lot]],
+    open_amounts: dict[Any, Any],
     fills: list[_Fill],
     positions: Iterable[Any],
     session: Any,
     last_prices: dict[Any, float],
+    splits: list[tuple[Any, Any, float]],
 ) -> list[tuple[Any, ...]]:
     """Bring the open lots to the amounts a performance frame held at the session's open.
 
@@ -168,31 +216,69 @@ def _reconcile(
     split scales its lots (amounts by the ratio, prices by its inverse, the
     cost unchanged); a position gone (a delisted asset closed out, a split
     that left less than one share) closes at the last price it was marked at,
-    a round trip dated at the session.
+    a round trip dated at the session. Each split is added to ``splits``.
     """
-    held = {p["sid"]: float(p["amount"]) for p in positions}
-    bought: dict[Any, float] = {}
+    held = {p["sid"]: p["amount"] for p in positions}
+    bought: dict[Any, Any] = {}
     for fill in fills:
-        bought[fill.asset] = bought.get(fill.asset, 0.0) + float(fill.amount)
+        bought[fill.asset] = bought.get(fill.asset, 0) + fill.amount
     rows = []
-    for asset, lots in books.items():
-        book = sum(float(lot.amount) for lot in lots)
-        at_open = held.get(asset, 0.0) - bought.get(asset, 0.0)
-        if not book or abs(book - at_open) < _FLOAT_ZERO:
+    for asset, book in open_amounts.items():
+        if not book:
             continue
-        if abs(at_open) < _FLOAT_ZERO and asset in last_prices:
-            price = last_prices[asset]
-            row = _book(lots, _Fill(asset, session, -book, price, 0.0))
+        if abs(float(book) - float(held.get(asset, 0)) + float(bought.get(asset, 0))) < _FLOAT_ZERO:
+            continue
+        lots = books[asset]
+        exact = isinstance(lots[0].amount, Decimal)
+        book = sum(lot.amount for lot in lots)  # exactly, from the lots themselves
+        at_open = _number(held.get(asset, 0), exact) - bought.get(asset, 0)
+        ratio = _split_ratio(book, at_open)
+        if abs(float(at_open)) < _FLOAT_ZERO and asset in last_prices:
+            price = _number(last_prices[asset], exact)
+            row = _book(lots, _Fill(asset, session, -book, price, 0 * price))
             if row is not None:
                 rows.append(row)
-        elif at_open * book > 0 and not isinstance(lots[0].amount, Decimal):
-            ratio = at_open / book
-            for lot in lots:
-                lot.amount *= ratio
-                lot.price /= ratio
+            open_amounts[asset] = 0 * book
+        elif ratio is not None:
+            _scale(lots, book, at_open)
+            open_amounts[asset] = at_open
+            splits.append((session, asset, float(ratio)))
     for position in positions:
         last_prices[position["sid"]] = float(position["last_sale_price"])
     return rows
+
+
+def _split_ratio(before: Any, at_open: Any) -> Any | None:
+    """The split ratio that turned ``before`` units into ``at_open`` without a fill, if any.
+
+    A position that changed size between two sessions with no fill, and kept
+    its side, was split: ``at_open / before``. None when it did not change,
+    or when it went to zero or crossed it (a close-out is no split).
+    """
+    if before * at_open <= 0 or abs(float(before - at_open)) < _FLOAT_ZERO:
+        return None
+    return at_open / before
+
+
+def _scale(lots: deque[_Lot], before: Any, at_open: Any) -> None:
+    """Scale open lots by a split, amounts up and prices down, the cost unchanged.
+
+    Each amount is multiplied before it is divided, and the last lot takes
+    what the others leave, so exact (Decimal) books hold exactly ``at_open``.
+    """
+    scaled = 0 * at_open
+    for number, lot in enumerate(lots):
+        new_amount = at_open - scaled if number == len(lots) - 1 else lot.amount * at_open / before
+        lot.price = lot.price * lot.amount / new_amount
+        lot.amount = new_amount
+        scaled += new_amount
+
+
+def _number(value: Any, exact: bool) -> Any:
+    """``value`` as the kind of number a book holds: Decimal (exact) or float."""
+    if exact:
+        return value if isinstance(value, Decimal) else Decimal(str(value))
+    return float(value)
 
 
 def _book(lots: deque[_Lot], fill: _Fill) -> tuple[Any, ...] | None:
@@ -250,33 +336,55 @@ def _is_zero(value: Any, exact: bool) -> bool:
     return value == 0 if exact else abs(value) < _FLOAT_ZERO
 
 
+def multiplier_of(asset: Any) -> Any:
+    """An asset's contract multiplier (its ``multiplier``; 1 for an asset without one).
+
+    Examples
+    --------
+    >>> multiplier_of("AAPL")
+    1
+    """
+    multiplier = getattr(asset, "multiplier", None)
+    return 1 if multiplier is None else multiplier
+
+
 def _multiplier(asset: Any, exact: bool) -> Any:
-    multiplier = getattr(asset, "multiplier", 1)
-    if exact:
-        return multiplier if isinstance(multiplier, Decimal) else Decimal(str(multiplier))
-    return float(multiplier)
+    return _number(multiplier_of(asset), exact)
 
 
-def _sessions(transactions: Any) -> Iterator[tuple[Any, list[_Fill], Any]]:
+def _sessions(
+    transactions: Any, ledger: Mapping[str, Any] | None = None
+) -> Iterator[tuple[Any, list[_Fill], Any]]:
     """``(session, fills, positions)`` of any accepted input.
 
     A performance frame gives one triple per session, with its closing
-    positions; any other input one triple of every fill, without positions.
+    positions (and, given ``ledger``, the ledger's fills of that session);
+    any other input one triple of every fill, without positions.
     """
     counter = iter(range(1 << 62))  # numbers the fills across sessions, for errors
-    if isinstance(transactions, pd.DataFrame):
-        if "transactions" in transactions.columns:
+    is_perf = isinstance(transactions, pd.DataFrame) and "transactions" in transactions.columns
+    if ledger is not None and not is_perf:
+        raise ParameterValidationError(
+            "round_trips takes a ledger export only beside a performance frame",
+            context={"argument": "ledger"},
+        )
+    if is_perf:
+        positions = (
+            transactions["positions"]
+            if "positions" in transactions.columns
+            else [None] * len(transactions)
+        )
+        if ledger is None:
             charged = _order_commissions(transactions)
-            positions = (
-                transactions["positions"]
-                if "positions" in transactions.columns
-                else [None] * len(transactions)
+            days: Iterable[list[_Fill]] = (
+                _fills(day or (), counter, charged) for day in transactions["transactions"]
             )
-            for session, day, held in zip(
-                transactions.index, transactions["transactions"], positions, strict=True
-            ):
-                yield session, _fills(day or (), counter, charged), held
-            return
+        else:
+            days = _ledger_days(ledger, transactions.index, counter)
+        yield from zip(transactions.index, days, positions, strict=True)
+    elif isinstance(transactions, Mapping):
+        yield None, _ledger_fills(transactions, "transactions", counter), None
+    elif isinstance(transactions, pd.DataFrame):
         yield None, _fills(transactions.to_dict("records"), counter, {}), None
     elif isinstance(transactions, Iterable) and not isinstance(transactions, (str, bytes)):
         yield None, _fills(transactions, counter, {}), None
@@ -286,6 +394,106 @@ def _sessions(transactions: Any) -> Iterator[tuple[Any, list[_Fill], Any]]:
             f"fills, not {type(transactions).__name__}",
             context={"argument": "transactions"},
         )
+
+
+def _ledger_fills(ledger: Mapping[str, Any], argument: str, counter: Iterator[int]) -> list[_Fill]:
+    """A ledger export's fills, each charged its share of its order's journaled commission."""
+    if not {"transactions", "cash_journal"} <= set(ledger):
+        raise ParameterValidationError(
+            f"{argument} must be a ledger export (algorithm.ledger.export()) with "
+            f"'transactions' and 'cash_journal'; it has {sorted(map(str, ledger))}",
+            context={"argument": argument},
+        )
+    return _fills(ledger["transactions"].to_dict("records"), counter, ledger_commissions(ledger))
+
+
+def _ledger_days(
+    ledger: Mapping[str, Any], sessions: pd.Index, counter: Iterator[int]
+) -> list[list[_Fill]]:
+    """A ledger's fills grouped by session: each in the first session closing at or after it."""
+    fills = _ledger_fills(ledger, "ledger", counter)
+    days: list[list[_Fill]] = [[] for _ in sessions]
+    if not fills:
+        return days
+    where = sessions.searchsorted(pd.Index([fill.dt for fill in fills]), side="left")
+    if where.max() >= len(sessions):
+        late = fills[int(np.argmax(where >= len(sessions)))]
+        raise ParameterValidationError(
+            f"ledger fill at {late.dt} comes after the performance frame's last session "
+            f"{sessions[-1]}: the ledger and the frame are of different runs",
+            context={"argument": "ledger"},
+        )
+    for fill, day in zip(fills, where, strict=True):
+        days[day].append(fill)
+    return days
+
+
+def ledger_commissions(ledger: Mapping[str, Any]) -> dict[Any, tuple[Decimal, Decimal]]:
+    """Each order's commission, as the ledger journaled it, and the amount it filled.
+
+    Parameters
+    ----------
+    ledger
+        A ledger export (``algorithm.ledger.export()``): commissions are the
+        ``cash_journal`` lines of kind ``commission`` (paid, so negative),
+        keyed by their ``reference`` (the order id); amounts are the sums of
+        ``transactions``' ``amount`` by ``order_id``.
+
+    Returns
+    -------
+    dict
+        ``{order_id: (commission, filled)}``, both Decimal, the commission
+        positive for a commission paid.
+    """
+    journal = ledger["cash_journal"]
+    paid = journal[journal["kind"] == "commission"]
+    commissions: dict[Any, Decimal] = {}
+    for reference, amount in zip(paid["reference"], paid["amount"], strict=True):
+        commissions[reference] = commissions.get(reference, Decimal(0)) - amount
+    filled: dict[Any, Decimal] = {}
+    fills = ledger["transactions"]
+    for order_id, amount in zip(fills["order_id"], fills["amount"], strict=True):
+        filled[order_id] = filled.get(order_id, Decimal(0)) + amount
+    return {
+        order_id: (commission, filled.get(order_id, Decimal(0)))
+        for order_id, commission in commissions.items()
+    }
+
+
+def fill_table(transactions: Any, ledger: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """Every fill of any input :func:`round_trips` takes, with the commission it is charged.
+
+    Parameters
+    ----------
+    transactions, ledger
+        As for :func:`round_trips`.
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per fill with a non-zero amount, in fill order, with the
+        columns of :data:`FILL_COLUMNS`: ``session`` (the performance frame's
+        session it belongs to; None for other inputs), ``asset``, ``dt``,
+        ``amount`` (signed), ``price``, ``commission`` (its own, else its share
+        by amount of its order's, else 0), in the fills' kind of number.
+
+    Examples
+    --------
+    >>> fill_table([{"sid": "A", "dt": 1, "amount": 2, "price": 3.0, "commission": 0.5}])
+      session asset  dt  amount  price  commission
+    0    None     A   1     2.0    3.0         0.5
+    """
+    sessions: list[Any] = []
+    fills: list[_Fill] = []
+    for session, day, _ in _sessions(transactions, ledger):
+        sessions.extend([session] * len(day))
+        fills.extend(day)
+    columns = zip(*fills, strict=True) if fills else ((),) * len(_Fill._fields)
+    by_field = dict(zip(_Fill._fields, (list(column) for column in columns), strict=True))
+    return pd.DataFrame(
+        {name: sessions if name == "session" else by_field[name] for name in FILL_COLUMNS},
+        columns=list(FILL_COLUMNS),
+    )
 
 
 def _order_commissions(perf: pd.DataFrame) -> dict[Any, tuple[float, float]]:
@@ -300,36 +508,32 @@ def _order_commissions(perf: pd.DataFrame) -> dict[Any, tuple[float, float]]:
 
 
 def _fills(
-    items: Iterable[Any], counter: Iterator[int], charged: dict[Any, tuple[float, float]]
+    items: Iterable[Any], counter: Iterator[int], charged: Mapping[Any, tuple[Any, Any]]
 ) -> list[_Fill]:
     """The fills of ``items`` with a non-zero amount, as exact (Decimal) or float numbers."""
     fills = (_fill(item, number, charged) for item, number in zip(items, counter, strict=False))
     return [fill for fill in fills if fill.amount]
 
 
-def _fill(item: Any, number: int, charged: dict[Any, tuple[float, float]]) -> _Fill:
+def _fill(item: Any, number: int, charged: Mapping[Any, tuple[Any, Any]]) -> _Fill:
     """One fill from a dict (zipline's keys, or the ledger export's) or an object.
 
-    Its commission is its own, else its share (by amount) of its order's in
+    Its amount and price are Decimals when its price is one, else floats. Its
+    commission is its own, else its share (by amount) of its order's in
     ``charged``, else 0.
     """
     get = item.get if isinstance(item, dict) else lambda name: getattr(item, name, None)
     asset = get("asset")
     if asset is None:
         asset = get("sid")
-    values: dict[str, Any] = {
-        "asset": asset,
-        "dt": get("dt"),
-        "amount": get("amount"),
-        "price": get("price"),
-    }
-    missing = [name for name in ("asset", "amount", "price") if values[name] is None]
-    if missing:
+    amount, price = get("amount"), get("price")
+    if asset is None or amount is None or price is None:
+        values = {"asset": asset, "amount": amount, "price": price}
+        missing = [name for name, value in values.items() if value is None]
         raise ParameterValidationError(
             f"fill {number} ({item!r}) has no {', '.join(missing)}",
             context={"fill": number, "missing": missing},
         )
-    amount, price = values["amount"], values["price"]
     try:
         if isinstance(price, Decimal):
             amount = amount if isinstance(amount, Decimal) else Decimal(str(amount))
@@ -346,17 +550,18 @@ def _fill(item: Any, number: int, charged: dict[Any, tuple[float, float]]) -> _F
             context={"fill": number},
         )
     commission = _commission(get("commission"), get("order_id"), amount, charged)
-    if isinstance(price, Decimal):
-        commission = Decimal(str(commission)) if not isinstance(commission, Decimal) else commission
-    return _Fill(asset, values["dt"], amount, price, commission)
+    if isinstance(price, Decimal) and not isinstance(commission, Decimal):
+        commission = Decimal(str(commission))
+    return _Fill(asset, get("dt"), amount, price, commission)
 
 
 def _commission(
-    own: Any, order_id: Any, amount: Any, charged: dict[Any, tuple[float, float]]
+    own: Any, order_id: Any, amount: Any, charged: Mapping[Any, tuple[Any, Any]]
 ) -> Any:
     if own is not None:
         return own
     commission, filled = charged.get(order_id, (0.0, 0.0))
     if not commission or not filled:
         return 0.0
-    return commission * abs(float(amount)) / abs(filled)
+    # Decimal with Decimal (a ledger's), float with float (a performance frame's).
+    return commission * abs(amount) / abs(filled)

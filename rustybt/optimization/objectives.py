@@ -1,8 +1,8 @@
 """Objectives: the number a search maximizes or minimizes, read from a perf frame.
 
-The statistics follow empyrical's definitions (daily returns, 252 sessions a
-year, risk-free rate 0, sample standard deviation), computed here with NumPy
-so a worker process starts without empyrical or SciPy.
+The return statistics are :mod:`rustybt.analytics.statistics`' (empyrical's
+definitions, computed with NumPy, so a worker process starts without
+empyrical or SciPy); this module names them and reads them from a perf frame.
 
 Examples
 --------
@@ -23,15 +23,55 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal, TypeAlias
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
+from rustybt.analytics.statistics import (
+    TRADING_DAYS_PER_YEAR,
+    Returns,
+    annual_return,
+    annual_volatility,
+    calmar_ratio,
+    max_drawdown,
+    omega_ratio,
+    return_statistics,
+    sharpe_ratio,
+    sortino_ratio,
+    stability_of_timeseries,
+    tail_ratio,
+    total_return,
+)
 from rustybt.exceptions import ParameterValidationError
 
-Direction: TypeAlias = Literal["maximize", "minimize"]
-Returns: TypeAlias = npt.NDArray[np.float64]
+# Its public names; the return statistics are rustybt.analytics.statistics', re-exported
+# here for the callers of this module.
+__all__ = [
+    "NON_NUMERIC_COLUMNS",
+    "OBJECTIVE_PREFIX",
+    "STATISTICS",
+    "TRADING_DAYS_PER_YEAR",
+    "Column",
+    "Direction",
+    "Evaluator",
+    "Objective",
+    "Returns",
+    "Statistic",
+    "annual_return",
+    "annual_volatility",
+    "calmar_ratio",
+    "make_evaluator",
+    "max_drawdown",
+    "omega_ratio",
+    "resolve_objectives",
+    "return_statistics",
+    "sharpe_ratio",
+    "sortino_ratio",
+    "stability_of_timeseries",
+    "summary_statistics",
+    "tail_ratio",
+    "total_return",
+]
 
-TRADING_DAYS_PER_YEAR = 252
+Direction: TypeAlias = Literal["maximize", "minimize"]
 # The key under which an evaluator reports each objective's value.
 OBJECTIVE_PREFIX = "objective:"
 
@@ -57,176 +97,6 @@ STATISTICS: dict[str, Direction] = {
 NON_NUMERIC_COLUMNS = frozenset(
     {"orders", "positions", "transactions", "period_open", "period_close", "period_label"}
 )
-
-
-def _scalar_or_array(result: Any) -> Any:
-    """A float for one series, the array for a (samples, sessions) array."""
-    result = np.asarray(result, dtype=np.float64)
-    return float(result) if result.ndim == 0 else result
-
-
-def sharpe_ratio(returns: Returns) -> Any:
-    """Annualized Sharpe ratio (risk-free 0); NaN under 2 returns, +-inf for constant ones.
-
-    Along the last axis: a float for one series, an array for one series a row.
-
-    >>> round(sharpe_ratio(np.array([0.01, -0.005, 0.02])), 4)
-    10.5131
-    """
-    returns = np.asarray(returns, dtype=np.float64)
-    if returns.shape[-1] < 2:
-        return _scalar_or_array(np.full(returns.shape[:-1], np.nan))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        std = np.nanstd(returns, ddof=1, axis=-1)
-        # Exactly 0 for constant returns, not the ~1e-18 residue of a float mean.
-        std = np.where(np.nanmax(returns, axis=-1) == np.nanmin(returns, axis=-1), 0.0, std)
-        mean = np.nanmean(returns, axis=-1)
-        return _scalar_or_array(mean / std * np.sqrt(TRADING_DAYS_PER_YEAR))
-
-
-def sortino_ratio(returns: Returns) -> float:
-    """Annualized mean over annualized downside deviation (target 0).
-
-    >>> round(sortino_ratio(np.array([0.01, -0.005, 0.02])), 4)
-    45.8258
-    """
-    if len(returns) < 2:
-        return math.nan
-    mean = np.nanmean(returns) * TRADING_DAYS_PER_YEAR
-    downside = np.sqrt(np.nanmean(np.square(np.clip(returns, -np.inf, 0))))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return float(mean / (downside * np.sqrt(TRADING_DAYS_PER_YEAR)))
-
-
-def total_return(returns: Returns) -> Any:
-    """The compounded return (along the last axis, as :func:`sharpe_ratio`).
-
-    >>> round(total_return(np.array([0.1, -0.5, 0.2])), 4)
-    -0.34
-    """
-    returns = np.asarray(returns, dtype=np.float64)
-    return _scalar_or_array(np.nanprod(returns + 1, axis=-1) - 1)
-
-
-def annual_return(returns: Returns) -> Any:
-    """Compound annual growth rate over ``len(returns) / 252`` years (along the last axis).
-
-    >>> round(annual_return(np.full(252, 0.001)), 6)
-    0.286434
-    """
-    returns = np.asarray(returns, dtype=np.float64)
-    if returns.shape[-1] < 1:
-        return _scalar_or_array(np.full(returns.shape[:-1], np.nan))
-    years = returns.shape[-1] / TRADING_DAYS_PER_YEAR
-    with np.errstate(invalid="ignore"):
-        return _scalar_or_array(np.nanprod(returns + 1, axis=-1) ** (1 / years) - 1)
-
-
-def annual_volatility(returns: Returns) -> float:
-    """Sample standard deviation of the returns times sqrt(252).
-
-    >>> round(annual_volatility(np.array([0.01, -0.01])), 6)
-    0.224499
-    """
-    if len(returns) < 2:
-        return math.nan
-    return float(np.nanstd(returns, ddof=1) * TRADING_DAYS_PER_YEAR ** (1 / 2.0))
-
-
-def max_drawdown(returns: Returns) -> Any:
-    """Largest fall from a running peak, as a negative fraction (0 when none); the start
-    counts as a peak (along the last axis).
-
-    >>> max_drawdown(np.array([0.1, -0.5, 0.2]))
-    -0.5
-    """
-    returns = np.asarray(returns, dtype=np.float64)
-    if returns.shape[-1] < 1:
-        return _scalar_or_array(np.full(returns.shape[:-1], np.nan))
-    # On empyrical's base of 100, so its rounding is empyrical's too.
-    wealth = np.cumprod(np.nan_to_num(returns, nan=0.0) + 1, axis=-1) * 100.0
-    peaks = np.fmax(np.fmax.accumulate(wealth, axis=-1), 100.0)
-    return _scalar_or_array(np.nanmin(np.minimum((wealth - peaks) / peaks, 0.0), axis=-1))
-
-
-def calmar_ratio(returns: Returns) -> float:
-    """Annual return over the size of the max drawdown; NaN without a drawdown.
-
-    >>> round(calmar_ratio(np.tile([0.002, -0.001], 126)), 4)  # a year: 13.4% over a 0.1% fall
-    133.9253
-    """
-    drawdown = max_drawdown(returns)
-    if not drawdown < 0:
-        return math.nan
-    ratio = annual_return(returns) / abs(drawdown)
-    return math.nan if math.isinf(ratio) else ratio
-
-
-def omega_ratio(returns: Returns) -> float:
-    """Sum of gains over sum of losses (threshold 0); NaN without a loss.
-
-    >>> omega_ratio(np.array([0.02, -0.01, 0.03]))
-    5.0
-    """
-    if len(returns) < 2:
-        return math.nan
-    losses = -np.sum(returns[returns < 0.0])
-    return float(np.sum(returns[returns > 0.0]) / losses) if losses > 0.0 else math.nan
-
-
-def stability_of_timeseries(returns: Returns) -> float:
-    """R-squared of a straight line fitted to the cumulative log returns.
-
-    >>> stability_of_timeseries(np.full(10, 0.01))
-    1.0
-    """
-    if len(returns) < 2:
-        return math.nan
-    log_wealth = np.log1p(returns[~np.isnan(returns)]).cumsum()
-    days = np.arange(len(log_wealth))
-    # The least-squares correlation, as SciPy's linregress computes it.
-    var_x, cov_xy, _, var_y = np.cov(days, log_wealth, bias=True).flat
-    if var_x == 0.0 or var_y == 0.0:
-        r = math.nan if cov_xy == 0 else 0.0
-    else:
-        r = float(np.clip(cov_xy / np.sqrt(var_x * var_y), -1.0, 1.0))
-    return r**2
-
-
-def tail_ratio(returns: Returns) -> float:
-    """Size of the 95th percentile return over the size of the 5th.
-
-    >>> round(tail_ratio(np.array([-0.02, 0.0, 0.04])), 12)
-    2.0
-    """
-    returns = returns[~np.isnan(returns)]
-    if len(returns) < 1:
-        return math.nan
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return float(np.abs(np.percentile(returns, 95)) / np.abs(np.percentile(returns, 5)))
-
-
-def return_statistics(returns: Returns) -> dict[str, float]:
-    """Every statistic of a daily returns array (``total_return`` compounds them).
-
-    >>> stats = return_statistics(np.array([0.01, 0.02]))
-    >>> round(stats["total_return"], 6), stats["max_drawdown"]
-    (0.0302, 0.0)
-    """
-    returns = np.asarray(returns, dtype=np.float64)
-    total = total_return(returns) if len(returns) else math.nan
-    return {
-        "sharpe": sharpe_ratio(returns),
-        "sortino": sortino_ratio(returns),
-        "calmar": calmar_ratio(returns),
-        "omega": omega_ratio(returns),
-        "stability": stability_of_timeseries(returns),
-        "tail_ratio": tail_ratio(returns),
-        "total_return": total,
-        "annual_return": annual_return(returns),
-        "annual_volatility": annual_volatility(returns),
-        "max_drawdown": max_drawdown(returns),
-    }
 
 
 def _last(perf: pd.DataFrame, column: str) -> float:

@@ -229,10 +229,15 @@ class SimplePipelineEngine:
         if consumer.windowed:
             if isinstance(value, AdjustedColumn):
                 rows = n_out + consumer.window_length - 1
-                adjust = None
-                if value.row_mult is not None and value.view_mult is not None:
-                    adjust = (_tail(value.row_mult, rows), _tail(value.view_mult, n_out))
-                return Windows(_tail(value.values, rows), consumer.window_length, n_out, adjust)
+                events = value.events
+                if events is not None:
+                    # Rows before the kept ones are dropped, and with them the
+                    # adjustments that touch only them.
+                    dropped = value.values.shape[0] - rows
+                    k, column, multiplier = events
+                    kept = k >= dropped
+                    events = (k[kept] - dropped, column[kept], multiplier[kept])
+                return Windows(_tail(value.values, rows), consumer.window_length, n_out, events)
             return Windows(value, consumer.window_length, n_out)
         if isinstance(value, AdjustedColumn):
             raise PipelineError(

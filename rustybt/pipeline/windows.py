@@ -1,13 +1,15 @@
 """Trailing windows of an input, as a windowed term sees them.
 
-An input's rows are kept in one array, ``basis``, as stored. For a loaded
-price or volume column, ``row_mult`` and ``view_mult`` adjust them: the
-window of output date ``j`` is ``basis[rows] * row_mult[rows] /
-view_mult[j]``, which applies exactly the splits, mergers and dividends known
-on that date (and none known later). Where nothing is effective between a
-row and the date the ratio is exactly 1, so those values are the stored ones,
-bit for bit. A computed input has no multipliers: its windows are plain
-slices.
+An input's rows are kept as stored. A loaded price or volume column also
+has its adjustments, in the order they apply: an adjustment seen from date
+``k`` on multiplies the column's rows up to ``k``. The windows are read off
+one working copy of the rows that walks forward through the dates, applying
+each adjustment when its date comes, to the rows later windows still read:
+every value is multiplied by exactly the adjustments effective between its
+bar and the date that sees it, one after another, as zipline's adjusted
+arrays do (so values agree to the last bit, which ties in ranks and argmax
+choices depend on). Rows with nothing effective keep their stored values. A
+computed input has no adjustments: its windows are plain slices.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-FloatArray = npt.NDArray[np.float64]
+from rustybt.pipeline.loaders.base import Events
 
 __all__ = ["BLOCK_CELLS", "Windows"]
 
@@ -38,46 +40,90 @@ class Windows:
         The window length.
     n_out
         The number of output dates.
-    adjust
-        ``(row_mult, view_mult)``: per row of ``basis`` and per output date,
-        the multipliers described above; ``None``: none (a computed input, or
-        no adjustments).
+    events
+        The adjustments, ``k`` counted in rows of ``basis``; ``None``: none.
     """
 
     def __init__(
-        self,
-        basis: npt.NDArray[Any],
-        length: int,
-        n_out: int,
-        adjust: tuple[FloatArray, FloatArray] | None = None,
+        self, basis: npt.NDArray[Any], length: int, n_out: int, events: Events | None = None
     ) -> None:
         self.basis = basis
         self.length = length
         self.n_out = n_out
-        self.adjust = adjust
         self._offset = basis.shape[0] - n_out  # basis row of output date 0
+        self._events = events if events is not None and len(events[0]) else None
+        self._rows: npt.NDArray[Any] = basis  # the working copy once adjustments apply
+        self._day = -1  # the last output date whose adjustments are applied
+        self._next = 0  # the next adjustment to apply
+
+    # --- the walk ----------------------------------------------------------------------
+
+    def _walk_to(self, j: int) -> None:
+        """Apply every adjustment seen by output date ``j`` (dates only move forward)."""
+        if self._events is None or j <= self._day:
+            if j < self._day:
+                self._restart()
+                self._walk_to(j)
+            return
+        if self._day < 0:
+            self._rows = self.basis.astype(np.float64, copy=True)
+        k, column, multiplier = self._events
+        stop = int(np.searchsorted(k, self._offset + j, side="right"))
+        # Rows before this date's window are read by no later window.
+        first = max(0, self._offset + j - self.length + 1)
+        rows = self._rows
+        for e in range(self._next, stop):
+            rows[first : k[e] + 1, column[e]] *= multiplier[e]
+        self._next = stop
+        self._day = j
+
+    def _restart(self) -> None:
+        self._rows, self._day, self._next = self.basis, -1, 0
+
+    def _next_event_day(self) -> int:
+        """The first output date after the walk's that brings an adjustment."""
+        if self._events is None or self._next >= len(self._events[0]):
+            return self.n_out
+        return max(self._day + 1, int(self._events[0][self._next]) - self._offset)
+
+    # --- reading -----------------------------------------------------------------------
 
     def window(self, j: int, columns: npt.NDArray[np.bool_] | None = None) -> npt.NDArray[Any]:
-        """The window of output date ``j`` (``length`` rows), of ``columns`` only if given."""
+        """The window of output date ``j`` (``length`` rows), of ``columns`` only if given.
+
+        Without ``columns`` it is a read-only view, valid until the next call.
+        """
+        self._walk_to(j)
         end = self._offset + j + 1
-        rows = slice(end - self.length, end)
-        picked = slice(None) if columns is None else columns
-        values = self.basis[rows, picked]
-        if self.adjust is None:
-            return values if columns is not None else _read_only(values)
-        row_mult, view_mult = self.adjust
-        return values * (row_mult[rows, picked] / view_mult[j, picked])
+        rows = self._rows[end - self.length : end]
+        if columns is not None:
+            return rows[:, columns]
+        view = rows.view()
+        view.setflags(write=False)
+        return view
 
     def stack(self, start: int, stop: int) -> npt.NDArray[Any]:
         """The windows of output dates ``start:stop``, shape ``(days, length, columns)``."""
+        if stop <= start:
+            return np.empty((0, self.length, *self.basis.shape[1:]), dtype=self.basis.dtype)
+        if self._events is None:
+            return self._slide(self.basis, start, stop)
+        out = np.empty((stop - start, self.length, *self.basis.shape[1:]), dtype=np.float64)
+        day = start
+        while day < stop:
+            self._walk_to(day)
+            # The days up to the next adjustment read the same rows: one slide.
+            until = min(stop, self._next_event_day())
+            out[day - start : until - start] = self._slide(self._rows, day, until)
+            day = until
+        return out
+
+    def _slide(self, rows: npt.NDArray[Any], start: int, stop: int) -> npt.NDArray[Any]:
         first = self._offset + start - self.length + 1
-        rows = slice(first, self._offset + stop)
-        stacked = _stacked(self.basis[rows], self.length)
-        if self.adjust is None:
-            return stacked
-        row_mult, view_mult = self.adjust
-        factors = _stacked(row_mult[rows], self.length) / view_mult[start:stop, None, :]
-        return stacked * factors
+        views = np.lib.stride_tricks.sliding_window_view(
+            rows[first : self._offset + stop], self.length, axis=0
+        )
+        return views.transpose(0, 2, 1) if views.ndim == 3 else views
 
     def blocks(self) -> Iterator[tuple[int, int]]:
         """``(start, stop)`` output-date ranges whose stacks stay under :data:`BLOCK_CELLS`."""
@@ -89,15 +135,3 @@ class Windows:
     def __iter__(self) -> Iterator[npt.NDArray[Any]]:
         for j in range(self.n_out):
             yield self.window(j)
-
-
-def _stacked(rows: npt.NDArray[Any], length: int) -> npt.NDArray[Any]:
-    """Every ``length``-row window of ``rows`` as a read-only view, (days, length, columns)."""
-    views = np.lib.stride_tricks.sliding_window_view(rows, length, axis=0)
-    return views.transpose(0, 2, 1)
-
-
-def _read_only(view: npt.NDArray[Any]) -> npt.NDArray[Any]:
-    out = view.view()
-    out.setflags(write=False)
-    return out

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from rustybt.data.portal.fields import FloatArray, IntArray
@@ -38,6 +39,9 @@ class Adjustments:
         self._price_mult: FloatArray | None = None
         self._volume_mult: FloatArray | None = None
         self._splits_by_session: dict[int, list[tuple[int, float]]] = {}
+        # (effective session, portal column, ratio, is a split), in the order
+        # they apply: by session, then splits before mergers and dividends.
+        self._events: tuple[IntArray, IntArray, FloatArray, npt.NDArray[np.bool_]] | None = None
         if reader is None or not len(sessions_ns):
             return
         frame = reader.load_adjustments_frame()
@@ -57,6 +61,8 @@ class Adjustments:
         self._volume_mult = _multiplier_panel(
             shape, eff_index[is_split], cols[is_split], ratios[is_split]
         )
+        order = np.lexsort((~is_split, eff_index))
+        self._events = (eff_index[order], cols[order], ratios[order], is_split[order])
         for idx, sid, ratio in zip(
             eff_index[is_split], frame_sids[is_split], ratios[is_split], strict=True
         ):
@@ -89,19 +95,29 @@ class Adjustments:
         """The (sessions x columns) multiplier panel of ``field``'s kind; None: none."""
         return self._volume_mult if field == "volume" else self._price_mult
 
-    def multipliers(self, field: str, sessions: IntArray, cols: IntArray) -> FloatArray | None:
-        """``M``: a ``field`` value of session ``i`` seen from session ``t`` is
-        ``raw * M[i] / M[t]`` (``M[i, a]`` of ``sessions[i]`` and ``cols[a]``).
+    def events(
+        self, field: str, cols: IntArray, first: int, last: int
+    ) -> tuple[IntArray, IntArray, FloatArray]:
+        """The adjustments of ``field`` for columns ``cols`` effective in sessions ``first..last``.
 
-        The ratio is exactly 1 where nothing is effective in between, so such
-        values stay exactly as stored. ``None``: no adjustments of the kind.
+        Returns ``(session, position in cols, multiplier)`` in the order they
+        apply (by session; on one session, a split before a merger or
+        dividend). A price multiplier is the ratio; a volume one is
+        ``1 / ratio`` of a split (other kinds leave volumes alone).
         """
-        mult = self._multipliers(field)
-        if mult is None:
-            return None
-        per_row = mult[np.asarray(sessions)[:, None], cols]
-        # Volumes move the other way: a 2:1 split doubles earlier volumes.
-        return 1.0 / per_row if field == "volume" else per_row
+        empty = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64))
+        if self._events is None:
+            return empty
+        session, col, ratio, is_split = self._events
+        position = np.full(int(max(col.max(), cols.max(initial=0))) + 1, -1, dtype=np.int64)
+        position[cols] = np.arange(len(cols))
+        keep = (session >= first) & (session <= last) & (position[col] >= 0)
+        if field == "volume":
+            keep &= is_split
+        if not keep.any():
+            return empty
+        multiplier = 1.0 / ratio[keep] if field == "volume" else ratio[keep]
+        return session[keep], position[col[keep]], multiplier
 
     def window_factor(
         self, field: str, row_sessions: IntArray, cols: IntArray, perspective: int

@@ -304,17 +304,18 @@ class DataPortal:
         assets: Iterable[Asset | int],
         bar_sessions: IntArray,
         view_sessions: IntArray,
-    ) -> tuple[FloatArray, FloatArray | None, FloatArray | None]:
-        """Unadjusted daily ``field`` bars of ``assets``, and how to adjust them for any view.
+    ) -> tuple[FloatArray, tuple[IntArray, IntArray, FloatArray]]:
+        """Unadjusted daily ``field`` bars of ``assets``, and the adjustments between them.
 
-        Returns ``(values, row_mult, view_mult)``: row ``i`` of ``values`` is the
-        bar of master session ``bar_sessions[i]`` (``-1``, or a session without
-        bars, reads as no bar: NaN, volume 0), and ``values[i] * row_mult[i] /
-        view_mult[t]`` is that bar seen from master session
-        ``view_sessions[t]``: adjusted for exactly the splits, mergers and
-        dividends effective after the bar and by that session (the ratio is
-        exactly 1 when there is none). The multipliers are ``None`` when the
-        bundle has no adjustment of the field's kind.
+        Row ``i`` of the values is the bar of master session
+        ``bar_sessions[i]`` (``-1``, or a session without bars, reads as no
+        bar: NaN, volume 0); ``view_sessions[i]`` is the session it is seen
+        from (the one after its bar, as a pipeline reads it). The adjustments
+        are ``(k, position, multiplier)`` in the order they apply: seen from
+        view ``k`` on, the value of asset ``position`` in rows ``0..k`` is
+        multiplied by ``multiplier`` (a split, merger or dividend effective on
+        session ``view_sessions[k]``, or on a session without a view just
+        before it).
         """
         check_field(field, OHLCV_FIELDS)
         bars = self._axes.bars("daily")
@@ -327,12 +328,14 @@ class DataPortal:
         lo, hi = (int(rows.min()), int(rows.max()) + 1) if len(rows) else (0, 0)
         values = bars.raw_block(field, cols, lo, hi)[rows - lo]
         values[~known] = empty_value(field)
-        last = len(self.sessions) - 1
-        adjust = self._adjustments.multipliers
-        row_mult = adjust(field, np.clip(bar_sessions, 0, last), cols)
-        if row_mult is None:
-            return values, None, None
-        return values, row_mult, adjust(field, np.clip(view_sessions, 0, last), cols)
+        views = np.asarray(view_sessions, dtype=np.int64)
+        if not len(views):
+            return values, self._adjustments.events(field, cols, 0, -1)
+        session, position, multiplier = self._adjustments.events(
+            field, cols, int(views[0]), int(views[-1])
+        )
+        k = np.searchsorted(views, session, side="left")
+        return values, (k, position, multiplier)
 
     def history_index(
         self, bar_count: int, end_index: int, frequency: str, data_frequency: str = "daily"

@@ -9,22 +9,24 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-__all__ = ["AdjustedColumn", "PipelineLoader"]
+__all__ = ["AdjustedColumn", "Events", "PipelineLoader"]
+
+
+#: Adjustments of a loaded column: ``(k, column, multiplier)`` arrays, in the order
+#: they apply. Seen from date ``k`` on, rows ``0..k`` of ``column`` are multiplied.
+Events = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]
 
 
 @dataclass(frozen=True)
 class AdjustedColumn:
-    """A loaded column over the requested dates, with what adjusts it.
+    """A loaded column over the requested dates, and the adjustments between its rows.
 
-    ``values[i]`` is the column's row for date ``i`` as stored;
-    ``values[i] * row_mult[i] / view_mult[t]`` is that row as seen on date
-    ``t`` (the multipliers are ``None`` when no row ever changes: a window is
-    then a plain slice).
+    ``values[i]`` is the column's row for date ``i`` as stored; ``events``
+    (``None``: none) say how the rows change as later dates see them.
     """
 
     values: npt.NDArray[Any]
-    row_mult: npt.NDArray[np.float64] | None = None
-    view_mult: npt.NDArray[np.float64] | None = None
+    events: Events | None = None
 
 
 class PipelineLoader(Protocol):

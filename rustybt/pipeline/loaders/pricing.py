@@ -49,8 +49,8 @@ class EquityPricingLoader:
         )
         out: dict[Any, AdjustedColumn] = {}
         for column in columns:
-            bars = self._portal.daily_bars(column.name, sids, bar_sessions, view_sessions)
-            out[column] = AdjustedColumn(*bars)
+            values, events = self._portal.daily_bars(column.name, sids, bar_sessions, view_sessions)
+            out[column] = AdjustedColumn(values, events if len(events[0]) else None)
         return out
 
     def _master_sessions(self, labels: pd.DatetimeIndex) -> npt.NDArray[np.int64]:
