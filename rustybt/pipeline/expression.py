@@ -16,7 +16,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from rustybt.exceptions import PipelineError
-from rustybt.pipeline.term import ComputableTerm, Term, is_missing
+from rustybt.pipeline.term import ComputableTerm, NotSpecified, Term, is_missing
 
 __all__ = ["MATH_FUNCTIONS", "Expression", "build_expression"]
 
@@ -111,12 +111,17 @@ class Expression(ComputableTerm):
 
 
 def build_expression(
-    result_type: type[Expression], operation: str, *operands: Any, dtype: Any = None
+    result_type: type[Expression],
+    operation: str,
+    *operands: Any,
+    dtype: Any = None,
+    mask: Any = NotSpecified,
 ) -> Any:
     """An expression term of ``result_type`` applying ``operation`` to ``operands``.
 
     Operands are terms or plain numbers (or booleans/strings where the
-    operation takes them).
+    operation takes them); cells outside ``mask`` (default: every asset
+    alive) are missing.
     """
     if operation not in OPERATIONS:
         raise PipelineError(f"unknown pipeline operation {operation!r}")
@@ -147,5 +152,6 @@ def build_expression(
         operation=operation,
         operands=tuple(layout),
         window_safe=window_safe,
+        mask=mask,
         **kwargs,
     )

@@ -223,13 +223,19 @@ class Factor(ComputableTerm):
         )
 
     def clip(self, min_bound: float, max_bound: float, mask: Any = NotSpecified) -> Any:
-        """This factor bounded to ``[min_bound, max_bound]``."""
+        """This factor bounded to ``[min_bound, max_bound]`` (missing outside ``mask``)."""
         if min_bound > max_bound:
             raise PipelineError(
                 f"clip: min_bound {min_bound} is greater than max_bound {max_bound}"
             )
         return build_expression(
-            FactorExpression, "clip", self, float(min_bound), float(max_bound), dtype=np.float64
+            FactorExpression,
+            "clip",
+            self,
+            float(min_bound),
+            float(max_bound),
+            dtype=np.float64,
+            mask=mask,
         )
 
     # --- rolling statistics against a target -----------------------------------------

@@ -111,6 +111,7 @@ def test_fillna_clip_and_if_else(bundle: Bundle) -> None:
         {
             "filled": CLOSE.fillna(-1.0),
             "clipped": CLOSE.clip(30.0, 55.0),
+            "masked_clip": CLOSE.clip(30.0, 55.0, mask=CLOSE > 40),
             "chosen": (CLOSE > 50).if_else(CLOSE, -CLOSE),
         },
         9,
@@ -119,6 +120,9 @@ def test_fillna_clip_and_if_else(bundle: Bundle) -> None:
     assert by_symbol(out, bundle, 9, "filled")["DDD"] == -1.0
     assert by_symbol(out, bundle, 9, "clipped") == pytest.approx(
         {"AAA": 55.0, "BBB": 49.0, "CCC": 30.0, "DDD": np.nan}, nan_ok=True
+    )
+    assert by_symbol(out, bundle, 9, "masked_clip") == pytest.approx(
+        {"AAA": 55.0, "BBB": 49.0, "CCC": np.nan, "DDD": np.nan}, nan_ok=True
     )
     assert by_symbol(out, bundle, 9, "chosen")["AAA"] == 58.0
     assert by_symbol(out, bundle, 9, "chosen")["CCC"] == -28.0
