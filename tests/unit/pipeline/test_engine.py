@@ -186,3 +186,17 @@ def test_errors_name_the_term_or_column_at_fault(bundle: Bundle) -> None:
         SimpleMovingAverage(inputs=[Fundamentals.sector], window_length=3)
     with pytest.raises(PipelineError, match="groupby must be a Classifier"):
         CLOSE.latest.zscore(groupby=CLOSE.latest)
+
+
+def test_domains_pick_the_calendar_and_the_countries(bundle: Bundle) -> None:
+    from rustybt.pipeline import US_EQUITIES, EquityCalendarDomain
+
+    columns = {"close": CLOSE.latest}
+    default = run(bundle, columns, 5, 9)
+    # The kit's exchange names no country ("??"): a US domain keeps its assets.
+    pd.testing.assert_frame_equal(run(bundle, columns, 5, 9, domain=US_EQUITIES), default)
+    # Another calendar's domain takes its sessions: London traded on Martin Luther
+    # King day (2024-01-15), when New York was closed.
+    london = run(bundle, columns, 5, 9, domain=EquityCalendarDomain("GB", "XLON"))
+    days = london.index.get_level_values(0).unique()
+    assert pd.Timestamp("2024-01-15") in days and pd.Timestamp("2024-01-15") not in bundle.sessions
