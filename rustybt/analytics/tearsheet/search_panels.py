@@ -38,6 +38,8 @@ from rustybt.analytics.tearsheet.panels import (
 )
 
 __all__ = [
+    "MAX_HEATMAP_VALUES",
+    "MAX_LINES",
     "MAX_TABLE_TRIALS",
     "axis_values",
     "objective_heatmap_panel",
@@ -54,6 +56,10 @@ __all__ = [
 
 #: The most trials the trials table lists (the best first).
 MAX_TABLE_TRIALS = 1000
+#: The most distinct values of a parameter a heatmap's axis lists (else: parallel coordinates).
+MAX_HEATMAP_VALUES = 40
+#: The most trials parallel coordinates draw (the best): one trace each.
+MAX_LINES = 500
 #: The colors of the objective, worst to best.
 SCALE = "Viridis"
 #: Shades of the alternating out-of-sample windows.
@@ -85,9 +91,9 @@ def is_numeric(column: pd.Series) -> bool:
 
 
 def axis_values(column: pd.Series) -> list[Any]:
-    """A parameter's distinct values in axis order: ascending numbers, categories as met."""
+    """A parameter's distinct values in axis order: ascending numbers, categories by name."""
     distinct = list(pd.unique(column.dropna()))
-    return sorted(distinct) if is_numeric(column) else distinct
+    return sorted(distinct) if is_numeric(column) else sorted(distinct, key=str)
 
 
 def metric_text(name: str, value: float) -> str:
@@ -193,14 +199,17 @@ def dimension_positions(column: pd.Series) -> tuple[np.ndarray, str, str]:
     values = axis_values(column)
     if is_numeric(column):
         numbers = column.to_numpy(dtype=np.float64)
-        low, high = float(np.nanmin(numbers)), float(np.nanmax(numbers))
+        finite = numbers[np.isfinite(numbers)]
+        if not len(finite):  # nothing to place: a missing value leaves a gap in its line
+            return np.full(len(numbers), np.nan), "", ""
+        low, high = float(finite.min()), float(finite.max())
         span = high - low
-        where = (numbers - low) / span if span else np.full(len(numbers), 0.5)
+        where = (numbers - low) / span if span else np.where(np.isfinite(numbers), 0.5, np.nan)
         return where, value_text(low), value_text(high)
     codes = {value: number for number, value in enumerate(values)}
     last = max(len(values) - 1, 1)
-    where = np.asarray([codes[v] / last for v in column], dtype=np.float64)
-    return where, value_text(values[0]), value_text(values[-1])
+    where = np.asarray([codes.get(v, math.nan) / last for v in column], dtype=np.float64)
+    return where, value_text(values[0]) if values else "", value_text(values[-1]) if values else ""
 
 
 def parallel_coordinates_panel(
@@ -210,14 +219,19 @@ def parallel_coordinates_panel(
     and objective, colored from its worst (dark) to its best (bright) ``objective``.
 
     Each axis runs from its lowest value (bottom) to its highest (top); a
-    category axis lists its values in the order met.
+    category axis lists its values by name.
     """
     from plotly.colors import sample_colorscale
 
+    total = len(trials)
+    trials = trials.sort_values(objective, ascending=direction == "minimize", kind="stable")
+    trials = trials.iloc[:MAX_LINES]
     scores = trials[objective].to_numpy(dtype=np.float64)
-    low, high = float(np.nanmin(scores)), float(np.nanmax(scores))
+    finite = scores[np.isfinite(scores)]
+    low, high = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
     span = (high - low) or 1.0
     goodness = (scores - low) / span if direction == "maximize" else (high - scores) / span
+    goodness = np.clip(np.nan_to_num(goodness, nan=0.0, posinf=1.0, neginf=0.0), 0.0, 1.0)
     positions = [dimension_positions(trials[name]) for name in dimensions]
     x = np.arange(len(dimensions), dtype=np.float64)
     figure = new_figure()
@@ -254,7 +268,9 @@ def parallel_coordinates_panel(
         f"One line per complete trial; the brighter, the better its {objective}. "
         "Each axis runs from its lowest value (bottom) to its highest (top)."
     )
-    return Panel("search-objective", "Parameters and objectives of every trial", figure, note=note)
+    if total > len(trials):
+        note += f" The {len(trials):,} best of {total:,} trials are drawn."
+    return Panel("search-objective", "Parameters and objectives of the trials", figure, note=note)
 
 
 def pareto_panel(trials: pd.DataFrame, front: pd.DataFrame, objectives: Sequence[str]) -> Panel:

@@ -21,6 +21,7 @@ import pandas as pd
 from rustybt.analytics.summary import benchmark_returns_of
 from rustybt.analytics.tearsheet.panels import KeyFigure, Panel
 from rustybt.analytics.tearsheet.search_panels import (
+    MAX_HEATMAP_VALUES,
     MAX_TABLE_TRIALS,
     axis_values,
     objective_heatmap_panel,
@@ -106,13 +107,14 @@ def best_cells(result: OptimizationResult, x: str, y: str) -> pd.Series:
 
 def objective_panel(result: OptimizationResult) -> Panel:
     """The objective against the parameters: a line (one), a heatmap (two), parallel
-    coordinates (three or more)."""
+    coordinates (three or more, or two with too many values each for a heatmap's cells:
+    a random search over floats)."""
     objective = result.objectives[0]
     names = list(result.space.names)
     done = complete_trials(result)
     if len(names) == 1:
         return objective_line_panel(done, names[0], objective.name, objective.direction)
-    if len(names) == 2:
+    if len(names) == 2 and all(done[name].nunique() <= MAX_HEATMAP_VALUES for name in names):
         cells = best_cells(result, names[0], names[1])
         return objective_heatmap_panel(
             cells,

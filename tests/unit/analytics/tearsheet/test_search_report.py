@@ -113,7 +113,7 @@ def test_three_parameters_and_two_objectives(demo: Path) -> None:
     lines = panel(built, "search-objective").figure.data
     assert len(lines) == len(done)  # one line per complete trial
     fast = done["fast"].astype(float)
-    codes = {value: n for n, value in enumerate(pd.unique(done["side"]))}
+    codes = {value: n for n, value in enumerate(sorted(pd.unique(done["side"])))}
     for trace in lines:
         trial = done[done["number"] == int(trace.name.split()[1])].iloc[0]
         span = fast.max() - fast.min()
@@ -208,3 +208,27 @@ def test_a_run_report_does_not_load_the_optimization_package() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_parallel_coordinates_draw_the_best_lines_and_leave_gaps_for_missing_values() -> None:
+    from rustybt.analytics.tearsheet.search_panels import MAX_LINES, parallel_coordinates_panel
+
+    rng = np.random.default_rng(3)
+    count = MAX_LINES + 100
+    trials = pd.DataFrame(
+        {
+            "number": np.arange(count),
+            "rate": rng.uniform(0.01, 0.2, count),
+            "kind": rng.choice(["ema", "sma"], count),
+            "sharpe": rng.normal(size=count),
+        }
+    )
+    trials.loc[7, "sharpe"] = np.nan  # a run without a trade: no Sharpe ratio
+    drawn = parallel_coordinates_panel(trials, ["rate", "kind", "sharpe"], "sharpe", "maximize")
+    lines = drawn.figure.data
+    kept = {int(trace.name.split()[1]) for trace in lines}
+    assert kept == set(trials.nlargest(MAX_LINES, "sharpe")["number"])
+    assert int(lines[-1].name.split()[1]) == int(trials["sharpe"].idxmax())
+    assert f"The {MAX_LINES:,} best of {count:,} trials" in drawn.note
+    low = parallel_coordinates_panel(trials, ["rate", "kind", "sharpe"], "sharpe", "minimize")
+    assert int(low.figure.data[-1].name.split()[1]) == int(trials["sharpe"].idxmin())
