@@ -334,7 +334,7 @@ def trials_panel(
                 *(value_text(row[name]) for name in parameters),
                 *(metric_text(name, v) for name, v in zip(metrics, values, strict=True)),
                 "" if math.isnan(seconds) else f"{seconds:.2f}",
-                str(row["status"]) + (f": {row['error']}" if row.get("error") else ""),
+                status_text(row["status"], row.get("error")),
             ]
         )
         keys.append(
@@ -351,6 +351,11 @@ def trials_panel(
         note = f"The {len(trials):,} best of {total:,} trials. " + note
     table = Table(columns, cells, keys) if cells else None
     return Panel("search-trials", "Trials", table=table, note=note)
+
+
+def status_text(status: str, error: Any) -> str:
+    """A trial's status, with its error when it failed (a missing error is None or NaN)."""
+    return f"{status}: {error}" if isinstance(error, str) and error else str(status)
 
 
 def sort_key(value: Any) -> float | str:

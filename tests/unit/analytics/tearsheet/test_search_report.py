@@ -93,6 +93,7 @@ def test_trials_table_lists_the_best_first_and_sorts(grid: Any) -> None:
     assert numbers == list(grid.ranked()["number"])
     assert [row[column] for row in table.keys] == sorted(grid.trials["sharpe"], reverse=True)
     assert table.cells[0][table.columns.index("fast")] == str(grid.best_params["fast"])
+    assert {row[-1] for row in table.cells} == {"complete"}
 
 
 def test_one_parameter_draws_a_line_of_the_objective(demo: Path) -> None:
@@ -232,3 +233,17 @@ def test_parallel_coordinates_draw_the_best_lines_and_leave_gaps_for_missing_val
     assert f"The {MAX_LINES:,} best of {count:,} trials" in drawn.note
     low = parallel_coordinates_panel(trials, ["rate", "kind", "sharpe"], "sharpe", "minimize")
     assert int(low.figure.data[-1].name.split()[1]) == int(trials["sharpe"].idxmin())
+
+
+def test_a_failed_trial_is_listed_last_with_its_error(demo: Path) -> None:
+    result = search(
+        ParameterSpace(fast=Int(10, 30, step=10)), method="grid", params={"fail_at": 20}
+    )
+    built = report(result)
+    table = panel(built, "search-trials").table
+    assert table is not None
+    statuses = [row[-1] for row in table.cells]
+    assert statuses[:2] == ["complete", "complete"]
+    assert statuses[2].startswith("fail: ") and "planted failure at fast=20" in statuses[2]
+    assert list(panel(built, "search-objective").figure.data[0].x) == [10.0, 30.0]
+    assert {f.key: f.text for f in built.figures}["failed"] == "1"
