@@ -7,6 +7,7 @@ import math
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import click
@@ -15,6 +16,7 @@ import pandas as pd
 from rustybt.cli.main import main
 from rustybt.cli.run import (
     check_output_path,
+    check_report_output,
     define_namespace,
     output_format,
     progress_bar,
@@ -98,6 +100,13 @@ def _search_options(command: Callable[..., Any]) -> Callable[..., Any]:
             default=None,
             help="Progress bar (default: when stderr is a terminal).",
         ),
+        click.option(
+            "--report",
+            "report_output",
+            default=None,
+            metavar="FILENAME",
+            help="Also write the HTML report of the search: one file that opens offline.",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -145,7 +154,13 @@ def _search_arguments(options: dict[str, Any]) -> dict[str, Any]:
     help="Write the trials table: .csv, .parquet, else a pickle.",
 )
 @click.option("--top", type=int, default=10, show_default=True, help="Best trials shown.")
-def optimize(output: str | None, top: int, progress: bool | None, **options: Any) -> Any:
+def optimize(
+    output: str | None,
+    top: int,
+    progress: bool | None,
+    report_output: str | None,
+    **options: Any,
+) -> Any:
     """Search an algorithm's parameters; every trial is a backtest.
 
     A study of the same name (by default: the algorithm, bundle, dates, method
@@ -156,12 +171,32 @@ def optimize(output: str | None, top: int, progress: bool | None, **options: Any
     arguments = _search_arguments(options)
     if output is not None:
         check_output_path(output, "-o")
+    if report_output is not None:
+        check_report_output(report_output, {"-o": output})
     with _trial_progress(_shown(progress)) as on_trial:
         result = run_search(**arguments, progress=on_trial)
     _print_best(result, top)
     click.echo(_study_line(result), err=True)
     _write_table(result.trials, output, "trials")
+    _write_report(result, report_output, _report_title(arguments, "search"))
     return result
+
+
+def _report_title(arguments: dict[str, Any], what: str) -> str:
+    """The report's title: what was searched, on which bundle, how."""
+    name = Path(arguments["algorithm"]).name
+    return f"{name} on {arguments['bundle']}: {arguments['method']} {what}"
+
+
+def _write_report(result: Any, report_output: str | None, title: str) -> None:
+    """The search's HTML report (:func:`rustybt.analytics.report`), and where to open it."""
+    if report_output is None:
+        return
+    from rustybt.analytics.tearsheet import report  # plotly: only when a report is asked for
+
+    write_file(report_output, report(result, title=title).html.encode("utf-8"))
+    uri = Path(report_output).absolute().as_uri()
+    click.echo(f"Wrote the report to {report_output}; open {uri}", err=True)
 
 
 def _study_line(result: Any) -> str:
@@ -198,6 +233,7 @@ def walk_forward(
     output: str | None,
     perf_output: str | None,
     progress: bool | None,
+    report_output: str | None,
     **options: Any,
 ) -> Any:
     """Optimize on each window's training span, run the winner on its test span."""
@@ -207,6 +243,8 @@ def walk_forward(
     for path, option in ((output, "-o"), (perf_output, "--perf-output")):
         if path is not None:
             check_output_path(path, option)
+    if report_output is not None:
+        check_report_output(report_output, {"-o": output, "--perf-output": perf_output})
     with _trial_progress(_shown(progress)) as on_trial:
         result = run_walk_forward(
             **arguments,
@@ -223,6 +261,7 @@ def walk_forward(
         click.echo(
             f"Wrote {len(result.oos_perf)} out-of-sample sessions to {perf_output}", err=True
         )
+    _write_report(result, report_output, _report_title(arguments, "walk-forward"))
     return result
 
 

@@ -463,7 +463,7 @@ def _check_outputs(output: str, ledger_output: str | None, report_output: str | 
     """
     check_output_path(output, "-o")
     if report_output is not None:
-        _check_report_output(report_output, {"-o": output, "--ledger-output": ledger_output})
+        check_report_output(report_output, {"-o": output, "--ledger-output": ledger_output})
     if ledger_output is None:
         return
     check_output_path(ledger_output, "--ledger-output")
@@ -487,7 +487,7 @@ def _check_outputs(output: str, ledger_output: str | None, report_output: str | 
         )
 
 
-def _check_report_output(report_output: str, others: dict[str, str | None]) -> None:
+def check_report_output(report_output: str, others: dict[str, str | None]) -> None:
     """``--report``'s path: writable, an HTML file, and none of the run's other outputs."""
     check_output_path(report_output, "--report")
     where = {"option": "--report", "path": report_output}

@@ -196,3 +196,36 @@ def test_report_verb_from_csv_and_ledger(demo: Path, tmp_path: Path, browser: An
     assert seen.header == {key: figure_text(key, value) for key, value in summary.items()}
     assert len(seen.pnl_keys) == MAX_TABLE_TRIPS  # the most recent trips
     assert seen.pnl_keys_sorted == sorted(seen.pnl_keys)
+
+
+#: The crossover of the optimization tests over a 3 x 2 grid, as a user searches it.
+SEARCH = ["-f", str(Path(__file__).parents[1] / "unit" / "optimization" / "algos" / "crossover.py"),
+          "-b", "demo", "--param", "fast=int:10:30:10", "--param", "slow=int:40:60:20",
+          "--method", "grid", "--storage", ":memory:"]  # fmt: skip
+
+
+def test_optimization_report_opens_offline_and_draws(
+    demo: Path, tmp_path: Path, browser: Any
+) -> None:
+    page = tmp_path / "search.html"
+    stderr = run_cli("optimize", *SEARCH, "-s", "2015-01-02", "-e", "2015-12-31",
+                     "--report", str(page))  # fmt: skip
+    assert f"open {page.as_uri()}" in stderr
+    seen = open_report(browser, page, tmp_path / "search.png")
+    assert_clean_and_drawn(seen, page, {"plot-search-objective"})
+    assert seen.header["trials"] == "6" and seen.header["complete"] == "6"
+
+
+def test_walk_forward_report_opens_offline_and_draws(
+    demo: Path, tmp_path: Path, browser: Any
+) -> None:
+    page, perf_file = tmp_path / "walk-forward.html", tmp_path / "oos.pickle"
+    stderr = run_cli("walk-forward", *SEARCH, "-s", "2015-01-02", "-e", "2016-12-30",
+                     "--train", "1Y", "--test", "6M", "--benchmark-symbol", "SPY",
+                     "--perf-output", str(perf_file), "--report", str(page))  # fmt: skip
+    assert f"open {page.as_uri()}" in stderr
+    seen = open_report(browser, page, tmp_path / "walk-forward.png")
+    search_plots = {"plot-wf-equity", "plot-wf-windows-chart", "plot-wf-stability"}
+    run_plots = plot_ids(read_performance(perf_file))
+    assert_clean_and_drawn(seen, page, search_plots | run_plots)
+    assert seen.header["sessions"] == "252" and seen.header["beta"] != "n/a"

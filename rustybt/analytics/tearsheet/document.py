@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -41,6 +41,16 @@ from rustybt.analytics.tearsheet.panels import (
     rolling_panel,
     underwater_panel,
 )
+from rustybt.analytics.tearsheet.searches import (
+    checked_search,
+    is_search,
+    is_walk_forward,
+    search_figures,
+    search_panels,
+    search_subtitle,
+    search_title,
+    stitched_run,
+)
 from rustybt.analytics.tearsheet.trade_panels import (
     excursions_panel,
     exposure_panel,
@@ -51,6 +61,10 @@ from rustybt.analytics.tearsheet.trade_panels import (
 )
 from rustybt.analytics.trades import round_trip_table, trade_statistics
 from rustybt.exceptions import ParameterValidationError
+
+if TYPE_CHECKING:
+    from rustybt.optimization.study import OptimizationResult
+    from rustybt.optimization.walkforward import WalkForwardResult
 
 __all__ = ["Report", "report"]
 
@@ -201,8 +215,15 @@ def holds_records(column: pd.Series) -> bool:
     )
 
 
-def holdings_panels(perf: pd.DataFrame, ledger: Mapping[str, Any] | None) -> list[Panel]:
-    """The panels of what the run held and traded; a note instead without those columns."""
+def holdings_panels(
+    perf: pd.DataFrame, ledger: Mapping[str, Any] | None, runs: pd.Series | None = None
+) -> list[Panel]:
+    """The panels of what the run held and traded; a note instead without those columns.
+
+    ``runs`` labels the rows of a frame that strings several runs end to end
+    (a walk-forward's test runs): each run's trades and P&L are measured on its
+    own rows, since no position carries from one run into the next.
+    """
     unusable = [
         column
         for column in HOLDINGS_COLUMNS
@@ -217,38 +238,84 @@ def holdings_panels(perf: pd.DataFrame, ledger: Mapping[str, Any] | None) -> lis
             + " other values (an algorithm's record() of that name replaces the column)."
         )
         return [Panel("holdings", "Holdings and trades", note=note)]
-    trips = round_trip_table(perf, ledger)
+    if runs is None:
+        trips = round_trip_table(perf, ledger)
+        contribution = long_short_contribution(perf)
+        pnl = pnl_by_asset(perf, ledger)
+    else:
+        parts = [part for _, part in perf.groupby(runs, sort=False)]
+        trips = pd.concat([round_trip_table(part) for part in parts], ignore_index=True)
+        contribution = pd.concat([long_short_contribution(part) for part in parts])
+        summed = pd.concat([pnl_by_asset(part) for part in parts]).groupby(level=0, sort=False)
+        pnl = summed.sum().sort_values(ascending=False, kind="stable").rename("pnl")
     return [
         exposure_panel(exposures(perf)),
         top_positions_panel(top_positions(perf, top=10)),
-        long_short_panel(long_short_contribution(perf)),
-        pnl_by_asset_panel(pnl_by_asset(perf, ledger)),
+        long_short_panel(contribution),
+        pnl_by_asset_panel(pnl.rename_axis("asset")),
         round_trips_panel(trips, trade_statistics(trips)),
         excursions_panel(trips),
     ]
 
 
-def report(
+def run_panels(
     perf: pd.DataFrame,
+    ledger: Mapping[str, Any] | None,
+    benchmark: pd.Series | None,
+    runs: pd.Series | None = None,
+) -> tuple[tuple[KeyFigure, ...], list[Panel]]:
+    """A run's header figures and panels (``runs`` as :func:`holdings_panels` takes it)."""
+    returns = returns_of(perf)
+    summary = performance_summary(perf, benchmark)
+    panels = returns_panels(returns, benchmark, summary) + holdings_panels(perf, ledger, runs)
+    return header_figures(summary), panels
+
+
+def search_section(
+    result: OptimizationResult | WalkForwardResult, described: bool = True
+) -> list[Panel]:
+    """A search's panels, its key figures first in a panel of their own; ``described``:
+    with what was searched under them (when the page's subtitle is a run's)."""
+    note = search_subtitle(result) if described else ""
+    summary = Panel("search", search_title(result), note=note, figures=search_figures(result))
+    return [summary, *search_panels(result)]
+
+
+def report(
+    perf: pd.DataFrame | OptimizationResult | WalkForwardResult,
     ledger: Mapping[str, Any] | None = None,
     benchmark: pd.Series | None = None,
-    title: str = "Backtest report",
+    title: str | None = None,
+    *,
+    optimization: OptimizationResult | WalkForwardResult | None = None,
 ) -> Report:
-    """The report of a run: its key figures and panels, ready to write or show.
+    """The report of a run, of a parameter search or of both: key figures and panels.
 
-    The header shows :func:`~rustybt.analytics.summary.performance_summary`;
-    the panels draw cumulative returns against the benchmark (linear and
-    log), the underwater curve with the deepest drawdowns, monthly and annual
-    returns, the distribution of daily returns with its VaR and CVaR, rolling
-    Sharpe, volatility and beta, exposure and leverage, the top positions,
-    long and short contribution, P&L by asset, the round trips (a sortable
-    table with the trade statistics) and their MAE/MFE.
+    For a run the header shows
+    :func:`~rustybt.analytics.summary.performance_summary`; the panels draw
+    cumulative returns against the benchmark (linear and log), the underwater
+    curve with the deepest drawdowns, monthly and annual returns, the
+    distribution of daily returns with its VaR and CVaR, rolling Sharpe,
+    volatility and beta, exposure and leverage, the top positions, long and
+    short contribution, P&L by asset, the round trips (a sortable table with
+    the trade statistics) and their MAE/MFE.
+
+    An optimization's pages draw the objective against the parameters (a line
+    for one, a heatmap for two, parallel coordinates for more), the Pareto
+    front of a multi-objective search and a sortable table of the trials. A
+    walk-forward's draw the stitched out-of-sample equity with the windows'
+    boundaries, each window's in-sample and out-of-sample figures, the
+    windows' table, the parameters chosen by window and their stability; its
+    report alone also has the run panels of the out-of-sample record (each
+    window's trades measured within it).
 
     Parameters
     ----------
     perf
         The performance frame of a run (``run_algorithm``'s, or one read back
-        from ``rustybt run -o``).
+        from ``rustybt run -o``); or, for a report of a search alone, the
+        result of :func:`rustybt.optimization.optimize` or
+        :func:`rustybt.optimization.walk_forward`.
     ledger
         The run's ledger export (``algorithm.ledger.export()``): round trips
         and P&L by asset then use its exact fills, commissions and dividends.
@@ -256,7 +323,10 @@ def report(
         Daily benchmark returns indexed by session; default: the frame's own
         (:func:`~rustybt.analytics.summary.benchmark_returns_of`).
     title
-        The page's title.
+        The page's title; default "Backtest report", "Parameter search" or
+        "Walk-forward analysis".
+    optimization
+        An optimization's or walk-forward's result whose pages follow the run's.
 
     Returns
     -------
@@ -265,7 +335,8 @@ def report(
     Raises
     ------
     ParameterValidationError
-        When ``perf`` is not a run's performance frame.
+        When ``perf`` is neither a run's performance frame nor a search's
+        result, or ``optimization`` is not a search's result.
 
     Examples
     --------
@@ -277,12 +348,38 @@ def report(
     >>> page.count('id="plot-'), "<title>steady</title>" in page
     (7, True)
     """
+    search = None if optimization is None else checked_search(optimization, "optimization")
+    if is_search(perf):
+        if search is not None:
+            raise ParameterValidationError(
+                "perf: a search's result; pass a run's performance frame with optimization=, "
+                "or the result alone",
+                context={"argument": "perf"},
+            )
+        return search_report(perf, title)  # type: ignore[arg-type]
     perf = check_performance(perf)
-    returns = returns_of(perf)
     if benchmark is None:
         benchmark = benchmark_returns_of(perf)
     elif isinstance(benchmark, pd.Series):
         benchmark = benchmark.reindex(perf.index)
-    summary = performance_summary(perf, benchmark)
-    panels = returns_panels(returns, benchmark, summary) + holdings_panels(perf, ledger)
-    return Report(title, subtitle_of(perf), header_figures(summary), tuple(panels))
+    figures, panels = run_panels(perf, ledger, benchmark)
+    if search is not None:
+        panels += search_section(search)
+    return Report(title or "Backtest report", subtitle_of(perf), figures, tuple(panels))
+
+
+def search_report(result: OptimizationResult | WalkForwardResult, title: str | None) -> Report:
+    """The report of a search alone: a walk-forward's has the run panels of its record."""
+    title = title or search_title(result)
+    if not is_walk_forward(result):
+        return Report(
+            title, search_subtitle(result), search_figures(result), tuple(search_panels(result))
+        )
+    run = stitched_run(result)
+    figures, panels = run_panels(run.perf, None, run.benchmark, run.runs)
+    return Report(
+        title,
+        search_subtitle(result),
+        figures,
+        tuple(search_section(result, described=False) + panels),
+    )
