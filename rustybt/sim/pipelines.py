@@ -127,7 +127,8 @@ class AttachedPipelines:
             else:
                 rows = pd.DataFrame(columns=frame.columns, index=pd.Index([], dtype=object))
             attached.by_day = {day: rows}
-        return rows
+        # A copy per call, as zipline's: a caller's edits never reach the next caller.
+        return rows.copy()
 
     def _chunk_for(self, name: str, attached: _Attached, day: pd.Timestamp) -> pd.DataFrame:
         if attached.frame is not None and attached.first <= day <= attached.last:  # type: ignore[operator]

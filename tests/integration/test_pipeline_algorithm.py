@@ -150,3 +150,18 @@ def test_ziplines_us_dataset_loads_the_same_bars_on_a_csvdir_style_bundle() -> N
     frame = run_pipeline(Pipeline(columns), "2016-03-01", "2016-03-03", bundle="demo")
     assert len(frame) == 3 * 29 and frame["us"].notna().all()
     assert frame["us"].equals(frame["any"])
+
+
+def test_each_call_gets_its_own_frame() -> None:
+    columns: list[list[str]] = []
+
+    def initialize(context: Any) -> None:
+        attach_pipeline(make_pipeline(), "screen")
+
+    def before_trading_start(context: Any, data: Any) -> None:
+        first = pipeline_output("screen")
+        first["mine"] = 1.0
+        columns.append(list(pipeline_output("screen").columns))
+
+    run_with(initialize, before_trading_start)
+    assert columns and all(c == ["rsi", "ret", "liquid"] for c in columns)
