@@ -200,3 +200,36 @@ def test_domains_pick_the_calendar_and_the_countries(bundle: Bundle) -> None:
     london = run(bundle, columns, 5, 9, domain=EquityCalendarDomain("GB", "XLON"))
     days = london.index.get_level_values(0).unique()
     assert pd.Timestamp("2024-01-15") in days and pd.Timestamp("2024-01-15") not in bundle.sessions
+
+
+def test_text_classifiers_test_their_labels(bundle: Bundle) -> None:
+    days = bundle.sessions
+    names = {1: "tech-hardware", 2: "energy", 3: "tech-software"}
+    sectors = pd.DataFrame({sid: [name] * 15 for sid, name in names.items()}, index=days)
+    sector = Fundamentals.sector.latest
+    out = run(
+        bundle,
+        {
+            "starts": sector.startswith("tech"),
+            "ends": sector.endswith("ware"),
+            "has": sector.has_substring("soft"),
+            "matches": sector.matches(r"^e\w+$"),
+            "in": sector.element_of(["energy", "tech-software"]),
+            "not_energy": sector != "energy",
+            "peers": sector.peer_count(),
+        },
+        7,
+        7,
+        custom_loader={Fundamentals.sector: DataFrameLoader(Fundamentals.sector, sectors)},
+    )
+    day = out.xs(days[7], level=0)
+    by_sid = {asset.sid: row for asset, row in day.iterrows()}
+    assert [s for s in (1, 2, 3, 4) if by_sid[s]["starts"]] == [1, 3]
+    assert [s for s in (1, 2, 3, 4) if by_sid[s]["ends"]] == [1, 3]
+    assert [s for s in (1, 2, 3, 4) if by_sid[s]["has"]] == [3]
+    assert [s for s in (1, 2, 3, 4) if by_sid[s]["matches"]] == [2]
+    assert [s for s in (1, 2, 3, 4) if by_sid[s]["in"]] == [2, 3]
+    # DDD has no label: neither equal nor unequal to anything.
+    assert [s for s in (1, 2, 3, 4) if by_sid[s]["not_energy"]] == [1, 3]
+    assert [by_sid[s]["peers"] for s in (1, 2, 3)] == [1.0, 1.0, 1.0]
+    assert np.isnan(by_sid[4]["peers"])
