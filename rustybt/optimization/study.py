@@ -446,8 +446,11 @@ def _requeue_interrupted(study: optuna.Study) -> int:
     """
     for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
         study.tell(trial.number, state=optuna.trial.TrialState.FAIL)
-        if trial.params:
-            study.enqueue_trial(trial.params, user_attrs={_RERUN_OF: trial.number})
+        # A trial killed between being asked and drawing its parameters holds them
+        # only as the queued point it was given (a grid's, or an earlier re-run's).
+        params = trial.params or trial.system_attrs.get("fixed_params", {})
+        if params:
+            study.enqueue_trial(params, user_attrs={_RERUN_OF: trial.number})
     finished = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL)
     return sum(1 for t in study.get_trials(deepcopy=False, states=finished) if not _interrupted(t))
 

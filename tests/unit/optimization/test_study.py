@@ -192,7 +192,9 @@ def test_a_killed_run_resumes_rerunning_only_the_trials_in_flight(
     for trial in in_flight:  # in flight: marked, and run again with the same parameters
         assert trials.loc[trial.number, "status"] == "interrupted"
         rerun = trials[trials["rerun_of"] == trial.number]
-        assert len(rerun) == 1 and rerun.iloc[0]["fast"] == trial.params["fast"]
+        # Killed before drawing its parameters, a trial holds only its queued point.
+        params = trial.params or trial.system_attrs["fixed_params"]
+        assert len(rerun) == 1 and rerun.iloc[0]["fast"] == params["fast"]
     done = result.trials[result.trials["status"] == "complete"]
     assert sorted(done["fast"]) == list(range(5, 41, 5))  # the whole grid, once
 
@@ -244,3 +246,22 @@ def test_trials_compute_only_what_their_statistics_read(demo: Path) -> None:
     lean, full = outcomes["returns"], outcomes["default"]
     assert lean.metrics == full.metrics and lean.metrics["trades"] > 0
     assert "sharpe" in full.perf and "sharpe" not in lean.perf
+
+
+def test_a_trial_killed_before_drawing_its_parameters_reruns_its_queued_point(
+    demo: Path, tmp_path: Path
+) -> None:
+    storage = f"sqlite:///{tmp_path / 'asked.db'}"
+    search(storage, method="grid", trials=2, study_name="asked")
+    study = optuna.load_study(study_name="asked", storage=storage)
+    third = SPACE.grid()[2]
+    study.enqueue_trial(third)
+    asked = study.ask()  # a run killed here holds the point only as its queued one
+    assert asked.params == {}
+    result = search(storage, method="grid", trials=3, study_name="asked")
+    trials = result.trials.set_index("number")
+    assert trials.loc[asked.number, "status"] == "interrupted"
+    rerun = trials[trials["rerun_of"] == asked.number]
+    assert len(rerun) == 1
+    assert (rerun.iloc[0]["fast"], rerun.iloc[0]["slow"]) == (third["fast"], third["slow"])
+    assert list(result.trials["status"]).count("complete") == 3
