@@ -209,7 +209,9 @@ def _wait_for_complete(storage: str, name: str, at_least: int, child: subprocess
             time.sleep(0.05)
             continue
         complete = study.get_trials(states=(optuna.trial.TrialState.COMPLETE,))
-        if len(complete) >= at_least:
+        running = study.get_trials(states=(optuna.trial.TrialState.RUNNING,))
+        # Kill while a trial runs, not in the moment between two trials.
+        if len(complete) >= at_least and running:
             return complete
         time.sleep(0.02)
     raise AssertionError("no trial completed in time")
