@@ -12,52 +12,25 @@ import math
 import warnings
 from collections.abc import Callable
 
-import hypothesis.extra.numpy as hnp
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from numpy.lib.stride_tricks import sliding_window_view
 
 from rustybt.pipeline.kernels import rolling
+from tests.unit.pipeline.kernels.window_kit import (
+    Kernel,
+    assert_batched_matches_days,
+    batches,
+    check_matches_reference,
+    check_new_float64_result,
+    check_sliding_view,
+    make_panel,
+    present,
+)
 
-DAYS, WINDOW, ASSETS = 3, 10, 6
-
-
-def make_panel(seed: int, days: int = DAYS, window: int = WINDOW) -> np.ndarray:
-    """Positive random walks with holes: column 0 all NaN, 1 constant, 2 listed mid-window."""
-    rng = np.random.default_rng(seed)
-    steps = rng.normal(0.0, 0.03, size=(days, window, ASSETS))
-    panel = 50.0 * np.exp(np.cumsum(steps, axis=1))
-    panel[rng.random(panel.shape) < 0.15] = np.nan
-    panel[..., 0] = np.nan
-    panel[..., 1] = 7.25
-    panel[:, : window // 2, 2] = np.nan
-    panel.setflags(write=False)
-    return panel
-
-
-def reference_panel(reference: Callable[..., float], *panels: np.ndarray) -> np.ndarray:
-    """Apply a reference on 1-D windows to every day and column of (D, W, N) panels."""
-    days, _, assets = panels[0].shape
-    out = np.empty((days, assets))
-    for day in range(days):
-        for asset in range(assets):
-            out[day, asset] = reference(*(panel[day, :, asset] for panel in panels))
-    return out
-
-
-def assert_batched_matches_days(kernel: Callable[..., np.ndarray], *panels: np.ndarray) -> None:
-    batched = kernel(*panels)
-    assert batched.dtype == np.float64
-    assert batched.shape == panels[0].shape[:1] + panels[0].shape[2:]
-    per_day = np.stack([kernel(*(panel[day] for panel in panels)) for day in range(len(batched))])
-    np.testing.assert_array_equal(batched, per_day)
-
-
-def present(window: np.ndarray) -> list[float]:
-    return [float(value) for value in window if not math.isnan(value)]
+WINDOW = 10
 
 
 # --- references, written on one asset's window ---------------------------------------------
@@ -131,8 +104,8 @@ def ref_max_drawdown(window: np.ndarray) -> float:
 # --- each kernel on the panel ---------------------------------------------------------------
 
 
-PANEL = make_panel(1)
-VOLUME = np.abs(make_panel(2)) * 1_000.0
+PANEL = make_panel(1, WINDOW)
+VOLUME = np.abs(make_panel(2, WINDOW)) * 1_000.0
 
 CASES: list[tuple[str, Callable[..., np.ndarray], Callable[..., float], tuple[np.ndarray, ...]]] = [
     ("simple_moving_average", rolling.simple_moving_average, ref_mean, (PANEL,)),
@@ -179,49 +152,27 @@ CASES: list[tuple[str, Callable[..., np.ndarray], Callable[..., float], tuple[np
     ("kernel", "reference", "panels"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
 )
 def test_kernel_matches_reference_on_every_day_and_column(
-    kernel: Callable[..., np.ndarray],
-    reference: Callable[..., float],
-    panels: tuple[np.ndarray, ...],
+    kernel: Kernel, reference: Callable[..., float], panels: tuple[np.ndarray, ...]
 ) -> None:
-    expected = reference_panel(reference, *panels)
-    np.testing.assert_allclose(kernel(*panels), expected, rtol=1e-12, atol=1e-12, equal_nan=True)
-    assert_batched_matches_days(kernel, *panels)
+    check_matches_reference(kernel, reference, panels)
 
 
 @pytest.mark.parametrize(
     ("kernel", "panels"), [(c[1], c[3]) for c in CASES], ids=[c[0] for c in CASES]
 )
 def test_kernel_returns_a_new_float64_array_of_read_only_inputs(
-    kernel: Callable[..., np.ndarray], panels: tuple[np.ndarray, ...]
+    kernel: Kernel, panels: tuple[np.ndarray, ...]
 ) -> None:
-    views = [panel[0] for panel in panels]
-    for view in views:
-        view.setflags(write=False)
-    before = [view.copy() for view in views]
-    result = kernel(*views)
-    assert result.dtype == np.float64
-    assert result.shape == (ASSETS,)
-    assert not any(np.shares_memory(result, view) for view in views)
-    for view, copy in zip(views, before, strict=True):
-        np.testing.assert_array_equal(view, copy)
-
-
-def sliding_windows(seed: int, window: int) -> np.ndarray:
-    """(D, W, N) read-only overlapping windows of one panel, as the engine slides them."""
-    panel = make_panel(seed, days=1, window=window + 4)[0]
-    return np.swapaxes(sliding_window_view(panel, window, axis=0), -1, -2)
+    check_new_float64_result(kernel, panels)
 
 
 @pytest.mark.parametrize(
     ("kernel", "panels"), [(c[1], c[3]) for c in CASES], ids=[c[0] for c in CASES]
 )
 def test_sliding_view_of_one_panel_gives_the_per_day_results(
-    kernel: Callable[..., np.ndarray], panels: tuple[np.ndarray, ...]
+    kernel: Kernel, panels: tuple[np.ndarray, ...]
 ) -> None:
-    views = [sliding_windows(seed, panels[0].shape[1]) for seed in range(len(panels))]
-    batched = kernel(*views)
-    per_day = [kernel(*(np.ascontiguousarray(view[day]) for view in views)) for day in range(5)]
-    np.testing.assert_array_equal(batched, np.stack(per_day))
+    check_sliding_view(kernel, panels)
 
 
 def test_all_nan_and_constant_columns() -> None:
@@ -334,22 +285,6 @@ HYPOTHESIS_KERNELS: dict[str, tuple[Callable[..., np.ndarray], int, int]] = {
     "weighted_average_value": (rolling.weighted_average_value, 2, 1),
     "max_drawdown": (rolling.max_drawdown, 1, 1),
 }
-
-# Ordinary prices, and cells on which zipline warns: NaN, zero, infinities, subnormal, huge.
-CELLS = st.one_of(
-    st.floats(-5.0, 200.0, allow_nan=False),
-    st.sampled_from([np.nan, 0.0, np.inf, -np.inf, 5e-324, 1e308]),
-)
-
-
-@st.composite
-def batches(draw: st.DrawFn, inputs: int, min_window: int) -> list[np.ndarray]:
-    shape = (
-        draw(st.integers(1, 3)),
-        draw(st.integers(min_window, 7)),
-        draw(st.integers(1, 4)),
-    )
-    return [draw(hnp.arrays(np.float64, shape, elements=CELLS)) for _ in range(inputs)]
 
 
 @pytest.mark.parametrize("name", sorted(HYPOTHESIS_KERNELS))
