@@ -18,15 +18,10 @@ import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+sys.path.insert(0, str(REPO))
+
+# The browser flags and the drawn-plots test are the browser test's.
+from tests.integration.test_report_browser import ALL_PLOTS_DRAWN, CHROMIUM_FLAGS  # noqa: E402
 
 
 def rustybt(*args: str, env: dict[str, str]) -> None:
@@ -59,13 +54,10 @@ def main() -> None:
             env=env,
         )  # fmt: skip
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=chromium, args=FLAGS)
+            browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
             page = browser.new_page(viewport={"width": args.width, "height": 900})
             page.goto((results / "report.html").as_uri(), wait_until="load")
-            page.wait_for_function(
-                "Array.from(document.querySelectorAll('div.plot'))"
-                ".every(div => div.querySelector('.main-svg') !== null)"
-            )
+            page.wait_for_function(ALL_PLOTS_DRAWN)
             args.out.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(args.out), full_page=True)
             browser.close()

@@ -42,6 +42,11 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+#: True once plotly has drawn every plot of a report page.
+ALL_PLOTS_DRAWN = (
+    "Array.from(document.querySelectorAll('div.plot'))"
+    ".every(div => div.querySelector('.main-svg') !== null)"
+)
 
 
 def chromium_path() -> str:
@@ -99,11 +104,7 @@ def open_report(browser: Any, path: Path, screenshot: Path) -> Seen:
     page.on("requestfailed", lambda request: problems.append(f"request failed: {request.url}"))
     page.on("request", lambda request: requests.append(request.url))
     page.goto(path.as_uri(), wait_until="load")
-    page.wait_for_function(
-        "Array.from(document.querySelectorAll('div.plot'))"
-        ".every(div => div.querySelector('.main-svg') !== null)",
-        timeout=20_000,
-    )
+    page.wait_for_function(ALL_PLOTS_DRAWN, timeout=20_000)
     plots = page.eval_on_selector_all(
         "div.plot", "divs => Object.fromEntries(divs.map(d => [d.id, "
         "d.querySelectorAll('.main-svg').length]))",
