@@ -82,10 +82,9 @@ class CustomTermMixin:
         assets: npt.NDArray[np.int64],
         out: npt.NDArray[Any],
     ) -> None:
-        with np.errstate(all="ignore"):
-            for start, stop in inputs[0].blocks():
-                stacks = [w.stack(start, stop) for w in inputs]
-                self.compute(dates[start:stop], assets, out[start:stop], *stacks, **self.params)
+        for start, stop in inputs[0].blocks():
+            stacks = [w.stack(start, stop) for w in inputs]
+            self.compute(dates[start:stop], assets, out[start:stop], *stacks, **self.params)
 
     def _compute_daily(
         self,

@@ -217,6 +217,8 @@ class SimplePipelineEngine:
             if term.mask is not None
             else np.ones((n_out, len(assets)), dtype=bool)
         )
+        # Float warnings (an empty mean, a zero divisor) are the terms' NaN and inf, as in
+        # zipline: silenced here, for every term.
         with np.errstate(all="ignore"):
             out = term._compute(inputs, dates, assets, mask)  # type: ignore[attr-defined]
         if term.ndim == 2:

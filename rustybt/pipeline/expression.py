@@ -98,8 +98,7 @@ class Expression(ComputableTerm):
         args = [
             inputs[value] if kind == "term" else value for kind, value in self.param("operands")
         ]
-        with np.errstate(all="ignore"):
-            out = OPERATIONS[self.param("operation")](*args)
+        out = OPERATIONS[self.param("operation")](*args)
         return np.asarray(out, dtype=self.dtype)
 
     def __repr__(self) -> str:

@@ -131,7 +131,3 @@ class Windows:
         step = max(1, BLOCK_CELLS // max(1, self.length * columns))
         for start in range(0, self.n_out, step):
             yield start, min(self.n_out, start + step)
-
-    def __iter__(self) -> Iterator[npt.NDArray[Any]]:
-        for j in range(self.n_out):
-            yield self.window(j)
