@@ -23,7 +23,7 @@ import pandas as pd
 from rustybt.exceptions import PipelineError
 from rustybt.pipeline.windows import Windows
 
-__all__ = ["CustomTermMixin"]
+__all__ = ["CustomTermMixin", "LatestMixin"]
 
 
 class CustomTermMixin:
@@ -113,3 +113,16 @@ class CustomTermMixin:
                 out[j, columns] = row
             else:
                 out[j] = row
+
+
+class LatestMixin:
+    """A column's most recent value (``column.latest``): the last row of a one-row window.
+
+    Mixed into the Latest factor, filter and classifier, before their custom base.
+    """
+
+    window_length = 1
+    batched = True
+
+    def compute(self, today: Any, assets: Any, out: Any, data: Any) -> None:
+        out[:] = data[..., -1, :]

@@ -16,7 +16,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from rustybt.exceptions import PipelineError
-from rustybt.pipeline.custom import CustomTermMixin
+from rustybt.pipeline.custom import CustomTermMixin, LatestMixin
 from rustybt.pipeline.expression import Expression, build_expression
 from rustybt.pipeline.kernels import cross_section
 from rustybt.pipeline.term import ComputableTerm, is_missing
@@ -163,14 +163,8 @@ class CustomClassifier(CustomTermMixin, Classifier):
         self._validate_custom()
 
 
-class Latest(CustomClassifier):
+class Latest(LatestMixin, CustomClassifier):
     """The most recent value of an integer or text column."""
-
-    window_length = 1
-    batched = True
-
-    def compute(self, today: Any, assets: Any, out: Any, data: Any) -> None:
-        out[:] = data[..., -1, :]
 
 
 class Everything(Classifier):

@@ -10,7 +10,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from rustybt.exceptions import PipelineError
-from rustybt.pipeline.custom import CustomTermMixin
+from rustybt.pipeline.custom import CustomTermMixin, LatestMixin
 from rustybt.pipeline.factors.factor import Factor
 
 __all__ = ["BuiltinFactor", "CustomFactor", "Latest", "RecarrayField"]
@@ -89,14 +89,8 @@ class RecarrayField(Factor):
         return f"{self.inputs[0]!r}.{self.param('field')}"
 
 
-class Latest(CustomFactor):
+class Latest(LatestMixin, CustomFactor):
     """The most recent value of a column (``column.latest``)."""
-
-    window_length = 1
-    batched = True
-
-    def compute(self, today: Any, assets: Any, out: Any, data: Any) -> None:
-        out[:] = data[..., -1, :]
 
     def __repr__(self) -> str:
         return f"{self.inputs[0]!r}.latest"

@@ -9,7 +9,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from rustybt.exceptions import PipelineError
-from rustybt.pipeline.custom import CustomTermMixin
+from rustybt.pipeline.custom import CustomTermMixin, LatestMixin
 from rustybt.pipeline.expression import Expression, build_expression
 from rustybt.pipeline.kernels import cross_section
 from rustybt.pipeline.term import ComputableTerm, Term, is_missing
@@ -102,14 +102,8 @@ class CustomFilter(CustomTermMixin, Filter):
         self._validate_custom()
 
 
-class Latest(CustomFilter):
+class Latest(LatestMixin, CustomFilter):
     """The most recent value of a boolean column."""
-
-    window_length = 1
-    batched = True
-
-    def compute(self, today: Any, assets: Any, out: Any, data: Any) -> None:
-        out[:] = data[..., -1, :]
 
 
 class NullFilter(Filter):
