@@ -18,6 +18,7 @@ import pandas as pd
 from rustybt.exceptions import PipelineError
 from rustybt.pipeline.custom import CustomTermMixin, LatestMixin
 from rustybt.pipeline.expression import Expression, build_expression
+from rustybt.pipeline.filters.filter import FilterExpression
 from rustybt.pipeline.kernels import cross_section
 from rustybt.pipeline.term import ComputableTerm, is_missing
 
@@ -47,12 +48,6 @@ def group_codes(labels: npt.NDArray[Any], missing_value: Any) -> _Int64Array:
     return codes
 
 
-def _filter(operation: str, *operands: Any) -> Any:
-    from rustybt.pipeline.filters.filter import FilterExpression
-
-    return build_expression(FilterExpression, operation, *operands)
-
-
 class Classifier(ComputableTerm):
     """A term with a label per date and asset (int64 by default, -1 missing)."""
 
@@ -74,11 +69,16 @@ class Classifier(ComputableTerm):
                 " matches: use isnull()"
             )
         self._check_compared(other)
-        return _filter("==", self, other)
+        return build_expression(FilterExpression, "==", self, other)
 
     def __ne__(self, other: Any) -> Any:
         self._check_compared(other)
-        return _filter("&", self.notnull(), _filter("!=", self, other))
+        return build_expression(
+            FilterExpression,
+            "&",
+            self.notnull(),
+            build_expression(FilterExpression, "!=", self, other),
+        )
 
     __hash__ = ComputableTerm.__hash__
 

@@ -14,16 +14,11 @@ from rustybt.exceptions import PipelineError
 from rustybt.pipeline import expression
 from rustybt.pipeline.classifiers.classifier import Classifier, group_codes
 from rustybt.pipeline.expression import Expression, build_expression
+from rustybt.pipeline.filters.filter import FilterExpression, PercentileFilter
 from rustybt.pipeline.kernels import cross_section
 from rustybt.pipeline.term import ComputableTerm, NotSpecified, Term
 
 __all__ = ["Factor", "FactorExpression", "GroupedRowTransform", "Rank", "Slice"]
-
-
-def _filter_expression(operation: str, *operands: Any) -> Any:
-    from rustybt.pipeline.filters.filter import FilterExpression
-
-    return build_expression(FilterExpression, operation, *operands)
 
 
 def _check_operand(factor: Factor, op: str, other: Any) -> None:
@@ -49,7 +44,7 @@ def _arithmetic(op: str, reflected: bool = False) -> Callable[[Factor, Any], Any
 def _comparison(op: str) -> Callable[[Factor, Any], Any]:
     def method(self: Factor, other: Any) -> Any:
         _check_operand(self, op, other)
-        return _filter_expression(op, self, other)
+        return build_expression(FilterExpression, op, self, other)
 
     return method
 
@@ -195,8 +190,6 @@ class Factor(ComputableTerm):
         self, min_percentile: float, max_percentile: float, mask: Any = NotSpecified
     ) -> Any:
         """A filter of the values between two daily percentiles (inclusive)."""
-        from rustybt.pipeline.filters.filter import PercentileFilter
-
         return PercentileFilter(
             inputs=(self,),
             min_percentile=float(min_percentile),
@@ -206,15 +199,15 @@ class Factor(ComputableTerm):
 
     def isnan(self) -> Any:
         """A filter of the cells that are NaN."""
-        return _filter_expression("isnan", self)
+        return build_expression(FilterExpression, "isnan", self)
 
     def notnan(self) -> Any:
         """A filter of the cells that are not NaN."""
-        return _filter_expression("notnan", self)
+        return build_expression(FilterExpression, "notnan", self)
 
     def isfinite(self) -> Any:
         """A filter of the cells that are neither NaN nor infinite."""
-        return _filter_expression("isfinite", self)
+        return build_expression(FilterExpression, "isfinite", self)
 
     def fillna(self, fill_value: Any) -> Any:
         """This factor with its missing cells replaced by ``fill_value`` (a number or factor)."""
