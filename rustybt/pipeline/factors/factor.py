@@ -12,7 +12,7 @@ import pandas as pd
 
 from rustybt.exceptions import PipelineError
 from rustybt.pipeline import expression
-from rustybt.pipeline.classifiers.classifier import Classifier, group_codes
+from rustybt.pipeline.classifiers.classifier import Classifier, Quantiles, group_codes
 from rustybt.pipeline.expression import Expression, build_expression
 from rustybt.pipeline.filters.filter import FilterExpression, PercentileFilter
 from rustybt.pipeline.kernels import cross_section
@@ -162,8 +162,6 @@ class Factor(ComputableTerm):
 
     def quantiles(self, bins: int, mask: Any = NotSpecified) -> Any:
         """A classifier of each asset's daily quantile (0 .. bins - 1) in ``mask``."""
-        from rustybt.pipeline.classifiers.classifier import Quantiles
-
         return Quantiles(inputs=(self,), bins=int(bins), mask=mask)
 
     def quartiles(self, mask: Any = NotSpecified) -> Any:
